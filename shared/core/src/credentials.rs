@@ -1,0 +1,94 @@
+//! Credential formats: machine keys and publishable keys, as the official clients expect them.
+
+use rand::Rng;
+use rand::distr::Alphanumeric;
+use sha2::{Digest, Sha256};
+
+use crate::{OrgId, WorkspaceId};
+
+/// The JWT audience every machine token must carry.
+pub const JWT_AUDIENCE: &str = "meshes-api";
+/// The longest lifetime (`exp - iat`) a machine token may claim, in seconds.
+pub const JWT_MAX_LIFETIME_SECS: i64 = 60;
+
+/// The `iss` a machine token must carry for an access key.
+pub fn jwt_issuer(access_key: &str) -> String {
+    format!("urn:meshes:m2m:{access_key}")
+}
+
+fn random_alphanumeric(len: usize) -> String {
+    rand::rng()
+        .sample_iter(&Alphanumeric)
+        .take(len)
+        .map(char::from)
+        .collect()
+}
+
+/// A new access key: 24 alphanumerics (the clients refuse underscores).
+pub fn new_access_key() -> String {
+    format!("AK{}", random_alphanumeric(22))
+}
+
+/// A new secret key: 48 alphanumerics (≈ 285 bits).
+pub fn new_secret_key() -> String {
+    random_alphanumeric(48)
+}
+
+/// A new publishable key, `mesh_pub_<org>_<workspace>_<secret>`, matching the clients' pattern
+/// `^mesh_pub_([A-Za-z0-9\-.]+)_([A-Za-z0-9\-.]+)_([^_]+)$`.
+pub fn new_publishable_key(org: OrgId, workspace: WorkspaceId) -> String {
+    let short = |u: uuid::Uuid| u.simple().to_string()[..12].to_owned();
+    format!(
+        "mesh_pub_{}_{}_{}",
+        short(org.0),
+        short(workspace.0),
+        random_alphanumeric(32)
+    )
+}
+
+/// Whether `key` has the shape of a publishable key (checked before any lookup).
+pub fn is_publishable_key_shape(key: &str) -> bool {
+    let Some(rest) = key.strip_prefix("mesh_pub_") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.splitn(3, '_').collect();
+    let part_ok = |p: &str| {
+        !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    };
+    parts.len() == 3
+        && part_ok(parts[0])
+        && part_ok(parts[1])
+        && !parts[2].is_empty()
+        && !parts[2].contains('_')
+}
+
+/// The lookup hash of a publishable key. Keys are long and random, so an unsalted hash is
+/// enough to make a stolen table useless.
+pub fn publishable_key_hash(key: &str) -> String {
+    let digest = Sha256::digest(key.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_keys_have_the_documented_shapes() {
+        let pk = new_publishable_key(OrgId::new(), WorkspaceId::new());
+        assert!(is_publishable_key_shape(&pk), "{pk}");
+        let ak = new_access_key();
+        assert!(ak.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(new_secret_key().chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn rejects_malformed_publishable_keys() {
+        assert!(!is_publishable_key_shape("mesh_pub_a_b"));
+        assert!(!is_publishable_key_shape("pub_a_b_c"));
+        assert!(!is_publishable_key_shape("mesh_pub_a_b_c_d"));
+        assert!(is_publishable_key_shape("mesh_pub_a_b_c"));
+    }
+}

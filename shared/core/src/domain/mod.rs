@@ -1,0 +1,16 @@
+//! The domain, in the contract's words: organizations own workspaces; a workspace owns
+//! connections, rules and events; an event routed through a rule is a delivery, tried in attempts.
+
+mod connection;
+mod credential;
+mod delivery;
+mod event;
+mod rule;
+mod workspace;
+
+pub use connection::{Connection, IntegrationType};
+pub use credential::{MachineKey, Organization, PublishableKey};
+pub use delivery::{Attempt, Delivery, DeliveryStatus};
+pub use event::{Event, EventStatus};
+pub use rule::{Rule, RuleFilter};
+pub use workspace::Workspace;

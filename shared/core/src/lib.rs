@@ -1,0 +1,25 @@
+//! Switchyard's pure core.
+//!
+//! Everything needed to read the delivery policy — the domain, validation, rule matching, the
+//! webhook envelope, outcome classification, the retry schedule — and the port traits the
+//! handlers are written against. No AWS, no SQLite, no HTTP: adapters live in sibling crates.
+
+pub mod clock;
+pub mod credentials;
+pub mod domain;
+pub mod envelope;
+pub mod error;
+pub mod ids;
+pub mod keyring;
+pub mod matching;
+pub mod message;
+pub mod outcome;
+pub mod page;
+pub mod ports;
+pub mod retry;
+pub mod validation;
+pub mod webhook;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{StoreError, ValidationError, ValidationErrors};
+pub use ids::*;

@@ -1,0 +1,29 @@
+//! Queue message bodies. Each carries enough to be redriven from a DLQ with no other context,
+//! and stays far below SQS's 256 KiB limit (payloads stay in the store).
+
+use serde::{Deserialize, Serialize};
+
+use crate::{DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
+
+/// On the events queue: an accepted event, to be routed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventMessage {
+    pub event_id: EventId,
+    pub org: OrgId,
+    pub workspace: WorkspaceId,
+}
+
+/// On the delivery queue: one delivery to attempt.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryMessage {
+    pub delivery_id: DeliveryId,
+    pub event_id: EventId,
+    pub rule_id: RuleId,
+    pub org: OrgId,
+    pub workspace: WorkspaceId,
+    /// The attempt this message is for (1-based); stale messages for earlier attempts are dropped.
+    pub attempt: u32,
+    /// Epoch ms before which the attempt must not run. SQS delays cap at 15 minutes, so a longer
+    /// wait is several hops, each re-checking this.
+    pub not_before: i64,
+}

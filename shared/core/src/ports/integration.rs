@@ -1,0 +1,44 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::domain::{Connection, Delivery, Event, Rule};
+use crate::outcome::Outcome;
+
+/// Everything one attempt needs, with the connection's secrets already opened.
+pub struct DeliveryRequest<'a> {
+    pub event: &'a Event,
+    pub rule: &'a Rule,
+    pub connection: &'a Connection,
+    /// The connection's write-only settings (auth credentials, signing secrets), opened.
+    pub secrets: &'a Map<String, Value>,
+    pub delivery: &'a Delivery,
+    /// 1-based number of this attempt.
+    pub attempt: u32,
+    pub sent_at: OffsetDateTime,
+}
+
+/// What one attempt did, as recorded in the delivery history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryResult {
+    pub outcome: Outcome,
+    pub status_code: Option<u16>,
+    /// e.g. `POST https://example.com/hook` — never credentials.
+    pub request: String,
+    /// The response body, truncated to a bound.
+    pub response_body: Option<String>,
+    /// Why it failed, in words safe to show the tenant.
+    pub error: Option<String>,
+    /// The destination's own `Retry-After`, if it sent one.
+    pub retry_after: Option<Duration>,
+    pub duration: Duration,
+}
+
+/// A destination type: webhook, Slack, HubSpot … One implementation per type, one registry
+/// that dispatches by the connection's type.
+#[async_trait]
+pub trait Integration: Send + Sync + 'static {
+    async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryResult;
+}

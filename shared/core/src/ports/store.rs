@@ -1,0 +1,135 @@
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::*;
+use crate::page::{Page, PageRequest};
+use crate::{DeliveryId, EventId, OrgId, RuleId, StoreError, WorkspaceId};
+
+/// The filters of `GET /events`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventFilter {
+    pub workspace: Option<WorkspaceId>,
+    pub event: Option<String>,
+    pub resource: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+/// The end of an attempt: the attempt itself and where the delivery goes next.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptRecord {
+    pub attempt: Attempt,
+    /// `Completed`, `Retrying` or `Failed`.
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+}
+
+/// Tenants, configuration and history.
+///
+/// Every read of a tenant's data takes the organization, so an unscoped lookup cannot be
+/// written; an id of another organization reads as absent (the API answers 404).
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Organizations and credentials.
+    async fn create_organization(&self, org: &Organization) -> Result<(), StoreError>;
+    async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError>;
+    async fn put_machine_key(&self, key: &MachineKey) -> Result<(), StoreError>;
+    /// Looks a machine key up by its public access key (the JWT `kid`), before the tenant is known.
+    async fn machine_key(&self, access_key: &str) -> Result<Option<MachineKey>, StoreError>;
+    async fn put_publishable_key(&self, key: &PublishableKey) -> Result<(), StoreError>;
+    /// Looks a publishable key up by its hash, before the tenant is known.
+    async fn publishable_key(&self, key_hash: &str) -> Result<Option<PublishableKey>, StoreError>;
+    /// The workspace's keys, newest first.
+    async fn publishable_keys(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+    ) -> Result<Vec<PublishableKey>, StoreError>;
+
+    // Workspaces.
+    /// Fails with `Conflict` when the organization already has a workspace of that name.
+    async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
+    async fn workspace(&self, org: OrgId, id: WorkspaceId)
+    -> Result<Option<Workspace>, StoreError>;
+    async fn list_workspaces(
+        &self,
+        org: OrgId,
+        page: PageRequest,
+    ) -> Result<Page<Workspace>, StoreError>;
+
+    // Connections.
+    async fn create_connection(&self, connection: &Connection) -> Result<(), StoreError>;
+    async fn connection(
+        &self,
+        org: OrgId,
+        id: crate::ConnectionId,
+    ) -> Result<Option<Connection>, StoreError>;
+    async fn list_connections(
+        &self,
+        org: OrgId,
+        workspace: Option<WorkspaceId>,
+        page: PageRequest,
+    ) -> Result<Page<Connection>, StoreError>;
+
+    // Rules.
+    async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError>;
+    async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError>;
+    async fn list_rules(
+        &self,
+        org: OrgId,
+        filter: &RuleFilter,
+        page: PageRequest,
+    ) -> Result<Page<Rule>, StoreError>;
+    /// The workspace's active rules for one event type: the router's only query.
+    async fn active_rules(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        event: &str,
+    ) -> Result<Vec<Rule>, StoreError>;
+
+    // Events.
+    async fn insert_event(&self, event: &Event) -> Result<(), StoreError>;
+    async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError>;
+    async fn list_events(
+        &self,
+        org: OrgId,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>, StoreError>;
+    /// Marks the event routed (its deliveries exist). Idempotent.
+    async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;
+    async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError>;
+
+    // Deliveries and attempts.
+    /// Inserts deliveries, skipping any whose (event, rule) already exists, so a re-routed
+    /// event never gets a second delivery per rule. Returns every delivery of the event.
+    async fn insert_deliveries(
+        &self,
+        org: OrgId,
+        event: EventId,
+        deliveries: &[Delivery],
+    ) -> Result<Vec<Delivery>, StoreError>;
+    async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError>;
+    async fn deliveries_for_event(
+        &self,
+        org: OrgId,
+        event: EventId,
+    ) -> Result<Vec<Delivery>, StoreError>;
+    /// Moves a non-final delivery to `processing` for its next attempt; `None` when the
+    /// delivery is final (completed, failed or canceled) or absent, and must not be attempted.
+    async fn begin_attempt(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
+    /// Records an attempt and moves the delivery, in one write. A delivery canceled while the
+    /// attempt ran keeps `canceled` (the attempt is still recorded).
+    async fn finish_attempt(
+        &self,
+        org: OrgId,
+        record: &AttemptRecord,
+    ) -> Result<Delivery, StoreError>;
+    async fn attempts(&self, org: OrgId, delivery: DeliveryId) -> Result<Vec<Attempt>, StoreError>;
+}
