@@ -1,0 +1,12 @@
+//! The embedded default: Switchyard's ports over one SQLite file, so a laptop runs the whole
+//! system in one process with nothing to install.
+
+mod db;
+mod keyring;
+mod queue;
+mod store;
+
+pub use db::Db;
+pub use keyring::open_file_key_ring;
+pub use queue::{QueueSettings, QueuedMessage, SqliteQueue};
+pub use store::SqliteStore;

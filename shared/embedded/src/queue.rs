@@ -1,0 +1,480 @@
+//! The four SQS queues in SQLite, with SQS's semantics: per-message delays, visibility
+//! timeouts, receipt handles that go stale on the next receive, `maxReceiveCount` redrive to
+//! a dead-letter queue, and long polling.
+//!
+//! All four queues share one table; a message moving to its DLQ is an update of its `queue`
+//! column, so it keeps its message id and its place in line. Times are epoch milliseconds
+//! from the injected [`Clock`], so tests drive timeouts with a manual clock instead of sleeping.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+use switchyard_core::clock::epoch_millis;
+use switchyard_core::ports::{
+    MAX_DELAY, OutgoingMessage, Queue, QueueConsumer, QueueDepth, QueueName, ReceivedMessage,
+};
+use switchyard_core::{Clock, StoreError};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use crate::db::Db;
+
+/// A long poll re-checks the table at least this often, even with no notification: a message
+/// whose delay or visibility timeout ends makes no call that could wake the poller, and a
+/// manual clock can jump at any moment.
+const MAX_NAP: Duration = Duration::from_millis(200);
+
+/// SQS's cap on messages per receive.
+const MAX_RECEIVE: usize = 10;
+
+/// A source queue's attributes, as set on the SQS queue and its redrive policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueSettings {
+    /// How long a received message stays invisible unless deleted or changed.
+    pub visibility_timeout: Duration,
+    /// Receives after which the next receive moves the message to the DLQ instead.
+    /// Ignored for DLQs, which have no redrive policy.
+    pub max_receive_count: u32,
+}
+
+impl Default for QueueSettings {
+    /// SQS's default visibility timeout, and the receive count Switchyard's stack configures.
+    fn default() -> Self {
+        Self {
+            visibility_timeout: Duration::from_secs(30),
+            max_receive_count: 5,
+        }
+    }
+}
+
+/// A message as it sits in a queue, read without receiving it (`switchyard dlq list`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedMessage {
+    pub message_id: String,
+    pub body: String,
+    /// `SentTimestamp`, epoch ms.
+    pub sent_at_ms: i64,
+    /// `ApproximateReceiveCount` so far (reset to zero by a move to the DLQ).
+    pub receive_count: u32,
+}
+
+/// SQS-like queues over the shared SQLite database.
+#[derive(Clone)]
+pub struct SqliteQueue {
+    db: Db,
+    clock: Arc<dyn Clock>,
+    settings: [QueueSettings; 4],
+    /// Wakes long polls of a queue when something may have become visible in it.
+    arrivals: Arc<[Notify; 4]>,
+}
+
+impl SqliteQueue {
+    /// Creates the tables if needed. `settings` is asked once per queue; a DLQ's
+    /// `max_receive_count` is ignored (its visibility timeout applies to whoever reads it).
+    pub fn open(
+        db: Db,
+        clock: Arc<dyn Clock>,
+        settings: impl Fn(QueueName) -> QueueSettings,
+    ) -> Result<Self, StoreError> {
+        db.call_sync(|conn| {
+            conn.execute_batch(
+                // `seq` orders the queue (oldest first) and survives a move to the DLQ.
+                "CREATE TABLE IF NOT EXISTS queue_messages (
+                     seq                  INTEGER PRIMARY KEY AUTOINCREMENT,
+                     queue                TEXT    NOT NULL,
+                     message_id           TEXT    NOT NULL UNIQUE,
+                     body                 TEXT    NOT NULL,
+                     sent_at_ms           INTEGER NOT NULL,
+                     visible_at_ms        INTEGER NOT NULL,
+                     receive_count        INTEGER NOT NULL DEFAULT 0,
+                     first_received_at_ms INTEGER,
+                     receipt_handle       TEXT    UNIQUE
+                 ) STRICT;
+                 CREATE INDEX IF NOT EXISTS queue_messages_by_visibility
+                     ON queue_messages (queue, visible_at_ms);",
+            )
+        })?;
+        Ok(Self {
+            db,
+            clock,
+            settings: QueueName::ALL.map(|q| {
+                let s = settings(q);
+                // SQS accepts 1..=1000; zero would dead-letter every message unseen.
+                QueueSettings {
+                    max_receive_count: s.max_receive_count.max(1),
+                    ..s
+                }
+            }),
+            arrivals: Arc::new(std::array::from_fn(|_| Notify::new())),
+        })
+    }
+
+    /// The settings `queue` was opened with.
+    pub fn settings(&self, queue: QueueName) -> QueueSettings {
+        self.settings[index(queue)]
+    }
+
+    /// Up to `limit` messages of `queue`, visible or not, oldest first, without receiving
+    /// them: receiving would count towards `maxReceiveCount` and hide them from others.
+    pub async fn peek_all(
+        &self,
+        queue: QueueName,
+        limit: usize,
+    ) -> Result<Vec<QueuedMessage>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db
+            .call(move |conn| {
+                let mut stmt = conn.prepare_cached(
+                    "SELECT message_id, body, sent_at_ms, receive_count FROM queue_messages
+                     WHERE queue = ?1 ORDER BY seq LIMIT ?2",
+                )?;
+                stmt.query_map(params![queue.as_str(), limit], |row| {
+                    Ok(QueuedMessage {
+                        message_id: row.get(0)?,
+                        body: row.get(1)?,
+                        sent_at_ms: row.get(2)?,
+                        receive_count: row.get(3)?,
+                    })
+                })?
+                .collect()
+            })
+            .await
+    }
+
+    /// Moves every message of `from` (visible or not) to `to`, oldest first, as SQS's DLQ
+    /// redrive does: as new messages, with a new message id, `SentTimestamp` now and no
+    /// receives, so they get a full `maxReceiveCount` again. Returns how many moved.
+    pub async fn redrive(&self, from: QueueName, to: QueueName) -> Result<u64, StoreError> {
+        let now = self.now_ms();
+        let moved = self
+            .db
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let bodies: Vec<(i64, String)> = {
+                    let mut stmt = tx.prepare_cached(
+                        "SELECT seq, body FROM queue_messages WHERE queue = ?1 ORDER BY seq",
+                    )?;
+                    stmt.query_map([from.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?
+                        .collect::<rusqlite::Result<_>>()?
+                };
+                for (seq, body) in &bodies {
+                    tx.execute("DELETE FROM queue_messages WHERE seq = ?1", [seq])?;
+                    insert(&tx, to, body, now, now)?;
+                }
+                tx.commit()?;
+                Ok(bodies.len() as u64)
+            })
+            .await?;
+        if moved > 0 {
+            self.wake(to);
+        }
+        Ok(moved)
+    }
+
+    fn now_ms(&self) -> i64 {
+        epoch_millis(self.clock.now())
+    }
+
+    fn wake(&self, queue: QueueName) {
+        self.arrivals[index(queue)].notify_waiters();
+    }
+
+    /// One short poll, in one transaction so concurrent consumers never get the same message.
+    async fn receive_once(&self, queue: QueueName, max: usize) -> Result<Polled, StoreError> {
+        let now = self.now_ms();
+        let settings = self.settings(queue);
+        let polled = self
+            .db
+            .call(move |conn| receive_tx(conn, queue, settings, now, max))
+            .await?;
+        if polled.dead_lettered
+            && let Some(dlq) = queue.dlq()
+        {
+            self.wake(dlq);
+        }
+        Ok(polled)
+    }
+}
+
+/// What one short poll found.
+struct Polled {
+    messages: Vec<ReceivedMessage>,
+    /// Some message moved to the DLQ.
+    dead_lettered: bool,
+    /// When the queue's next invisible message becomes visible, if it has one.
+    next_visible_at_ms: Option<i64>,
+}
+
+fn receive_tx(
+    conn: &mut Connection,
+    queue: QueueName,
+    settings: QueueSettings,
+    now: i64,
+    max: usize,
+) -> rusqlite::Result<Polled> {
+    let tx = conn.transaction()?;
+    let invisible_until = now.saturating_add(millis(settings.visibility_timeout));
+    let mut messages = Vec::new();
+    let mut dead_lettered = false;
+    // A cursor rather than "the first `max` visible rows": dead-lettered rows leave gaps to
+    // fill, and with a zero visibility timeout handed-out rows stay visible.
+    let mut after_seq = 0_i64;
+    while messages.len() < max {
+        let want = (max - messages.len()) as i64;
+        let candidates: Vec<(i64, String, String, i64, u32, Option<i64>)> = {
+            let mut stmt = tx.prepare_cached(
+                "SELECT seq, message_id, body, sent_at_ms, receive_count, first_received_at_ms
+                 FROM queue_messages
+                 WHERE queue = ?1 AND visible_at_ms <= ?2 AND seq > ?3
+                 ORDER BY seq LIMIT ?4",
+            )?;
+            stmt.query_map(params![queue.as_str(), now, after_seq, want], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                    row.get(5)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?
+        };
+        if candidates.is_empty() {
+            break;
+        }
+        for (seq, message_id, body, sent_at_ms, receive_count, first_received) in candidates {
+            after_seq = seq;
+            if let Some(dlq) = queue.dlq()
+                && receive_count >= settings.max_receive_count
+            {
+                // This receive would exceed maxReceiveCount: SQS moves the message instead
+                // of returning it, keeping its id and body.
+                tx.execute(
+                    "UPDATE queue_messages
+                     SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
+                         first_received_at_ms = NULL, receipt_handle = NULL
+                     WHERE seq = ?1",
+                    params![seq, dlq.as_str(), now],
+                )?;
+                dead_lettered = true;
+                continue;
+            }
+            let receipt_handle = Uuid::new_v4().simple().to_string();
+            let receive_count = receive_count + 1;
+            let first_received_at_ms = first_received.unwrap_or(now);
+            tx.execute(
+                "UPDATE queue_messages
+                 SET receive_count = ?2, receipt_handle = ?3, first_received_at_ms = ?4,
+                     visible_at_ms = ?5
+                 WHERE seq = ?1",
+                params![
+                    seq,
+                    receive_count,
+                    receipt_handle,
+                    first_received_at_ms,
+                    invisible_until
+                ],
+            )?;
+            messages.push(ReceivedMessage {
+                message_id,
+                receipt_handle,
+                body,
+                receive_count,
+                sent_at_ms,
+                first_received_at_ms,
+            });
+        }
+    }
+    let next_visible_at_ms = if messages.is_empty() {
+        tx.query_row(
+            "SELECT MIN(visible_at_ms) FROM queue_messages
+             WHERE queue = ?1 AND visible_at_ms > ?2",
+            params![queue.as_str(), now],
+            |row| row.get(0),
+        )?
+    } else {
+        None
+    };
+    tx.commit()?;
+    Ok(Polled {
+        messages,
+        dead_lettered,
+        next_visible_at_ms,
+    })
+}
+
+fn insert(
+    conn: &Connection,
+    queue: QueueName,
+    body: &str,
+    sent_at_ms: i64,
+    visible_at_ms: i64,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO queue_messages (queue, message_id, body, sent_at_ms, visible_at_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        queue.as_str(),
+        Uuid::new_v4().to_string(),
+        body,
+        sent_at_ms,
+        visible_at_ms
+    ])?;
+    Ok(())
+}
+
+fn index(queue: QueueName) -> usize {
+    match queue {
+        QueueName::Events => 0,
+        QueueName::EventsDlq => 1,
+        QueueName::Deliveries => 2,
+        QueueName::DeliveriesDlq => 3,
+    }
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+#[async_trait]
+impl Queue for SqliteQueue {
+    async fn send_batch(
+        &self,
+        queue: QueueName,
+        messages: Vec<OutgoingMessage>,
+    ) -> Result<(), StoreError> {
+        if messages.is_empty() {
+            return Ok(());
+        }
+        let now = self.now_ms();
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                for m in &messages {
+                    let visible_at = now.saturating_add(millis(m.delay.min(MAX_DELAY)));
+                    insert(&tx, queue, &m.body, now, visible_at)?;
+                }
+                tx.commit()
+            })
+            .await?;
+        self.wake(queue);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl QueueConsumer for SqliteQueue {
+    async fn receive(
+        &self,
+        queue: QueueName,
+        max: usize,
+        wait: Duration,
+    ) -> Result<Vec<ReceivedMessage>, StoreError> {
+        let max = max.clamp(1, MAX_RECEIVE);
+        // The deadline is real time: the caller's wait is on the wall, whatever the clock says.
+        let deadline = tokio::time::Instant::now() + wait;
+        let arrival = &self.arrivals[index(queue)];
+        loop {
+            // Registered before polling, so a send between the poll and the wait still wakes us.
+            let notified = arrival.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+
+            let polled = self.receive_once(queue, max).await?;
+            if !polled.messages.is_empty() {
+                return Ok(polled.messages);
+            }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return Ok(Vec::new());
+            }
+            let until_visible = polled.next_visible_at_ms.map_or(MAX_NAP, |at| {
+                Duration::from_millis(at.saturating_sub(self.now_ms()).max(0) as u64)
+            });
+            let nap = left.min(MAX_NAP).min(until_visible);
+            tokio::select! {
+                () = &mut notified => {}
+                () = tokio::time::sleep(nap) => {}
+            }
+        }
+    }
+
+    async fn delete_batch(
+        &self,
+        queue: QueueName,
+        receipt_handles: &[String],
+    ) -> Result<(), StoreError> {
+        if receipt_handles.is_empty() {
+            return Ok(());
+        }
+        let handles = receipt_handles.to_vec();
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                {
+                    // A handle matches only while its message has not been received again, so
+                    // stale and unknown handles delete nothing, silently.
+                    let mut stmt = tx.prepare_cached(
+                        "DELETE FROM queue_messages WHERE queue = ?1 AND receipt_handle = ?2",
+                    )?;
+                    for handle in &handles {
+                        stmt.execute(params![queue.as_str(), handle])?;
+                    }
+                }
+                tx.commit()
+            })
+            .await
+    }
+
+    async fn change_visibility(
+        &self,
+        queue: QueueName,
+        receipt_handle: &str,
+        timeout: Duration,
+    ) -> Result<(), StoreError> {
+        let visible_at = self.now_ms().saturating_add(millis(timeout));
+        let handle = receipt_handle.to_owned();
+        let changed = self
+            .db
+            .call(move |conn| {
+                conn.execute(
+                    "UPDATE queue_messages SET visible_at_ms = ?3
+                     WHERE queue = ?1 AND receipt_handle = ?2",
+                    params![queue.as_str(), handle, visible_at],
+                )
+            })
+            .await?;
+        if changed > 0 {
+            self.wake(queue);
+        }
+        Ok(())
+    }
+
+    async fn depth(&self, queue: QueueName) -> Result<QueueDepth, StoreError> {
+        let now = self.now_ms();
+        self.db
+            .call(move |conn| {
+                // Invisible messages never received are delayed; received ones are in flight.
+                conn.query_row(
+                    "SELECT
+                         COALESCE(SUM(visible_at_ms <= ?2), 0),
+                         COALESCE(SUM(visible_at_ms > ?2 AND receive_count > 0), 0),
+                         COALESCE(SUM(visible_at_ms > ?2 AND receive_count = 0), 0)
+                     FROM queue_messages WHERE queue = ?1",
+                    params![queue.as_str(), now],
+                    |row| {
+                        Ok(QueueDepth {
+                            visible: row.get::<_, i64>(0)? as u64,
+                            in_flight: row.get::<_, i64>(1)? as u64,
+                            delayed: row.get::<_, i64>(2)? as u64,
+                        })
+                    },
+                )
+            })
+            .await
+    }
+}

@@ -1,0 +1,63 @@
+//! Newest-first cursor pages over one tenant's rows, with optional equality filters.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, Row, params_from_iter};
+use switchyard_core::OrgId;
+use switchyard_core::page::{Page, PageRequest};
+use uuid::Uuid;
+
+/// `SELECT * FROM <table> WHERE org = ? [AND <column> = ?]… [AND id < cursor]
+/// ORDER BY id DESC LIMIT limit + 1`. Table and column names are static, so only values are
+/// ever bound from input.
+pub(super) struct ListQuery {
+    table: &'static str,
+    columns: Vec<&'static str>,
+    values: Vec<Value>,
+}
+
+impl ListQuery {
+    pub(super) fn new(table: &'static str, org: OrgId) -> Self {
+        Self {
+            table,
+            columns: vec!["org"],
+            values: vec![Value::Text(org.to_string())],
+        }
+    }
+
+    /// Adds `column = value` when a value is given; `None` means "any".
+    pub(super) fn filter(mut self, column: &'static str, value: Option<String>) -> Self {
+        if let Some(value) = value {
+            self.columns.push(column);
+            self.values.push(Value::Text(value));
+        }
+        self
+    }
+
+    /// Runs the query for one page. Ids are UUID v7 in hyphenated text, so `id < cursor` is
+    /// "older than the cursor": records created meanwhile never shift a later page.
+    pub(super) fn page<T>(
+        mut self,
+        conn: &Connection,
+        page: PageRequest,
+        map: fn(&Row) -> rusqlite::Result<T>,
+        id: fn(&T) -> Uuid,
+    ) -> rusqlite::Result<Page<T>> {
+        let mut sql = format!("SELECT * FROM {} WHERE ", self.table);
+        let conditions: Vec<String> = self.columns.iter().map(|c| format!("{c} = ?")).collect();
+        sql.push_str(&conditions.join(" AND "));
+        if let Some(cursor) = page.cursor {
+            sql.push_str(" AND id < ?");
+            self.values
+                .push(Value::Text(cursor.hyphenated().to_string()));
+        }
+        // One extra row tells whether another page follows.
+        sql.push_str(" ORDER BY id DESC LIMIT ?");
+        self.values.push(Value::Integer(i64::from(page.limit) + 1));
+
+        let mut stmt = conn.prepare(&sql)?;
+        let records = stmt
+            .query_map(params_from_iter(self.values.iter()), map)?
+            .collect::<rusqlite::Result<Vec<T>>>()?;
+        Ok(Page::from_overfetch(records, page.limit, id))
+    }
+}

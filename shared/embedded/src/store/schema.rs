@@ -1,0 +1,137 @@
+//! The store's tables. `CREATE … IF NOT EXISTS` so opening an existing file is a no-op; the
+//! queue's tables carry a `queue_` prefix and live in the same file.
+//!
+//! Ids are hyphenated UUID v7 text, so `ORDER BY id` is creation order and the `(org, …, id)`
+//! indexes serve both the tenant filter and newest-first pagination. Times are epoch
+//! milliseconds. No foreign keys: tenancy is enforced by every query's `org = ?`, and the
+//! DynamoDB adapter could not enforce them either, so both adapters behave alike.
+
+pub(super) const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS organizations (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS machine_keys (
+    access_key  TEXT PRIMARY KEY,
+    org         TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    secret      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+
+CREATE TABLE IF NOT EXISTS publishable_keys (
+    key_hash    TEXT PRIMARY KEY,
+    org         TEXT NOT NULL,
+    workspace   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER
+);
+CREATE INDEX IF NOT EXISTS publishable_keys_by_workspace
+    ON publishable_keys (org, workspace, created_at);
+
+CREATE TABLE IF NOT EXISTS workspaces (
+    id          TEXT PRIMARY KEY,
+    org         TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    description TEXT,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    UNIQUE (org, name)
+);
+CREATE INDEX IF NOT EXISTS workspaces_by_org ON workspaces (org, id);
+
+CREATE TABLE IF NOT EXISTS connections (
+    id          TEXT PRIMARY KEY,
+    org         TEXT NOT NULL,
+    workspace   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    metadata    TEXT NOT NULL,
+    secrets     TEXT,
+    hidden      INTEGER NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS connections_by_org ON connections (org, id);
+CREATE INDEX IF NOT EXISTS connections_by_workspace ON connections (org, workspace, id);
+
+CREATE TABLE IF NOT EXISTS rules (
+    id          TEXT PRIMARY KEY,
+    org         TEXT NOT NULL,
+    workspace   TEXT NOT NULL,
+    connection  TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    resource    TEXT,
+    resource_id TEXT,
+    metadata    TEXT NOT NULL,
+    active      INTEGER NOT NULL,
+    hidden      INTEGER NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rules_by_org ON rules (org, id);
+-- The router's query (active_rules) and the common list filter.
+CREATE INDEX IF NOT EXISTS rules_by_event ON rules (org, workspace, event, active);
+
+CREATE TABLE IF NOT EXISTS events (
+    id          TEXT PRIMARY KEY,
+    org         TEXT NOT NULL,
+    workspace   TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    resource    TEXT NOT NULL,
+    resource_id TEXT,
+    payload     TEXT NOT NULL,
+    created_by  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    routed      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS events_by_org ON events (org, id);
+CREATE INDEX IF NOT EXISTS events_by_workspace ON events (org, workspace, id);
+CREATE INDEX IF NOT EXISTS events_by_type ON events (org, workspace, event, id);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+    id              TEXT PRIMARY KEY,
+    org             TEXT NOT NULL,
+    workspace       TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    event_name      TEXT NOT NULL,
+    rule            TEXT NOT NULL,
+    connection      TEXT NOT NULL,
+    kind            TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    attempt_count   INTEGER NOT NULL,
+    started_at      INTEGER,
+    completed_at    INTEGER,
+    next_attempt_at INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    -- One delivery per rule however often the event is routed; also serves deliveries_for_event.
+    UNIQUE (event, rule)
+);
+
+CREATE TABLE IF NOT EXISTS attempts (
+    id            TEXT PRIMARY KEY,
+    org           TEXT NOT NULL,
+    delivery      TEXT NOT NULL,
+    number        INTEGER NOT NULL,
+    outcome       TEXT NOT NULL,
+    status_code   INTEGER,
+    request       TEXT NOT NULL,
+    response_body TEXT,
+    error         TEXT,
+    duration_ms   INTEGER NOT NULL,
+    started_at    INTEGER NOT NULL
+);
+-- Not unique: a redelivered queue message can run the same attempt number twice, and both
+-- requests really went out.
+CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts (delivery, number);
+";

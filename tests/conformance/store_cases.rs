@@ -1,0 +1,765 @@
+//! The `Store` port's conformance cases. Each takes `&dyn Store`, so every adapter (SQLite
+//! here, DynamoDB on moto later) runs the same cases and must show the same behaviour.
+
+use std::slice;
+
+use anyhow::{Result, ensure};
+use switchyard_core::StoreError;
+use switchyard_core::domain::*;
+use switchyard_core::outcome::Outcome;
+use switchyard_core::page::{Page, PageRequest};
+use switchyard_core::ports::{AttemptRecord, EventFilter, Store};
+use switchyard_core::{AttemptId, DeliveryId, EventId, OrgId, WorkspaceId};
+use time::Duration;
+use uuid::Uuid;
+
+use super::store_fixtures::*;
+
+fn page(limit: u32, cursor: Option<Uuid>) -> PageRequest {
+    PageRequest { limit, cursor }
+}
+
+fn ids<T>(page: &Page<T>, id: impl Fn(&T) -> Uuid) -> Vec<Uuid> {
+    page.records.iter().map(id).collect()
+}
+
+/// A record that ends an attempt: the attempt and the delivery's next status.
+fn record(attempt: Attempt, status: DeliveryStatus) -> AttemptRecord {
+    let retrying = status == DeliveryStatus::Retrying;
+    AttemptRecord {
+        last_error: attempt.error.clone(),
+        next_attempt_at: retrying.then(|| attempt.started_at + Duration::minutes(1)),
+        attempt,
+        status,
+    }
+}
+
+pub async fn records_read_back_as_written(store: &dyn Store) -> Result<()> {
+    let org = organization();
+    store.create_organization(&org).await?;
+    assert_eq!(store.organization(org.id).await?, Some(org.clone()));
+    assert_eq!(store.organization(OrgId::new()).await?, None);
+
+    let ws = workspace(org.id, "production");
+    store.create_workspace(&ws).await?;
+    assert_eq!(store.workspace(org.id, ws.id).await?, Some(ws.clone()));
+
+    let mut conn = connection(&ws);
+    conn.hidden = true;
+    store.create_connection(&conn).await?;
+    assert_eq!(store.connection(org.id, conn.id).await?, Some(conn.clone()));
+
+    let mut no_secrets = connection(&ws);
+    no_secrets.secrets = None;
+    store.create_connection(&no_secrets).await?;
+    assert_eq!(
+        store.connection(org.id, no_secrets.id).await?,
+        Some(no_secrets)
+    );
+
+    let mut r = rule(&conn, "user.created");
+    r.resource = Some("user".into());
+    r.resource_id = Some("u_1".into());
+    r.active = false;
+    store.create_rule(&r).await?;
+    assert_eq!(store.rule(org.id, r.id).await?, Some(r.clone()));
+
+    let ev = event(&ws, "user.created");
+    store.insert_event(&ev).await?;
+    assert_eq!(store.event(org.id, ev.id).await?, Some(ev.clone()));
+
+    let mut d = delivery(&ev, &r);
+    d.status = DeliveryStatus::Retrying;
+    d.attempt_count = 2;
+    d.started_at = Some(now());
+    d.next_attempt_at = Some(now() + Duration::minutes(5));
+    d.last_error = Some("HTTP 503".into());
+    let stored = store
+        .insert_deliveries(org.id, ev.id, slice::from_ref(&d))
+        .await?;
+    assert_eq!(stored, vec![d.clone()]);
+    assert_eq!(store.delivery(org.id, d.id).await?, Some(d));
+    Ok(())
+}
+
+pub async fn workspace_names_are_unique_per_org(store: &dyn Store) -> Result<()> {
+    let a = organization();
+    let b = organization();
+    store
+        .create_workspace(&workspace(a.id, "production"))
+        .await?;
+
+    let taken = store.create_workspace(&workspace(a.id, "production")).await;
+    assert!(
+        matches!(taken, Err(StoreError::Conflict(_))),
+        "second workspace of the same name in one org: {taken:?}"
+    );
+    store.create_workspace(&workspace(a.id, "staging")).await?;
+    store
+        .create_workspace(&workspace(b.id, "production"))
+        .await?;
+
+    let names: Vec<String> = store
+        .list_workspaces(a.id, PageRequest::default())
+        .await?
+        .records
+        .into_iter()
+        .map(|w| w.name)
+        .collect();
+    assert_eq!(names, ["staging", "production"]);
+    assert_eq!(
+        store
+            .list_workspaces(b.id, PageRequest::default())
+            .await?
+            .records
+            .len(),
+        1
+    );
+    Ok(())
+}
+
+pub async fn another_orgs_ids_read_as_absent(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let r = stored_rule(store, &t, "user.created").await?;
+    let ev = stored_event(store, &t, "user.created").await?;
+    let d = delivery(&ev, &r);
+    store
+        .insert_deliveries(t.org, ev.id, slice::from_ref(&d))
+        .await?;
+    store.begin_attempt(t.org, d.id, now()).await?;
+    let a = attempt(&d, 1, Outcome::RejectedServerError, 503);
+    store
+        .finish_attempt(t.org, &record(a.clone(), DeliveryStatus::Retrying))
+        .await?;
+    store
+        .put_publishable_key(&publishable_key(&t.workspace, "web"))
+        .await?;
+
+    let other = tenant(store).await?.org;
+    let all = PageRequest::default();
+
+    assert_eq!(store.workspace(other, t.workspace.id).await?, None);
+    assert_eq!(store.connection(other, t.connection.id).await?, None);
+    assert_eq!(store.rule(other, r.id).await?, None);
+    assert_eq!(store.event(other, ev.id).await?, None);
+    assert_eq!(store.delivery(other, d.id).await?, None);
+    assert!(store.deliveries_for_event(other, ev.id).await?.is_empty());
+    assert!(store.attempts(other, d.id).await?.is_empty());
+    assert!(
+        store
+            .publishable_keys(other, t.workspace.id)
+            .await?
+            .is_empty()
+    );
+    assert!(
+        store
+            .active_rules(other, t.workspace.id, "user.created")
+            .await?
+            .is_empty()
+    );
+
+    // Lists, even when filtered by the first tenant's workspace.
+    let other_workspaces = ids(&store.list_workspaces(other, all).await?, |w| w.id.0);
+    assert!(!other_workspaces.contains(&t.workspace.id.0));
+    let ws = Some(t.workspace.id);
+    assert!(
+        store
+            .list_connections(other, ws, all)
+            .await?
+            .records
+            .is_empty()
+    );
+    let rule_filter = RuleFilter {
+        workspace: ws,
+        ..RuleFilter::default()
+    };
+    assert!(
+        store
+            .list_rules(other, &rule_filter, all)
+            .await?
+            .records
+            .is_empty()
+    );
+    let event_filter = EventFilter {
+        workspace: ws,
+        ..EventFilter::default()
+    };
+    assert!(
+        store
+            .list_events(other, &event_filter, all)
+            .await?
+            .records
+            .is_empty()
+    );
+    assert!(
+        store
+            .list_events(other, &EventFilter::default(), all)
+            .await?
+            .records
+            .is_empty()
+    );
+
+    // Writes through another org's ids change nothing.
+    store.mark_routed(other, ev.id).await?;
+    assert!(!store.is_routed(t.org, ev.id).await?);
+    assert!(!store.is_routed(other, ev.id).await?);
+    assert_eq!(store.begin_attempt(other, d.id, now()).await?, None);
+    let before = store.delivery(t.org, d.id).await?;
+    let foreign = attempt(&d, 2, Outcome::Delivered, 200);
+    let refused = store
+        .finish_attempt(other, &record(foreign, DeliveryStatus::Completed))
+        .await;
+    ensure!(
+        refused.is_err(),
+        "finish_attempt through another org: {refused:?}"
+    );
+    assert_eq!(store.delivery(t.org, d.id).await?, before);
+    assert_eq!(store.attempts(t.org, d.id).await?, vec![a]);
+    Ok(())
+}
+
+/// The paginated lists, driven alike by the pagination case.
+#[derive(Clone, Copy, Debug)]
+enum Listed {
+    Workspaces,
+    Connections,
+    Rules,
+    Events,
+}
+
+async fn create_listed(store: &dyn Store, t: &Tenant, kind: Listed) -> Result<Uuid> {
+    Ok(match kind {
+        Listed::Workspaces => {
+            let ws = workspace(t.org, &format!("ws-{}", Uuid::new_v4()));
+            store.create_workspace(&ws).await?;
+            ws.id.0
+        }
+        Listed::Connections => {
+            let conn = connection(&t.workspace);
+            store.create_connection(&conn).await?;
+            conn.id.0
+        }
+        Listed::Rules => stored_rule(store, t, "user.created").await?.id.0,
+        Listed::Events => stored_event(store, t, "user.created").await?.id.0,
+    })
+}
+
+async fn list_listed(
+    store: &dyn Store,
+    t: &Tenant,
+    kind: Listed,
+    req: PageRequest,
+) -> Result<Page<Uuid>> {
+    let ws = Some(t.workspace.id);
+    Ok(match kind {
+        Listed::Workspaces => store.list_workspaces(t.org, req).await?.map(|w| w.id.0),
+        Listed::Connections => store
+            .list_connections(t.org, ws, req)
+            .await?
+            .map(|c| c.id.0),
+        Listed::Rules => {
+            let filter = RuleFilter {
+                workspace: ws,
+                event: Some("user.created".into()),
+                ..RuleFilter::default()
+            };
+            store.list_rules(t.org, &filter, req).await?.map(|r| r.id.0)
+        }
+        Listed::Events => {
+            let filter = EventFilter {
+                workspace: ws,
+                ..EventFilter::default()
+            };
+            store
+                .list_events(t.org, &filter, req)
+                .await?
+                .map(|e| e.id.0)
+        }
+    })
+}
+
+pub async fn lists_are_newest_first_and_paginate_without_skips_or_repeats(
+    store: &dyn Store,
+) -> Result<()> {
+    for kind in [
+        Listed::Workspaces,
+        Listed::Connections,
+        Listed::Rules,
+        Listed::Events,
+    ] {
+        let t = tenant(store).await?;
+        let mut originals = match kind {
+            Listed::Workspaces => vec![t.workspace.id.0],
+            Listed::Connections => vec![t.connection.id.0],
+            Listed::Rules | Listed::Events => vec![],
+        };
+        for _ in 0..7 {
+            originals.push(create_listed(store, &t, kind).await?);
+        }
+
+        let mut seen = Vec::new();
+        let mut cursor = None;
+        let mut newest = None;
+        for _ in 0..originals.len() {
+            let p = list_listed(store, &t, kind, page(3, cursor)).await?;
+            assert!(p.records.len() <= 3, "{kind:?}: page over its limit");
+            assert_eq!(p.limit, 3);
+            seen.extend(p.records.iter().copied());
+            // Records arriving mid-walk are newer than any cursor and must not show up.
+            newest = Some(create_listed(store, &t, kind).await?);
+            match p.next_cursor {
+                Some(next) => {
+                    assert_eq!(
+                        Some(&next),
+                        p.records.last(),
+                        "{kind:?}: cursor is the last id"
+                    );
+                    cursor = Some(next);
+                }
+                None => break,
+            }
+        }
+        let expected: Vec<Uuid> = originals.iter().rev().copied().collect();
+        assert_eq!(
+            seen, expected,
+            "{kind:?}: newest first, each original exactly once"
+        );
+
+        let fresh = list_listed(store, &t, kind, page(1, None)).await?;
+        assert_eq!(
+            fresh.records.first().copied(),
+            newest,
+            "{kind:?}: fresh page"
+        );
+    }
+    Ok(())
+}
+
+pub async fn rule_filters_apply(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let staging = workspace(t.org, "staging");
+    store.create_workspace(&staging).await?;
+    let staging_conn = connection(&staging);
+    store.create_connection(&staging_conn).await?;
+
+    let mut user_1 = rule(&t.connection, "user.created");
+    user_1.resource = Some("user".into());
+    user_1.resource_id = Some("u_1".into());
+    let mut user_any = rule(&t.connection, "user.created");
+    user_any.resource = Some("user".into());
+    let order = rule(&t.connection, "order.paid");
+    let elsewhere = rule(&staging_conn, "user.created");
+    for r in [&user_1, &user_any, &order, &elsewhere] {
+        store.create_rule(r).await?;
+    }
+
+    let listed = |filter: RuleFilter| async move {
+        let p = store
+            .list_rules(t.org, &filter, PageRequest::default())
+            .await?;
+        Ok::<_, anyhow::Error>(ids(&p, |r| r.id.0))
+    };
+    let ws = Some(t.workspace.id);
+    assert_eq!(
+        listed(RuleFilter::default()).await?,
+        [elsewhere.id.0, order.id.0, user_any.id.0, user_1.id.0]
+    );
+    assert_eq!(
+        listed(RuleFilter {
+            workspace: ws,
+            ..Default::default()
+        })
+        .await?,
+        [order.id.0, user_any.id.0, user_1.id.0]
+    );
+    assert_eq!(
+        listed(RuleFilter {
+            event: Some("user.created".into()),
+            ..Default::default()
+        })
+        .await?,
+        [elsewhere.id.0, user_any.id.0, user_1.id.0]
+    );
+    assert_eq!(
+        listed(RuleFilter {
+            workspace: ws,
+            event: Some("user.created".into()),
+            ..Default::default()
+        })
+        .await?,
+        [user_any.id.0, user_1.id.0]
+    );
+    assert_eq!(
+        listed(RuleFilter {
+            resource: Some("user".into()),
+            ..Default::default()
+        })
+        .await?,
+        [user_any.id.0, user_1.id.0]
+    );
+    assert_eq!(
+        listed(RuleFilter {
+            resource: Some("user".into()),
+            resource_id: Some("u_1".into()),
+            ..Default::default()
+        })
+        .await?,
+        [user_1.id.0]
+    );
+    assert!(
+        listed(RuleFilter {
+            workspace: Some(WorkspaceId::new()),
+            ..Default::default()
+        })
+        .await?
+        .is_empty()
+    );
+    Ok(())
+}
+
+pub async fn event_and_connection_filters_apply(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let staging = workspace(t.org, "staging");
+    store.create_workspace(&staging).await?;
+    let staging_conn = connection(&staging);
+    store.create_connection(&staging_conn).await?;
+
+    let all = PageRequest::default();
+    let conns = |ws| async move {
+        let p = store.list_connections(t.org, ws, all).await?;
+        Ok::<_, anyhow::Error>(ids(&p, |c| c.id.0))
+    };
+    assert_eq!(conns(None).await?, [staging_conn.id.0, t.connection.id.0]);
+    assert_eq!(conns(Some(staging.id)).await?, [staging_conn.id.0]);
+
+    let created = stored_event(store, &t, "user.created").await?;
+    let mut other_user = event(&t.workspace, "user.created");
+    other_user.resource_id = Some("u_2".into());
+    store.insert_event(&other_user).await?;
+    let mut order = event(&t.workspace, "order.paid");
+    order.resource = "order".into();
+    order.resource_id = None;
+    store.insert_event(&order).await?;
+    let elsewhere = event(&staging, "user.created");
+    store.insert_event(&elsewhere).await?;
+
+    let events = |filter: EventFilter| async move {
+        let p = store.list_events(t.org, &filter, all).await?;
+        Ok::<_, anyhow::Error>(ids(&p, |e| e.id.0))
+    };
+    assert_eq!(
+        events(EventFilter::default()).await?,
+        [elsewhere.id.0, order.id.0, other_user.id.0, created.id.0]
+    );
+    assert_eq!(
+        events(EventFilter {
+            workspace: Some(t.workspace.id),
+            ..Default::default()
+        })
+        .await?,
+        [order.id.0, other_user.id.0, created.id.0]
+    );
+    assert_eq!(
+        events(EventFilter {
+            workspace: Some(t.workspace.id),
+            event: Some("user.created".into()),
+            ..Default::default()
+        })
+        .await?,
+        [other_user.id.0, created.id.0]
+    );
+    assert_eq!(
+        events(EventFilter {
+            resource: Some("order".into()),
+            ..Default::default()
+        })
+        .await?,
+        [order.id.0]
+    );
+    assert_eq!(
+        events(EventFilter {
+            resource: Some("user".into()),
+            resource_id: Some("u_2".into()),
+            ..Default::default()
+        })
+        .await?,
+        [other_user.id.0]
+    );
+    Ok(())
+}
+
+pub async fn active_rules_exclude_inactive_and_other_event_types_and_workspaces(
+    store: &dyn Store,
+) -> Result<()> {
+    let t = tenant(store).await?;
+    let staging = workspace(t.org, "staging");
+    store.create_workspace(&staging).await?;
+    let staging_conn = connection(&staging);
+    store.create_connection(&staging_conn).await?;
+
+    let first = stored_rule(store, &t, "user.created").await?;
+    let mut inactive = rule(&t.connection, "user.created");
+    inactive.active = false;
+    store.create_rule(&inactive).await?;
+    stored_rule(store, &t, "order.paid").await?;
+    store
+        .create_rule(&rule(&staging_conn, "user.created"))
+        .await?;
+    let second = stored_rule(store, &t, "user.created").await?;
+
+    let active = store
+        .active_rules(t.org, t.workspace.id, "user.created")
+        .await?;
+    assert_eq!(active, vec![first, second], "active rules, oldest first");
+    assert!(
+        store
+            .active_rules(t.org, t.workspace.id, "user.deleted")
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}
+
+pub async fn events_are_marked_routed(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let ev = stored_event(store, &t, "user.created").await?;
+    assert!(!store.is_routed(t.org, ev.id).await?);
+    store.mark_routed(t.org, ev.id).await?;
+    store.mark_routed(t.org, ev.id).await?;
+    assert!(store.is_routed(t.org, ev.id).await?);
+    assert!(!store.is_routed(t.org, EventId::new()).await?);
+    Ok(())
+}
+
+pub async fn insert_deliveries_is_idempotent_per_event_and_rule(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let r1 = stored_rule(store, &t, "user.created").await?;
+    let r2 = stored_rule(store, &t, "user.created").await?;
+    let ev = stored_event(store, &t, "user.created").await?;
+    let other_ev = stored_event(store, &t, "user.created").await?;
+
+    let d1 = delivery(&ev, &r1);
+    assert_eq!(
+        store
+            .insert_deliveries(t.org, ev.id, slice::from_ref(&d1))
+            .await?,
+        vec![d1.clone()]
+    );
+
+    // Routing again mints new ids; the (event, rule) pair already delivered keeps its first.
+    let d1_again = delivery(&ev, &r1);
+    let d2 = delivery(&ev, &r2);
+    let all = store
+        .insert_deliveries(t.org, ev.id, &[d1_again.clone(), d2.clone()])
+        .await?;
+    assert_eq!(all, vec![d1.clone(), d2.clone()]);
+    assert_eq!(store.delivery(t.org, d1_again.id).await?, None);
+    assert_eq!(
+        store
+            .insert_deliveries(t.org, ev.id, &[d1.clone(), d2.clone()])
+            .await?,
+        all
+    );
+    assert_eq!(store.insert_deliveries(t.org, ev.id, &[]).await?, all);
+    assert_eq!(store.deliveries_for_event(t.org, ev.id).await?, all);
+
+    // The same rule on another event is another delivery.
+    let other = delivery(&other_ev, &r1);
+    assert_eq!(
+        store
+            .insert_deliveries(t.org, other_ev.id, slice::from_ref(&other))
+            .await?,
+        vec![other]
+    );
+    assert_eq!(store.deliveries_for_event(t.org, ev.id).await?, all);
+    Ok(())
+}
+
+pub async fn begin_attempt_refuses_final_deliveries(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    for status in [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Retrying,
+        DeliveryStatus::Processing,
+    ] {
+        let d = stored_delivery_with(store, &t, status).await?;
+        let first = now();
+        let begun = store
+            .begin_attempt(t.org, d.id, first)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{status} delivery refused"))?;
+        assert_eq!(begun.status, DeliveryStatus::Processing);
+        assert_eq!(begun.started_at, Some(first));
+        assert_eq!(begun.updated_at, first);
+        assert_eq!(store.delivery(t.org, d.id).await?, Some(begun));
+
+        // A second begin (a redelivered message) keeps the first start time.
+        let later = first + Duration::seconds(30);
+        let again = store.begin_attempt(t.org, d.id, later).await?;
+        let again = again.ok_or_else(|| anyhow::anyhow!("processing delivery refused"))?;
+        assert_eq!(again.started_at, Some(first));
+        assert_eq!(again.updated_at, later);
+    }
+    for status in [
+        DeliveryStatus::Completed,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Canceled,
+    ] {
+        let d = stored_delivery_with(store, &t, status).await?;
+        assert_eq!(
+            store.begin_attempt(t.org, d.id, now()).await?,
+            None,
+            "{status}"
+        );
+        assert_eq!(
+            store.delivery(t.org, d.id).await?,
+            Some(d),
+            "{status} unchanged"
+        );
+    }
+    assert_eq!(
+        store.begin_attempt(t.org, DeliveryId::new(), now()).await?,
+        None
+    );
+    Ok(())
+}
+
+pub async fn finish_attempt_records_attempt_and_moves_status(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery(store, &t).await?;
+    // Minted in reverse so that ordering by number, not id, is what is observed.
+    let second_id = AttemptId::new();
+
+    store.begin_attempt(t.org, d.id, now()).await?;
+    let first = attempt(&d, 1, Outcome::RejectedServerError, 503);
+    let retry = record(first.clone(), DeliveryStatus::Retrying);
+    let after_first = store.finish_attempt(t.org, &retry).await?;
+    assert_eq!(after_first.status, DeliveryStatus::Retrying);
+    assert_eq!(after_first.attempt_count, 1);
+    assert_eq!(after_first.next_attempt_at, retry.next_attempt_at);
+    assert_eq!(after_first.last_error.as_deref(), Some("HTTP 503"));
+    assert_eq!(after_first.completed_at, None);
+    assert_eq!(store.delivery(t.org, d.id).await?, Some(after_first));
+
+    store.begin_attempt(t.org, d.id, now()).await?;
+    let mut second = attempt(&d, 2, Outcome::Delivered, 200);
+    second.id = second_id;
+    let done = store
+        .finish_attempt(t.org, &record(second.clone(), DeliveryStatus::Completed))
+        .await?;
+    assert_eq!(done.status, DeliveryStatus::Completed);
+    assert_eq!(done.attempt_count, 2);
+    assert_eq!(done.next_attempt_at, None);
+    assert_eq!(done.last_error, None);
+    let ended = second.started_at + Duration::milliseconds(second.duration_ms as i64);
+    assert_eq!(done.completed_at, Some(ended));
+    assert_eq!(store.delivery(t.org, d.id).await?, Some(done));
+    assert_eq!(store.attempts(t.org, d.id).await?, vec![first, second]);
+
+    // Failing for good also completes the delivery's life.
+    let f = stored_delivery(store, &t).await?;
+    store.begin_attempt(t.org, f.id, now()).await?;
+    let rejected = attempt(&f, 1, Outcome::RejectedClientError, 400);
+    let failed = store
+        .finish_attempt(t.org, &record(rejected.clone(), DeliveryStatus::Failed))
+        .await?;
+    assert_eq!(failed.status, DeliveryStatus::Failed);
+    assert_eq!(failed.attempt_count, 1);
+    assert!(failed.completed_at.is_some());
+    assert_eq!(failed.last_error.as_deref(), Some("HTTP 400"));
+    assert_eq!(store.attempts(t.org, f.id).await?, vec![rejected]);
+
+    let missing = attempt(&d, 1, Outcome::Delivered, 200);
+    let mut missing = record(missing, DeliveryStatus::Completed);
+    missing.attempt.delivery = DeliveryId::new();
+    ensure!(store.finish_attempt(t.org, &missing).await.is_err());
+    Ok(())
+}
+
+pub async fn canceled_delivery_stays_canceled_after_an_attempt(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    // Canceled while an attempt was in flight: the attempt still ends and is recorded.
+    for next in [DeliveryStatus::Completed, DeliveryStatus::Retrying] {
+        let d = stored_delivery_with(store, &t, DeliveryStatus::Canceled).await?;
+        let a = if next == DeliveryStatus::Completed {
+            attempt(&d, 1, Outcome::Delivered, 200)
+        } else {
+            attempt(&d, 1, Outcome::RejectedServerError, 502)
+        };
+        let after = store
+            .finish_attempt(t.org, &record(a.clone(), next))
+            .await?;
+        assert_eq!(
+            after.status,
+            DeliveryStatus::Canceled,
+            "after a {next} attempt"
+        );
+        assert_eq!(after.attempt_count, 1);
+        assert_eq!(after.next_attempt_at, None, "no retry is scheduled for it");
+        assert_eq!(store.delivery(t.org, d.id).await?, Some(after));
+        assert_eq!(store.attempts(t.org, d.id).await?, vec![a]);
+        assert_eq!(store.begin_attempt(t.org, d.id, now()).await?, None);
+    }
+    Ok(())
+}
+
+pub async fn publishable_key_lookup_by_hash(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let old = publishable_key(&t.workspace, "web");
+    store.put_publishable_key(&old).await?;
+    let mut new = publishable_key(&t.workspace, "web");
+    new.created_at = old.created_at + Duration::seconds(1);
+    store.put_publishable_key(&new).await?;
+    let staging = workspace(t.org, "staging");
+    store.create_workspace(&staging).await?;
+    let elsewhere = publishable_key(&staging, "web");
+    store.put_publishable_key(&elsewhere).await?;
+
+    assert_eq!(
+        store.publishable_key(&old.key_hash).await?,
+        Some(old.clone())
+    );
+    assert_eq!(
+        store.publishable_key(&elsewhere.key_hash).await?,
+        Some(elsewhere)
+    );
+    assert_eq!(store.publishable_key("sha256:unknown").await?, None);
+    assert_eq!(
+        store.publishable_keys(t.org, t.workspace.id).await?,
+        vec![new.clone(), old.clone()]
+    );
+
+    // Rotation puts the old key again with an expiry.
+    let rotated = PublishableKey {
+        expires_at: Some(now() + Duration::hours(24)),
+        ..old
+    };
+    store.put_publishable_key(&rotated).await?;
+    assert_eq!(
+        store.publishable_key(&rotated.key_hash).await?,
+        Some(rotated.clone())
+    );
+    assert_eq!(
+        store.publishable_keys(t.org, t.workspace.id).await?,
+        vec![new, rotated]
+    );
+    Ok(())
+}
+
+pub async fn machine_key_lookup(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let key = machine_key(t.org);
+    store.put_machine_key(&key).await?;
+    store.put_machine_key(&machine_key(t.org)).await?;
+
+    assert_eq!(store.machine_key(&key.access_key).await?, Some(key.clone()));
+    assert_eq!(store.machine_key("ak_unknown").await?, None);
+
+    let revoked = MachineKey {
+        revoked_at: Some(now()),
+        ..key
+    };
+    store.put_machine_key(&revoked).await?;
+    assert_eq!(store.machine_key(&revoked.access_key).await?, Some(revoked));
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! The `Store` conformance suite against the embedded SQLite adapter. The cases live in
+//! `conformance/store_cases.rs` and take `&dyn Store`, so other adapters can run them too.
+
+#[path = "conformance/store_cases.rs"]
+mod store_cases;
+#[path = "conformance/store_fixtures.rs"]
+mod store_fixtures;
+
+use std::slice;
+
+use anyhow::Result;
+use switchyard_core::domain::DeliveryStatus;
+use switchyard_core::outcome::Outcome;
+use switchyard_core::ports::{AttemptRecord, Store};
+use switchyard_embedded::{Db, SqliteStore};
+
+use store_fixtures::*;
+
+/// One `#[tokio::test]` per case, each on a fresh private in-memory database.
+macro_rules! sqlite_cases {
+    ($($case:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $case() -> Result<()> {
+            let store = SqliteStore::open(Db::in_memory()?)?;
+            store_cases::$case(&store).await
+        }
+    )*};
+}
+
+sqlite_cases!(
+    records_read_back_as_written,
+    workspace_names_are_unique_per_org,
+    another_orgs_ids_read_as_absent,
+    lists_are_newest_first_and_paginate_without_skips_or_repeats,
+    rule_filters_apply,
+    event_and_connection_filters_apply,
+    active_rules_exclude_inactive_and_other_event_types_and_workspaces,
+    events_are_marked_routed,
+    insert_deliveries_is_idempotent_per_event_and_rule,
+    begin_attempt_refuses_final_deliveries,
+    finish_attempt_records_attempt_and_moves_status,
+    canceled_delivery_stays_canceled_after_an_attempt,
+    publishable_key_lookup_by_hash,
+    machine_key_lookup,
+);
+
+/// SQLite-specific: what was committed is there after the file is closed and opened again
+/// (and opening an existing file does not recreate or clear its tables).
+#[tokio::test]
+async fn data_survives_reopening_the_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("switchyard.db");
+
+    let (t, rule, event, delivery, key, attempt) = {
+        let store = SqliteStore::open(Db::open(&path)?)?;
+        let t = tenant(&store).await?;
+        let rule = stored_rule(&store, &t, "user.created").await?;
+        let event = stored_event(&store, &t, "user.created").await?;
+        let d = delivery(&event, &rule);
+        store
+            .insert_deliveries(t.org, event.id, slice::from_ref(&d))
+            .await?;
+        store.mark_routed(t.org, event.id).await?;
+        store.begin_attempt(t.org, d.id, now()).await?;
+        let a = attempt(&d, 1, Outcome::Delivered, 200);
+        let done = store
+            .finish_attempt(
+                t.org,
+                &AttemptRecord {
+                    attempt: a.clone(),
+                    status: DeliveryStatus::Completed,
+                    next_attempt_at: None,
+                    last_error: None,
+                },
+            )
+            .await?;
+        let key = machine_key(t.org);
+        store.put_machine_key(&key).await?;
+        (t, rule, event, done, key, a)
+    };
+
+    let store = SqliteStore::open(Db::open(&path)?)?;
+    assert_eq!(
+        store.workspace(t.org, t.workspace.id).await?,
+        Some(t.workspace.clone())
+    );
+    assert_eq!(
+        store.connection(t.org, t.connection.id).await?,
+        Some(t.connection.clone())
+    );
+    assert_eq!(store.rule(t.org, rule.id).await?, Some(rule));
+    assert_eq!(store.event(t.org, event.id).await?, Some(event.clone()));
+    assert!(store.is_routed(t.org, event.id).await?);
+    assert_eq!(
+        store.deliveries_for_event(t.org, event.id).await?,
+        vec![delivery.clone()]
+    );
+    assert_eq!(store.attempts(t.org, delivery.id).await?, vec![attempt]);
+    assert_eq!(store.machine_key(&key.access_key).await?, Some(key));
+    Ok(())
+}
