@@ -1,0 +1,88 @@
+//! Reading request bodies and path ids so every failure answers in the contract's error format
+//! (axum's own rejections are plain text).
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::de::DeserializeOwned;
+use switchyard_core::ValidationErrors;
+
+use super::error::ApiError;
+
+/// A JSON body, parsed into `T`; malformed JSON and wrong types answer 400 naming the field.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let bytes = read_bytes(req, state).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+pub async fn read_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, ApiError> {
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::payload_too_large("Request body too large")
+            } else {
+                ApiError::bad_request("Request body could not be read")
+            }
+        })
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::bad_request("Request body is not valid JSON");
+        }
+        let path = e.path().to_string();
+        let message = inner.to_string();
+        // "missing field `x`" sits on the parent's path; name the field itself.
+        let param = match message.strip_prefix("missing field `") {
+            Some(rest) => {
+                let field = rest.split('`').next().unwrap_or_default();
+                if path == "." {
+                    field.to_owned()
+                } else {
+                    format!("{path}.{field}")
+                }
+            }
+            None if path == "." => "body".to_owned(),
+            None => path,
+        };
+        let msg = message
+            .split(" at line ")
+            .next()
+            .unwrap_or(&message)
+            .to_owned();
+        ApiError::validation(ValidationErrors::single(param, msg))
+    })
+}
+
+/// A path id that must be a UUID; anything else is simply not found.
+pub struct PathId<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for PathId<T>
+where
+    T: std::str::FromStr + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let axum::extract::Path(raw) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found("Resource"))?;
+        raw.parse()
+            .map(PathId)
+            .map_err(|_| ApiError::not_found("Resource"))
+    }
+}

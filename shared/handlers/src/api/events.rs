@@ -1,0 +1,108 @@
+//! `/events`: ingest (publishable or machine key), list, get with deliveries, payload.
+
+use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use switchyard_core::domain::{Event, EventStatus};
+use switchyard_core::ports::EventFilter;
+use switchyard_core::{EventId, OrgId, WorkspaceId};
+
+use super::auth::{EventSender, Machine};
+use super::body::{PathId, parse_json, read_bytes};
+use super::error::{ApiError, ApiResult};
+use super::query::Params;
+use super::views::{EventView, List};
+use crate::Deps;
+use crate::ingest::{self, NewEvent};
+
+pub async fn create(
+    State(deps): State<Deps>,
+    EventSender(sender): EventSender,
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let bytes = read_bytes(request, &deps).await?;
+    let body: Value = parse_json(&bytes)?;
+    let input = NewEvent::from_json(&body)?;
+    let event = ingest::accept(&deps, &sender, input).await?;
+    let view = EventView::summary(&event, EventStatus::Pending);
+    Ok((StatusCode::CREATED, Json(json!({ "event": view }))))
+}
+
+pub async fn list(
+    State(deps): State<Deps>,
+    machine: Machine,
+    params: Params,
+) -> ApiResult<Json<List<EventView>>> {
+    let workspace = params.id::<WorkspaceId>("workspace")?;
+    list_in(&deps, machine.org, workspace, &params).await
+}
+
+pub async fn list_for_workspace(
+    State(deps): State<Deps>,
+    machine: Machine,
+    PathId(workspace): PathId<WorkspaceId>,
+    params: Params,
+) -> ApiResult<Json<List<EventView>>> {
+    super::load_workspace(&deps, machine.org, workspace).await?;
+    list_in(&deps, machine.org, Some(workspace), &params).await
+}
+
+async fn list_in(
+    deps: &Deps,
+    org: OrgId,
+    workspace: Option<WorkspaceId>,
+    params: &Params,
+) -> ApiResult<Json<List<EventView>>> {
+    let filter = EventFilter {
+        workspace,
+        event: params.get("event"),
+        resource: params.get("resource"),
+        resource_id: params.get("resource_id"),
+    };
+    let page = deps.store.list_events(org, &filter, params.page()?).await?;
+    let mut views = Vec::with_capacity(page.records.len());
+    for event in &page.records {
+        views.push(EventView::summary(event, status_of(deps, event).await?));
+    }
+    let mut views = views.into_iter();
+    Ok(Json(List::from_page(page, |_| {
+        views.next().expect("one view per record")
+    })))
+}
+
+async fn status_of(deps: &Deps, event: &Event) -> ApiResult<EventStatus> {
+    let deliveries = deps.store.deliveries_for_event(event.org, event.id).await?;
+    let routed = deps.store.is_routed(event.org, event.id).await?;
+    let statuses: Vec<_> = deliveries.iter().map(|d| d.status).collect();
+    Ok(EventStatus::derive(&statuses, routed))
+}
+
+async fn load(deps: &Deps, org: OrgId, id: EventId) -> ApiResult<Event> {
+    deps.store
+        .event(org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Event"))
+}
+
+pub async fn get(
+    State(deps): State<Deps>,
+    machine: Machine,
+    PathId(id): PathId<EventId>,
+) -> ApiResult<Json<EventView>> {
+    let event = load(&deps, machine.org, id).await?;
+    let deliveries = deps.store.deliveries_for_event(machine.org, id).await?;
+    let routed = deps.store.is_routed(machine.org, id).await?;
+    Ok(Json(EventView::detailed(event, deliveries, routed)))
+}
+
+pub async fn payload(
+    State(deps): State<Deps>,
+    machine: Machine,
+    PathId(id): PathId<EventId>,
+) -> ApiResult<Json<Value>> {
+    let event = load(&deps, machine.org, id).await?;
+    Ok(Json(
+        json!({ "id": event.id.to_string(), "payload": event.payload }),
+    ))
+}

@@ -1,0 +1,67 @@
+//! The `/api/v1` HTTP surface, Meshes-compatible: same routes, bodies, wrappers, status codes
+//! and error body.
+
+mod auth;
+mod body;
+mod connections;
+mod error;
+mod events;
+mod query;
+mod rules;
+mod views;
+mod workspaces;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::json;
+use switchyard_core::domain::Workspace;
+use switchyard_core::{OrgId, WorkspaceId};
+
+pub use error::ApiError;
+
+use crate::Deps;
+
+/// The largest request body read at all (a bulk batch of 100 events fits); larger → 413.
+const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// The whole API, ready to serve (locally with axum, on Lambda through lambda_http).
+pub fn router(deps: Deps) -> Router {
+    let v1 = Router::new()
+        .route(
+            "/workspaces",
+            get(workspaces::list).post(workspaces::create),
+        )
+        .route("/workspaces/{id}", get(workspaces::get))
+        .route(
+            "/workspaces/{id}/connections",
+            get(connections::list_for_workspace),
+        )
+        .route("/workspaces/{id}/rules", get(rules::list_for_workspace))
+        .route("/workspaces/{id}/events", get(events::list_for_workspace))
+        .route(
+            "/connections",
+            get(connections::list).post(connections::create),
+        )
+        .route("/connections/{id}", get(connections::get))
+        .route("/rules", get(rules::list).post(rules::create))
+        .route("/rules/{id}", get(rules::get))
+        .route("/events", get(events::list).post(events::create))
+        .route("/events/{id}", get(events::get))
+        .route("/events/{id}/payload", get(events::payload))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
+    Router::new()
+        .nest("/api/v1", v1)
+        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .fallback(|| async { ApiError::not_found("Route") })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(deps)
+}
+
+/// A workspace of the caller's organization, or 404.
+async fn load_workspace(deps: &Deps, org: OrgId, id: WorkspaceId) -> Result<Workspace, ApiError> {
+    deps.store
+        .workspace(org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Workspace"))
+}

@@ -1,0 +1,69 @@
+//! Query strings: pagination (`limit` 1–200, `cursor`) and filters, with contract errors.
+
+use std::collections::HashMap;
+
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use switchyard_core::ValidationErrors;
+use switchyard_core::page::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest};
+
+use super::error::ApiError;
+
+/// All query parameters, read leniently and validated by the accessors.
+pub struct Params(pub HashMap<String, String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Params {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Query::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| Params(q))
+            .map_err(|_| ApiError::bad_request("Query string could not be read"))
+    }
+}
+
+impl Params {
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0.get(name).filter(|v| !v.is_empty()).cloned()
+    }
+
+    /// `?limit=&cursor=`.
+    pub fn page(&self) -> Result<PageRequest, ApiError> {
+        let mut errors = ValidationErrors::default();
+        let limit = match self.get("limit") {
+            None => DEFAULT_LIMIT,
+            Some(raw) => match raw.parse::<u32>() {
+                Ok(n) if (1..=MAX_LIMIT).contains(&n) => n,
+                _ => {
+                    errors.push("limit", format!("must be an integer from 1 to {MAX_LIMIT}"));
+                    DEFAULT_LIMIT
+                }
+            },
+        };
+        let cursor = match self.get("cursor") {
+            None => None,
+            Some(raw) => match raw.parse() {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    errors.push("cursor", "is not a cursor this API returned");
+                    None
+                }
+            },
+        };
+        errors
+            .into_result(PageRequest { limit, cursor })
+            .map_err(ApiError::validation)
+    }
+
+    /// An optional id filter; a malformed id is a 400 naming the parameter.
+    pub fn id<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ApiError> {
+        self.get(name)
+            .map(|raw| {
+                raw.parse().map_err(|_| {
+                    ApiError::validation(ValidationErrors::single(name, "must be a UUID"))
+                })
+            })
+            .transpose()
+    }
+}

@@ -1,0 +1,218 @@
+//! The delivery handler: one attempt per message, recorded before the delivery's status moves.
+//!
+//! A failed attempt is retried by re-enqueueing the message with a delay (long waits are
+//! several hops of at most 15 minutes, each checking `not_before`) and acknowledging the
+//! original. When the schedule is spent the delivery is `failed` and its message is sent to the
+//! delivery DLQ on purpose, ready for redrive. Messages for deliveries already final, or for
+//! attempts already made, are acknowledged and dropped, so duplicates are harmless.
+
+use std::time::Duration;
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use rand::Rng;
+use serde_json::{Map, Value};
+use switchyard_core::AttemptId;
+use switchyard_core::clock::epoch_millis;
+use switchyard_core::domain::{Attempt, DeliveryStatus};
+use switchyard_core::message::DeliveryMessage;
+use switchyard_core::outcome::Outcome;
+use switchyard_core::ports::{
+    AttemptRecord, DeliveryRequest, DeliveryResult, MAX_DELAY, OutgoingMessage, QueueName,
+};
+use tracing::Instrument;
+
+use crate::Deps;
+use crate::sqs::for_each_record;
+
+/// The delivery Lambda's handler: one SQS batch of [`DeliveryMessage`]s, attempted concurrently.
+pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+    for_each_record(event, |message: DeliveryMessage| {
+        let span = tracing::info_span!("deliver", org = %message.org, workspace = %message.workspace, event_id = %message.event_id, delivery_id = %message.delivery_id, attempt = message.attempt);
+        attempt(deps, message).instrument(span)
+    })
+    .await
+}
+
+async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
+    let store = &deps.store;
+    let org = message.org;
+    let now = deps.now();
+
+    let wait_ms = message.not_before - epoch_millis(now);
+    if wait_ms > 0 {
+        // Not yet: another hop of at most 15 minutes.
+        return send(
+            deps,
+            QueueName::Deliveries,
+            &message,
+            Duration::from_millis(wait_ms as u64),
+        )
+        .await;
+    }
+
+    let Some(current) = store
+        .delivery(org, message.delivery_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        tracing::warn!("delivery not found; message dropped");
+        return Ok(());
+    };
+    if current.status.is_final() || message.attempt <= current.attempt_count {
+        tracing::debug!(status = %current.status, "duplicate or stale message dropped");
+        return Ok(());
+    }
+    let Some(delivery) = store
+        .begin_attempt(org, message.delivery_id, now)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(());
+    };
+
+    let started = deps.clock.now();
+    let result = match load_and_deliver(deps, &delivery, message.attempt, now).await? {
+        Ok(result) => result,
+        Err(reason) => DeliveryResult {
+            outcome: Outcome::InternalError,
+            status_code: None,
+            request: String::new(),
+            response_body: None,
+            error: Some(reason),
+            retry_after: None,
+            duration: Duration::ZERO,
+        },
+    };
+
+    let made = delivery.attempt_count + 1;
+    let next_delay = if result.outcome == Outcome::Delivered
+        || !result.outcome.is_retryable(result.status_code)
+    {
+        None
+    } else {
+        let jitter = rand::rng().random_range(-1.0..=1.0);
+        deps.settings
+            .retry
+            .next_delay(made, jitter, result.retry_after)
+    };
+    let (status, next_attempt_at) = match (result.outcome, next_delay) {
+        (Outcome::Delivered, _) => (DeliveryStatus::Completed, None),
+        (_, Some(delay)) => (DeliveryStatus::Retrying, Some(now + delay)),
+        (_, None) => (DeliveryStatus::Failed, None),
+    };
+    let last_error = (result.outcome != Outcome::Delivered).then(|| describe(&result));
+    let record = AttemptRecord {
+        attempt: Attempt {
+            id: AttemptId::new(),
+            org,
+            delivery: delivery.id,
+            number: made,
+            outcome: result.outcome,
+            status_code: result.status_code,
+            request: result.request,
+            response_body: result.response_body,
+            error: result.error,
+            duration_ms: result.duration.as_millis() as u64,
+            started_at: started,
+        },
+        status,
+        next_attempt_at,
+        last_error,
+    };
+    // The follow-up message goes out before the attempt is recorded: if recording then
+    // fails, this message is retried and the attempt repeated (at least once), whereas the
+    // other order could record `retrying` with no message left to carry the retry.
+    let next = DeliveryMessage {
+        attempt: made + 1,
+        not_before: next_attempt_at.map_or(0, epoch_millis),
+        ..message
+    };
+    match status {
+        DeliveryStatus::Retrying => {
+            let delay = next_delay.unwrap_or_default();
+            send(deps, QueueName::Deliveries, &next, delay).await?;
+        }
+        DeliveryStatus::Failed => {
+            tracing::warn!("delivery failed; sent to the delivery DLQ for redrive");
+            send(deps, QueueName::DeliveriesDlq, &next, Duration::ZERO).await?;
+        }
+        _ => {}
+    }
+    let after = store
+        .finish_attempt(org, &record)
+        .await
+        .map_err(|e| e.to_string())?;
+    tracing::info!(outcome = %record.attempt.outcome, status = %after.status, "attempt recorded");
+    Ok(())
+}
+
+/// Loads what the attempt needs and calls the integration. The outer error is a storage
+/// failure (retry the message); the inner one a delivery that cannot be attempted at all.
+async fn load_and_deliver(
+    deps: &Deps,
+    delivery: &switchyard_core::domain::Delivery,
+    attempt: u32,
+    now: time::OffsetDateTime,
+) -> Result<Result<DeliveryResult, String>, String> {
+    let store = &deps.store;
+    let org = delivery.org;
+    let event = store
+        .event(org, delivery.event)
+        .await
+        .map_err(|e| e.to_string())?;
+    let rule = store
+        .rule(org, delivery.rule)
+        .await
+        .map_err(|e| e.to_string())?;
+    let connection = store
+        .connection(org, delivery.connection)
+        .await
+        .map_err(|e| e.to_string())?;
+    let (Some(event), Some(rule), Some(connection)) = (event, rule, connection) else {
+        return Ok(Err("the event, rule or connection no longer exists".into()));
+    };
+    let secrets: Map<String, Value> = match &connection.secrets {
+        None => Map::new(),
+        Some(sealed) => match deps.keys.open(sealed) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+            Err(e) => return Ok(Err(format!("connection credentials cannot be opened: {e}"))),
+        },
+    };
+    let request = DeliveryRequest {
+        event: &event,
+        rule: &rule,
+        connection: &connection,
+        secrets: &secrets,
+        delivery,
+        attempt,
+        sent_at: now,
+    };
+    Ok(Ok(deps.integrations.deliver(request).await))
+}
+
+fn describe(result: &DeliveryResult) -> String {
+    match (&result.error, result.status_code) {
+        (Some(e), _) => e.clone(),
+        (None, Some(code)) => format!("{}: HTTP {code}", result.outcome),
+        (None, None) => result.outcome.to_string(),
+    }
+}
+
+async fn send(
+    deps: &Deps,
+    queue: QueueName,
+    message: &DeliveryMessage,
+    delay: Duration,
+) -> Result<(), String> {
+    let body = serde_json::to_string(message).expect("message serialises");
+    deps.queue
+        .send_batch(
+            queue,
+            vec![OutgoingMessage {
+                body,
+                delay: delay.min(MAX_DELAY),
+            }],
+        )
+        .await
+        .map_err(|e| e.to_string())
+}

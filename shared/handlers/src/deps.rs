@@ -1,0 +1,33 @@
+//! What every handler is given: the ports and the settings, built once per process (per cold
+//! start on Lambda) and shared.
+
+use std::sync::Arc;
+
+use switchyard_core::Clock;
+use switchyard_core::keyring::KeyRing;
+use switchyard_core::ports::{Integration, Queue, Store};
+use switchyard_core::retry::RetryPolicy;
+use switchyard_core::webhook::UrlPolicy;
+
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub url_policy: UrlPolicy,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Clone)]
+pub struct Deps {
+    pub store: Arc<dyn Store>,
+    pub queue: Arc<dyn Queue>,
+    pub keys: Arc<dyn KeyRing>,
+    pub clock: Arc<dyn Clock>,
+    pub integrations: Arc<dyn Integration>,
+    pub settings: Settings,
+}
+
+impl Deps {
+    /// Now, to the millisecond: the precision every stored time has.
+    pub fn now(&self) -> time::OffsetDateTime {
+        switchyard_core::clock::truncated_to_millis(self.clock.now())
+    }
+}

@@ -1,0 +1,102 @@
+//! The router: expands an accepted event into one delivery per matching rule, and puts each
+//! pending delivery on the delivery queue.
+//!
+//! Safe to run twice for the same event (SQS delivers at least once): deliveries are unique
+//! per (event, rule), and only deliveries that have not started are enqueued again.
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use switchyard_core::DeliveryId;
+use switchyard_core::clock::epoch_millis;
+use switchyard_core::domain::{Delivery, DeliveryStatus};
+use switchyard_core::matching::matching_rules;
+use switchyard_core::message::{DeliveryMessage, EventMessage};
+use switchyard_core::ports::{OutgoingMessage, QueueName};
+use tracing::Instrument;
+
+use crate::Deps;
+use crate::sqs::for_each_record;
+
+/// The router Lambda's handler: one SQS batch of [`EventMessage`]s.
+pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
+    for_each_record(event, |message: EventMessage| {
+        let span = tracing::info_span!("route", org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
+        route(deps, message).instrument(span)
+    })
+    .await
+}
+
+async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
+    let store = &deps.store;
+    let Some(event) = store
+        .event(message.org, message.event_id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        // Nothing to route; retrying cannot make the event appear.
+        tracing::warn!("event not found; message dropped");
+        return Ok(());
+    };
+    let rules = store
+        .active_rules(event.org, event.workspace, &event.event)
+        .await
+        .map_err(|e| e.to_string())?;
+    let now = deps.now();
+    let new: Vec<Delivery> = matching_rules(&rules, &event)
+        .into_iter()
+        .map(|rule| Delivery {
+            id: DeliveryId::new(),
+            org: event.org,
+            workspace: event.workspace,
+            event: event.id,
+            event_name: event.event.clone(),
+            rule: rule.id,
+            connection: rule.connection,
+            kind: rule.kind,
+            status: DeliveryStatus::Pending,
+            attempt_count: 0,
+            started_at: None,
+            completed_at: None,
+            next_attempt_at: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let deliveries = store
+        .insert_deliveries(event.org, event.id, &new)
+        .await
+        .map_err(|e| e.to_string())?;
+    store
+        .mark_routed(event.org, event.id)
+        .await
+        .map_err(|e| e.to_string())?;
+
+    let messages: Vec<OutgoingMessage> = deliveries
+        .iter()
+        .filter(|d| d.status == DeliveryStatus::Pending && d.attempt_count == 0)
+        .map(|d| {
+            let message = DeliveryMessage {
+                delivery_id: d.id,
+                event_id: d.event,
+                rule_id: d.rule,
+                org: d.org,
+                workspace: d.workspace,
+                attempt: 1,
+                not_before: epoch_millis(now),
+            };
+            OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
+        })
+        .collect();
+    tracing::info!(
+        rules = rules.len(),
+        deliveries = messages.len(),
+        "event routed"
+    );
+    for chunk in messages.chunks(10) {
+        deps.queue
+            .send_batch(QueueName::Deliveries, chunk.to_vec())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
