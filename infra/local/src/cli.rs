@@ -1,0 +1,105 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{credentials_file, listen, runtime, token};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "switchyard",
+    version,
+    about = "Emit once; Switchyard routes, retries and delivers."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run Switchyard locally: API, router and delivery in one process over SQLite.
+    Serve(ServeArgs),
+    /// Print a fresh machine JWT (30 s) from credentials.json, for curl.
+    Token(DataDirArg),
+    /// Print shell exports of the local credentials: `eval "$(switchyard env)"`.
+    Env(DataDirArg),
+    /// Receive webhooks on a local port and print them (for trying Switchyard out).
+    Listen(ListenArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ListenArgs {
+    /// Address to listen on.
+    #[arg(default_value = "127.0.0.1:9000")]
+    pub addr: SocketAddr,
+    /// Status code to answer every request with (e.g. 500 to watch retries).
+    #[arg(long, default_value_t = 200)]
+    pub status: u16,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DataDirArg {
+    /// Where the database, master key and credentials.json live.
+    #[arg(long, env = "SWITCHYARD_DATA_DIR", default_value = ".switchyard")]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address the HTTP API listens on (port 0 picks a free port).
+    #[arg(long, env = "SWITCHYARD_LISTEN", default_value = "127.0.0.1:8787")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// Also allow http:// webhook URLs to loopback addresses (local development only).
+    #[arg(long, env = "SWITCHYARD_ALLOW_LOOPBACK_HTTP")]
+    pub allow_loopback_http: bool,
+}
+
+impl Cli {
+    pub fn run(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Serve(args) => {
+                init_tracing();
+                tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(runtime::serve(args))
+            }
+            Command::Token(args) => {
+                let creds = credentials_file::read(&args.data_dir)?;
+                println!("{}", token::mint(&creds, 30)?);
+                Ok(())
+            }
+            Command::Env(args) => {
+                let creds = credentials_file::read(&args.data_dir)?;
+                println!("export SWITCHYARD_API={}/api/v1", creds.api_url);
+                println!("export SWITCHYARD_WORKSPACE={}", creds.workspace_id);
+                println!("export SWITCHYARD_PUBLISHABLE_KEY={}", creds.publishable_key);
+                Ok(())
+            }
+            Command::Listen(args) => {
+                let status = axum::http::StatusCode::from_u16(args.status)?;
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(listen::listen(args.addr, status))
+            }
+        }
+    }
+}
+
+/// Human-readable logs on stderr; `RUST_LOG` overrides the level.
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
+}

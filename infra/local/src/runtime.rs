@@ -1,0 +1,211 @@
+//! The embedded runtime: one process that plays API Gateway (axum), the SQS event source
+//! mappings (pollers over the SQLite queue) and the Lambda functions (the shared handlers).
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use switchyard_core::ports::{QueueConsumer, QueueName};
+use switchyard_core::webhook::UrlPolicy;
+use switchyard_core::{Clock, SystemClock};
+use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore, open_file_key_ring};
+use switchyard_handlers::{Deps, Settings, delivery, event_source, router, tenancy};
+use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
+use tokio::sync::watch;
+
+use crate::cli::ServeArgs;
+use crate::credentials_file::{self, Credentials};
+
+/// Concurrent delivery pollers, each handling a batch of up to 10 at once (as up to this many
+/// concurrent Lambda invocations would).
+const DELIVERY_POLLERS: usize = 4;
+const BATCH_SIZE: usize = 10;
+
+/// Queue attributes, as the SAM template sets them on AWS.
+fn queue_settings(queue: QueueName) -> QueueSettings {
+    match queue {
+        // A delivery attempt may take the client's 30 s total timeout; keep it invisible longer.
+        QueueName::Deliveries => QueueSettings {
+            visibility_timeout: Duration::from_secs(60),
+            max_receive_count: 5,
+        },
+        _ => QueueSettings {
+            visibility_timeout: Duration::from_secs(30),
+            max_receive_count: 5,
+        },
+    }
+}
+
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let data_dir = &args.data.data_dir;
+    fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700))?;
+
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = Db::open(&data_dir.join("switchyard.db"))?;
+    let store = Arc::new(SqliteStore::open(db.clone())?);
+    let queue = Arc::new(SqliteQueue::open(db, clock.clone(), queue_settings)?);
+    let keys = Arc::new(open_file_key_ring(&data_dir.join("master.key"))?);
+    let url_policy = UrlPolicy {
+        allow_loopback_http: args.allow_loopback_http,
+    };
+    let client = OutboundClient::new(ClientSettings::default())?;
+    let deps = Deps {
+        store,
+        queue: queue.clone(),
+        keys,
+        clock,
+        integrations: Arc::new(Integrations::new(client, url_policy)),
+        settings: Settings {
+            url_policy,
+            ..Settings::default()
+        },
+    };
+
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let api_url = format!("http://{}", listener.local_addr()?);
+    let (creds, first_start) = ensure_credentials(&deps, data_dir, &api_url).await?;
+    print_banner(&creds, first_start, data_dir, args.allow_loopback_http);
+    if args.allow_loopback_http {
+        tracing::warn!(
+            "--allow-loopback-http: webhooks may use http:// to loopback addresses (local development only)"
+        );
+    }
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut workers = tokio::task::JoinSet::new();
+    let consumer: Arc<dyn QueueConsumer> = queue;
+    {
+        let deps = deps.clone();
+        let consumer = consumer.clone();
+        let stop = stop_rx.clone();
+        workers.spawn(async move {
+            event_source::run(
+                consumer,
+                QueueName::Events,
+                BATCH_SIZE,
+                |e| router::handle(&deps, e),
+                stop,
+            )
+            .await
+        });
+    }
+    for _ in 0..DELIVERY_POLLERS {
+        let deps = deps.clone();
+        let consumer = consumer.clone();
+        let stop = stop_rx.clone();
+        workers.spawn(async move {
+            event_source::run(
+                consumer,
+                QueueName::Deliveries,
+                BATCH_SIZE,
+                |e| delivery::handle(&deps, e),
+                stop,
+            )
+            .await
+        });
+    }
+
+    tracing::info!(%api_url, "listening");
+    println!("listening on {api_url}");
+    axum::serve(listener, switchyard_handlers::api::router(deps))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("shutting down: finishing in-flight batches");
+    let _ = stop_tx.send(true);
+    while workers.join_next().await.is_some() {}
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+/// Reads credentials.json, or on first start creates the organization, its machine key and
+/// the `default` workspace, and writes them there. Keeps `api_url` current.
+async fn ensure_credentials(
+    deps: &Deps,
+    data_dir: &Path,
+    api_url: &str,
+) -> anyhow::Result<(Credentials, bool)> {
+    if credentials_file::path(data_dir).exists() {
+        let mut creds = credentials_file::read(data_dir)?;
+        if creds.api_url != api_url {
+            creds.api_url = api_url.to_owned();
+            credentials_file::write(data_dir, &creds)?;
+        }
+        return Ok((creds, false));
+    }
+    let (org, key) = tenancy::create_organization(deps, "local").await?;
+    let (workspace, publishable_key) = tenancy::create_workspace(
+        deps,
+        org.id,
+        "default",
+        Some("Created on first start".into()),
+    )
+    .await?;
+    let creds = Credentials {
+        api_url: api_url.to_owned(),
+        org_id: org.id.to_string(),
+        access_key: key.access_key,
+        secret_key: key.secret_key,
+        workspace_id: workspace.id.to_string(),
+        publishable_key,
+    };
+    credentials_file::write(data_dir, &creds)?;
+    Ok((creds, true))
+}
+
+fn print_banner(creds: &Credentials, first_start: bool, data_dir: &Path, loopback_http: bool) {
+    let file = credentials_file::path(data_dir);
+    if first_start {
+        println!(
+            "Switchyard is set up. Credentials written to {} (mode 0600):",
+            file.display()
+        );
+        println!("  org_id           {}", creds.org_id);
+        println!("  access_key       {}", creds.access_key);
+        println!("  secret_key       {}", creds.secret_key);
+        println!("  workspace_id     {}  (default)", creds.workspace_id);
+        println!("  publishable_key  {}", creds.publishable_key);
+    } else {
+        println!("Switchyard: credentials in {}", file.display());
+    }
+    println!();
+    println!("Send an event:");
+    println!(
+        "  curl -s {}/api/v1/events -H 'X-Meshes-Publishable-Key: {}' -H 'Content-Type: application/json' \\\n    -d '{{\"event\":\"user.signup\",\"payload\":{{\"email\":\"ada@example.com\"}}}}'",
+        creds.api_url, creds.publishable_key
+    );
+    println!("Call the management API:");
+    println!(
+        "  curl -s {}/api/v1/workspaces -H \"Authorization: Bearer $(switchyard token --data-dir {})\"",
+        creds.api_url,
+        data_dir.display()
+    );
+    if loopback_http {
+        println!("Webhooks may use http:// to loopback addresses (--allow-loopback-http).");
+    }
+    println!();
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,35 @@
+//! Test support for the end-to-end suites: the real `switchyard` process, a real HTTP
+//! receiver on 127.0.0.1, an API client that mints machine JWTs independently of our code,
+//! and bounded polling (tests never sleep to synchronise).
+
+mod client;
+mod process;
+mod receiver;
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+pub use client::{Api, expect_status};
+pub use process::{Switchyard, binary};
+pub use receiver::{Received, Receiver};
+
+/// Polls `check` until it returns `Some`, or panics after `deadline` naming `what`.
+pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(10);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            start.elapsed() < deadline,
+            "timed out after {deadline:?} waiting for {what}"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
