@@ -42,6 +42,8 @@ sqlite_cases!(
     canceled_delivery_stays_canceled_after_an_attempt,
     publishable_key_lookup_by_hash,
     machine_key_lookup,
+    cancel_stops_non_final_deliveries_only,
+    restart_begins_a_fresh_schedule,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again

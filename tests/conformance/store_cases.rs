@@ -763,3 +763,77 @@ pub async fn machine_key_lookup(store: &dyn Store) -> Result<()> {
     assert_eq!(store.machine_key(&revoked.access_key).await?, Some(revoked));
     Ok(())
 }
+
+pub async fn cancel_stops_non_final_deliveries_only(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    for status in [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Processing,
+        DeliveryStatus::Retrying,
+    ] {
+        let d = stored_delivery_with(store, &t, status).await?;
+        let canceled = store.cancel_delivery(t.org, d.id, now()).await?;
+        assert_eq!(
+            canceled.map(|c| c.status),
+            Some(DeliveryStatus::Canceled),
+            "from {status}"
+        );
+        assert_eq!(store.begin_attempt(t.org, d.id, now()).await?, None);
+    }
+    for status in [
+        DeliveryStatus::Completed,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Canceled,
+    ] {
+        let d = stored_delivery_with(store, &t, status).await?;
+        assert_eq!(
+            store.cancel_delivery(t.org, d.id, now()).await?,
+            None,
+            "from {status}"
+        );
+        assert_eq!(
+            store.delivery(t.org, d.id).await?.map(|d| d.status),
+            Some(status)
+        );
+    }
+    let other = tenant(store).await?;
+    let d = stored_delivery_with(store, &t, DeliveryStatus::Pending).await?;
+    assert_eq!(store.cancel_delivery(other.org, d.id, now()).await?, None);
+    assert_eq!(
+        store.delivery(t.org, d.id).await?.map(|d| d.status),
+        Some(DeliveryStatus::Pending)
+    );
+    Ok(())
+}
+
+pub async fn restart_begins_a_fresh_schedule(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery_with(store, &t, DeliveryStatus::Pending).await?;
+    store.begin_attempt(t.org, d.id, now()).await?;
+    let failed = store
+        .finish_attempt(
+            t.org,
+            &record(
+                attempt(&d, 1, Outcome::RejectedServerError, 500),
+                DeliveryStatus::Failed,
+            ),
+        )
+        .await?;
+    assert_eq!(failed.status, DeliveryStatus::Failed);
+
+    let restarted = store
+        .restart_delivery(t.org, d.id, now())
+        .await?
+        .expect("restartable");
+    assert_eq!(restarted.status, DeliveryStatus::Pending);
+    assert_eq!(restarted.attempt_count, 1, "earlier attempts are kept");
+    assert_eq!(restarted.schedule_base, 1);
+    assert_eq!(restarted.completed_at, None);
+    assert_eq!(store.attempts(t.org, d.id).await?.len(), 1);
+    assert!(store.begin_attempt(t.org, d.id, now()).await?.is_some());
+    // Pending or processing: a retry is already under way.
+    assert_eq!(store.restart_delivery(t.org, d.id, now()).await?, None);
+    let other = tenant(store).await?;
+    assert_eq!(store.restart_delivery(other.org, d.id, now()).await?, None);
+    Ok(())
+}

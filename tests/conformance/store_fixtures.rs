@@ -103,6 +103,7 @@ pub fn delivery(event: &Event, rule: &Rule) -> Delivery {
         kind: rule.kind,
         status: DeliveryStatus::Pending,
         attempt_count: 0,
+        schedule_base: 0,
         started_at: None,
         completed_at: None,
         next_attempt_at: None,

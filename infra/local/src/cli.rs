@@ -78,7 +78,10 @@ impl Cli {
                 let creds = credentials_file::read(&args.data_dir)?;
                 println!("export SWITCHYARD_API={}/api/v1", creds.api_url);
                 println!("export SWITCHYARD_WORKSPACE={}", creds.workspace_id);
-                println!("export SWITCHYARD_PUBLISHABLE_KEY={}", creds.publishable_key);
+                println!(
+                    "export SWITCHYARD_PUBLISHABLE_KEY={}",
+                    creds.publishable_key
+                );
                 Ok(())
             }
             Command::Listen(args) => {

@@ -3,10 +3,10 @@
 
 use std::net::SocketAddr;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
-use axum::Router;
 
 pub async fn listen(addr: SocketAddr, status: StatusCode) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
@@ -35,7 +35,10 @@ async fn print_request(
         println!("  {name}: {}", value.to_str().unwrap_or("<binary>"));
     }
     match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(json) => println!("{}", serde_json::to_string_pretty(&json).unwrap_or_default()),
+        Ok(json) => println!(
+            "{}",
+            serde_json::to_string_pretty(&json).unwrap_or_default()
+        ),
         Err(_) => println!("{}", String::from_utf8_lossy(&body)),
     }
     println!();

@@ -91,9 +91,10 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
         None
     } else {
         let jitter = rand::rng().random_range(-1.0..=1.0);
+        let in_schedule = made - delivery.schedule_base;
         deps.settings
             .retry
-            .next_delay(made, jitter, result.retry_after)
+            .next_delay(in_schedule, jitter, result.retry_after)
     };
     let (status, next_attempt_at) = match (result.outcome, next_delay) {
         (Outcome::Delivered, _) => (DeliveryStatus::Completed, None),

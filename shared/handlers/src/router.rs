@@ -54,6 +54,7 @@ async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
             kind: rule.kind,
             status: DeliveryStatus::Pending,
             attempt_count: 0,
+            schedule_base: 0,
             started_at: None,
             completed_at: None,
             next_attempt_at: None,

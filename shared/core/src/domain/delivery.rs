@@ -72,6 +72,9 @@ pub struct Delivery {
     pub kind: IntegrationType,
     pub status: DeliveryStatus,
     pub attempt_count: u32,
+    /// Attempts made before the current retry schedule began: a redrive or manual retry
+    /// starts a fresh schedule without forgetting earlier attempts.
+    pub schedule_base: u32,
     pub started_at: Option<OffsetDateTime>,
     pub completed_at: Option<OffsetDateTime>,
     pub next_attempt_at: Option<OffsetDateTime>,

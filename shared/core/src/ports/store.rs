@@ -132,4 +132,21 @@ pub trait Store: Send + Sync + 'static {
         record: &AttemptRecord,
     ) -> Result<Delivery, StoreError>;
     async fn attempts(&self, org: OrgId, delivery: DeliveryId) -> Result<Vec<Attempt>, StoreError>;
+    /// Cancels a non-final delivery: no further attempt will be made. `None` when absent or
+    /// already final.
+    async fn cancel_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
+    /// Readies a delivery for a fresh schedule (replay, DLQ redrive): from `completed`,
+    /// `failed`, `canceled` or `retrying` back to `pending`, with `schedule_base` set to the
+    /// attempts made so far. `None` when absent, `pending` or `processing`.
+    async fn restart_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
 }

@@ -459,10 +459,10 @@ impl Store for SqliteStore {
                     let mut insert = tx.prepare_cached(
                         "INSERT OR IGNORE INTO deliveries
                              (id, org, workspace, event, event_name, rule, connection, kind,
-                              status, attempt_count, started_at, completed_at, next_attempt_at,
-                              last_error, created_at, updated_at)
+                              status, attempt_count, schedule_base, started_at, completed_at,
+                              next_attempt_at, last_error, created_at, updated_at)
                          VALUES (:id, :org, :workspace, :event, :event_name, :rule, :connection,
-                                 :kind, :status, :attempt_count, :started_at, :completed_at,
+                                 :kind, :status, :attempt_count, :schedule_base, :started_at, :completed_at,
                                  :next_attempt_at, :last_error, :created_at, :updated_at)",
                     )?;
                     for d in &deliveries {
@@ -477,6 +477,7 @@ impl Store for SqliteStore {
                             ":kind": d.kind.as_str(),
                             ":status": d.status.as_str(),
                             ":attempt_count": d.attempt_count,
+                            ":schedule_base": d.schedule_base,
                             ":started_at": ms_opt(d.started_at),
                             ":completed_at": ms_opt(d.completed_at),
                             ":next_attempt_at": ms_opt(d.next_attempt_at),
@@ -628,6 +629,56 @@ impl Store for SqliteStore {
                 )?
                 .query_map([org.to_string(), delivery.to_string()], rows::attempt)?
                 .collect()
+            })
+            .await
+    }
+
+    async fn cancel_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'canceled', next_attempt_at = NULL, updated_at = :now
+                     WHERE org = :org AND id = :id
+                       AND status NOT IN ('completed', 'failed', 'canceled')
+                     RETURNING *",
+                )?
+                .query_row(
+                    named_params! {":now": ms(now), ":org": org.to_string(), ":id": id.to_string()},
+                    rows::delivery,
+                )
+                .optional()
+            })
+            .await
+    }
+
+    async fn restart_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                // A fresh schedule counts from the attempts made so far.
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'pending', schedule_base = attempt_count,
+                         completed_at = NULL, next_attempt_at = NULL, updated_at = :now
+                     WHERE org = :org AND id = :id
+                       AND status IN ('completed', 'failed', 'canceled', 'retrying')
+                     RETURNING *",
+                )?
+                .query_row(
+                    named_params! {":now": ms(now), ":org": org.to_string(), ":id": id.to_string()},
+                    rows::delivery,
+                )
+                .optional()
             })
             .await
     }

@@ -171,6 +171,7 @@ pub(super) fn delivery(row: &Row) -> rusqlite::Result<Delivery> {
         kind: parsed(row, "kind")?,
         status: parsed(row, "status")?,
         attempt_count: row.get("attempt_count")?,
+        schedule_base: row.get("schedule_base")?,
         started_at: time_opt(row, "started_at")?,
         completed_at: time_opt(row, "completed_at")?,
         next_attempt_at: time_opt(row, "next_attempt_at")?,

@@ -108,6 +108,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     kind            TEXT NOT NULL,
     status          TEXT NOT NULL,
     attempt_count   INTEGER NOT NULL,
+    schedule_base   INTEGER NOT NULL DEFAULT 0,
     started_at      INTEGER,
     completed_at    INTEGER,
     next_attempt_at INTEGER,
