@@ -542,3 +542,170 @@ async fn events_accepted_before_a_crash_are_delivered_after_restart() {
     }
     assert!(server.stop(), "SIGTERM drains and exits cleanly");
 }
+
+fn run_cli(server: &Switchyard, args: &[&str]) -> String {
+    let output = std::process::Command::new(switchyard_tests::binary())
+        .args(args)
+        .arg("--data-dir")
+        .arg(&server.data_dir)
+        .output()
+        .expect("run switchyard");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+#[tokio::test]
+async fn failed_delivery_shows_its_attempts_and_is_replayed_through_the_api() {
+    let (_dir, _server, api) = start();
+    let receiver = Receiver::start().await;
+    receiver.respond_with(404);
+    let (_, rule_id) = api
+        .webhook_rule(&receiver.url("/hook"), "user.signup")
+        .await;
+    let event = api
+        .send_event(json!({"event": "user.signup", "payload": {}}))
+        .await;
+    let id = event["id"].as_str().unwrap();
+    event_when(&api, id, "the delivery to fail", |e| {
+        all_deliveries(e, "failed")
+    })
+    .await;
+
+    let base = format!("/events/{id}/rules/{rule_id}");
+    let attempts = api.get(&format!("{base}/attempts")).await;
+    assert_eq!(attempts["count"], 1);
+    let attempt = &attempts["records"][0];
+    assert_eq!(attempt["status_code"], 404);
+    assert_eq!(attempt["outcome"], "rejected_client_error");
+    assert_eq!(attempt["number"], 1);
+    let one = api
+        .get(&format!(
+            "{base}/attempts/{}",
+            attempt["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(one["id"], attempt["id"]);
+    assert_eq!(
+        api.get(&format!("{base}/response-details")).await["status_code"],
+        404
+    );
+
+    receiver.respond_with(200);
+    let replayed = api
+        .machine(Method::POST, &format!("{base}/retry"))
+        .send()
+        .await
+        .unwrap();
+    let replayed = expect_status(replayed, 200).await;
+    assert_eq!(replayed["rule"], rule_id.as_str());
+    let done = event_when(&api, id, "the replay to complete", |e| {
+        all_deliveries(e, "completed")
+    })
+    .await;
+    assert_eq!(done["rule_events"][0]["attempt_count"], 2);
+
+    let unknown_rule = api
+        .machine(
+            Method::POST,
+            &format!("/events/{id}/rules/{}/retry", uuid::Uuid::now_v7()),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_contract_error(&expect_status(unknown_rule, 404).await);
+}
+
+#[tokio::test]
+async fn cancel_stops_a_retrying_delivery() {
+    let (_dir, _server, api) = start();
+    let receiver = Receiver::start().await;
+    receiver.respond_with(503);
+    let (_, rule_id) = api
+        .webhook_rule(&receiver.url("/hook"), "user.signup")
+        .await;
+    let event = api
+        .send_event(json!({"event": "user.signup", "payload": {}}))
+        .await;
+    let id = event["id"].as_str().unwrap();
+    // After the immediate retry, the next attempt waits about 5 s.
+    event_when(&api, id, "two failed attempts", |e| {
+        e["rule_events"][0]["attempt_count"].as_u64() >= Some(2)
+            && e["rule_events"][0]["status"] == "retrying"
+    })
+    .await;
+    let base = format!("/events/{id}/rules/{rule_id}");
+    let canceled = expect_status(
+        api.machine(Method::POST, &format!("{base}/cancel"))
+            .send()
+            .await
+            .unwrap(),
+        200,
+    )
+    .await;
+    assert_eq!(canceled["status"], "canceled");
+    let again = api
+        .machine(Method::POST, &format!("{base}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_contract_error(&expect_status(again, 409).await);
+    let event_cancel = api
+        .machine(Method::POST, &format!("/events/{id}/cancel"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_status(event_cancel, 200).await["rule_events"][0]["status"],
+        "canceled"
+    );
+    let attempts_so_far = receiver.requests_to("/hook").len();
+    let stored = api.get(&format!("/events/{id}")).await;
+    assert_eq!(stored["rule_events"][0]["status"], "canceled");
+    assert_eq!(
+        stored["rule_events"][0]["attempt_count"].as_u64(),
+        Some(attempts_so_far as u64)
+    );
+}
+
+#[tokio::test]
+async fn dlq_cli_lists_and_redrives_a_failed_delivery() {
+    let (_dir, server, api) = start();
+    let receiver = Receiver::start().await;
+    receiver.respond_with(400);
+    api.webhook_rule(&receiver.url("/hook"), "user.signup")
+        .await;
+    let event = api
+        .send_event(json!({"event": "user.signup", "payload": {}}))
+        .await;
+    let id = event["id"].as_str().unwrap();
+    event_when(&api, id, "the delivery to fail", |e| {
+        all_deliveries(e, "failed")
+    })
+    .await;
+
+    let listed = run_cli(&server, &["dlq", "list"]);
+    assert!(
+        listed.starts_with("1 message(s) in deliveries-dlq"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(id),
+        "the DLQ message names its event: {listed}"
+    );
+
+    receiver.respond_with(200);
+    assert_eq!(
+        run_cli(&server, &["dlq", "redrive"]).trim(),
+        "redrove 1 message(s) from deliveries-dlq"
+    );
+    let done = event_when(&api, id, "the redriven delivery to complete", |e| {
+        all_deliveries(e, "completed")
+    })
+    .await;
+    assert_eq!(done["rule_events"][0]["attempt_count"], 2);
+    assert!(run_cli(&server, &["dlq", "list"]).starts_with("0 message(s)"));
+}

@@ -2,7 +2,7 @@
 //! test chooses.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -28,6 +28,11 @@ impl Received {
 struct Shared {
     requests: Mutex<Vec<Received>>,
     status: AtomicU16,
+    /// Requests still to be answered with `failing_status` before `status` applies again.
+    failures_left: AtomicUsize,
+    failing_status: AtomicU16,
+    /// `Retry-After` seconds sent with every answer, when non-zero.
+    retry_after: AtomicU64,
 }
 
 /// Stops serving when dropped.
@@ -64,6 +69,17 @@ impl Receiver {
         self.shared.status.store(status, Ordering::SeqCst);
     }
 
+    /// The next `n` requests are answered with `status`; then the usual status again.
+    pub fn fail_next(&self, n: usize, status: u16) {
+        self.shared.failing_status.store(status, Ordering::SeqCst);
+        self.shared.failures_left.store(n, Ordering::SeqCst);
+    }
+
+    /// Sends `Retry-After: <secs>` with every answer (0 stops it).
+    pub fn retry_after(&self, secs: u64) {
+        self.shared.retry_after.store(secs, Ordering::SeqCst);
+    }
+
     pub fn requests(&self) -> Vec<Received> {
         self.shared.requests.lock().expect("lock").clone()
     }
@@ -88,12 +104,26 @@ async fn record(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> StatusCode {
+) -> (StatusCode, HeaderMap) {
     shared.requests.lock().expect("lock").push(Received {
         method,
         path: uri.path().to_owned(),
         headers,
         body,
     });
-    StatusCode::from_u16(shared.status.load(Ordering::SeqCst)).expect("valid status")
+    let failing = shared
+        .failures_left
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    let status = if failing {
+        shared.failing_status.load(Ordering::SeqCst)
+    } else {
+        shared.status.load(Ordering::SeqCst)
+    };
+    let mut answer = HeaderMap::new();
+    let retry_after = shared.retry_after.load(Ordering::SeqCst);
+    if retry_after > 0 {
+        answer.insert("retry-after", retry_after.into());
+    }
+    (StatusCode::from_u16(status).expect("valid status"), answer)
 }

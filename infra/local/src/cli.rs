@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{credentials_file, listen, runtime, token};
+use crate::{credentials_file, dlq, listen, runtime, token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,6 +28,37 @@ enum Command {
     Env(DataDirArg),
     /// Receive webhooks on a local port and print them (for trying Switchyard out).
     Listen(ListenArgs),
+    /// Inspect or redrive a dead-letter queue.
+    #[command(subcommand)]
+    Dlq(DlqCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum DlqCommand {
+    /// List messages in a dead-letter queue without removing them.
+    List {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[arg(long, value_enum, default_value = "deliveries")]
+        queue: DlqQueue,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+    },
+    /// Move every message of a dead-letter queue back to its source queue. A failed delivery
+    /// redriven this way is attempted again on a fresh retry schedule.
+    Redrive {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[arg(long, value_enum, default_value = "deliveries")]
+        queue: DlqQueue,
+    },
+}
+
+/// Which dead-letter queue.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum DlqQueue {
+    Deliveries,
+    Events,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -83,6 +114,17 @@ impl Cli {
                     creds.publishable_key
                 );
                 Ok(())
+            }
+            Command::Dlq(command) => {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                match command {
+                    DlqCommand::List { data, queue, limit } => {
+                        rt.block_on(dlq::list(&data, queue, limit))
+                    }
+                    DlqCommand::Redrive { data, queue } => rt.block_on(dlq::redrive(&data, queue)),
+                }
             }
             Command::Listen(args) => {
                 let status = axum::http::StatusCode::from_u16(args.status)?;

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod credentials_file;
+pub mod dlq;
 pub mod listen;
 pub mod runtime;
 pub mod token;

@@ -25,7 +25,7 @@ const DELIVERY_POLLERS: usize = 4;
 const BATCH_SIZE: usize = 10;
 
 /// Queue attributes, as the SAM template sets them on AWS.
-fn queue_settings(queue: QueueName) -> QueueSettings {
+pub fn queue_settings(queue: QueueName) -> QueueSettings {
     match queue {
         // A delivery attempt may take the client's 30 s total timeout; keep it invisible longer.
         QueueName::Deliveries => QueueSettings {

@@ -26,4 +26,8 @@ pub struct DeliveryMessage {
     /// Epoch ms before which the attempt must not run. SQS delays cap at 15 minutes, so a longer
     /// wait is several hops, each re-checking this.
     pub not_before: i64,
+    /// Set on messages sent to the DLQ on purpose when a delivery fails: redriven from the DLQ
+    /// (console, CLI), such a message restarts its failed delivery on a fresh schedule.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resume: bool,
 }

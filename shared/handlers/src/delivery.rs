@@ -13,7 +13,7 @@ use rand::Rng;
 use serde_json::{Map, Value};
 use switchyard_core::AttemptId;
 use switchyard_core::clock::epoch_millis;
-use switchyard_core::domain::{Attempt, DeliveryStatus};
+use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus};
 use switchyard_core::message::DeliveryMessage;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{
@@ -57,6 +57,20 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
     else {
         tracing::warn!("delivery not found; message dropped");
         return Ok(());
+    };
+    let current = if is_redrive_of_failure(&message, &current) {
+        // Sent to the DLQ when this delivery failed, and redriven since: start afresh.
+        let Some(restarted) = store
+            .restart_delivery(org, current.id, now)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(());
+        };
+        tracing::info!("redriven from the DLQ: fresh retry schedule");
+        restarted
+    } else {
+        current
     };
     if current.status.is_final() || message.attempt <= current.attempt_count {
         tracing::debug!(status = %current.status, "duplicate or stale message dropped");
@@ -126,6 +140,7 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
     let next = DeliveryMessage {
         attempt: made + 1,
         not_before: next_attempt_at.map_or(0, epoch_millis),
+        resume: status == DeliveryStatus::Failed,
         ..message
     };
     match status {
@@ -147,11 +162,19 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
     Ok(())
 }
 
+/// A message this handler dead-lettered on purpose when the delivery failed — and only the
+/// latest such message: an older one (the delivery was redriven and failed again since) is stale.
+fn is_redrive_of_failure(message: &DeliveryMessage, current: &Delivery) -> bool {
+    message.resume
+        && current.status == DeliveryStatus::Failed
+        && message.attempt == current.attempt_count + 1
+}
+
 /// Loads what the attempt needs and calls the integration. The outer error is a storage
 /// failure (retry the message); the inner one a delivery that cannot be attempted at all.
 async fn load_and_deliver(
     deps: &Deps,
-    delivery: &switchyard_core::domain::Delivery,
+    delivery: &Delivery,
     attempt: u32,
     now: time::OffsetDateTime,
 ) -> Result<Result<DeliveryResult, String>, String> {

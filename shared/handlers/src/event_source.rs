@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use switchyard_core::StoreError;
 use switchyard_core::ports::{QueueConsumer, QueueName, ReceivedMessage};
 use tokio::sync::watch;
 
@@ -30,37 +31,50 @@ pub async fn run<H, Fut>(
         if *shutdown.borrow() {
             return;
         }
-        let received = tokio::select! {
-            r = consumer.receive(queue, batch_size, LONG_POLL) => r,
+        let pumped = tokio::select! {
+            r = pump_once(consumer.as_ref(), queue, batch_size, LONG_POLL, &handler) => r,
             _ = shutdown.changed() => return,
         };
-        let messages = match received {
-            Ok(m) => m,
-            Err(e) => {
-                tracing::error!(%queue, error = %e, "receive failed; backing off");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
-        };
-        if messages.is_empty() {
-            continue;
-        }
-        let response = handler(sqs_event(queue, &messages)).await;
-        let failed: HashSet<&str> = response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.as_str())
-            .collect();
-        let done: Vec<String> = messages
-            .iter()
-            .filter(|m| !failed.contains(m.message_id.as_str()))
-            .map(|m| m.receipt_handle.clone())
-            .collect();
-        if let Err(e) = consumer.delete_batch(queue, &done).await {
-            // The messages come back after the visibility timeout; handlers are idempotent.
-            tracing::error!(%queue, error = %e, "delete failed; messages will be seen again");
+        if let Err(e) = pumped {
+            tracing::error!(%queue, error = %e, "queue unavailable; backing off");
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
+}
+
+/// One round: receive a batch (waiting up to `wait`), hand it to the handler, delete what it
+/// did not report as failed. Returns how many messages were received.
+pub async fn pump_once<H, Fut>(
+    consumer: &dyn QueueConsumer,
+    queue: QueueName,
+    batch_size: usize,
+    wait: Duration,
+    handler: &H,
+) -> Result<usize, StoreError>
+where
+    H: Fn(SqsEvent) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
+    let messages = consumer.receive(queue, batch_size, wait).await?;
+    if messages.is_empty() {
+        return Ok(0);
+    }
+    let response = handler(sqs_event(queue, &messages)).await;
+    let failed: HashSet<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    let done: Vec<String> = messages
+        .iter()
+        .filter(|m| !failed.contains(m.message_id.as_str()))
+        .map(|m| m.receipt_handle.clone())
+        .collect();
+    if let Err(e) = consumer.delete_batch(queue, &done).await {
+        // The messages come back after the visibility timeout; handlers are idempotent.
+        tracing::error!(%queue, error = %e, "delete failed; messages will be seen again");
+    }
+    Ok(messages.len())
 }
 
 /// The SQS event document Lambda would pass for these messages.

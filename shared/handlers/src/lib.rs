@@ -9,8 +9,10 @@
 pub mod api;
 pub mod delivery;
 pub mod deps;
+pub mod dlq;
 pub mod event_source;
 pub mod ingest;
+pub mod replay;
 pub mod router;
 mod sqs;
 pub mod tenancy;

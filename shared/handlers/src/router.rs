@@ -84,6 +84,7 @@ async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
                 workspace: d.workspace,
                 attempt: 1,
                 not_before: epoch_millis(now),
+                resume: false,
             };
             OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
         })

@@ -86,3 +86,54 @@ where
             .map_err(|_| ApiError::not_found("Resource"))
     }
 }
+
+/// Several path ids in route order (`/events/{e}/rules/{r}`); any malformed one is not found.
+pub struct PathIds<T>(pub T);
+
+async fn path_segments<S: Send + Sync>(
+    parts: &mut Parts,
+    state: &S,
+) -> Result<Vec<String>, ApiError> {
+    axum::extract::Path::<Vec<String>>::from_request_parts(parts, state)
+        .await
+        .map(|axum::extract::Path(v)| v)
+        .map_err(|_| ApiError::not_found("Resource"))
+}
+
+fn parse_id<T: std::str::FromStr>(raw: Option<&String>) -> Result<T, ApiError> {
+    raw.and_then(|r| r.parse().ok())
+        .ok_or_else(|| ApiError::not_found("Resource"))
+}
+
+impl<A, B, S> FromRequestParts<S> for PathIds<(A, B)>
+where
+    A: std::str::FromStr + Send,
+    B: std::str::FromStr + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let v = path_segments(parts, state).await?;
+        Ok(PathIds((parse_id(v.first())?, parse_id(v.get(1))?)))
+    }
+}
+
+impl<A, B, C, S> FromRequestParts<S> for PathIds<(A, B, C)>
+where
+    A: std::str::FromStr + Send,
+    B: std::str::FromStr + Send,
+    C: std::str::FromStr + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let v = path_segments(parts, state).await?;
+        Ok(PathIds((
+            parse_id(v.first())?,
+            parse_id(v.get(1))?,
+            parse_id(v.get(2))?,
+        )))
+    }
+}

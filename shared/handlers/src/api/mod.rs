@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod connections;
+mod deliveries;
 mod error;
 mod events;
 mod query;
@@ -12,7 +13,7 @@ mod views;
 mod workspaces;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::json;
 use switchyard_core::domain::Workspace;
@@ -49,6 +50,27 @@ pub fn router(deps: Deps) -> Router {
         .route("/events", get(events::list).post(events::create))
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/payload", get(events::payload))
+        .route("/events/{id}/cancel", post(deliveries::cancel_event))
+        .route(
+            "/events/{event}/rules/{rule}/attempts",
+            get(deliveries::attempts),
+        )
+        .route(
+            "/events/{event}/rules/{rule}/attempts/{attempt}",
+            get(deliveries::attempt),
+        )
+        .route(
+            "/events/{event}/rules/{rule}/response-details",
+            get(deliveries::response_details),
+        )
+        .route(
+            "/events/{event}/rules/{rule}/retry",
+            post(deliveries::retry),
+        )
+        .route(
+            "/events/{event}/rules/{rule}/cancel",
+            post(deliveries::cancel),
+        )
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
     Router::new()
         .nest("/api/v1", v1)

@@ -1,0 +1,420 @@
+//! The delivery handler under a clock the test controls: the real router and delivery handlers
+//! over real SQLite, delivering to a real HTTP receiver on 127.0.0.1. Proves the retry
+//! schedule, `Retry-After`, redrive from the DLQ, replay and cancel — without waiting hours.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use switchyard_core::clock::{ManualClock, truncated_to_millis};
+use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, IntegrationType, Rule};
+use switchyard_core::keyring::MasterKeyRing;
+use switchyard_core::ports::{OutgoingMessage, Queue, QueueConsumer, QueueName};
+use switchyard_core::retry::RetryPolicy;
+use switchyard_core::webhook::UrlPolicy;
+use switchyard_core::{Clock, ConnectionId, OrgId, RuleId};
+use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore};
+use switchyard_handlers::ingest::{self, NewEvent, Sender};
+use switchyard_handlers::replay::{self, Replay};
+use switchyard_handlers::{Deps, Settings, delivery, dlq, event_source, router, tenancy};
+use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
+use switchyard_tests::Receiver;
+use time::OffsetDateTime;
+
+const MAX_RECEIVES: u32 = 3;
+
+struct Rig {
+    deps: Deps,
+    queue: Arc<SqliteQueue>,
+    clock: Arc<ManualClock>,
+    receiver: Receiver,
+    org: OrgId,
+    delivery: Delivery,
+}
+
+impl Rig {
+    /// A tenant with one webhook rule, and one event routed to it (its delivery `pending`).
+    async fn new(retry: RetryPolicy) -> Self {
+        // Stored times are milliseconds: start on one so waits compare exactly.
+        let clock = Arc::new(ManualClock::new(truncated_to_millis(
+            OffsetDateTime::now_utc(),
+        )));
+        let db = Db::in_memory().unwrap();
+        let store = Arc::new(SqliteStore::open(db.clone()).unwrap());
+        let queue = Arc::new(
+            SqliteQueue::open(db, clock.clone(), |_| QueueSettings {
+                visibility_timeout: Duration::from_secs(60),
+                max_receive_count: MAX_RECEIVES,
+            })
+            .unwrap(),
+        );
+        let url_policy = UrlPolicy {
+            allow_loopback_http: true,
+        };
+        let client = OutboundClient::new(ClientSettings::default()).unwrap();
+        let deps = Deps {
+            store,
+            queue: queue.clone(),
+            keys: Arc::new(MasterKeyRing::new("t", [("t".to_owned(), [7u8; 32])])),
+            clock: clock.clone(),
+            integrations: Arc::new(Integrations::new(client, url_policy)),
+            settings: Settings { url_policy, retry },
+        };
+        let receiver = Receiver::start().await;
+        let (org, _) = tenancy::create_organization(&deps, "test").await.unwrap();
+        let (ws, _) = tenancy::create_workspace(&deps, org.id, "default", None)
+            .await
+            .unwrap();
+        let now = deps.now();
+        let connection = Connection {
+            id: ConnectionId::new(),
+            org: org.id,
+            workspace: ws.id,
+            kind: IntegrationType::Webhook,
+            name: "hook".into(),
+            metadata: json!({"url": receiver.url("/hook")})
+                .as_object()
+                .unwrap()
+                .clone(),
+            secrets: None,
+            hidden: false,
+            created_by: "test".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        deps.store.create_connection(&connection).await.unwrap();
+        let rule = Rule {
+            id: RuleId::new(),
+            org: org.id,
+            workspace: ws.id,
+            connection: connection.id,
+            kind: IntegrationType::Webhook,
+            event: "order.placed".into(),
+            resource: None,
+            resource_id: None,
+            metadata: json!({"action": "send_webhook"})
+                .as_object()
+                .unwrap()
+                .clone(),
+            active: true,
+            hidden: false,
+            created_by: "test".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        deps.store.create_rule(&rule).await.unwrap();
+        let sender = Sender::Publishable {
+            org: org.id,
+            workspace: ws.id,
+            key_name: "default".into(),
+        };
+        let input =
+            NewEvent::from_json(&json!({"event": "order.placed", "payload": {"n": 1}})).unwrap();
+        let event = ingest::accept(&deps, &sender, input).await.unwrap();
+        let routed = event_source::pump_once(
+            queue.as_ref(),
+            QueueName::Events,
+            10,
+            Duration::ZERO,
+            &|e| router::handle(&deps, e),
+        )
+        .await
+        .unwrap();
+        assert_eq!(routed, 1);
+        let delivery = deps
+            .store
+            .deliveries_for_event(org.id, event.id)
+            .await
+            .unwrap()
+            .remove(0);
+        Self {
+            deps,
+            queue,
+            clock,
+            receiver,
+            org: org.id,
+            delivery,
+        }
+    }
+
+    /// Runs the delivery handler on whatever is visible now; returns how many messages it saw.
+    async fn step(&self) -> usize {
+        let deps = &self.deps;
+        event_source::pump_once(
+            self.queue.as_ref(),
+            QueueName::Deliveries,
+            10,
+            Duration::ZERO,
+            &|e| delivery::handle(deps, e),
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn delivery(&self) -> Delivery {
+        self.deps
+            .store
+            .delivery(self.org, self.delivery.id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    fn hits(&self) -> usize {
+        self.receiver.requests_to("/hook").len()
+    }
+
+    /// Moves the clock forward in hops of at most 15 minutes (as SQS delays are), stepping the
+    /// handler after each, until an attempt is made; returns the time waited. Panics if an
+    /// attempt happens early or none happens within `limit`.
+    async fn run_until_next_attempt(&self, limit: Duration) -> Duration {
+        let before = self.hits();
+        let mut waited = Duration::ZERO;
+        while waited <= limit {
+            self.step().await;
+            if self.hits() > before {
+                return waited;
+            }
+            let due = self.delivery().await.next_attempt_at;
+            let until_due = due
+                .map(|at| (at - self.clock.now()).try_into().unwrap_or(Duration::ZERO))
+                .unwrap_or(Duration::from_secs(1));
+            let advance = until_due.clamp(Duration::from_millis(1), Duration::from_secs(900));
+            self.clock.advance(advance);
+            waited += advance;
+        }
+        panic!("no attempt within {limit:?}");
+    }
+}
+
+fn no_jitter() -> RetryPolicy {
+    RetryPolicy {
+        jitter: 0.0,
+        ..RetryPolicy::default()
+    }
+}
+
+#[tokio::test]
+async fn attempt_times_follow_the_schedule_until_failed() {
+    let rig = Rig::new(no_jitter()).await;
+    rig.receiver.respond_with(503);
+    let mut waits = Vec::new();
+    for _ in 0..RetryPolicy::default().max_attempts() {
+        waits.push(
+            rig.run_until_next_attempt(Duration::from_secs(11 * 3600))
+                .await
+                .as_secs(),
+        );
+    }
+    assert_eq!(waits, vec![0, 0, 5, 300, 1800, 7200, 18000, 36000, 36000]);
+    let d = rig.delivery().await;
+    assert_eq!(d.status, DeliveryStatus::Failed);
+    assert_eq!(d.attempt_count, 9);
+    let attempts = rig.deps.store.attempts(rig.org, d.id).await.unwrap();
+    assert!(attempts.iter().all(|a| a.status_code == Some(503)));
+    assert_eq!(
+        rig.queue
+            .depth(QueueName::DeliveriesDlq)
+            .await
+            .unwrap()
+            .visible,
+        1,
+        "sent to the DLQ on purpose"
+    );
+    // Nothing further is attempted.
+    rig.clock.advance(Duration::from_secs(24 * 3600));
+    rig.step().await;
+    assert_eq!(rig.hits(), 9);
+}
+
+#[tokio::test]
+async fn jitter_keeps_each_wait_within_twenty_percent() {
+    let rig = Rig::new(RetryPolicy::default()).await;
+    rig.receiver.respond_with(503);
+    let bases = [0u64, 0, 5, 300, 1800, 7200];
+    for base in bases {
+        let waited = rig
+            .run_until_next_attempt(Duration::from_secs(3 * 3600))
+            .await
+            .as_secs_f64();
+        let base = base as f64;
+        assert!(
+            waited >= base * 0.8 - 0.01 && waited <= base * 1.2 + 0.01,
+            "waited {waited} for base {base}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn destination_down_for_three_attempts_then_up_completes_with_four() {
+    let rig = Rig::new(no_jitter()).await;
+    rig.receiver.fail_next(3, 503);
+    for _ in 0..4 {
+        rig.run_until_next_attempt(Duration::from_secs(3600)).await;
+    }
+    let d = rig.delivery().await;
+    assert_eq!(d.status, DeliveryStatus::Completed);
+    assert_eq!(d.attempt_count, 4);
+    assert_eq!(rig.hits(), 4);
+    let ids: Vec<String> = rig
+        .receiver
+        .requests()
+        .iter()
+        .map(|r| r.headers["webhook-id"].to_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] == w[1]),
+        "every retry carries the same webhook-id"
+    );
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let rig = Rig::new(no_jitter()).await;
+    rig.receiver.respond_with(429);
+    rig.receiver.retry_after(120);
+    rig.run_until_next_attempt(Duration::ZERO).await;
+    // The schedule says "immediately"; the destination asked for two minutes.
+    let waited = rig.run_until_next_attempt(Duration::from_secs(600)).await;
+    assert_eq!(waited, Duration::from_secs(120));
+    let attempts = rig
+        .deps
+        .store
+        .attempts(rig.org, rig.delivery.id)
+        .await
+        .unwrap();
+    assert_eq!(attempts[0].outcome.as_str(), "rate_limited");
+}
+
+#[tokio::test]
+async fn a_plain_client_error_fails_at_once() {
+    let rig = Rig::new(no_jitter()).await;
+    rig.receiver.respond_with(404);
+    rig.run_until_next_attempt(Duration::ZERO).await;
+    let d = rig.delivery().await;
+    assert_eq!(d.status, DeliveryStatus::Failed);
+    assert_eq!(d.attempt_count, 1);
+}
+
+#[tokio::test]
+async fn redriven_failure_starts_a_fresh_schedule_and_duplicates_are_dropped() {
+    let short = RetryPolicy {
+        schedule: vec![Duration::from_secs(5)],
+        jitter: 0.0,
+    };
+    let rig = Rig::new(short).await;
+    rig.receiver.respond_with(500);
+    rig.run_until_next_attempt(Duration::ZERO).await;
+    rig.run_until_next_attempt(Duration::from_secs(60)).await;
+    assert_eq!(rig.delivery().await.status, DeliveryStatus::Failed);
+
+    let dead = dlq::list(rig.queue.as_ref(), QueueName::DeliveriesDlq, 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    let body = dead[0].body.clone();
+
+    rig.receiver.respond_with(200);
+    assert_eq!(
+        dlq::redrive(rig.queue.as_ref(), QueueName::DeliveriesDlq)
+            .await
+            .unwrap(),
+        1
+    );
+    rig.step().await;
+    let d = rig.delivery().await;
+    assert_eq!(d.status, DeliveryStatus::Completed);
+    assert_eq!(d.attempt_count, 3);
+    assert_eq!(
+        d.schedule_base, 2,
+        "a fresh schedule after the two earlier attempts"
+    );
+
+    // The same DLQ message redriven twice (as a console redrive may): dropped.
+    rig.queue
+        .send_batch(QueueName::Deliveries, vec![OutgoingMessage::now(body)])
+        .await
+        .unwrap();
+    assert_eq!(rig.step().await, 1);
+    assert_eq!(rig.delivery().await.attempt_count, 3);
+    assert_eq!(rig.hits(), 3);
+}
+
+#[tokio::test]
+async fn replay_is_too_early_while_an_attempt_is_under_way_and_restarts_a_failed_one() {
+    let rig = Rig::new(RetryPolicy {
+        schedule: vec![],
+        jitter: 0.0,
+    })
+    .await;
+    let id = rig.delivery.id;
+    assert!(matches!(
+        replay::replay(&rig.deps, rig.org, id).await.unwrap(),
+        Replay::AlreadyImminent
+    ));
+    rig.receiver.respond_with(500);
+    rig.run_until_next_attempt(Duration::ZERO).await;
+    assert_eq!(rig.delivery().await.status, DeliveryStatus::Failed);
+
+    rig.receiver.respond_with(200);
+    let Replay::Queued(d) = replay::replay(&rig.deps, rig.org, id).await.unwrap() else {
+        panic!("a failed delivery can be replayed");
+    };
+    assert_eq!(d.status, DeliveryStatus::Pending);
+    assert!(matches!(
+        replay::replay(&rig.deps, rig.org, id).await.unwrap(),
+        Replay::AlreadyImminent
+    ));
+    rig.step().await;
+    assert_eq!(rig.delivery().await.status, DeliveryStatus::Completed);
+    let other_org = OrgId::new();
+    assert!(matches!(
+        replay::replay(&rig.deps, other_org, id).await.unwrap(),
+        Replay::NotFound
+    ));
+}
+
+#[tokio::test]
+async fn canceled_delivery_is_never_attempted() {
+    let rig = Rig::new(no_jitter()).await;
+    let canceled = replay::cancel(&rig.deps, rig.org, rig.delivery.id)
+        .await
+        .unwrap();
+    assert_eq!(canceled.map(|d| d.status), Some(DeliveryStatus::Canceled));
+    assert_eq!(rig.step().await, 1, "the queued message is consumed");
+    assert_eq!(rig.hits(), 0);
+    assert_eq!(rig.delivery().await.status, DeliveryStatus::Canceled);
+    assert!(
+        replay::cancel(&rig.deps, rig.org, rig.delivery.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn poison_message_reaches_the_dlq_after_max_receive_count() {
+    let rig = Rig::new(no_jitter()).await;
+    rig.queue
+        .send_batch(
+            QueueName::Deliveries,
+            vec![OutgoingMessage::now("{not json".into())],
+        )
+        .await
+        .unwrap();
+    rig.step().await; // the real delivery and the poison message
+    for _ in 0..MAX_RECEIVES {
+        rig.clock.advance(Duration::from_secs(61));
+        rig.step().await;
+    }
+    let dead = dlq::list(rig.queue.as_ref(), QueueName::DeliveriesDlq, 10)
+        .await
+        .unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].body, "{not json");
+    assert_eq!(
+        rig.delivery().await.status,
+        DeliveryStatus::Completed,
+        "the good message was unaffected"
+    );
+}
