@@ -5,9 +5,11 @@ CARGO ?= cargo
 .PHONY: test lint fmt build run
 
 ## Lint, build the switchyard binary the end-to-end suites start, and run every test.
+## Ends with one line totalling every suite: "tests: N passed, N failed".
 test: lint
 	$(CARGO) build -p switchyard
-	$(CARGO) test --workspace
+	set -o pipefail; $(CARGO) test --workspace --all-targets 2>&1 | tee target/test-output.log
+	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log
 
 ## Formatting and clippy, warnings as errors.
 lint:

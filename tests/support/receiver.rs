@@ -33,6 +33,8 @@ struct Shared {
     failing_status: AtomicU16,
     /// `Retry-After` seconds sent with every answer, when non-zero.
     retry_after: AtomicU64,
+    /// Milliseconds to wait before answering, so deliveries are in flight for a while.
+    delay_ms: AtomicU64,
 }
 
 /// Stops serving when dropped.
@@ -80,6 +82,11 @@ impl Receiver {
         self.shared.retry_after.store(secs, Ordering::SeqCst);
     }
 
+    /// Answers every request only after `ms` milliseconds.
+    pub fn answer_after(&self, ms: u64) {
+        self.shared.delay_ms.store(ms, Ordering::SeqCst);
+    }
+
     pub fn requests(&self) -> Vec<Received> {
         self.shared.requests.lock().expect("lock").clone()
     }
@@ -111,6 +118,10 @@ async fn record(
         headers,
         body,
     });
+    let delay = shared.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
+    }
     let failing = shared
         .failures_left
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
