@@ -17,6 +17,8 @@ pub mod outcome;
 pub mod page;
 pub mod ports;
 pub mod retry;
+pub mod secret;
+pub mod signing;
 pub mod validation;
 pub mod webhook;
 
