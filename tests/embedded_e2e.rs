@@ -6,31 +6,11 @@ use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::{Value, json};
-use switchyard_tests::{Api, Receiver, Switchyard, eventually, expect_status};
-
-const DEADLINE: Duration = Duration::from_secs(30);
-
-fn start() -> (tempfile::TempDir, Switchyard, Api) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let server = Switchyard::start(&dir.path().join("data"));
-    let api = Api::from_credentials(&server.credentials());
-    (dir, server, api)
-}
-
-/// Polls `GET /events/{id}` until `done` holds for it.
-async fn event_when(api: &Api, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    eventually(what, DEADLINE, || async {
-        let event = api.get(&format!("/events/{id}")).await;
-        done(&event).then_some(event)
-    })
-    .await
-}
-
-fn all_deliveries(event: &Value, status: &str) -> bool {
-    let rule_events = event["rule_events"].as_array().expect("rule_events");
-    !rule_events.is_empty() && rule_events.iter().all(|r| r["status"] == status)
-}
+use serde_json::json;
+use switchyard_tests::{
+    Api, DEADLINE, Receiver, Switchyard, all_deliveries, assert_contract_error, event_when,
+    eventually, expect_status, start,
+};
 
 #[tokio::test]
 async fn event_is_delivered_as_the_documented_envelope() {
@@ -164,12 +144,6 @@ async fn receiver_error_is_recorded_and_the_delivery_is_not_completed() {
     assert!(last_error.contains("rejected_server_error"), "{last_error}");
     assert!(delivery["next_attempt_at"].is_string());
     assert!(!receiver.requests_to("/hook").is_empty());
-}
-
-fn assert_contract_error(body: &Value) {
-    assert!(body["message"].is_string(), "{body}");
-    assert!(body["error"]["name"].is_string(), "{body}");
-    assert!(body["error"]["message"].is_string(), "{body}");
 }
 
 #[tokio::test]

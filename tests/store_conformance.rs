@@ -44,6 +44,8 @@ sqlite_cases!(
     machine_key_lookup,
     cancel_stops_non_final_deliveries_only,
     restart_begins_a_fresh_schedule,
+    updates_and_deletes_are_scoped_by_org,
+    catalog_keeps_first_seen_keys_per_workspace,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again

@@ -837,3 +837,132 @@ pub async fn restart_begins_a_fresh_schedule(store: &dyn Store) -> Result<()> {
     assert_eq!(store.restart_delivery(other.org, d.id, now()).await?, None);
     Ok(())
 }
+
+pub async fn updates_and_deletes_are_scoped_by_org(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let other = tenant(store).await?;
+
+    let mut ws = t.workspace.clone();
+    ws.name = "renamed".into();
+    ws.description = None;
+    let mut foreign = ws.clone();
+    foreign.org = other.org;
+    assert!(
+        !store.update_workspace(&foreign).await?,
+        "another org cannot rename it"
+    );
+    assert!(store.update_workspace(&ws).await?);
+    assert_eq!(store.workspace(t.org, ws.id).await?, Some(ws.clone()));
+    let taken = workspace(t.org, "taken");
+    store.create_workspace(&taken).await?;
+    let mut clash = ws.clone();
+    clash.name = "taken".into();
+    assert!(matches!(
+        store.update_workspace(&clash).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let mut conn = t.connection.clone();
+    conn.name = "renamed hook".into();
+    conn.hidden = true;
+    let mut foreign = conn.clone();
+    foreign.org = other.org;
+    assert!(!store.update_connection(&foreign).await?);
+    assert!(store.update_connection(&conn).await?);
+    assert_eq!(store.connection(t.org, conn.id).await?, Some(conn.clone()));
+
+    let a = stored_rule(store, &t, "user.created").await?;
+    let b = stored_rule(store, &t, "user.deleted").await?;
+    let by_connection = RuleFilter {
+        connection: Some(conn.id),
+        ..Default::default()
+    };
+    let page = PageRequest::default();
+    assert_eq!(
+        store
+            .list_rules(t.org, &by_connection, page)
+            .await?
+            .records
+            .len(),
+        2
+    );
+    let unrelated = RuleFilter {
+        connection: Some(other.connection.id),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .list_rules(t.org, &unrelated, page)
+            .await?
+            .records
+            .is_empty()
+    );
+
+    assert!(!store.delete_rule(other.org, a.id).await?);
+    assert!(store.delete_rule(t.org, a.id).await?);
+    assert_eq!(store.rule(t.org, a.id).await?, None);
+    assert!(!store.delete_rule(t.org, a.id).await?);
+
+    assert!(!store.delete_connection(other.org, conn.id).await?);
+    assert!(store.delete_connection(t.org, conn.id).await?);
+    assert_eq!(store.connection(t.org, conn.id).await?, None);
+    assert_eq!(store.rule(t.org, b.id).await?, None, "its rules go with it");
+    assert!(
+        store
+            .connection(other.org, other.connection.id)
+            .await?
+            .is_some()
+    );
+    Ok(())
+}
+
+pub async fn catalog_keeps_first_seen_keys_per_workspace(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let other = tenant(store).await?;
+    let entry = |t: &Tenant, kind, key: &str, at| CatalogEntry {
+        org: t.org,
+        workspace: t.workspace.id,
+        kind,
+        key: key.into(),
+        created_at: at,
+    };
+    let first = now();
+    let later = first + Duration::seconds(5);
+    store
+        .add_to_catalog(&[
+            entry(&t, CatalogKind::EventType, "user.signup", first),
+            entry(&t, CatalogKind::Resource, "user", first),
+        ])
+        .await?;
+    store
+        .add_to_catalog(&[
+            entry(&t, CatalogKind::EventType, "user.signup", later),
+            entry(&t, CatalogKind::EventType, "invoice.paid", later),
+            entry(&other, CatalogKind::EventType, "secret.thing", later),
+        ])
+        .await?;
+    let types = store
+        .catalog(t.org, t.workspace.id, CatalogKind::EventType)
+        .await?;
+    assert_eq!(
+        types,
+        vec![
+            entry(&t, CatalogKind::EventType, "invoice.paid", later),
+            entry(&t, CatalogKind::EventType, "user.signup", first),
+        ]
+    );
+    let resources = store
+        .catalog(t.org, t.workspace.id, CatalogKind::Resource)
+        .await?;
+    assert_eq!(
+        resources,
+        vec![entry(&t, CatalogKind::Resource, "user", first)]
+    );
+    assert!(
+        store
+            .catalog(other.org, t.workspace.id, CatalogKind::EventType)
+            .await?
+            .is_empty()
+    );
+    Ok(())
+}

@@ -5,6 +5,7 @@
 mod client;
 mod process;
 mod receiver;
+mod scenario;
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 pub use client::{Api, expect_status};
 pub use process::{Switchyard, binary};
 pub use receiver::{Received, Receiver};
+pub use scenario::{DEADLINE, all_deliveries, assert_contract_error, event_when, start};
 
 /// Polls `check` until it returns `Some`, or panics after `deadline` naming `what`.
 pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T

@@ -10,6 +10,7 @@ pub mod domain;
 pub mod envelope;
 pub mod error;
 pub mod ids;
+pub mod integration_catalog;
 pub mod keyring;
 pub mod matching;
 pub mod message;

@@ -2,7 +2,7 @@
 //! the event is durable and will be routed (the API answers 201 only then).
 
 use serde_json::{Map, Value};
-use switchyard_core::domain::Event;
+use switchyard_core::domain::{CatalogEntry, CatalogKind, Event};
 use switchyard_core::message::EventMessage;
 use switchyard_core::ports::{OutgoingMessage, QueueName};
 use switchyard_core::validation::{self, MAX_EVENT_BYTES};
@@ -130,6 +130,52 @@ impl NewEvent {
 
 /// Stores the event and enqueues it for routing.
 pub async fn accept(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Event, IngestError> {
+    accept_many(deps, sender, vec![Ok(input)])
+        .await
+        .pop()
+        .expect("one result per input")
+}
+
+/// Stores each valid event and enqueues them for routing in batches of ten (one SQS request
+/// per ten events). Results are in input order; an input that was already invalid stays so.
+pub async fn accept_many(
+    deps: &Deps,
+    sender: &Sender,
+    inputs: Vec<Result<NewEvent, IngestError>>,
+) -> Vec<Result<Event, IngestError>> {
+    let mut results = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        results.push(match input {
+            Ok(input) => store_event(deps, sender, input).await,
+            Err(e) => Err(e),
+        });
+    }
+    let accepted: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
+    for chunk in accepted.chunks(10) {
+        let messages = chunk
+            .iter()
+            .map(|i| {
+                let event = results[*i].as_ref().expect("accepted");
+                let message = EventMessage {
+                    event_id: event.id,
+                    org: event.org,
+                    workspace: event.workspace,
+                };
+                OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
+            })
+            .collect();
+        if let Err(e) = deps.queue.send_batch(QueueName::Events, messages).await {
+            // Stored but not queued: not accepted, so the caller retries (not a silent drop).
+            tracing::error!(error = %e, "events stored but not enqueued");
+            for i in chunk {
+                results[*i] = Err(IngestError::Store(StoreError::Backend(e.to_string())));
+            }
+        }
+    }
+    results
+}
+
+async fn store_event(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Event, IngestError> {
     let (org, workspace, created_by) = match sender {
         Sender::Publishable {
             org,
@@ -161,15 +207,30 @@ pub async fn accept(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Eve
         created_at: deps.now(),
     };
     deps.store.insert_event(&event).await?;
-    let message = EventMessage {
-        event_id: event.id,
-        org,
-        workspace,
-    };
-    let body = serde_json::to_string(&message).expect("event message serialises");
-    deps.queue
-        .send_batch(QueueName::Events, vec![OutgoingMessage::now(body)])
-        .await?;
+    remember_keys(deps, org, workspace, &event.event, Some(&event.resource)).await?;
     tracing::info!(org = %org, workspace = %workspace, event_id = %event.id, event = %event.event, "event accepted");
     Ok(event)
+}
+
+/// Adds an event type (and resource) to the workspace's catalogs, as seen in events and rules.
+pub async fn remember_keys(
+    deps: &Deps,
+    org: OrgId,
+    workspace: WorkspaceId,
+    event: &str,
+    resource: Option<&str>,
+) -> Result<(), StoreError> {
+    let created_at = deps.now();
+    let entry = |kind, key: &str| CatalogEntry {
+        org,
+        workspace,
+        kind,
+        key: key.to_owned(),
+        created_at,
+    };
+    let mut entries = vec![entry(CatalogKind::EventType, event)];
+    if let Some(resource) = resource {
+        entries.push(entry(CatalogKind::Resource, resource));
+    }
+    deps.store.add_to_catalog(&entries).await
 }

@@ -1,6 +1,7 @@
 //! The domain, in the contract's words: organizations own workspaces; a workspace owns
 //! connections, rules and events; an event routed through a rule is a delivery, tried in attempts.
 
+mod catalog;
 mod connection;
 mod credential;
 mod delivery;
@@ -8,6 +9,7 @@ mod event;
 mod rule;
 mod workspace;
 
+pub use catalog::{CatalogEntry, CatalogKind};
 pub use connection::{Connection, IntegrationType};
 pub use credential::{MachineKey, Organization, PublishableKey};
 pub use delivery::{Attempt, Delivery, DeliveryStatus};

@@ -29,6 +29,7 @@ pub struct Rule {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RuleFilter {
     pub workspace: Option<WorkspaceId>,
+    pub connection: Option<crate::ConnectionId>,
     pub event: Option<String>,
     pub resource: Option<String>,
     pub resource_id: Option<String>,

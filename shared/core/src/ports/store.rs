@@ -51,6 +51,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
     async fn workspace(&self, org: OrgId, id: WorkspaceId)
     -> Result<Option<Workspace>, StoreError>;
+    /// Replaces name and description; `false` when absent. `Conflict` on a taken name.
+    async fn update_workspace(&self, workspace: &Workspace) -> Result<bool, StoreError>;
     async fn list_workspaces(
         &self,
         org: OrgId,
@@ -64,6 +66,14 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         id: crate::ConnectionId,
     ) -> Result<Option<Connection>, StoreError>;
+    /// Replaces name, metadata, secrets and hidden; `false` when absent.
+    async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError>;
+    /// Deletes a connection and every rule that uses it; `false` when absent.
+    async fn delete_connection(
+        &self,
+        org: OrgId,
+        id: crate::ConnectionId,
+    ) -> Result<bool, StoreError>;
     async fn list_connections(
         &self,
         org: OrgId,
@@ -80,6 +90,8 @@ pub trait Store: Send + Sync + 'static {
         filter: &RuleFilter,
         page: PageRequest,
     ) -> Result<Page<Rule>, StoreError>;
+    /// Deletes a rule (its deliveries keep their history); `false` when absent.
+    async fn delete_rule(&self, org: OrgId, id: RuleId) -> Result<bool, StoreError>;
     /// The workspace's active rules for one event type: the router's only query.
     async fn active_rules(
         &self,
@@ -100,6 +112,17 @@ pub trait Store: Send + Sync + 'static {
     /// Marks the event routed (its deliveries exist). Idempotent.
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError>;
+
+    // Catalogs.
+    /// Adds keys to a workspace's catalog; keys already there keep their first-seen time.
+    async fn add_to_catalog(&self, entries: &[CatalogEntry]) -> Result<(), StoreError>;
+    /// A workspace's catalog, in key order.
+    async fn catalog(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        kind: CatalogKind,
+    ) -> Result<Vec<CatalogEntry>, StoreError>;
 
     // Deliveries and attempts.
     /// Inserts deliveries, skipping any whose (event, rule) already exists, so a re-routed

@@ -5,6 +5,7 @@
 //! must be atomic (deliveries of an event, an attempt and its delivery) run in one transaction.
 
 mod list;
+mod management;
 mod rows;
 mod schema;
 
@@ -334,6 +335,7 @@ impl Store for SqliteStore {
     ) -> Result<Page<Rule>, StoreError> {
         let query = ListQuery::new("rules", org)
             .filter("workspace", filter.workspace.map(|w| w.to_string()))
+            .filter("connection", filter.connection.map(|c| c.to_string()))
             .filter("event", filter.event.clone())
             .filter("resource", filter.resource.clone())
             .filter("resource_id", filter.resource_id.clone());
@@ -680,6 +682,50 @@ impl Store for SqliteStore {
                 )
                 .optional()
             })
+            .await
+    }
+
+    async fn update_workspace(&self, workspace: &Workspace) -> Result<bool, StoreError> {
+        let ws = workspace.clone();
+        self.db
+            .call(move |c| management::update_workspace(c, &ws))
+            .await
+    }
+
+    async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {
+        let conn = connection.clone();
+        self.db
+            .call(move |c| management::update_connection(c, &conn))
+            .await
+    }
+
+    async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> Result<bool, StoreError> {
+        self.db
+            .call(move |c| management::delete_connection(c, org, id))
+            .await
+    }
+
+    async fn delete_rule(&self, org: OrgId, id: RuleId) -> Result<bool, StoreError> {
+        self.db
+            .call(move |c| management::delete_rule(c, org, id))
+            .await
+    }
+
+    async fn add_to_catalog(&self, entries: &[CatalogEntry]) -> Result<(), StoreError> {
+        let entries = entries.to_vec();
+        self.db
+            .call(move |c| management::add_to_catalog(c, &entries))
+            .await
+    }
+
+    async fn catalog(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        kind: CatalogKind,
+    ) -> Result<Vec<CatalogEntry>, StoreError> {
+        self.db
+            .call(move |c| management::catalog(c, org, workspace, kind))
             .await
     }
 }

@@ -135,4 +135,14 @@ CREATE TABLE IF NOT EXISTS attempts (
 -- Not unique: a redelivered queue message can run the same attempt number twice, and both
 -- requests really went out.
 CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts (delivery, number);
+
+-- Event types and resources per workspace, added by ingest and rule creation.
+CREATE TABLE IF NOT EXISTS catalog (
+    org         TEXT NOT NULL,
+    workspace   TEXT NOT NULL,
+    kind        TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (org, workspace, kind, key)
+) WITHOUT ROWID;
 ";

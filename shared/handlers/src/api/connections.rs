@@ -129,3 +129,117 @@ pub async fn get(
         .ok_or_else(|| ApiError::not_found("Connection"))?;
     Ok(Json(connection.into()))
 }
+
+#[derive(Deserialize)]
+pub struct UpdateConnection {
+    name: Option<String>,
+    metadata: Option<Map<String, Value>>,
+    hidden: Option<bool>,
+}
+
+/// `PUT /connections/{id}`: secret fields given replace the stored ones; secret fields left out
+/// are kept, so a client that never saw a secret can still rename the connection.
+pub async fn update(
+    State(deps): State<Deps>,
+    machine: Machine,
+    PathId(id): PathId<ConnectionId>,
+    JsonBody(body): JsonBody<UpdateConnection>,
+) -> ApiResult<Json<ConnectionView>> {
+    let mut connection = deps
+        .store
+        .connection(machine.org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let mut errors = ValidationErrors::default();
+    if let Some(name) = &body.name {
+        validation::connection_name(&mut errors, "name", name);
+    }
+    if let Some(metadata) = body.metadata {
+        let (public, secret) = split_secrets(metadata);
+        if connection.kind == IntegrationType::Webhook
+            && let Err(e) = WebhookConfig::from_metadata(&public, deps.settings.url_policy)
+        {
+            errors.0.extend(e.0);
+        }
+        let mut secrets: Map<String, Value> = match &connection.secrets {
+            Some(sealed) => deps
+                .keys
+                .open(sealed)
+                .ok()
+                .and_then(|b| serde_json::from_slice(&b).ok())
+                .unwrap_or_default(),
+            None => Map::new(),
+        };
+        secrets.extend(secret);
+        connection.metadata = public;
+        connection.secrets = (!secrets.is_empty()).then(|| {
+            deps.keys
+                .seal(&serde_json::to_vec(&secrets).expect("metadata serialises"))
+        });
+    }
+    errors.into_result(()).map_err(ApiError::validation)?;
+    if let Some(name) = body.name {
+        connection.name = name.trim().to_owned();
+    }
+    if let Some(hidden) = body.hidden {
+        connection.hidden = hidden;
+    }
+    connection.updated_at = deps.now();
+    if !deps.store.update_connection(&connection).await? {
+        return Err(ApiError::not_found("Connection"));
+    }
+    Ok(Json(connection.into()))
+}
+
+#[derive(Deserialize, Default)]
+pub struct DeleteConnection {
+    #[serde(default)]
+    force_delete: bool,
+}
+
+/// `DELETE /connections/{id}`: refused with 409 while active rules use the connection, unless
+/// `force_delete`, which deletes those rules too.
+pub async fn delete(
+    State(deps): State<Deps>,
+    machine: Machine,
+    PathId(id): PathId<ConnectionId>,
+    request: axum::extract::Request,
+) -> ApiResult<Json<Value>> {
+    let bytes = super::body::read_bytes(request, &deps).await?;
+    let body: DeleteConnection = if bytes.iter().all(u8::is_ascii_whitespace) {
+        DeleteConnection::default()
+    } else {
+        super::body::parse_json(&bytes)?
+    };
+    let connection = deps
+        .store
+        .connection(machine.org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let filter = switchyard_core::domain::RuleFilter {
+        connection: Some(id),
+        ..Default::default()
+    };
+    let page = switchyard_core::page::PageRequest {
+        limit: switchyard_core::page::MAX_LIMIT,
+        cursor: None,
+    };
+    let active = deps
+        .store
+        .list_rules(machine.org, &filter, page)
+        .await?
+        .records
+        .iter()
+        .filter(|r| r.active)
+        .count();
+    if active > 0 && !body.force_delete {
+        return Err(ApiError::conflict(format!(
+            "The connection is used by {active} active rule(s); delete them first or pass force_delete"
+        )));
+    }
+    deps.store.delete_connection(machine.org, id).await?;
+    tracing::info!(org = %machine.org, connection_id = %id, rules = active, "connection deleted");
+    Ok(Json(
+        json!({"id": id.to_string(), "type": connection.kind.as_str()}),
+    ))
+}

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 use switchyard_core::domain::{Event, EventStatus};
 use switchyard_core::ports::EventFilter;
-use switchyard_core::{EventId, OrgId, WorkspaceId};
+use switchyard_core::{EventId, OrgId, ValidationErrors, WorkspaceId};
 
 use super::auth::{EventSender, Machine};
 use super::body::{PathId, parse_json, read_bytes};
@@ -105,4 +105,62 @@ pub async fn payload(
     Ok(Json(
         json!({ "id": event.id.to_string(), "payload": event.payload }),
     ))
+}
+
+/// The most events one bulk request may carry.
+pub const MAX_BULK: usize = 100;
+
+/// `POST /events/bulk`: a bare array of 1–100 events. 201 when all were accepted; 207 with a
+/// per-item result (the event, or the contract's error body) when some were not.
+pub async fn bulk(
+    State(deps): State<Deps>,
+    EventSender(sender): EventSender,
+    request: Request,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    let bytes = read_bytes(request, &deps).await?;
+    let body: Value = parse_json(&bytes)?;
+    let Some(items) = body.as_array() else {
+        return Err(ApiError::validation(ValidationErrors::single(
+            "body",
+            "must be a JSON array of events",
+        )));
+    };
+    if items.is_empty() || items.len() > MAX_BULK {
+        return Err(ApiError::validation(ValidationErrors::single(
+            "body",
+            format!("must hold between 1 and {MAX_BULK} events"),
+        )));
+    }
+    let inputs = items.iter().map(NewEvent::from_json).collect();
+    let results = ingest::accept_many(&deps, &sender, inputs).await;
+    let error_count = results.iter().filter(|r| r.is_err()).count();
+    let records: Vec<Value> = results
+        .into_iter()
+        .enumerate()
+        .map(|(index, r)| match r {
+            Ok(event) => serde_json::to_value(EventView::summary(&event, EventStatus::Pending))
+                .expect("views serialise"),
+            Err(e) => {
+                let error = ApiError::from(e);
+                json!({
+                    "index": index,
+                    "status": error.status.as_u16(),
+                    "message": error.message,
+                    "error": {"name": error.name, "message": error.message, "data": error.data},
+                })
+            }
+        })
+        .collect();
+    let count = records.len();
+    if error_count == 0 {
+        Ok((
+            StatusCode::CREATED,
+            Json(json!({"count": count, "records": records})),
+        ))
+    } else {
+        Ok((
+            StatusCode::MULTI_STATUS,
+            Json(json!({"count": count, "error_count": error_count, "records": records})),
+        ))
+    }
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod body;
+mod catalog;
 mod connections;
 mod deliveries;
 mod error;
@@ -33,7 +34,12 @@ pub fn router(deps: Deps) -> Router {
             "/workspaces",
             get(workspaces::list).post(workspaces::create),
         )
-        .route("/workspaces/{id}", get(workspaces::get))
+        .route(
+            "/workspaces/{id}",
+            get(workspaces::get).put(workspaces::update),
+        )
+        .route("/workspaces/{id}/event-types", get(catalog::event_types))
+        .route("/workspaces/{id}/resources", get(catalog::resources))
         .route(
             "/workspaces/{id}/connections",
             get(connections::list_for_workspace),
@@ -44,10 +50,22 @@ pub fn router(deps: Deps) -> Router {
             "/connections",
             get(connections::list).post(connections::create),
         )
-        .route("/connections/{id}", get(connections::get))
+        .route(
+            "/connections/{id}",
+            get(connections::get)
+                .put(connections::update)
+                .delete(connections::delete),
+        )
+        .route(
+            "/connections/{id}/actions",
+            get(catalog::connection_actions),
+        )
+        .route("/connections/{id}/fields", get(catalog::connection_fields))
         .route("/rules", get(rules::list).post(rules::create))
-        .route("/rules/{id}", get(rules::get))
+        .route("/rules/{id}", get(rules::get).delete(rules::delete))
         .route("/events", get(events::list).post(events::create))
+        .route("/events/bulk", post(events::bulk))
+        .route("/integrations", get(catalog::integrations))
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/payload", get(events::payload))
         .route("/events/{id}/cancel", post(deliveries::cancel_event))

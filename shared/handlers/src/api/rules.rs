@@ -34,11 +34,11 @@ fn yes() -> bool {
 }
 
 /// The actions each deliverable type offers.
-fn actions(kind: IntegrationType) -> &'static [&'static str] {
-    match kind {
-        IntegrationType::Webhook => &["send_webhook"],
-        _ => &[],
-    }
+fn actions(kind: IntegrationType) -> Vec<&'static str> {
+    super::catalog::actions(kind)
+        .iter()
+        .map(|a| a.action)
+        .collect()
 }
 
 pub async fn create(
@@ -97,6 +97,14 @@ pub async fn create(
         updated_at: now,
     };
     deps.store.create_rule(&rule).await?;
+    crate::ingest::remember_keys(
+        &deps,
+        rule.org,
+        rule.workspace,
+        &rule.event,
+        rule.resource.as_deref(),
+    )
+    .await?;
     tracing::info!(org = %machine.org, workspace = %rule.workspace, rule_id = %rule.id, event = %rule.event, "rule created");
     Ok((
         StatusCode::CREATED,
@@ -111,6 +119,7 @@ pub async fn list(
 ) -> ApiResult<Json<List<RuleView>>> {
     let filter = RuleFilter {
         workspace: params.id("workspace")?,
+        connection: params.id("connection")?,
         event: params.get("event"),
         resource: params.get("resource"),
         resource_id: params.get("resource_id"),
@@ -127,6 +136,7 @@ pub async fn list_for_workspace(
     super::load_workspace(&deps, machine.org, workspace).await?;
     let filter = RuleFilter {
         workspace: Some(workspace),
+        connection: params.id("connection")?,
         event: params.get("event"),
         resource: params.get("resource"),
         resource_id: params.get("resource_id"),
@@ -158,4 +168,26 @@ pub async fn get(
         .await?
         .ok_or_else(|| ApiError::not_found("Rule"))?;
     Ok(Json(rule.into()))
+}
+
+pub async fn delete(
+    State(deps): State<Deps>,
+    machine: Machine,
+    PathId(id): PathId<RuleId>,
+) -> ApiResult<Json<Value>> {
+    let rule = deps
+        .store
+        .rule(machine.org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Rule"))?;
+    if !deps.store.delete_rule(machine.org, id).await? {
+        return Err(ApiError::not_found("Rule"));
+    }
+    tracing::info!(org = %machine.org, rule_id = %id, "rule deleted");
+    Ok(Json(json!({
+        "id": rule.id.to_string(),
+        "connection": rule.connection.to_string(),
+        "type": rule.kind.as_str(),
+        "event": rule.event,
+    })))
 }

@@ -84,3 +84,41 @@ pub async fn get(
     };
     Ok(Json(WorkspaceView::new(workspace, key_view)))
 }
+
+#[derive(Deserialize)]
+pub struct UpdateWorkspace {
+    name: String,
+    description: Option<String>,
+}
+
+pub async fn update(
+    State(deps): State<Deps>,
+    machine: Machine,
+    PathId(id): PathId<WorkspaceId>,
+    JsonBody(body): JsonBody<UpdateWorkspace>,
+) -> ApiResult<Json<WorkspaceView>> {
+    let mut errors = ValidationErrors::default();
+    validation::workspace_name(&mut errors, "name", &body.name);
+    if let Some(d) = &body.description {
+        validation::description(&mut errors, "description", d);
+    }
+    errors.into_result(()).map_err(ApiError::validation)?;
+    let mut workspace = super::load_workspace(&deps, machine.org, id).await?;
+    workspace.name = body.name;
+    workspace.description = body.description;
+    workspace.updated_at = deps.now();
+    let updated = deps
+        .store
+        .update_workspace(&workspace)
+        .await
+        .map_err(|e| match e {
+            switchyard_core::StoreError::Conflict(_) => {
+                ApiError::conflict("A workspace with this name already exists")
+            }
+            other => other.into(),
+        })?;
+    if !updated {
+        return Err(ApiError::not_found("Workspace"));
+    }
+    Ok(Json(WorkspaceView::new(workspace, None)))
+}

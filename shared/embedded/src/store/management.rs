@@ -1,0 +1,118 @@
+//! Updates, deletes and catalogs: the management writes of the store, as plain SQL over one
+//! connection (the `Store` impl runs them on the blocking pool).
+
+use rusqlite::{Connection, named_params};
+use switchyard_core::domain::{CatalogEntry, CatalogKind, Workspace};
+use switchyard_core::{ConnectionId, OrgId, RuleId, WorkspaceId};
+
+use switchyard_core::clock::from_epoch_millis as from_ms;
+
+use super::rows::{ms, to_json};
+
+pub(super) fn update_workspace(c: &Connection, ws: &Workspace) -> rusqlite::Result<bool> {
+    let changed = c.execute(
+        "UPDATE workspaces SET name = :name, description = :description, updated_at = :updated_at
+         WHERE org = :org AND id = :id",
+        named_params! {
+            ":name": ws.name,
+            ":description": ws.description,
+            ":updated_at": ms(ws.updated_at),
+            ":org": ws.org.to_string(),
+            ":id": ws.id.to_string(),
+        },
+    )?;
+    Ok(changed == 1)
+}
+
+pub(super) fn update_connection(
+    c: &Connection,
+    conn: &switchyard_core::domain::Connection,
+) -> rusqlite::Result<bool> {
+    let changed = c.execute(
+        "UPDATE connections SET name = :name, metadata = :metadata, secrets = :secrets,
+                                hidden = :hidden, updated_at = :updated_at
+         WHERE org = :org AND id = :id",
+        named_params! {
+            ":name": conn.name,
+            ":metadata": to_json(&conn.metadata)?,
+            ":secrets": conn.secrets.as_ref().map(|s| s.0.clone()),
+            ":hidden": conn.hidden,
+            ":updated_at": ms(conn.updated_at),
+            ":org": conn.org.to_string(),
+            ":id": conn.id.to_string(),
+        },
+    )?;
+    Ok(changed == 1)
+}
+
+/// Deletes the connection and its rules in one transaction.
+pub(super) fn delete_connection(
+    c: &mut Connection,
+    org: OrgId,
+    id: ConnectionId,
+) -> rusqlite::Result<bool> {
+    let tx = c.transaction()?;
+    tx.execute(
+        "DELETE FROM rules WHERE org = ?1 AND connection = ?2",
+        [org.to_string(), id.to_string()],
+    )?;
+    let deleted = tx.execute(
+        "DELETE FROM connections WHERE org = ?1 AND id = ?2",
+        [org.to_string(), id.to_string()],
+    )?;
+    tx.commit()?;
+    Ok(deleted == 1)
+}
+
+pub(super) fn delete_rule(c: &Connection, org: OrgId, id: RuleId) -> rusqlite::Result<bool> {
+    let deleted = c.execute(
+        "DELETE FROM rules WHERE org = ?1 AND id = ?2",
+        [org.to_string(), id.to_string()],
+    )?;
+    Ok(deleted == 1)
+}
+
+pub(super) fn add_to_catalog(c: &mut Connection, entries: &[CatalogEntry]) -> rusqlite::Result<()> {
+    let tx = c.transaction()?;
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT OR IGNORE INTO catalog (org, workspace, kind, key, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )?;
+        for e in entries {
+            insert.execute(rusqlite::params![
+                e.org.to_string(),
+                e.workspace.to_string(),
+                e.kind.as_str(),
+                e.key,
+                ms(e.created_at),
+            ])?;
+        }
+    }
+    tx.commit()
+}
+
+pub(super) fn catalog(
+    c: &Connection,
+    org: OrgId,
+    workspace: WorkspaceId,
+    kind: CatalogKind,
+) -> rusqlite::Result<Vec<CatalogEntry>> {
+    c.prepare_cached(
+        "SELECT key, created_at FROM catalog
+         WHERE org = ?1 AND workspace = ?2 AND kind = ?3 ORDER BY key",
+    )?
+    .query_map(
+        rusqlite::params![org.to_string(), workspace.to_string(), kind.as_str()],
+        |row| {
+            Ok(CatalogEntry {
+                org,
+                workspace,
+                kind,
+                key: row.get(0)?,
+                created_at: from_ms(row.get(1)?),
+            })
+        },
+    )?
+    .collect()
+}

@@ -1,0 +1,41 @@
+//! Building blocks the end-to-end suites share: a started server with its API client, and
+//! assertions on what the API answers.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::{Api, Switchyard, eventually};
+
+/// How long an end-to-end step may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A fresh data directory, the server started on it, and a client with its credentials.
+pub fn start() -> (tempfile::TempDir, Switchyard, Api) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Switchyard::start(&dir.path().join("data"));
+    let api = Api::from_credentials(&server.credentials());
+    (dir, server, api)
+}
+
+/// Polls `GET /events/{id}` until `done` holds for it.
+pub async fn event_when(api: &Api, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
+    eventually(what, DEADLINE, || async {
+        let event = api.get(&format!("/events/{id}")).await;
+        done(&event).then_some(event)
+    })
+    .await
+}
+
+/// Every delivery of the event has `status` (and there is at least one).
+pub fn all_deliveries(event: &Value, status: &str) -> bool {
+    let rule_events = event["rule_events"].as_array().expect("rule_events");
+    !rule_events.is_empty() && rule_events.iter().all(|r| r["status"] == status)
+}
+
+/// The contract's error body: `{"message", "error": {"name", "message", ...}}`.
+pub fn assert_contract_error(body: &Value) {
+    assert!(body["message"].is_string(), "{body}");
+    assert!(body["error"]["name"].is_string(), "{body}");
+    assert!(body["error"]["message"].is_string(), "{body}");
+}
