@@ -1,8 +1,14 @@
 //! Destinations behind one trait. [`Integrations`] dispatches each attempt to the connector of
-//! the connection's type; today that is the webhook connector.
+//! the connection's type; today that is the webhook connector. Also here: the outbound HTTP
+//! client with its SSRF guard ([`address`], [`resolve`]) and the endpoint [`probe`] used when a
+//! connection is created.
 
+pub mod address;
 mod client;
+mod probe;
+pub mod resolve;
 mod webhook;
+mod webhook_request;
 
 use std::sync::Arc;
 
@@ -11,20 +17,46 @@ use switchyard_core::domain::IntegrationType;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
 use switchyard_core::webhook::UrlPolicy;
+use url::Url;
 
-pub use client::{ClientSettings, OutboundClient};
+pub use address::{AddressClass, AddressPolicy, AddressRefused, classify};
+pub use client::{ClientSettings, MAX_RESPONSE_BODY, OutboundClient};
+pub use probe::probe;
+pub use resolve::{HostsTable, Lookup, SystemLookup};
 pub use webhook::Webhook;
 
 /// Every connector this build has, by type.
 pub struct Integrations {
     webhook: Arc<Webhook>,
+    client: OutboundClient,
+    url_policy: UrlPolicy,
 }
 
 impl Integrations {
+    /// Applies the deployment's one `url_policy` to the URLs (scheme, host) and, through the
+    /// client, to every address connected to.
     pub fn new(client: OutboundClient, url_policy: UrlPolicy) -> Self {
+        let client = client
+            .with_policy(url_policy.into())
+            .expect("the client was built once with the same settings");
         Self {
-            webhook: Arc::new(Webhook::new(client, url_policy)),
+            webhook: Arc::new(Webhook::new(client.clone(), url_policy)),
+            client,
+            url_policy,
         }
+    }
+
+    /// Endpoint validation for connection create: the URL policy, then resolution, the address
+    /// policy and one TCP connection, as deliveries will see them. `Err` is a message for the
+    /// API's 422 (`metadata.url`).
+    pub async fn probe(&self, url: &Url) -> Result<(), String> {
+        self.url_policy.check(url)?;
+        probe::probe_with(
+            &self.client.resolver(),
+            url,
+            self.client.settings.connect_timeout,
+        )
+        .await
     }
 }
 

@@ -1,15 +1,18 @@
-//! `send_webhook`: the envelope (or the raw payload) as JSON to the connection's URL.
+//! `send_webhook`: the envelope (or the raw payload) as JSON to the connection's URL, with the
+//! connection's auth, custom headers and signatures; the answer classified into an outcome.
 
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use reqwest::header::{CONTENT_TYPE, RETRY_AFTER};
-use switchyard_core::envelope::Envelope;
+use reqwest::header::RETRY_AFTER;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
-use switchyard_core::webhook::{PayloadMode, UrlPolicy, WebhookConfig};
+use switchyard_core::webhook::{UrlPolicy, WebhookConfig};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc2822;
 
-use crate::client::{OutboundClient, bounded_body};
+use crate::client::{OutboundClient, bounded_body, describe_send_error};
+use crate::webhook_request::WebhookRequest;
 
 pub struct Webhook {
     client: OutboundClient,
@@ -47,46 +50,61 @@ fn failure(outcome: Outcome, request: String, error: String, started: Instant) -
     }
 }
 
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3), relative to `sent_at`.
+/// A date in the past means "now". Clamping is the retry policy's business.
+pub(crate) fn parse_retry_after(value: &str, sent_at: OffsetDateTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = OffsetDateTime::parse(value, &Rfc2822).ok()?;
+    Some(Duration::try_from(at - sent_at).unwrap_or(Duration::ZERO))
+}
+
 #[async_trait]
 impl Integration for Webhook {
     async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryResult {
         let started = Instant::now();
         // Checked again at delivery: the policy may be stricter than when the connection was made.
-        let config =
-            match WebhookConfig::from_metadata(&request.connection.metadata, self.url_policy) {
-                Ok(c) => c,
-                Err(errors) => {
-                    let why = errors
-                        .0
-                        .iter()
-                        .map(|e| format!("{} {}", e.param, e.msg))
-                        .collect::<Vec<_>>()
-                        .join("; ");
-                    return failure(
-                        Outcome::InternalError,
-                        String::new(),
-                        format!("invalid webhook settings: {why}"),
-                        started,
-                    );
-                }
-            };
-        let summary = describe_request(&config);
-        let body = match config.payload_mode {
-            PayloadMode::Wrapped => {
-                serde_json::to_vec(&Envelope::new(request.event, request.sent_at))
+        let config = match WebhookConfig::from_connection(
+            &request.connection.metadata,
+            request.secrets,
+            self.url_policy,
+        ) {
+            Ok(c) => c,
+            Err(errors) => {
+                let why = errors
+                    .0
+                    .iter()
+                    .map(|e| format!("{} {}", e.param, e.msg))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return failure(
+                    Outcome::InternalError,
+                    String::new(),
+                    format!("invalid webhook settings: {why}"),
+                    started,
+                );
             }
-            PayloadMode::Raw => serde_json::to_vec(&request.event.payload),
+        };
+        let summary = describe_request(&config);
+        if let Err(refused) = self.client.check_literal(&config.url) {
+            return failure(Outcome::NetworkError, summary, refused.to_string(), started);
         }
-        .expect("JSON values serialise");
+        let wire = match WebhookRequest::build(&config, &request) {
+            Ok(wire) => wire,
+            Err(invalid) => {
+                return failure(Outcome::InternalError, summary, invalid.0, started);
+            }
+        };
         let method = reqwest::Method::from_bytes(config.method.as_str().as_bytes())
             .expect("POST, PUT and PATCH are valid methods");
         let sent = self
             .client
             .http
             .request(method, config.url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header("webhook-id", request.delivery.id.to_string())
-            .body(body)
+            .headers(wire.headers)
+            .body(wire.body)
             .send()
             .await;
         match sent {
@@ -96,8 +114,7 @@ impl Integration for Webhook {
                     .headers()
                     .get(RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .map(Duration::from_secs);
+                    .and_then(|v| parse_retry_after(v, request.sent_at));
                 let body = bounded_body(response).await;
                 DeliveryResult {
                     outcome: Outcome::from_http_status(status),
@@ -110,15 +127,32 @@ impl Integration for Webhook {
                 }
             }
             Err(e) => {
-                let outcome = if e.is_timeout() {
-                    Outcome::Timeout
-                } else {
-                    Outcome::NetworkError
-                };
-                // Without the URL: it may carry credentials in its query.
-                let error = e.without_url().to_string();
+                let (outcome, error) = describe_send_error(e);
                 failure(outcome, summary, error, started)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_as_seconds_or_http_date() {
+        let sent = OffsetDateTime::from_unix_timestamp(784_111_717).unwrap(); // 1994-11-06 08:48:37 UTC
+        assert_eq!(
+            parse_retry_after("120", sent),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", sent),
+            Some(Duration::from_secs(60))
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", sent),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon", sent), None);
     }
 }
