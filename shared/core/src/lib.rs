@@ -5,6 +5,7 @@
 //! handlers are written against. No AWS, no SQLite, no HTTP: adapters live in sibling crates.
 
 pub mod clock;
+pub mod conditions;
 pub mod credentials;
 pub mod domain;
 pub mod envelope;
@@ -17,6 +18,7 @@ pub mod message;
 pub mod outcome;
 pub mod page;
 pub mod ports;
+pub mod rate_limit;
 pub mod retry;
 pub mod secret;
 pub mod signing;
