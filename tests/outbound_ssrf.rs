@@ -18,6 +18,7 @@ use outbound_fixture::{
     quick_settings,
 };
 use serde_json::json;
+use switchyard_core::domain::IntegrationType;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_integrations::{HostsTable, probe};
@@ -285,4 +286,42 @@ async fn the_standalone_probe_uses_the_deployment_policy() {
         probe(&invalid, UrlPolicy::default()).await,
         Err("host hooks.invalid does not resolve".into())
     );
+}
+
+/// What the connection-create handler calls: settings first, then the probe, each error
+/// naming its `metadata.*` param.
+#[tokio::test]
+async fn checking_a_destination_names_the_param_that_is_wrong() {
+    let receiver = Receiver::start().await;
+    let port = Url::parse(&receiver.url("/")).unwrap().port().unwrap();
+    let hosts = Arc::new(HostsTable::new());
+    hosts.set("loop.test", &[ip("127.0.0.1")]);
+    let strict = integrations_with_hosts(hosts, quick_settings(), UrlPolicy::default());
+    let check = |metadata: serde_json::Value| {
+        let strict = &strict;
+        async move {
+            strict
+                .check_destination(
+                    IntegrationType::Webhook,
+                    metadata.as_object().expect("object"),
+                )
+                .await
+                .map_err(|e| (e.0[0].param.clone(), e.0[0].msg.clone()))
+        }
+    };
+    assert_eq!(
+        check(json!({"url": format!("https://loop.test:{port}/hook")})).await,
+        Err((
+            "metadata.url".into(),
+            "destination address 127.0.0.1 is not allowed (loopback)".into()
+        ))
+    );
+    assert_eq!(
+        check(json!({"url": "https://loop.test/", "auth_scheme": "bearer"})).await,
+        Err((
+            "metadata.auth_token".into(),
+            "is required with auth_scheme bearer".into()
+        ))
+    );
+    assert!(receiver.requests().is_empty());
 }

@@ -13,10 +13,12 @@ mod webhook_request;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use serde_json::{Map, Value};
+use switchyard_core::ValidationErrors;
 use switchyard_core::domain::IntegrationType;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
-use switchyard_core::webhook::UrlPolicy;
+use switchyard_core::webhook::{UrlPolicy, WebhookConfig};
 use url::Url;
 
 pub use address::{AddressClass, AddressPolicy, AddressRefused, classify};
@@ -57,6 +59,23 @@ impl Integrations {
             self.client.settings.connect_timeout,
         )
         .await
+    }
+
+    /// Validation of a destination before a connection of `kind` is saved: for a webhook, its
+    /// settings (as [`WebhookConfig::from_metadata`]) and then [`Self::probe`] of its URL. The
+    /// errors name the `metadata.*` param; a probe failure is `metadata.url` (the API's 422).
+    pub async fn check_destination(
+        &self,
+        kind: IntegrationType,
+        metadata: &Map<String, Value>,
+    ) -> Result<(), ValidationErrors> {
+        if kind != IntegrationType::Webhook {
+            return Ok(());
+        }
+        let config = WebhookConfig::from_metadata(metadata, self.url_policy)?;
+        self.probe(&config.url)
+            .await
+            .map_err(|msg| ValidationErrors::single("metadata.url", msg))
     }
 }
 
