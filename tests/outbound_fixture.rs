@@ -74,7 +74,6 @@ impl Attempt {
                 .as_object()
                 .unwrap()
                 .clone(),
-            conditions: None,
             active: true,
             hidden: false,
             created_by: "test".into(),
