@@ -267,3 +267,221 @@ async fn integrations_catalog_and_connection_actions() {
         .await;
     assert_eq!(fields["fields"], json!([]));
 }
+
+#[tokio::test]
+async fn rule_conditions_filter_which_events_deliver() {
+    let (_dir, _server, api) = start();
+    let receiver = switchyard_tests::Receiver::start().await;
+    let connection = api
+        .post(
+            "/connections",
+            json!({"workspace": api.workspace_id, "type": "webhook", "name": "pro only",
+            "metadata": {"url": receiver.url("/pro")}}),
+        )
+        .await["connection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let conditions = json!({"all": [{"path": "payload.plan", "equals": "pro"}, {"path": "payload.seats", "gte": 5}]});
+    let rule = api
+        .post(
+            "/rules",
+            json!({"workspace": api.workspace_id, "connection": connection, "event": "user.signup",
+            "metadata": {"action": "send_webhook"}, "conditions": conditions}),
+        )
+        .await;
+    assert_eq!(
+        rule["rule"]["conditions"], conditions,
+        "conditions read back as written"
+    );
+
+    let bad = api
+        .machine(Method::POST, "/rules")
+        .json(&json!({"workspace": api.workspace_id, "connection": connection, "event": "user.signup",
+            "metadata": {"action": "send_webhook"}, "conditions": {"path": "payload.plan", "resembles": "pro"}}))
+        .send()
+        .await
+        .unwrap();
+    let bad = expect_status(bad, 400).await;
+    assert!(
+        bad["error"]["data"][0]["param"]
+            .as_str()
+            .unwrap()
+            .starts_with("conditions"),
+        "{bad}"
+    );
+
+    let free = api
+        .send_event(json!({"event": "user.signup", "payload": {"plan": "free", "seats": 9}}))
+        .await;
+    let pro = api
+        .send_event(json!({"event": "user.signup", "payload": {"plan": "pro", "seats": 9}}))
+        .await;
+    let done = switchyard_tests::event_when(&api, pro["id"].as_str().unwrap(), "delivery", |e| {
+        switchyard_tests::all_deliveries(e, "completed")
+    })
+    .await;
+    assert_eq!(done["rule_events"].as_array().unwrap().len(), 1);
+    let free = switchyard_tests::event_when(&api, free["id"].as_str().unwrap(), "routing", |e| {
+        e["status"] == "completed"
+    })
+    .await;
+    assert_eq!(
+        free["rule_events"],
+        json!([]),
+        "the free plan matched no rule"
+    );
+    let received = receiver.requests_to("/pro");
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].json()["payload"]["plan"], "pro");
+}
+
+#[tokio::test]
+async fn machine_keys_are_created_listed_and_revoked() {
+    let (_dir, _server, api) = start();
+    let created = api.post("/machine-keys", json!({"name": "ci"})).await["machine_key"].clone();
+    let access_key = created["access_key"].as_str().unwrap().to_owned();
+    let secret = created["secret_key"].as_str().unwrap().to_owned();
+    let mut ci = api.clone();
+    ci.access_key = access_key.clone();
+    ci.secret_key = secret.clone();
+    assert_eq!(ci.get("/workspaces").await["count"], 1, "the new key works");
+
+    let listed = api.get("/machine-keys").await;
+    assert_eq!(listed["count"], 2);
+    assert!(
+        !listed.to_string().contains(&secret),
+        "secrets are shown once, at creation"
+    );
+
+    let revoked = api
+        .machine(Method::DELETE, &format!("/machine-keys/{access_key}"))
+        .send()
+        .await
+        .unwrap();
+    assert!(expect_status(revoked, 200).await["revoked_at"].is_string());
+    let refused = ci.machine(Method::GET, "/workspaces").send().await.unwrap();
+    assert_contract_error(&expect_status(refused, 401).await);
+    let unknown = api
+        .machine(Method::DELETE, "/machine-keys/AKnope")
+        .send()
+        .await
+        .unwrap();
+    expect_status(unknown, 404).await;
+}
+
+#[tokio::test]
+async fn rotated_publishable_key_keeps_working_for_its_grace_period_only() {
+    let (_dir, _server, api) = start();
+    let ws = &api.workspace_id;
+    let rotate = |body: Value| {
+        api.machine(
+            Method::POST,
+            &format!("/workspaces/{ws}/publishable-key/rotate"),
+        )
+        .json(&body)
+        .send()
+    };
+    let rotated = expect_status(
+        rotate(json!({"grace_period_seconds": 3600})).await.unwrap(),
+        200,
+    )
+    .await;
+    let new_key = rotated["publishable_key"]["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new_key, api.publishable_key);
+    assert!(rotated["previous_key_expires_at"].is_string());
+    assert_eq!(
+        api.get(&format!("/workspaces/{ws}")).await["publishable_key"]["public_key"],
+        new_key.as_str()
+    );
+
+    // Both keys work during the grace period.
+    api.send_event(json!({"event": "a.b"})).await;
+    let mut with_new = api.clone();
+    with_new.publishable_key = new_key.clone();
+    with_new.send_event(json!({"event": "a.b"})).await;
+
+    // Rotating again with no grace ends every older key at once.
+    let again = expect_status(
+        rotate(json!({"grace_period_seconds": 0})).await.unwrap(),
+        200,
+    )
+    .await;
+    let newest = again["publishable_key"]["public_key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for old in [&api.publishable_key, &new_key] {
+        let refused = api
+            .request(Method::POST, "/events")
+            .header("X-Meshes-Publishable-Key", old.as_str())
+            .json(&json!({"event": "a.b"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 401);
+    }
+    with_new.publishable_key = newest;
+    with_new.send_event(json!({"event": "a.b"})).await;
+    let too_long = rotate(json!({"grace_period_seconds": 99_999_999}))
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_status(too_long, 400).await["error"]["data"][0]["param"],
+        "grace_period_seconds"
+    );
+}
+
+#[tokio::test]
+async fn idempotency_key_replays_the_first_event_and_delivers_once() {
+    let (_dir, _server, api) = start();
+    let receiver = switchyard_tests::Receiver::start().await;
+    api.webhook_rule(&receiver.url("/hook"), "order.placed")
+        .await;
+    let send = |key: &str, n: u32| {
+        api.request(Method::POST, "/events")
+            .header("X-Meshes-Publishable-Key", &api.publishable_key)
+            .header("Idempotency-Key", key)
+            .json(&json!({"event": "order.placed", "payload": {"n": n}}))
+            .send()
+    };
+    let first = send("order-1001", 1).await.unwrap();
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first = expect_status(first, 201).await;
+    let again = send("order-1001", 2).await.unwrap();
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again = expect_status(again, 201).await;
+    assert_eq!(
+        again["event"]["id"], first["event"]["id"],
+        "same key, same event"
+    );
+    let other = expect_status(send("order-1002", 3).await.unwrap(), 201).await;
+    assert_ne!(other["event"]["id"], first["event"]["id"]);
+
+    let bad = send("", 4).await.unwrap();
+    assert_eq!(
+        expect_status(bad, 400).await["error"]["data"][0]["param"],
+        "Idempotency-Key"
+    );
+
+    let id = first["event"]["id"].as_str().unwrap();
+    let done = switchyard_tests::event_when(&api, id, "delivery", |e| {
+        switchyard_tests::all_deliveries(e, "completed")
+    })
+    .await;
+    assert_eq!(done["payload"]["n"], 1, "the first body is the one kept");
+    let other_id = other["event"]["id"].as_str().unwrap();
+    switchyard_tests::event_when(&api, other_id, "delivery", |e| {
+        switchyard_tests::all_deliveries(e, "completed")
+    })
+    .await;
+    assert_eq!(api.get("/events").await["count"], 2);
+    assert_eq!(
+        receiver.requests_to("/hook").len(),
+        2,
+        "one delivery per distinct key"
+    );
+}

@@ -58,7 +58,11 @@ impl Rig {
             keys: Arc::new(MasterKeyRing::new("t", [("t".to_owned(), [7u8; 32])])),
             clock: clock.clone(),
             integrations: Arc::new(Integrations::new(client, url_policy)),
-            settings: Settings { url_policy, retry },
+            settings: Settings {
+                url_policy,
+                retry,
+                ..Settings::default()
+            },
         };
         let receiver = Receiver::start().await;
         let (org, _) = tenancy::create_organization(&deps, "test").await.unwrap();
@@ -96,6 +100,7 @@ impl Rig {
                 .as_object()
                 .unwrap()
                 .clone(),
+            conditions: None,
             active: true,
             hidden: false,
             created_by: "test".into(),

@@ -74,6 +74,7 @@ impl Attempt {
                 .as_object()
                 .unwrap()
                 .clone(),
+            conditions: None,
             active: true,
             hidden: false,
             created_by: "test".into(),

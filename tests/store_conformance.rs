@@ -46,6 +46,9 @@ sqlite_cases!(
     restart_begins_a_fresh_schedule,
     updates_and_deletes_are_scoped_by_org,
     catalog_keeps_first_seen_keys_per_workspace,
+    machine_keys_are_listed_per_org_and_revoked_in_place,
+    idempotency_keys_are_claimed_once_per_workspace_until_expiry,
+    rule_conditions_read_back_as_written,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again
@@ -101,5 +104,29 @@ async fn data_survives_reopening_the_file() -> Result<()> {
     );
     assert_eq!(store.attempts(t.org, delivery.id).await?, vec![attempt]);
     assert_eq!(store.machine_key(&key.access_key).await?, Some(key));
+    Ok(())
+}
+
+/// SQLite-specific: stored conditions that no longer parse fail the read as a backend error,
+/// rather than reading as "no conditions" and routing every event through the rule.
+#[tokio::test]
+async fn unparseable_stored_conditions_are_a_backend_error() -> Result<()> {
+    let db = Db::in_memory()?;
+    let store = SqliteStore::open(db.clone())?;
+    let t = tenant(&store).await?;
+    let rule = stored_rule(&store, &t, "user.created").await?;
+    for damaged in [r#"{"all": []}"#, "not json"] {
+        db.call_sync(|c| {
+            c.execute(
+                "UPDATE rules SET conditions = ?1 WHERE id = ?2",
+                [damaged, &rule.id.to_string()],
+            )
+        })?;
+        let read = store.rule(t.org, rule.id).await;
+        assert!(
+            matches!(read, Err(switchyard_core::StoreError::Backend(_))),
+            "{damaged}: {read:?}"
+        );
+    }
     Ok(())
 }

@@ -966,3 +966,117 @@ pub async fn catalog_keeps_first_seen_keys_per_workspace(store: &dyn Store) -> R
     );
     Ok(())
 }
+
+pub async fn machine_keys_are_listed_per_org_and_revoked_in_place(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let other = tenant(store).await?;
+    let first = machine_key(t.org);
+    let mut second = machine_key(t.org);
+    second.created_at = first.created_at + Duration::seconds(1);
+    store.put_machine_key(&first).await?;
+    store.put_machine_key(&second).await?;
+    store.put_machine_key(&machine_key(other.org)).await?;
+    assert_eq!(
+        store.machine_keys(t.org).await?,
+        vec![first.clone(), second.clone()]
+    );
+
+    let mut revoked = first.clone();
+    revoked.revoked_at = Some(now());
+    store.put_machine_key(&revoked).await?;
+    assert_eq!(
+        store.machine_keys(t.org).await?,
+        vec![revoked.clone(), second]
+    );
+    assert_eq!(store.machine_key(&first.access_key).await?, Some(revoked));
+    Ok(())
+}
+
+pub async fn rule_conditions_read_back_as_written(store: &dyn Store) -> Result<()> {
+    use switchyard_core::conditions::Conditions;
+
+    let t = tenant(store).await?;
+    let mut filtered = rule(&t.connection, "order.placed");
+    // Floats, large integers and nesting must survive the adapter's encoding unchanged.
+    filtered.conditions = Some(
+        Conditions::parse(&serde_json::json!({"all": [
+            {"path": "payload.plan", "equals": "pro"},
+            {"any": [
+                {"path": "payload.country", "in": ["DE", "FR", 49]},
+                {"not": {"path": "payload.email", "suffix": "@test.com"}}
+            ]},
+            {"path": "payload.amount", "gte": 100.0, "lt": 18_446_744_073_709_551_615u64},
+            {"path": "payload.items.0.sku", "prefix": "A-"},
+            {"path": "resource_id", "exists": true}
+        ]}))
+        .map_err(|e| anyhow::anyhow!("fixture conditions: {e:?}"))?,
+    );
+    store.create_rule(&filtered).await?;
+    let plain = stored_rule(store, &t, "order.placed").await?;
+    ensure!(plain.conditions.is_none());
+
+    assert_eq!(
+        store.rule(t.org, filtered.id).await?,
+        Some(filtered.clone())
+    );
+    assert_eq!(store.rule(t.org, plain.id).await?, Some(plain.clone()));
+    assert_eq!(
+        store
+            .active_rules(t.org, t.workspace.id, "order.placed")
+            .await?,
+        vec![filtered.clone(), plain]
+    );
+    let listed = store
+        .list_rules(t.org, &RuleFilter::default(), PageRequest::default())
+        .await?;
+    ensure!(listed.records.contains(&filtered));
+    Ok(())
+}
+
+pub async fn idempotency_keys_are_claimed_once_per_workspace_until_expiry(
+    store: &dyn Store,
+) -> Result<()> {
+    let t = tenant(store).await?;
+    let other = tenant(store).await?;
+    let (first, second) = (EventId::new(), EventId::new());
+    let start = now();
+    let until = start + Duration::hours(24);
+    let ws = t.workspace.id;
+    assert_eq!(
+        store
+            .claim_idempotency_key(t.org, ws, "k1", first, start, until)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .claim_idempotency_key(t.org, ws, "k1", second, start, until)
+            .await?,
+        Some(first),
+        "a repeated key names the first event"
+    );
+    // Another workspace or organization has its own keys.
+    let elsewhere = other.workspace.id;
+    assert_eq!(
+        store
+            .claim_idempotency_key(other.org, elsewhere, "k1", second, start, until)
+            .await?,
+        None
+    );
+    // Expired claims give way.
+    let later = until + Duration::seconds(1);
+    let again = later + Duration::hours(24);
+    assert_eq!(
+        store
+            .claim_idempotency_key(t.org, ws, "k1", second, later, again)
+            .await?,
+        None
+    );
+    assert_eq!(
+        store
+            .claim_idempotency_key(t.org, ws, "k1", first, later, again)
+            .await?,
+        Some(second)
+    );
+    Ok(())
+}

@@ -68,6 +68,7 @@ pub fn rule(conn: &Connection, event: &str) -> Rule {
         resource: None,
         resource_id: None,
         metadata: metadata(json!({"action": "post"})),
+        conditions: None,
         active: true,
         hidden: false,
         created_by: "machine_key:ak_test".into(),

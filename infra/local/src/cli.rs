@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{credentials_file, dlq, listen, runtime, token};
+use crate::{admin, credentials_file, dlq, listen, runtime, token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -31,6 +31,87 @@ enum Command {
     /// Inspect or redrive a dead-letter queue.
     #[command(subcommand)]
     Dlq(DlqCommand),
+    /// Create organizations (each with a machine key and a `default` workspace).
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
+    /// Manage an organization's machine keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Manage an organization's workspaces.
+    #[command(subcommand)]
+    Workspaces(WorkspacesCommand),
+}
+
+/// The organization to act on; defaults to the one in credentials.json.
+#[derive(Args, Debug, Clone)]
+pub struct OrgArg {
+    #[arg(long)]
+    pub org: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum OrgsCommand {
+    /// Create an organization; prints its credentials once.
+    Create {
+        name: String,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Issue a machine key; prints the secret once.
+    Create {
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    List {
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Revoke a machine key: tokens signed with it stop working at once.
+    Revoke {
+        access_key: String,
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum WorkspacesCommand {
+    /// Create a workspace; prints its publishable key.
+    Create {
+        name: String,
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    List {
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
+    /// Issue a new publishable key; the current one keeps working for the grace period.
+    RotateKey {
+        workspace: String,
+        #[arg(long, default_value_t = 86_400)]
+        grace_seconds: i64,
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -88,6 +169,12 @@ pub struct ServeArgs {
     /// Also allow http:// webhook URLs to loopback addresses (local development only).
     #[arg(long, env = "SWITCHYARD_ALLOW_LOOPBACK_HTTP")]
     pub allow_loopback_http: bool,
+    /// Per-workspace ingest limit, events per second (unlimited when unset).
+    #[arg(long, env = "SWITCHYARD_INGEST_RATE")]
+    pub ingest_rate: Option<u32>,
+    /// Burst allowed above the ingest rate (default: twice the rate).
+    #[arg(long, env = "SWITCHYARD_INGEST_BURST")]
+    pub ingest_burst: Option<u32>,
 }
 
 impl Cli {
@@ -115,6 +202,38 @@ impl Cli {
                 );
                 Ok(())
             }
+            Command::Orgs(OrgsCommand::Create { name, data }) => {
+                block_on(admin::create_org(&data, &name))
+            }
+            Command::Keys(command) => block_on(async {
+                match command {
+                    KeysCommand::Create { name, org, data } => {
+                        admin::create_key(&data, org.org, &name).await
+                    }
+                    KeysCommand::List { org, data } => admin::list_keys(&data, org.org).await,
+                    KeysCommand::Revoke {
+                        access_key,
+                        org,
+                        data,
+                    } => admin::revoke_key(&data, org.org, &access_key).await,
+                }
+            }),
+            Command::Workspaces(command) => block_on(async {
+                match command {
+                    WorkspacesCommand::Create { name, org, data } => {
+                        admin::create_workspace(&data, org.org, &name).await
+                    }
+                    WorkspacesCommand::List { org, data } => {
+                        admin::list_workspaces(&data, org.org).await
+                    }
+                    WorkspacesCommand::RotateKey {
+                        workspace,
+                        grace_seconds,
+                        org,
+                        data,
+                    } => admin::rotate_key(&data, org.org, &workspace, grace_seconds).await,
+                }
+            }),
             Command::Dlq(command) => {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
@@ -147,4 +266,12 @@ fn init_tracing() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
+}
+
+/// Runs an operator command to completion on a small runtime.
+fn block_on<F: std::future::Future<Output = anyhow::Result<()>>>(f: F) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?
+        .block_on(f)
 }

@@ -2,26 +2,15 @@
 
 use std::sync::Arc;
 
-use switchyard_core::SystemClock;
 use switchyard_core::ports::QueueName;
-use switchyard_embedded::{Db, SqliteQueue};
+use switchyard_embedded::SqliteQueue;
 use switchyard_handlers::dlq;
 
 use crate::cli::{DataDirArg, DlqQueue};
-use crate::runtime::queue_settings;
+use crate::embedded;
 
-fn open(data: &DataDirArg) -> anyhow::Result<SqliteQueue> {
-    let path = data.data_dir.join("switchyard.db");
-    anyhow::ensure!(
-        path.exists(),
-        "no database at {}; run `switchyard serve` first",
-        path.display()
-    );
-    Ok(SqliteQueue::open(
-        Db::open(&path)?,
-        Arc::new(SystemClock),
-        queue_settings,
-    )?)
+fn open(data: &DataDirArg) -> anyhow::Result<Arc<SqliteQueue>> {
+    Ok(embedded::open_existing(&data.data_dir)?.queue)
 }
 
 fn dead_letter_queue(which: DlqQueue) -> QueueName {
@@ -34,7 +23,7 @@ fn dead_letter_queue(which: DlqQueue) -> QueueName {
 pub async fn list(data: &DataDirArg, which: DlqQueue, limit: usize) -> anyhow::Result<()> {
     let queue = open(data)?;
     let dlq = dead_letter_queue(which);
-    let messages = dlq::list(&queue, dlq, limit).await?;
+    let messages = dlq::list(queue.as_ref(), dlq, limit).await?;
     println!("{} message(s) in {dlq}", messages.len());
     for m in messages {
         println!("{}  {}", m.message_id, m.body);
@@ -45,7 +34,7 @@ pub async fn list(data: &DataDirArg, which: DlqQueue, limit: usize) -> anyhow::R
 pub async fn redrive(data: &DataDirArg, which: DlqQueue) -> anyhow::Result<()> {
     let queue = open(data)?;
     let dlq = dead_letter_queue(which);
-    let moved = dlq::redrive(&queue, dlq).await?;
+    let moved = dlq::redrive(queue.as_ref(), dlq).await?;
     println!("redrove {moved} message(s) from {dlq}");
     Ok(())
 }

@@ -1,70 +1,39 @@
 //! The embedded runtime: one process that plays API Gateway (axum), the SQS event source
 //! mappings (pollers over the SQLite queue) and the Lambda functions (the shared handlers).
 
-use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use switchyard_core::ports::{QueueConsumer, QueueName};
 use switchyard_core::webhook::UrlPolicy;
-use switchyard_core::{Clock, SystemClock};
-use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore, open_file_key_ring};
-use switchyard_handlers::{Deps, Settings, delivery, event_source, router, tenancy};
-use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
+use switchyard_handlers::{Deps, delivery, event_source, router, tenancy};
 use tokio::sync::watch;
+
+use switchyard_handlers::limits::RateLimit;
 
 use crate::cli::ServeArgs;
 use crate::credentials_file::{self, Credentials};
+use crate::embedded::{self, Embedded};
 
 /// Concurrent delivery pollers, each handling a batch of up to 10 at once (as up to this many
 /// concurrent Lambda invocations would).
 const DELIVERY_POLLERS: usize = 4;
 const BATCH_SIZE: usize = 10;
 
-/// Queue attributes, as the SAM template sets them on AWS.
-pub fn queue_settings(queue: QueueName) -> QueueSettings {
-    match queue {
-        // A delivery attempt may take the client's 30 s total timeout; keep it invisible longer.
-        QueueName::Deliveries => QueueSettings {
-            visibility_timeout: Duration::from_secs(60),
-            max_receive_count: 5,
-        },
-        _ => QueueSettings {
-            visibility_timeout: Duration::from_secs(30),
-            max_receive_count: 5,
-        },
-    }
-}
-
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let data_dir = &args.data.data_dir;
-    fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-    fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700))?;
-
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let db = Db::open(&data_dir.join("switchyard.db"))?;
-    let store = Arc::new(SqliteStore::open(db.clone())?);
-    let queue = Arc::new(SqliteQueue::open(db, clock.clone(), queue_settings)?);
-    let keys = Arc::new(open_file_key_ring(&data_dir.join("master.key"))?);
     let url_policy = UrlPolicy {
         allow_loopback_http: args.allow_loopback_http,
     };
-    let client = OutboundClient::new(ClientSettings::default())?;
-    let deps = Deps {
-        store,
-        queue: queue.clone(),
-        keys,
-        clock,
-        integrations: Arc::new(Integrations::new(client, url_policy)),
-        settings: Settings {
-            url_policy,
-            ..Settings::default()
-        },
-    };
+    let rate_limit = args.ingest_rate.map(|per_sec| RateLimit {
+        per_sec,
+        burst: args
+            .ingest_burst
+            .unwrap_or(per_sec.saturating_mul(2))
+            .max(1),
+    });
+    let Embedded { deps, queue } = embedded::open(data_dir, url_policy, rate_limit)?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -2,8 +2,9 @@
 
 use crate::domain::{Event, Rule};
 
-/// A rule matches when it is active, its event type equals the event's, and its resource and
-/// resource id (each only if set) equal the event's.
+/// A rule matches when it is active, its event type equals the event's, its resource and
+/// resource id (each only if set) equal the event's, and its conditions (if set) hold. The
+/// cheap equality checks go first, so conditions are evaluated only for candidate rules.
 pub fn rule_matches(rule: &Rule, event: &Event) -> bool {
     rule.active
         && rule.workspace == event.workspace
@@ -13,6 +14,7 @@ pub fn rule_matches(rule: &Rule, event: &Event) -> bool {
             .resource_id
             .as_deref()
             .is_none_or(|id| Some(id) == event.resource_id.as_deref())
+        && rule.conditions.as_ref().is_none_or(|c| c.matches(event))
 }
 
 /// The rules of `rules` that `event` triggers, in their given order.
@@ -23,6 +25,7 @@ pub fn matching_rules<'r>(rules: &'r [Rule], event: &Event) -> Vec<&'r Rule> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::conditions::Conditions;
     use crate::domain::IntegrationType;
     use crate::*;
     use serde_json::json;
@@ -36,7 +39,7 @@ mod tests {
             event: "user.signup".into(),
             resource: "user".into(),
             resource_id: Some("usr_1".into()),
-            payload: json!({}),
+            payload: json!({"plan": "pro", "amount": 250}),
             created_by: "test".into(),
             created_at: OffsetDateTime::UNIX_EPOCH,
         }
@@ -53,6 +56,7 @@ mod tests {
             resource: None,
             resource_id: None,
             metadata: Default::default(),
+            conditions: None,
             active: true,
             hidden: false,
             created_by: "test".into(),
@@ -84,6 +88,30 @@ mod tests {
         assert!(!rule_matches(&r, &e));
         let mut r = rule(&e);
         r.workspace = WorkspaceId::new();
+        assert!(!rule_matches(&r, &e));
+    }
+
+    #[test]
+    fn conditions_must_hold_when_set() {
+        let e = event(OrgId::new(), WorkspaceId::new());
+        let mut r = rule(&e);
+        let parse = |v| Conditions::parse(&v).unwrap();
+        r.conditions = Some(parse(json!({"path": "payload.plan", "equals": "pro"})));
+        assert!(rule_matches(&r, &e));
+        r.conditions = Some(parse(json!({"path": "payload.amount", "gte": 1000})));
+        assert!(!rule_matches(&r, &e));
+        assert!(matching_rules(std::slice::from_ref(&r), &e).is_empty());
+    }
+
+    #[test]
+    fn conditions_do_not_rescue_a_rule_that_fails_otherwise() {
+        let e = event(OrgId::new(), WorkspaceId::new());
+        let mut r = rule(&e);
+        r.conditions = Some(Conditions::parse(&json!({"path": "event", "exists": true})).unwrap());
+        r.resource = Some("invoice".into());
+        assert!(!rule_matches(&r, &e));
+        r.resource = None;
+        r.active = false;
         assert!(!rule_matches(&r, &e));
     }
 }

@@ -13,6 +13,8 @@ use switchyard_core::webhook::UrlPolicy;
 pub struct Settings {
     pub url_policy: UrlPolicy,
     pub retry: RetryPolicy,
+    /// Per-workspace ingest rate limits (unlimited by default).
+    pub ingest_limiter: std::sync::Arc<crate::limits::IngestLimiter>,
 }
 
 #[derive(Clone)]

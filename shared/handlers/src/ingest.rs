@@ -31,6 +31,8 @@ pub struct NewEvent {
     pub resource: String,
     pub resource_id: Option<String>,
     pub workspace: Option<WorkspaceId>,
+    /// Set by idempotent ingest to store the event under an id claimed in advance.
+    pub id: Option<EventId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +126,7 @@ impl NewEvent {
             resource,
             resource_id,
             workspace,
+            id: None,
         })
     }
 }
@@ -175,8 +178,62 @@ pub async fn accept_many(
     results
 }
 
-async fn store_event(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Event, IngestError> {
-    let (org, workspace, created_by) = match sender {
+/// How long an `Idempotency-Key` names its first event.
+pub const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::hours(24);
+
+/// Accepts an event under an `Idempotency-Key`: the same key within 24 h (per workspace)
+/// answers the first event again and stores nothing. Returns the event and whether it is a
+/// replay.
+pub async fn accept_idempotent(
+    deps: &Deps,
+    sender: &Sender,
+    mut input: NewEvent,
+    key: &str,
+) -> Result<(Event, bool), IngestError> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(IngestError::Invalid(ValidationErrors::single(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        )));
+    }
+    let (org, workspace, _) = resolve_workspace(deps, sender, &input).await?;
+    let id = EventId::new();
+    let now = deps.now();
+    let claimed = deps
+        .store
+        .claim_idempotency_key(org, workspace, key, id, now, now + IDEMPOTENCY_WINDOW)
+        .await?;
+    let Some(first) = claimed else {
+        input.id = Some(id);
+        return accept(deps, sender, input).await.map(|e| (e, false));
+    };
+    if let Some(event) = deps.store.event(org, first).await? {
+        return Ok((event, true));
+    }
+    // Claimed, but its event was never stored (the claimer died or is still writing):
+    // complete the claim under the same id; a concurrent twin makes the insert conflict.
+    input.id = Some(first);
+    match accept(deps, sender, input).await {
+        Err(IngestError::Store(StoreError::Conflict(_))) => deps
+            .store
+            .event(org, first)
+            .await?
+            .map(|e| (e, true))
+            .ok_or(IngestError::Store(StoreError::Backend(
+                "idempotent event vanished".into(),
+            ))),
+        other => other.map(|e| (e, false)),
+    }
+}
+
+/// The tenant an event belongs to: the publishable key's workspace, or for a machine key the
+/// body's workspace, which must be the organization's.
+async fn resolve_workspace(
+    deps: &Deps,
+    sender: &Sender,
+    input: &NewEvent,
+) -> Result<(OrgId, WorkspaceId, String), IngestError> {
+    Ok(match sender {
         Sender::Publishable {
             org,
             workspace,
@@ -194,9 +251,13 @@ async fn store_event(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Ev
             }
             (*org, ws, format!("machine_key:{access_key}"))
         }
-    };
+    })
+}
+
+async fn store_event(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Event, IngestError> {
+    let (org, workspace, created_by) = resolve_workspace(deps, sender, &input).await?;
     let event = Event {
-        id: EventId::new(),
+        id: input.id.unwrap_or_default(),
         org,
         workspace,
         event: input.event,

@@ -12,6 +12,7 @@ pub mod deps;
 pub mod dlq;
 pub mod event_source;
 pub mod ingest;
+pub mod limits;
 pub mod replay;
 pub mod router;
 mod sqs;

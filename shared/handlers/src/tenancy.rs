@@ -85,3 +85,61 @@ pub async fn create_workspace(
         .await?;
     Ok((workspace, key))
 }
+
+/// The longest grace period a rotated-out publishable key may keep working.
+pub const MAX_ROTATION_GRACE: time::Duration = time::Duration::days(30);
+/// The default grace period: long enough to roll a deploy, short enough to matter.
+pub const DEFAULT_ROTATION_GRACE: time::Duration = time::Duration::hours(24);
+
+/// Issues a new publishable key for a workspace; the current one keeps working for `grace`,
+/// then stops. Returns the new key (in clear) and when the old one expires.
+pub async fn rotate_publishable_key(
+    deps: &Deps,
+    org: OrgId,
+    workspace: WorkspaceId,
+    grace: time::Duration,
+) -> Result<(String, time::OffsetDateTime), StoreError> {
+    let now = deps.now();
+    let expires_at = now + grace;
+    for mut old in deps.store.publishable_keys(org, workspace).await? {
+        // Keys already on their way out keep their earlier end.
+        if old.expires_at.is_none_or(|at| at > expires_at) {
+            old.expires_at = Some(expires_at);
+            deps.store.put_publishable_key(&old).await?;
+        }
+    }
+    let key = new_publishable_key(org, workspace);
+    deps.store
+        .put_publishable_key(&PublishableKey {
+            key_hash: publishable_key_hash(&key),
+            org,
+            workspace,
+            name: "default".to_owned(),
+            key: deps.keys.seal_str(&key),
+            created_at: now,
+            expires_at: None,
+        })
+        .await?;
+    tracing::info!(org = %org, workspace = %workspace, "publishable key rotated");
+    Ok((key, expires_at))
+}
+
+/// Revokes a machine key of the organization; `None` when it has no such key.
+pub async fn revoke_machine_key(
+    deps: &Deps,
+    org: OrgId,
+    access_key: &str,
+) -> Result<Option<MachineKey>, StoreError> {
+    let Some(mut key) = deps.store.machine_key(access_key).await? else {
+        return Ok(None);
+    };
+    if key.org != org {
+        return Ok(None);
+    }
+    if key.revoked_at.is_none() {
+        key.revoked_at = Some(deps.now());
+        deps.store.put_machine_key(&key).await?;
+        tracing::info!(org = %org, access_key, "machine key revoked");
+    }
+    Ok(Some(key))
+}

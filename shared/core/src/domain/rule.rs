@@ -18,6 +18,8 @@ pub struct Rule {
     pub resource_id: Option<String>,
     /// `{action, id?, value?, ...}` as the contract describes.
     pub metadata: Map<String, Value>,
+    /// The extension's filter on the event; `None` matches every event the rest selects.
+    pub conditions: Option<crate::conditions::Conditions>,
     pub active: bool,
     pub hidden: bool,
     pub created_by: String,

@@ -36,6 +36,8 @@ pub trait Store: Send + Sync + 'static {
     async fn put_machine_key(&self, key: &MachineKey) -> Result<(), StoreError>;
     /// Looks a machine key up by its public access key (the JWT `kid`), before the tenant is known.
     async fn machine_key(&self, access_key: &str) -> Result<Option<MachineKey>, StoreError>;
+    /// The organization's machine keys (revoked ones included), oldest first.
+    async fn machine_keys(&self, org: OrgId) -> Result<Vec<MachineKey>, StoreError>;
     async fn put_publishable_key(&self, key: &PublishableKey) -> Result<(), StoreError>;
     /// Looks a publishable key up by its hash, before the tenant is known.
     async fn publishable_key(&self, key_hash: &str) -> Result<Option<PublishableKey>, StoreError>;
@@ -109,6 +111,18 @@ pub trait Store: Send + Sync + 'static {
         filter: &EventFilter,
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError>;
+    /// Claims an `Idempotency-Key` of a workspace for `event` until `expires_at`. Returns the
+    /// event that already holds the key when an unexpired claim exists (nothing is written
+    /// then); `None` when this call claimed it.
+    async fn claim_idempotency_key(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        key: &str,
+        event: EventId,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Option<EventId>, StoreError>;
     /// Marks the event routed (its deliveries exist). Idempotent.
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError>;

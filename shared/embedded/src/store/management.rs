@@ -1,9 +1,10 @@
 //! Updates, deletes and catalogs: the management writes of the store, as plain SQL over one
 //! connection (the `Store` impl runs them on the blocking pool).
 
-use rusqlite::{Connection, named_params};
+use rusqlite::{Connection, OptionalExtension, named_params};
 use switchyard_core::domain::{CatalogEntry, CatalogKind, Workspace};
-use switchyard_core::{ConnectionId, OrgId, RuleId, WorkspaceId};
+use switchyard_core::{ConnectionId, EventId, OrgId, RuleId, WorkspaceId};
+use time::OffsetDateTime;
 
 use switchyard_core::clock::from_epoch_millis as from_ms;
 
@@ -115,4 +116,46 @@ pub(super) fn catalog(
         },
     )?
     .collect()
+}
+
+/// Claims a key unless an unexpired claim exists; returns the existing claim's event.
+pub(super) fn claim_idempotency_key(
+    c: &mut Connection,
+    org: OrgId,
+    workspace: WorkspaceId,
+    key: &str,
+    event: EventId,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> rusqlite::Result<Option<EventId>> {
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let existing: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT event, expires_at FROM idempotency_keys
+             WHERE org = ?1 AND workspace = ?2 AND key = ?3",
+            rusqlite::params![org.to_string(), workspace.to_string(), key],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    if let Some((held_by, until)) = existing
+        && until > ms(now)
+    {
+        let id = held_by.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        return Ok(Some(id));
+    }
+    tx.execute(
+        "INSERT OR REPLACE INTO idempotency_keys (org, workspace, key, event, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        rusqlite::params![
+            org.to_string(),
+            workspace.to_string(),
+            key,
+            event.to_string(),
+            ms(expires_at)
+        ],
+    )?;
+    tx.commit()?;
+    Ok(None)
 }

@@ -30,7 +30,10 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Creates the store's tables if they are missing; opening an existing file keeps its data.
     pub fn open(db: Db) -> Result<Self, StoreError> {
-        db.call_sync(|c| c.execute_batch(schema::SCHEMA))?;
+        db.call_sync(|c| {
+            c.execute_batch(schema::SCHEMA)?;
+            schema::migrate(c)
+        })?;
         Ok(Self { db })
     }
 }
@@ -106,6 +109,18 @@ impl Store for SqliteStore {
                 c.prepare_cached("SELECT * FROM machine_keys WHERE access_key = ?1")?
                     .query_row([access_key], rows::machine_key)
                     .optional()
+            })
+            .await
+    }
+
+    async fn machine_keys(&self, org: OrgId) -> Result<Vec<MachineKey>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "SELECT * FROM machine_keys WHERE org = ?1 ORDER BY created_at, access_key",
+                )?
+                .query_map([org.to_string()], rows::machine_key)?
+                .collect()
             })
             .await
     }
@@ -290,11 +305,11 @@ impl Store for SqliteStore {
             .call(move |c| {
                 c.execute(
                     "INSERT INTO rules (id, org, workspace, connection, kind, event, resource,
-                                        resource_id, metadata, active, hidden, created_by,
-                                        created_at, updated_at)
+                                        resource_id, metadata, conditions, active, hidden,
+                                        created_by, created_at, updated_at)
                      VALUES (:id, :org, :workspace, :connection, :kind, :event, :resource,
-                             :resource_id, :metadata, :active, :hidden, :created_by,
-                             :created_at, :updated_at)",
+                             :resource_id, :metadata, :conditions, :active, :hidden,
+                             :created_by, :created_at, :updated_at)",
                     named_params! {
                         ":id": rule.id.to_string(),
                         ":org": rule.org.to_string(),
@@ -305,6 +320,7 @@ impl Store for SqliteStore {
                         ":resource": rule.resource,
                         ":resource_id": rule.resource_id,
                         ":metadata": to_json(&rule.metadata)?,
+                        ":conditions": rule.conditions.as_ref().map(to_json).transpose()?,
                         ":active": rule.active,
                         ":hidden": rule.hidden,
                         ":created_by": rule.created_by,
@@ -726,6 +742,23 @@ impl Store for SqliteStore {
     ) -> Result<Vec<CatalogEntry>, StoreError> {
         self.db
             .call(move |c| management::catalog(c, org, workspace, kind))
+            .await
+    }
+
+    async fn claim_idempotency_key(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        key: &str,
+        event: EventId,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<Option<EventId>, StoreError> {
+        let key = key.to_owned();
+        self.db
+            .call(move |c| {
+                management::claim_idempotency_key(c, org, workspace, &key, event, now, expires_at)
+            })
             .await
     }
 }

@@ -9,6 +9,7 @@ use rusqlite::types::Type;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use switchyard_core::clock::{epoch_millis, from_epoch_millis};
+use switchyard_core::conditions::Conditions;
 use switchyard_core::domain::*;
 use switchyard_core::keyring::Sealed;
 use time::OffsetDateTime;
@@ -137,11 +138,30 @@ pub(super) fn rule(row: &Row) -> rusqlite::Result<Rule> {
         resource: row.get("resource")?,
         resource_id: row.get("resource_id")?,
         metadata: json(row, "metadata")?,
+        conditions: conditions(row, "conditions")?,
         active: row.get("active")?,
         hidden: row.get("hidden")?,
         created_by: row.get("created_by")?,
         created_at: time(row, "created_at")?,
         updated_at: time(row, "updated_at")?,
+    })
+}
+
+/// A rule's stored conditions, checked again on the way out: they were valid when written, so
+/// a value that no longer parses is damage (or a newer build's syntax) and fails the read as a
+/// backend error rather than routing events through a rule that silently matches everything.
+fn conditions(row: &Row, col: &str) -> rusqlite::Result<Option<Conditions>> {
+    let Some(text) = row.get::<_, Option<String>>(col)? else {
+        return Ok(None);
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| invalid(row, col, format!("column {col}: {e}")))?;
+    Conditions::parse(&value).map(Some).map_err(|e| {
+        let problems: Vec<String> =
+            e.0.iter()
+                .map(|p| format!("{}: {}", p.param, p.msg))
+                .collect();
+        invalid(row, col, format!("column {col}: {}", problems.join("; ")))
     })
 }
 

@@ -6,6 +6,8 @@
 //! milliseconds. No foreign keys: tenancy is enforced by every query's `org = ?`, and the
 //! DynamoDB adapter could not enforce them either, so both adapters behave alike.
 
+use rusqlite::{Connection, TransactionBehavior};
+
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS organizations (
     id          TEXT PRIMARY KEY,
@@ -71,6 +73,7 @@ CREATE TABLE IF NOT EXISTS rules (
     resource    TEXT,
     resource_id TEXT,
     metadata    TEXT NOT NULL,
+    conditions  TEXT, -- JSON, switchyard_core::conditions; NULL when the rule has none
     active      INTEGER NOT NULL,
     hidden      INTEGER NOT NULL,
     created_by  TEXT NOT NULL,
@@ -136,6 +139,16 @@ CREATE TABLE IF NOT EXISTS attempts (
 -- requests really went out.
 CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts (delivery, number);
 
+-- Idempotency-Key claims of POST /events; expired rows are replaced on the next claim.
+CREATE TABLE IF NOT EXISTS idempotency_keys (
+    org         TEXT NOT NULL,
+    workspace   TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    event       TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (org, workspace, key)
+) WITHOUT ROWID;
+
 -- Event types and resources per workspace, added by ingest and rule creation.
 CREATE TABLE IF NOT EXISTS catalog (
     org         TEXT NOT NULL,
@@ -146,3 +159,82 @@ CREATE TABLE IF NOT EXISTS catalog (
     PRIMARY KEY (org, workspace, kind, key)
 ) WITHOUT ROWID;
 ";
+
+/// Columns added to a table after it first shipped, as `(table, column, declaration)`.
+/// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so a file written by an
+/// older build gets them here. Only nullable columns belong here: existing rows read as NULL.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("rules", "conditions", "TEXT")];
+
+/// Brings a file created by an older build up to [`SCHEMA`]; a no-op on a current one. Runs in
+/// an immediate transaction so two processes opening the same file cannot both add a column.
+pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    for (table, column, declaration) in ADDED_COLUMNS {
+        let present = tx
+            .prepare(&format!(
+                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
+            ))?
+            .exists([column])?;
+        if !present {
+            tx.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {declaration}"
+            ))?;
+        }
+    }
+    tx.commit()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn columns(conn: &Connection, table: &str) -> Vec<String> {
+        conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+    }
+
+    #[test]
+    fn an_older_rules_table_gains_conditions_and_keeps_its_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // The rules table as the first release created it.
+        conn.execute_batch(
+            "CREATE TABLE rules (
+                id TEXT PRIMARY KEY, org TEXT NOT NULL, workspace TEXT NOT NULL,
+                connection TEXT NOT NULL, kind TEXT NOT NULL, event TEXT NOT NULL,
+                resource TEXT, resource_id TEXT, metadata TEXT NOT NULL,
+                active INTEGER NOT NULL, hidden INTEGER NOT NULL, created_by TEXT NOT NULL,
+                created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+             INSERT INTO rules VALUES
+                ('r1', 'o1', 'w1', 'c1', 'webhook', 'user.signup', NULL, NULL, '{}',
+                 1, 0, 'test', 0, 0);",
+        )
+        .unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        assert!(!columns(&conn, "rules").contains(&"conditions".to_owned()));
+
+        migrate(&mut conn).unwrap();
+        migrate(&mut conn).unwrap();
+        let cols = columns(&conn, "rules");
+        assert_eq!(cols.iter().filter(|c| *c == "conditions").count(), 1);
+        let kept: Option<String> = conn
+            .query_row("SELECT conditions FROM rules WHERE id = 'r1'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(kept, None);
+    }
+
+    #[test]
+    fn a_current_file_is_left_as_it_is() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(SCHEMA).unwrap();
+        let before = columns(&conn, "rules");
+        assert!(before.contains(&"conditions".to_owned()));
+        migrate(&mut conn).unwrap();
+        assert_eq!(columns(&conn, "rules"), before);
+    }
+}

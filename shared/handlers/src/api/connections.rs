@@ -10,7 +10,7 @@ use switchyard_core::webhook::{WebhookConfig, split_secrets};
 use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
 
 use super::auth::Machine;
-use super::body::{JsonBody, PathId};
+use super::body::{JsonBody, OptionalJsonBody, PathId};
 use super::error::{ApiError, ApiResult};
 use super::query::Params;
 use super::views::{ConnectionView, List};
@@ -203,14 +203,8 @@ pub async fn delete(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
-    request: axum::extract::Request,
+    OptionalJsonBody(body): OptionalJsonBody<DeleteConnection>,
 ) -> ApiResult<Json<Value>> {
-    let bytes = super::body::read_bytes(request, &deps).await?;
-    let body: DeleteConnection = if bytes.iter().all(u8::is_ascii_whitespace) {
-        DeleteConnection::default()
-    } else {
-        super::body::parse_json(&bytes)?
-    };
     let connection = deps
         .store
         .connection(machine.org, id)

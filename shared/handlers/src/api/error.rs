@@ -2,7 +2,7 @@
 //! `{"message", "error": {"name", "message", "data": [{"param", "msg"}]}}`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use switchyard_core::{StoreError, ValidationError, ValidationErrors};
@@ -15,6 +15,9 @@ pub struct ApiError {
     pub name: &'static str,
     pub message: String,
     pub data: Vec<ValidationError>,
+    /// Extra response headers (`Retry-After`, `RateLimit-*` on a 429); a Vec, not a HeaderMap,
+    /// to keep every `Result<_, ApiError>` small.
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -24,6 +27,7 @@ impl ApiError {
             name,
             message: message.into(),
             data: Vec::new(),
+            headers: Vec::new(),
         }
     }
 
@@ -88,7 +92,9 @@ impl IntoResponse for ApiError {
             "message": self.message,
             "error": {"name": self.name, "message": self.message, "data": self.data},
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        response.headers_mut().extend(self.headers);
+        response
     }
 }
 

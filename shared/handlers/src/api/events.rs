@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::{Request, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::{Value, json};
 use switchyard_core::domain::{Event, EventStatus};
 use switchyard_core::ports::EventFilter;
@@ -12,22 +12,40 @@ use super::auth::{EventSender, Machine};
 use super::body::{PathId, parse_json, read_bytes};
 use super::error::{ApiError, ApiResult};
 use super::query::Params;
+use super::rate_limit;
 use super::views::{EventView, List};
 use crate::Deps;
-use crate::ingest::{self, NewEvent};
+use crate::ingest::{self, NewEvent, Sender};
 
+/// `POST /events`. With an `Idempotency-Key` header (extension), a repeat within 24 h answers
+/// the first event again, marked `Idempotent-Replayed: true`, and nothing is stored or sent.
 pub async fn create(
     State(deps): State<Deps>,
     EventSender(sender): EventSender,
     request: Request,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, HeaderMap, Json<Value>)> {
+    let key = match request.headers().get(IDEMPOTENCY_KEY) {
+        None => None,
+        Some(v) => Some(v.to_str().map(str::to_owned).map_err(|_| {
+            ApiError::validation(ValidationErrors::single("Idempotency-Key", "must be ASCII"))
+        })?),
+    };
     let bytes = read_bytes(request, &deps).await?;
     let body: Value = parse_json(&bytes)?;
     let input = NewEvent::from_json(&body)?;
-    let event = ingest::accept(&deps, &sender, input).await?;
+    let mut headers = rate_limit::check(&deps, target_workspace(&sender, input.workspace)?, 1)?;
+    let (event, replayed) = match key {
+        Some(key) => ingest::accept_idempotent(&deps, &sender, input, &key).await?,
+        None => (ingest::accept(&deps, &sender, input).await?, false),
+    };
+    if replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
     let view = EventView::summary(&event, EventStatus::Pending);
-    Ok((StatusCode::CREATED, Json(json!({ "event": view }))))
+    Ok((StatusCode::CREATED, headers, Json(json!({ "event": view }))))
 }
+
+const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 pub async fn list(
     State(deps): State<Deps>,
@@ -116,7 +134,7 @@ pub async fn bulk(
     State(deps): State<Deps>,
     EventSender(sender): EventSender,
     request: Request,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, HeaderMap, Json<Value>)> {
     let bytes = read_bytes(request, &deps).await?;
     let body: Value = parse_json(&bytes)?;
     let Some(items) = body.as_array() else {
@@ -131,7 +149,16 @@ pub async fn bulk(
             format!("must hold between 1 and {MAX_BULK} events"),
         )));
     }
-    let inputs = items.iter().map(NewEvent::from_json).collect();
+    let inputs: Vec<_> = items.iter().map(NewEvent::from_json).collect();
+    // Every item counts against the limit, valid or not: the work of reading it was done.
+    let body_workspace = inputs
+        .iter()
+        .find_map(|i| i.as_ref().ok().and_then(|e| e.workspace));
+    let headers = rate_limit::check(
+        &deps,
+        target_workspace(&sender, body_workspace)?,
+        items.len() as u32,
+    )?;
     let results = ingest::accept_many(&deps, &sender, inputs).await;
     let error_count = results.iter().filter(|r| r.is_err()).count();
     let records: Vec<Value> = results
@@ -155,12 +182,28 @@ pub async fn bulk(
     if error_count == 0 {
         Ok((
             StatusCode::CREATED,
+            headers,
             Json(json!({"count": count, "records": records})),
         ))
     } else {
         Ok((
             StatusCode::MULTI_STATUS,
+            headers,
             Json(json!({"count": count, "error_count": error_count, "records": records})),
         ))
+    }
+}
+
+/// The workspace whose rate limit a request draws on: the publishable key's, or the one a
+/// machine-key request names (validated again by ingest).
+fn target_workspace(sender: &Sender, named: Option<WorkspaceId>) -> ApiResult<WorkspaceId> {
+    match sender {
+        Sender::Publishable { workspace, .. } => Ok(*workspace),
+        Sender::Machine { .. } => named.ok_or_else(|| {
+            ApiError::validation(ValidationErrors::single(
+                "workspace",
+                "is required when sending with a machine key",
+            ))
+        }),
     }
 }

@@ -8,7 +8,9 @@ mod connections;
 mod deliveries;
 mod error;
 mod events;
+mod keys;
 mod query;
+mod rate_limit;
 mod rules;
 mod views;
 mod workspaces;
@@ -38,6 +40,10 @@ pub fn router(deps: Deps) -> Router {
             "/workspaces/{id}",
             get(workspaces::get).put(workspaces::update),
         )
+        .route(
+            "/workspaces/{id}/publishable-key/rotate",
+            post(keys::rotate_publishable_key),
+        )
         .route("/workspaces/{id}/event-types", get(catalog::event_types))
         .route("/workspaces/{id}/resources", get(catalog::resources))
         .route(
@@ -66,6 +72,11 @@ pub fn router(deps: Deps) -> Router {
         .route("/events", get(events::list).post(events::create))
         .route("/events/bulk", post(events::bulk))
         .route("/integrations", get(catalog::integrations))
+        .route("/machine-keys", get(keys::list).post(keys::create))
+        .route(
+            "/machine-keys/{access_key}",
+            axum::routing::delete(keys::revoke),
+        )
         .route("/events/{id}", get(events::get))
         .route("/events/{id}/payload", get(events::payload))
         .route("/events/{id}/cancel", post(deliveries::cancel_event))

@@ -5,6 +5,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
+use switchyard_core::conditions::Conditions;
 use switchyard_core::domain::{IntegrationType, Rule, RuleFilter};
 use switchyard_core::{ConnectionId, RuleId, ValidationErrors, WorkspaceId, validation};
 
@@ -23,6 +24,8 @@ pub struct CreateRule {
     metadata: Map<String, Value>,
     resource: Option<String>,
     resource_id: Option<String>,
+    /// Extension: a filter on the event; see `switchyard_core::conditions`.
+    conditions: Option<Value>,
     #[serde(default = "yes")]
     active: bool,
     #[serde(default)]
@@ -54,6 +57,16 @@ pub async fn create(
     if let Some(id) = &body.resource_id {
         validation::resource_id(&mut errors, "resource_id", id);
     }
+    let conditions = match body.conditions.as_ref().filter(|c| !c.is_null()) {
+        None => None,
+        Some(raw) => match Conditions::parse(raw) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                errors.0.extend(e.0);
+                None
+            }
+        },
+    };
     let action = body.metadata.get("action").and_then(Value::as_str);
     if action.is_none() {
         errors.push("metadata.action", "is required");
@@ -90,6 +103,7 @@ pub async fn create(
         resource: body.resource,
         resource_id: body.resource_id,
         metadata: body.metadata,
+        conditions,
         active: body.active,
         hidden: body.hidden,
         created_by: format!("machine_key:{}", machine.access_key),

@@ -106,6 +106,8 @@ pub struct RuleView {
     pub resource: Option<String>,
     pub resource_id: Option<String>,
     pub metadata: Map<String, Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<switchyard_core::conditions::Conditions>,
     pub active: bool,
     pub hidden: bool,
     pub created_by: String,
@@ -126,6 +128,7 @@ impl From<Rule> for RuleView {
             resource: r.resource,
             resource_id: r.resource_id,
             metadata: r.metadata,
+            conditions: r.conditions,
             active: r.active,
             hidden: r.hidden,
             created_by: r.created_by,

@@ -1,0 +1,146 @@
+//! Operator commands on the embedded store: organizations, machine keys, workspaces. They print
+//! JSON, so scripts can read them; secrets are printed once, at creation.
+
+use anyhow::Context;
+use serde_json::json;
+use switchyard_core::page::{MAX_LIMIT, PageRequest};
+use switchyard_core::{OrgId, WorkspaceId};
+use switchyard_handlers::{Deps, tenancy};
+
+use crate::cli::DataDirArg;
+use crate::{credentials_file, embedded};
+
+fn deps(data: &DataDirArg) -> anyhow::Result<Deps> {
+    Ok(embedded::open_existing(&data.data_dir)?.deps)
+}
+
+/// `--org`, or the organization of credentials.json.
+fn org(data: &DataDirArg, org: Option<String>) -> anyhow::Result<OrgId> {
+    let raw = match org {
+        Some(o) => o,
+        None => credentials_file::read(&data.data_dir)?.org_id,
+    };
+    raw.parse()
+        .with_context(|| format!("{raw} is not an organization id"))
+}
+
+fn print(value: serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(&value).expect("JSON"));
+}
+
+/// A new organization with a machine key and a `default` workspace.
+pub async fn create_org(data: &DataDirArg, name: &str) -> anyhow::Result<()> {
+    let deps = deps(data)?;
+    let (org, key) = tenancy::create_organization(&deps, name).await?;
+    let (ws, publishable_key) = tenancy::create_workspace(&deps, org.id, "default", None).await?;
+    print(json!({
+        "org_id": org.id.to_string(),
+        "access_key": key.access_key,
+        "secret_key": key.secret_key,
+        "workspace_id": ws.id.to_string(),
+        "publishable_key": publishable_key,
+    }));
+    Ok(())
+}
+
+pub async fn create_key(
+    data: &DataDirArg,
+    org_id: Option<String>,
+    name: &str,
+) -> anyhow::Result<()> {
+    let deps = deps(data)?;
+    let org = org(data, org_id)?;
+    anyhow::ensure!(
+        deps.store.organization(org).await?.is_some(),
+        "no organization {org}"
+    );
+    let key = tenancy::issue_machine_key(&deps, org, name).await?;
+    print(
+        json!({"org_id": org.to_string(), "access_key": key.access_key, "secret_key": key.secret_key}),
+    );
+    Ok(())
+}
+
+pub async fn list_keys(data: &DataDirArg, org_id: Option<String>) -> anyhow::Result<()> {
+    let deps = deps(data)?;
+    let org = org(data, org_id)?;
+    let keys: Vec<_> = deps
+        .store
+        .machine_keys(org)
+        .await?
+        .into_iter()
+        .map(|k| json!({"access_key": k.access_key, "name": k.name, "revoked": k.revoked_at.is_some()}))
+        .collect();
+    print(json!(keys));
+    Ok(())
+}
+
+pub async fn revoke_key(
+    data: &DataDirArg,
+    org_id: Option<String>,
+    access_key: &str,
+) -> anyhow::Result<()> {
+    let deps = deps(data)?;
+    let org = org(data, org_id)?;
+    tenancy::revoke_machine_key(&deps, org, access_key)
+        .await?
+        .with_context(|| format!("organization {org} has no machine key {access_key}"))?;
+    print(json!({"access_key": access_key, "revoked": true}));
+    Ok(())
+}
+
+pub async fn create_workspace(
+    data: &DataDirArg,
+    org_id: Option<String>,
+    name: &str,
+) -> anyhow::Result<()> {
+    let deps = deps(data)?;
+    let org = org(data, org_id)?;
+    let (ws, key) = tenancy::create_workspace(&deps, org, name, None).await?;
+    print(json!({"workspace_id": ws.id.to_string(), "name": ws.name, "publishable_key": key}));
+    Ok(())
+}
+
+pub async fn list_workspaces(data: &DataDirArg, org_id: Option<String>) -> anyhow::Result<()> {
+    let deps = deps(data)?;
+    let org = org(data, org_id)?;
+    let page = PageRequest {
+        limit: MAX_LIMIT,
+        cursor: None,
+    };
+    let list: Vec<_> = deps
+        .store
+        .list_workspaces(org, page)
+        .await?
+        .records
+        .into_iter()
+        .map(|w| json!({"workspace_id": w.id.to_string(), "name": w.name}))
+        .collect();
+    print(json!(list));
+    Ok(())
+}
+
+pub async fn rotate_key(
+    data: &DataDirArg,
+    org_id: Option<String>,
+    workspace: &str,
+    grace_seconds: i64,
+) -> anyhow::Result<()> {
+    let deps = deps(data)?;
+    let org = org(data, org_id)?;
+    let ws: WorkspaceId = workspace
+        .parse()
+        .with_context(|| format!("{workspace} is not a workspace id"))?;
+    anyhow::ensure!(
+        deps.store.workspace(org, ws).await?.is_some(),
+        "no workspace {ws} in {org}"
+    );
+    let grace = time::Duration::seconds(
+        grace_seconds.clamp(0, tenancy::MAX_ROTATION_GRACE.whole_seconds()),
+    );
+    let (key, expires) = tenancy::rotate_publishable_key(&deps, org, ws, grace).await?;
+    print(
+        json!({"workspace_id": ws.to_string(), "publishable_key": key, "previous_key_expires_at": expires.to_string()}),
+    );
+    Ok(())
+}

@@ -1,0 +1,77 @@
+//! The embedded default's adapters, wired once for `serve` and the operator commands: one
+//! SQLite file for store and queue, the file key ring, the outbound client.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use switchyard_core::ports::QueueName;
+use switchyard_core::webhook::UrlPolicy;
+use switchyard_core::{Clock, SystemClock};
+use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore, open_file_key_ring};
+use switchyard_handlers::limits::{IngestLimiter, RateLimit};
+use switchyard_handlers::{Deps, Settings};
+use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
+
+/// Queue attributes, as the SAM template sets them on AWS.
+pub fn queue_settings(queue: QueueName) -> QueueSettings {
+    match queue {
+        // A delivery attempt may take the client's 30 s total timeout; keep it invisible longer.
+        QueueName::Deliveries => QueueSettings {
+            visibility_timeout: Duration::from_secs(60),
+            max_receive_count: 5,
+        },
+        _ => QueueSettings {
+            visibility_timeout: Duration::from_secs(30),
+            max_receive_count: 5,
+        },
+    }
+}
+
+pub struct Embedded {
+    pub deps: Deps,
+    pub queue: Arc<SqliteQueue>,
+}
+
+/// Opens (creating on first use) the data directory, mode 0700, and everything in it.
+pub fn open(
+    data_dir: &Path,
+    url_policy: UrlPolicy,
+    rate_limit: Option<RateLimit>,
+) -> anyhow::Result<Embedded> {
+    fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700))?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = Db::open(&data_dir.join("switchyard.db"))?;
+    let store = Arc::new(SqliteStore::open(db.clone())?);
+    let queue = Arc::new(SqliteQueue::open(db, clock.clone(), queue_settings)?);
+    let keys = Arc::new(open_file_key_ring(&data_dir.join("master.key"))?);
+    let client = OutboundClient::new(ClientSettings::default())?;
+    let deps = Deps {
+        store,
+        queue: queue.clone(),
+        keys,
+        clock,
+        integrations: Arc::new(Integrations::new(client, url_policy)),
+        settings: Settings {
+            url_policy,
+            ingest_limiter: Arc::new(IngestLimiter::new(rate_limit)),
+            ..Settings::default()
+        },
+    };
+    Ok(Embedded { deps, queue })
+}
+
+/// Opens an existing data directory (operator commands never create one).
+pub fn open_existing(data_dir: &Path) -> anyhow::Result<Embedded> {
+    anyhow::ensure!(
+        data_dir.join("switchyard.db").exists(),
+        "no Switchyard data in {}; run `switchyard serve` first",
+        data_dir.display()
+    );
+    open(data_dir, UrlPolicy::default(), None)
+}
