@@ -52,11 +52,12 @@ async fn workspace_is_renamed_with_put_and_names_stay_unique() {
 #[tokio::test]
 async fn connection_update_replaces_public_metadata_and_never_shows_secrets() {
     let (_dir, _server, api) = start();
+    let receiver = switchyard_tests::Receiver::start().await;
     let created = api
         .post(
             "/connections",
             json!({"workspace": api.workspace_id, "type": "webhook", "name": "CRM",
-            "metadata": {"url": "https://crm.example/hook", "token": "t0ps3cret"}}),
+            "metadata": {"url": receiver.url("/crm"), "token": "t0ps3cret"}}),
         )
         .await;
     let id = created["connection"]["id"].as_str().unwrap();
@@ -92,9 +93,8 @@ async fn connection_update_replaces_public_metadata_and_never_shows_secrets() {
 #[tokio::test]
 async fn deleting_a_connection_with_active_rules_needs_force() {
     let (_dir, _server, api) = start();
-    let (connection, rule) = api
-        .webhook_rule("https://hooks.example/a", "user.signup")
-        .await;
+    let receiver = switchyard_tests::Receiver::start().await;
+    let (connection, rule) = api.webhook_rule(&receiver.url("/a"), "user.signup").await;
     let delete = |body: Option<Value>| {
         let request = api.machine(Method::DELETE, &format!("/connections/{connection}"));
         match body {
@@ -130,9 +130,8 @@ async fn deleting_a_connection_with_active_rules_needs_force() {
 #[tokio::test]
 async fn rules_are_deleted_and_connections_without_rules_delete_plainly() {
     let (_dir, _server, api) = start();
-    let (connection, rule) = api
-        .webhook_rule("https://hooks.example/a", "user.signup")
-        .await;
+    let receiver = switchyard_tests::Receiver::start().await;
+    let (connection, rule) = api.webhook_rule(&receiver.url("/a"), "user.signup").await;
     let deleted = api
         .machine(Method::DELETE, &format!("/rules/{rule}"))
         .send()
@@ -202,8 +201,8 @@ async fn bulk_accepts_all_or_reports_each_item() {
 #[tokio::test]
 async fn workspace_catalogs_list_event_types_and_resources_seen() {
     let (_dir, _server, api) = start();
-    api.webhook_rule("https://hooks.example/a", "invoice.paid")
-        .await;
+    let receiver = switchyard_tests::Receiver::start().await;
+    api.webhook_rule(&receiver.url("/a"), "invoice.paid").await;
     api.send_event(json!({"event": "user.signup", "resource": "user", "payload": {}}))
         .await;
     api.send_event(json!({"event": "user.signup", "resource": "user", "payload": {}}))
@@ -230,6 +229,7 @@ async fn workspace_catalogs_list_event_types_and_resources_seen() {
 #[tokio::test]
 async fn integrations_catalog_and_connection_actions() {
     let (_dir, _server, api) = start();
+    let receiver = switchyard_tests::Receiver::start().await;
     let catalog = api.get("/integrations").await;
     let types: Vec<&str> = catalog["records"]
         .as_array()
@@ -257,9 +257,7 @@ async fn integrations_catalog_and_connection_actions() {
     assert_eq!(webhook["actions"][0]["action"], "send_webhook");
     assert_eq!(webhook["available"], true);
 
-    let (connection, _) = api
-        .webhook_rule("https://hooks.example/a", "user.signup")
-        .await;
+    let (connection, _) = api.webhook_rule(&receiver.url("/a"), "user.signup").await;
     let actions = api.get(&format!("/connections/{connection}/actions")).await;
     assert_eq!(actions["actions"][0]["action"], "send_webhook");
     let fields = api

@@ -39,6 +39,18 @@ async fn event_is_delivered_as_the_documented_envelope() {
     .await;
     assert_eq!(delivered.method, Method::POST);
     assert_eq!(delivered.headers["content-type"], "application/json");
+    for header in ["webhook-id", "webhook-timestamp", "webhook-signature"] {
+        assert!(
+            delivered.headers.contains_key(header),
+            "signed by default: {header}"
+        );
+    }
+    assert!(
+        delivered.headers["webhook-signature"]
+            .to_str()
+            .unwrap()
+            .starts_with("v1,")
+    );
     let envelope = delivered.json();
     let keys: BTreeSet<&str> = envelope
         .as_object()
@@ -367,20 +379,49 @@ async fn management_api_creates_lists_and_gets_resources() {
         "metadata.url"
     );
 
+    let partner = Receiver::start().await;
+    let partner_url = partner.url("/hook");
     let connection = api
         .post(
             "/connections",
             json!({"workspace": ws_id, "type": "webhook", "name": "Partner",
-            "metadata": {"url": "https://partner.example/hook", "token": "s3cr3t-token"}}),
+            "metadata": {"url": partner_url, "token": "s3cr3t-token"}}),
         )
         .await;
+    let signing_secret = connection["connection"]["signing_secret"]
+        .as_str()
+        .expect("shown once");
+    assert!(signing_secret.starts_with("whsec_"));
     let connection_id = connection["connection"]["id"].as_str().unwrap();
     let shown = api.get(&format!("/connections/{connection_id}")).await;
-    assert_eq!(shown["metadata"]["url"], "https://partner.example/hook");
+    assert_eq!(shown["metadata"]["url"], partner_url.as_str());
     assert!(
         !shown.to_string().contains("s3cr3t-token"),
         "secrets are write-only: {shown}"
     );
+    assert!(
+        !shown.to_string().contains(signing_secret),
+        "the signing secret is shown once"
+    );
+
+    // Unsafe or unreachable endpoints are refused before the connection exists.
+    for url in [
+        "https://10.1.2.3/hook",
+        "https://169.254.169.254/latest",
+        "http://127.0.0.1:1/hook",
+    ] {
+        let refused = api
+            .machine(Method::POST, "/connections")
+            .json(&json!({"workspace": ws_id, "type": "webhook", "name": "x", "metadata": {"url": url}}))
+            .send()
+            .await
+            .unwrap();
+        let body = expect_status(refused, 422).await;
+        assert_eq!(
+            body["error"]["data"][0]["param"], "metadata.url",
+            "{url}: {body}"
+        );
+    }
 
     let rule = api
         .post(

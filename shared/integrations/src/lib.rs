@@ -81,6 +81,14 @@ impl Integrations {
 
 #[async_trait]
 impl Integration for Integrations {
+    async fn validate_destination(
+        &self,
+        kind: IntegrationType,
+        metadata: &Map<String, Value>,
+    ) -> Result<(), ValidationErrors> {
+        self.check_destination(kind, metadata).await
+    }
+
     async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryResult {
         match request.connection.kind {
             IntegrationType::Webhook => self.webhook.deliver(request).await,

@@ -41,4 +41,15 @@ pub struct DeliveryResult {
 #[async_trait]
 pub trait Integration: Send + Sync + 'static {
     async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryResult;
+
+    /// Checks that a destination can be delivered to before its connection is saved (the
+    /// address is safe, the endpoint answers). `metadata` is everything the user sent, secrets
+    /// included. The default accepts everything.
+    async fn validate_destination(
+        &self,
+        _kind: crate::domain::IntegrationType,
+        _metadata: &Map<String, Value>,
+    ) -> Result<(), crate::ValidationErrors> {
+        Ok(())
+    }
 }

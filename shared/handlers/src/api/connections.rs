@@ -6,6 +6,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use switchyard_core::domain::{Connection, IntegrationType};
+use switchyard_core::signing::{
+    SIGNING_SECRET, SigningSecret, new_signing_secret, rotate_signing_secret,
+};
 use switchyard_core::webhook::{WebhookConfig, split_secrets};
 use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
 
@@ -58,7 +61,20 @@ pub async fn create(
     let kind = kind.expect("validated above");
 
     super::load_workspace(&deps, machine.org, body.workspace).await?;
-    let (public, secret) = split_secrets(body.metadata);
+    // Only now, for the caller's own workspace: the endpoint is resolved and contacted.
+    deps.integrations
+        .validate_destination(kind, &body.metadata)
+        .await
+        .map_err(unprocessable)?;
+    let mut metadata = body.metadata;
+    // Webhooks are signed (Standard Webhooks) unless the caller brought its own secret; a
+    // generated secret is shown in this response only.
+    let generated = (kind == IntegrationType::Webhook && !metadata.contains_key(SIGNING_SECRET))
+        .then(new_signing_secret);
+    if let Some(secret) = &generated {
+        metadata.insert(SIGNING_SECRET.into(), Value::from(secret.as_str()));
+    }
+    let (public, secret) = split_secrets(metadata);
     let secrets = (!secret.is_empty()).then(|| {
         deps.keys
             .seal(&serde_json::to_vec(&secret).expect("metadata serialises"))
@@ -79,10 +95,11 @@ pub async fn create(
     };
     deps.store.create_connection(&connection).await?;
     tracing::info!(org = %machine.org, workspace = %connection.workspace, connection_id = %connection.id, "connection created");
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "connection": ConnectionView::from(connection) })),
-    ))
+    let mut view = serde_json::to_value(ConnectionView::from(connection)).expect("views serialise");
+    if let Some(secret) = generated {
+        view["signing_secret"] = Value::from(secret);
+    }
+    Ok((StatusCode::CREATED, Json(json!({ "connection": view }))))
 }
 
 pub async fn list(
@@ -156,21 +173,28 @@ pub async fn update(
     }
     if let Some(metadata) = body.metadata {
         let (public, secret) = split_secrets(metadata);
+        let mut secrets = open_secrets(&deps, &connection)?;
+        let now = deps.now();
+        for (key, value) in secret {
+            match (key.as_str(), value.as_str().map(SigningSecret::parse)) {
+                // A new signing secret rotates: the old one keeps signing for 24 h.
+                (SIGNING_SECRET, Some(Ok(new))) => rotate_signing_secret(&mut secrets, &new, now),
+                (SIGNING_SECRET, _) => {
+                    errors.push("metadata.signing_secret", "is not a signing secret")
+                }
+                _ => {
+                    secrets.insert(key, value);
+                }
+            }
+        }
+        // Validated as delivery will read it: the new public part with every secret in force.
+        let mut effective = public.clone();
+        effective.extend(secrets.clone());
         if connection.kind == IntegrationType::Webhook
-            && let Err(e) = WebhookConfig::from_metadata(&public, deps.settings.url_policy)
+            && let Err(e) = WebhookConfig::from_metadata(&effective, deps.settings.url_policy)
         {
             errors.0.extend(e.0);
         }
-        let mut secrets: Map<String, Value> = match &connection.secrets {
-            Some(sealed) => deps
-                .keys
-                .open(sealed)
-                .ok()
-                .and_then(|b| serde_json::from_slice(&b).ok())
-                .unwrap_or_default(),
-            None => Map::new(),
-        };
-        secrets.extend(secret);
         connection.metadata = public;
         connection.secrets = (!secrets.is_empty()).then(|| {
             deps.keys
@@ -236,4 +260,25 @@ pub async fn delete(
     Ok(Json(
         json!({"id": id.to_string(), "type": connection.kind.as_str()}),
     ))
+}
+
+/// An endpoint that is unsafe or does not answer: the request was well formed, the
+/// destination is not usable (422).
+fn unprocessable(errors: ValidationErrors) -> ApiError {
+    ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        name: "UnprocessableDestination",
+        message: "The destination cannot be delivered to".into(),
+        ..ApiError::validation(errors)
+    }
+}
+
+/// The connection's sealed settings, opened. A seal that no longer opens is a server fault,
+/// never silently an empty map (which would drop credentials on the next write).
+fn open_secrets(deps: &Deps, connection: &Connection) -> ApiResult<Map<String, Value>> {
+    let Some(sealed) = &connection.secrets else {
+        return Ok(Map::new());
+    };
+    let bytes = deps.keys.open(sealed).map_err(ApiError::internal)?;
+    serde_json::from_slice(&bytes).map_err(ApiError::internal)
 }
