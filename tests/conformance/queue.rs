@@ -28,6 +28,19 @@ pub trait QueueHarness: Send + Sync {
     fn max_receive_count(&self) -> u32;
     /// Moves every message of a DLQ back to `to` (`StartMessageMoveTask` on AWS).
     async fn redrive(&self, from: QueueName, to: QueueName) -> u64;
+    /// The delay the delay cases use. A minute where time is fake; a few seconds where it is
+    /// real (SQS on moto), so those cases stay short without changing what they check.
+    fn delay_step(&self) -> Duration {
+        Duration::from_secs(60)
+    }
+    /// Why the 15-minute cap cannot be checked here, if it cannot (`None`: check it).
+    fn skip_fifteen_minute_cases(&self) -> Option<&'static str> {
+        None
+    }
+    /// Why stale receipt handles cannot be checked here, if they cannot (`None`: check them).
+    fn skip_stale_receipt_handle_cases(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Generates one `#[tokio::test]` per case, each with a fresh harness from `$harness`.
@@ -159,6 +172,10 @@ pub async fn deleted_message_is_not_received_again(h: &dyn QueueHarness) {
 }
 
 pub async fn stale_receipt_handle_delete_is_ignored(h: &dyn QueueHarness) {
+    if let Some(reason) = h.skip_stale_receipt_handle_cases() {
+        eprintln!("skipped: stale_receipt_handle_delete_is_ignored: {reason}");
+        return;
+    }
     send_now(h, QueueName::Events, &["a"]).await;
     let first = receive_one(h, QueueName::Events).await;
     h.advance(h.visibility_timeout()).await;
@@ -202,11 +219,13 @@ pub async fn message_moves_to_dlq_after_max_receive_count(h: &dyn QueueHarness) 
     let dead = receive_one(h, QueueName::EventsDlq).await;
     assert_eq!(dead.message_id, last.message_id);
     assert_eq!(dead.body, "poison");
-    assert_eq!(dead.receive_count, 1);
+    // SQS carries the receive count into the DLQ (the embedded queue starts it again); only
+    // "received at least once" is the same everywhere, and nothing depends on more.
+    assert!(dead.receive_count >= 1);
 }
 
 pub async fn delayed_message_becomes_visible_after_delay(h: &dyn QueueHarness) {
-    let delay = Duration::from_secs(60);
+    let delay = h.delay_step();
     send(h, QueueName::Deliveries, vec![delayed("later", delay)]).await;
     assert!(receive(h, QueueName::Deliveries, 10).await.is_empty());
     assert_eq!(depth(h, QueueName::Deliveries).await.delayed, 1);
@@ -221,6 +240,10 @@ pub async fn delayed_message_becomes_visible_after_delay(h: &dyn QueueHarness) {
 }
 
 pub async fn delay_is_capped_at_fifteen_minutes(h: &dyn QueueHarness) {
+    if let Some(reason) = h.skip_fifteen_minute_cases() {
+        eprintln!("skipped: delay_is_capped_at_fifteen_minutes: {reason}");
+        return;
+    }
     send(
         h,
         QueueName::Deliveries,
@@ -268,6 +291,10 @@ pub async fn change_visibility_extends_invisibility(h: &dyn QueueHarness) {
 }
 
 pub async fn stale_receipt_handle_change_visibility_is_ignored(h: &dyn QueueHarness) {
+    if let Some(reason) = h.skip_stale_receipt_handle_cases() {
+        eprintln!("skipped: stale_receipt_handle_change_visibility_is_ignored: {reason}");
+        return;
+    }
     send_now(h, QueueName::Events, &["a"]).await;
     let first = receive_one(h, QueueName::Events).await;
     h.advance(h.visibility_timeout()).await;
@@ -298,13 +325,14 @@ pub async fn receive_returns_at_most_ten(h: &dyn QueueHarness) {
 }
 
 pub async fn batch_messages_keep_their_own_delays(h: &dyn QueueHarness) {
+    let step = h.delay_step();
     send(
         h,
         QueueName::Deliveries,
         vec![
             delayed("now", Duration::ZERO),
-            delayed("in-a-minute", Duration::from_secs(60)),
-            delayed("in-two-minutes", Duration::from_secs(120)),
+            delayed("in-a-minute", step),
+            delayed("in-two-minutes", step * 2),
         ],
     )
     .await;
@@ -312,8 +340,8 @@ pub async fn batch_messages_keep_their_own_delays(h: &dyn QueueHarness) {
     let mut got = Vec::new();
     for (advance, expected) in [
         (Duration::ZERO, "now"),
-        (Duration::from_secs(60), "in-a-minute"),
-        (Duration::from_secs(60), "in-two-minutes"),
+        (step, "in-a-minute"),
+        (step, "in-two-minutes"),
     ] {
         h.advance(advance).await;
         let batch = receive(h, QueueName::Deliveries, 10).await;

@@ -3,6 +3,7 @@
 //! and bounded polling (tests never sleep to synchronise).
 
 mod client;
+mod moto;
 mod process;
 mod receiver;
 mod scenario;
@@ -11,6 +12,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub use client::{Api, expect_status};
+pub use moto::Moto;
 pub use process::{Switchyard, binary};
 pub use receiver::{Received, Receiver};
 pub use scenario::{DEADLINE, all_deliveries, assert_contract_error, event_when, start};

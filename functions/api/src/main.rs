@@ -1,0 +1,12 @@
+//! The api Lambda: the rest of `/api/v1` behind API Gateway (HTTP API) — workspaces,
+//! connections, rules, history, replay and cancel. The shared axum router, built once per cold
+//! start.
+
+use lambda_http::{Error, run};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    switchyard_aws::init_logging();
+    let deps = switchyard_aws::deps_from_env().await?;
+    run(switchyard_handlers::api::router(deps)).await
+}

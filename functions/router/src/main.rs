@@ -1,0 +1,20 @@
+//! The router Lambda: the events queue's event source mapping calls it with batches of event
+//! messages; it answers with the failed records only (`ReportBatchItemFailures`).
+
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    switchyard_aws::init_logging();
+    let deps = switchyard_aws::deps_from_env().await?;
+    run(service_fn(move |event: LambdaEvent<SqsEvent>| {
+        let deps = deps.clone();
+        async move {
+            Ok::<SqsBatchResponse, Error>(
+                switchyard_handlers::router::handle(&deps, event.payload).await,
+            )
+        }
+    }))
+    .await
+}

@@ -1,0 +1,58 @@
+//! The SDK clients, built once per process (per cold start on Lambda) from the standard AWS
+//! configuration chain. `AWS_ENDPOINT_URL` points every client at another endpoint (moto in
+//! the tests and for `switchyard serve --backend aws`).
+
+use aws_config::BehaviorVersion;
+
+use crate::RequestCounter;
+
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+}
+
+impl Clients {
+    /// Clients from the environment (region, credentials, `AWS_ENDPOINT_URL`).
+    pub async fn from_env() -> Self {
+        Self::with_counter(None).await
+    }
+
+    /// As [`from_env`](Self::from_env), with every request also counted by `counter`.
+    pub async fn with_counter(counter: Option<RequestCounter>) -> Self {
+        let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
+        Self::from_shared(&shared, counter)
+    }
+
+    /// Clients for a local AWS endpoint (moto): a fixed region and dummy credentials, whatever
+    /// the environment says, so a test can never reach a real account.
+    pub async fn local(endpoint: &str, counter: Option<RequestCounter>) -> Self {
+        let shared = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "test", "test", None, None, "local",
+            ))
+            .load()
+            .await;
+        Self::from_shared(&shared, counter)
+    }
+
+    fn from_shared(shared: &aws_config::SdkConfig, counter: Option<RequestCounter>) -> Self {
+        let shared = shared.clone();
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared);
+        let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
+        let mut secrets = aws_sdk_secretsmanager::config::Builder::from(&shared);
+        if let Some(counter) = counter {
+            dynamodb = dynamodb.interceptor(counter.clone());
+            sqs = sqs.interceptor(counter.clone());
+            secrets = secrets.interceptor(counter);
+        }
+        Self {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
+            secrets: aws_sdk_secretsmanager::Client::from_conf(secrets.build()),
+        }
+    }
+}

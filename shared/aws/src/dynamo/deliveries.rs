@@ -1,0 +1,391 @@
+//! Deliveries and their attempts. A delivery is one item under its own key
+//! (`DL#<org>#<id>`: no hot partition however many deliveries an organization runs) and
+//! carries its attempts in a list, so an attempt costs one conditional update — usually one
+//! write unit — instead of an update plus an insert, or a transaction at twice the price.
+//!
+//! One delivery per (event, rule) is kept by the event item: its `r_<rule>` attribute names
+//! the rule's delivery, set with `if_not_exists`, so however often an event is routed the
+//! first delivery id for a rule wins.
+
+use std::collections::{BTreeMap, HashMap};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus};
+use switchyard_core::ports::AttemptRecord;
+use switchyard_core::{DeliveryId, EventId, OrgId, RuleId, StoreError};
+use time::OffsetDateTime;
+
+use super::codec;
+use super::expr::Expr;
+use super::item::{Item, ms, n, s};
+use super::keys::*;
+use super::{DynamoStore, Table, absent};
+
+/// Attempts past this number are stored without their response body, so a delivery item that
+/// has been retried for months stays far below DynamoDB's 400 KB item limit.
+const ATTEMPTS_WITH_BODY: u32 = 64;
+
+fn status(s_: DeliveryStatus) -> AttributeValue {
+    s(s_.as_str())
+}
+
+/// The rule → delivery id map the event item holds.
+fn delivery_map(event_item: &Item) -> BTreeMap<RuleId, DeliveryId> {
+    event_item
+        .iter()
+        .filter_map(|(k, v)| {
+            let rule = k.strip_prefix(RULE_ATTR_PREFIX)?.parse().ok()?;
+            let AttributeValue::S(d) = v else { return None };
+            Some((rule, d.parse().ok()?))
+        })
+        .collect()
+}
+
+impl DynamoStore {
+    pub(super) async fn insert_delivery_items(
+        &self,
+        org: OrgId,
+        event: EventId,
+        deliveries: &[Delivery],
+    ) -> Result<Vec<Delivery>, StoreError> {
+        if deliveries.iter().any(|d| d.org != org || d.event != event) {
+            return Err(StoreError::Backend(
+                "delivery does not belong to the event being routed".into(),
+            ));
+        }
+        // The first delivery per rule in this call; later ones for the same rule are dropped.
+        let mut proposed: BTreeMap<RuleId, &Delivery> = BTreeMap::new();
+        for d in deliveries {
+            proposed.entry(d.rule).or_insert(d);
+        }
+        // 1. Claim (event, rule) for each proposed delivery, in one conditional update of the
+        //    event item that answers with the winning ids (with nothing proposed, a read).
+        let event_item = if proposed.is_empty() {
+            self.get(Table::History, events_pk(org), &event_sk(event))
+                .await?
+        } else {
+            self.claim_rules(org, event, &proposed).await?
+        };
+        let Some(event_item) = event_item else {
+            return Err(StoreError::Backend(format!("event {event} not found")));
+        };
+        let map = delivery_map(&event_item);
+
+        // 2. Write the deliveries whose claim this call won — fresh ids, so one batch write.
+        let mut mine = Vec::new();
+        let mut others = Vec::new();
+        for (rule, id) in &map {
+            match proposed.get(rule) {
+                Some(d) if d.id == *id => mine.push((*d).clone()),
+                _ => others.push((*rule, *id)),
+            }
+        }
+        let items = mine
+            .iter()
+            .map(|d| codec::delivery_item(d, self.expiry(d.created_at)))
+            .collect();
+        self.batch_put(Table::History, items).await?;
+
+        // 3. Read the deliveries claimed earlier. One that is missing was claimed by a call
+        //    that failed before writing it: write this call's proposal under the claimed id.
+        let mut all = mine;
+        if !others.is_empty() {
+            let found: HashMap<DeliveryId, Delivery> = self
+                .batch_get(
+                    Table::History,
+                    others
+                        .iter()
+                        .map(|(_, id)| (delivery_pk(org, *id), DELIVERY_SK.to_owned()))
+                        .collect(),
+                )
+                .await?
+                .iter()
+                .map(codec::delivery)
+                .map(|d| d.map(|d| (d.id, d)))
+                .collect::<Result<_, _>>()?;
+            for (rule, id) in others {
+                if let Some(d) = found.get(&id) {
+                    all.push(d.clone());
+                } else if let Some(proposal) = proposed.get(&rule) {
+                    let repaired = Delivery {
+                        id,
+                        ..(*proposal).clone()
+                    };
+                    let item = codec::delivery_item(&repaired, self.expiry(repaired.created_at));
+                    if self.put(Table::History, item, Some(absent())).await? {
+                        all.push(repaired);
+                    } else if let Some(d) = self.delivery_item(org, id).await? {
+                        all.push(d);
+                    }
+                }
+            }
+        }
+        all.sort_by_key(|d| d.id);
+        Ok(all)
+    }
+
+    /// `SET r_<rule> = if_not_exists(r_<rule>, :id)` for each rule, on the existing event.
+    async fn claim_rules(
+        &self,
+        org: OrgId,
+        event: EventId,
+        proposed: &BTreeMap<RuleId, &Delivery>,
+    ) -> Result<Option<Item>, StoreError> {
+        let mut terms = Vec::new();
+        let mut claim = Expr::default();
+        for (i, (rule, d)) in proposed.iter().enumerate() {
+            terms.push(format!("#r{i} = if_not_exists(#r{i}, :d{i})"));
+            claim = claim
+                .name(&format!("#r{i}"), rule_attr(*rule))
+                .value(&format!(":d{i}"), s(d.id.to_string()));
+        }
+        // Built from the raw text, the `#r<i>` names would map to themselves: the explicit
+        // names replace them.
+        let mut update = Expr::new(format!("SET {}", terms.join(", ")));
+        update.names.extend(claim.names);
+        update.values.extend(claim.values);
+        self.update(
+            Table::History,
+            events_pk(org),
+            &event_sk(event),
+            update,
+            Some(super::present()),
+        )
+        .await
+    }
+
+    pub(super) async fn delivery_item(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.get(Table::History, delivery_pk(org, id), DELIVERY_SK)
+            .await?
+            .as_ref()
+            .map(codec::delivery)
+            .transpose()
+    }
+
+    pub(super) async fn deliveries_of_event(
+        &self,
+        org: OrgId,
+        event: EventId,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let Some(event_item) = self
+            .get(Table::History, events_pk(org), &event_sk(event))
+            .await?
+        else {
+            return Ok(Vec::new());
+        };
+        let keys = delivery_map(&event_item)
+            .values()
+            .map(|id| (delivery_pk(org, *id), DELIVERY_SK.to_owned()))
+            .collect::<Vec<_>>();
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut all = self
+            .batch_get(Table::History, keys)
+            .await?
+            .iter()
+            .map(codec::delivery)
+            .collect::<Result<Vec<_>, _>>()?;
+        all.sort_by_key(|d| d.id);
+        Ok(all)
+    }
+
+    /// `processing` is allowed again so a worker that died mid-attempt does not strand the
+    /// delivery; `started` keeps the first attempt's start.
+    pub(super) async fn begin_delivery_attempt(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let set = Expr::new(
+            "SET #st = :processing, #started = if_not_exists(#started, :now), #up = :now",
+        )
+        .value(":processing", status(DeliveryStatus::Processing))
+        .value(":now", ms(now));
+        let when = Expr::new("#st IN (:pending, :retrying, :processing)")
+            .value(":pending", status(DeliveryStatus::Pending))
+            .value(":retrying", status(DeliveryStatus::Retrying))
+            .value(":processing", status(DeliveryStatus::Processing));
+        self.update(
+            Table::History,
+            delivery_pk(org, id),
+            DELIVERY_SK,
+            set,
+            Some(when),
+        )
+        .await?
+        .as_ref()
+        .map(codec::delivery)
+        .transpose()
+    }
+
+    /// One conditional update records the attempt and moves the delivery. A delivery canceled
+    /// while the attempt ran fails that update's condition and takes the second, which records
+    /// the attempt and keeps `canceled` (and schedules nothing).
+    pub(super) async fn finish_delivery_attempt(
+        &self,
+        org: OrgId,
+        record: &AttemptRecord,
+    ) -> Result<Delivery, StoreError> {
+        let a = &record.attempt;
+        let ended = a.started_at
+            + time::Duration::milliseconds(i64::try_from(a.duration_ms).unwrap_or(i64::MAX));
+        let attempt = AttributeValue::L(vec![codec::attempt_value(
+            a,
+            a.number <= ATTEMPTS_WITH_BODY,
+        )]);
+        let key = delivery_pk(org, a.delivery);
+
+        let final_status = matches!(
+            record.status,
+            DeliveryStatus::Completed | DeliveryStatus::Failed
+        );
+        let mut sets = vec![
+            "#st = :st",
+            "#n = #n + :one",
+            "#att = list_append(if_not_exists(#att, :empty), :a)",
+            "#up = :ended",
+        ];
+        let mut removes = Vec::new();
+        if record.last_error.is_some() {
+            sets.push("#err = :err")
+        } else {
+            removes.push("#err")
+        }
+        if record.next_attempt_at.is_some() {
+            sets.push("#next = :next")
+        } else {
+            removes.push("#next")
+        }
+        if final_status {
+            sets.push("#done = :ended");
+        }
+        let mut text = format!("SET {}", sets.join(", "));
+        if !removes.is_empty() {
+            text.push_str(&format!(" REMOVE {}", removes.join(", ")));
+        }
+        let common = |e: Expr| {
+            let mut e = e
+                .value(":one", n(1))
+                .value(":empty", AttributeValue::L(Vec::new()))
+                .value(":a", attempt.clone())
+                .value(":ended", ms(ended));
+            if let Some(err) = &record.last_error {
+                e = e.value(":err", s(err));
+            }
+            e
+        };
+        let mut set = common(Expr::new(text)).value(":st", status(record.status));
+        if let Some(next) = record.next_attempt_at {
+            set = set.value(":next", ms(next));
+        }
+        let not_canceled = Expr::new("attribute_exists(#pk) AND #st <> :canceled")
+            .value(":canceled", status(DeliveryStatus::Canceled));
+        if let Some(item) = self
+            .update(
+                Table::History,
+                key.clone(),
+                DELIVERY_SK,
+                set,
+                Some(not_canceled),
+            )
+            .await?
+        {
+            return codec::delivery(&item);
+        }
+
+        let text = if record.last_error.is_some() {
+            "SET #n = #n + :one, #att = list_append(if_not_exists(#att, :empty), :a), #up = :ended, #err = :err REMOVE #next"
+        } else {
+            "SET #n = #n + :one, #att = list_append(if_not_exists(#att, :empty), :a), #up = :ended REMOVE #next, #err"
+        };
+        let canceled =
+            Expr::new("#st = :canceled").value(":canceled", status(DeliveryStatus::Canceled));
+        match self
+            .update(
+                Table::History,
+                key,
+                DELIVERY_SK,
+                common(Expr::new(text)),
+                Some(canceled),
+            )
+            .await?
+        {
+            Some(item) => codec::delivery(&item),
+            None => Err(StoreError::Backend("delivery not found".into())),
+        }
+    }
+
+    pub(super) async fn delivery_attempts(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        match self
+            .get(Table::History, delivery_pk(org, id), DELIVERY_SK)
+            .await?
+        {
+            Some(item) => codec::attempts(&item),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    pub(super) async fn cancel_delivery_item(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let set = Expr::new("SET #st = :canceled, #up = :now REMOVE #next")
+            .value(":canceled", status(DeliveryStatus::Canceled))
+            .value(":now", ms(now));
+        let when = Expr::new("#st IN (:pending, :processing, :retrying)")
+            .value(":pending", status(DeliveryStatus::Pending))
+            .value(":processing", status(DeliveryStatus::Processing))
+            .value(":retrying", status(DeliveryStatus::Retrying));
+        self.update(
+            Table::History,
+            delivery_pk(org, id),
+            DELIVERY_SK,
+            set,
+            Some(when),
+        )
+        .await?
+        .as_ref()
+        .map(codec::delivery)
+        .transpose()
+    }
+
+    /// A fresh schedule counts from the attempts made so far.
+    pub(super) async fn restart_delivery_item(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let set = Expr::new("SET #st = :pending, #base = #n, #up = :now REMOVE #done, #next")
+            .value(":pending", status(DeliveryStatus::Pending))
+            .value(":now", ms(now));
+        let when = Expr::new("#st IN (:completed, :failed, :canceled, :retrying)")
+            .value(":completed", status(DeliveryStatus::Completed))
+            .value(":failed", status(DeliveryStatus::Failed))
+            .value(":canceled", status(DeliveryStatus::Canceled))
+            .value(":retrying", status(DeliveryStatus::Retrying));
+        self.update(
+            Table::History,
+            delivery_pk(org, id),
+            DELIVERY_SK,
+            set,
+            Some(when),
+        )
+        .await?
+        .as_ref()
+        .map(codec::delivery)
+        .transpose()
+    }
+}

@@ -1,0 +1,149 @@
+//! The key design. Two on-demand tables, chosen so that every access pattern of the `Store`
+//! port is a GetItem, a BatchGetItem or a Query on a partition that carries the organization —
+//! no Scan anywhere — and so that a delivered event costs as few write units as possible
+//! (docs/aws.md has the table of patterns and their costs).
+//!
+//! **config** (`pk`, `sk`; local index `by_scope` on `scope`): what tenants configure.
+//!
+//! | item | pk | sk | scope |
+//! |---|---|---|---|
+//! | organization | `ORG#<org>` | `ORG` | |
+//! | workspace | `ORG#<org>` | `WS#<id>` | |
+//! | workspace name (uniqueness) | `ORG#<org>` | `WSN#<name>` | |
+//! | connection | `ORG#<org>` | `CN#<id>` | `CN#<ws>#<id>` |
+//! | rule | `ORG#<org>` | `RU#<id>` | `RU#<ws>#<len>:<event>#<id>` |
+//! | catalog key | `ORG#<org>` | `CAT#<ws>#<kind>#<key>` | |
+//! | machine key, by access key | `MK#<access key>` | `KEY` | |
+//! | machine key, in its org | `ORG#<org>` | `MK#<access key>` | |
+//! | publishable key, by hash | `PK#<hash>` | `KEY` | |
+//! | publishable key, in its org | `ORG#<org>` | `PK#<ws>#<hash>` | |
+//!
+//! **history** (`pk`, `sk`; TTL on `ttl`): what happened, expiring after the retention period.
+//!
+//! | item | pk | sk |
+//! |---|---|---|
+//! | event (+ `r_<rule>` = its delivery per rule, `rt` = routed) | `EV#<org>` | `<event id>` |
+//! | event payload, when too large to keep inline | `EV#<org>` | `<event id>#P` |
+//! | delivery, carrying its attempts in `att` | `DL#<org>#<delivery id>` | `D` |
+//! | `Idempotency-Key` claim (expires by TTL) | `IK#<org>#<ws>#<key>` | `K` |
+//!
+//! Ids are UUID v7 text, so a sort key ending in an id sorts by creation time and newest-first
+//! pages are a descending Query. The event name inside a rule's scope is length-prefixed
+//! because event names may contain `#`.
+
+use switchyard_core::domain::CatalogKind;
+use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
+
+pub(crate) const PK: &str = "pk";
+pub(crate) const SK: &str = "sk";
+pub(crate) const SCOPE: &str = "scope";
+pub(crate) const TTL: &str = "ttl";
+pub(crate) const SCOPE_INDEX: &str = "by_scope";
+
+/// The sort key of the singleton items (organization, key lookups, a delivery).
+pub(crate) const ORG_SK: &str = "ORG";
+pub(crate) const LOOKUP_SK: &str = "KEY";
+pub(crate) const DELIVERY_SK: &str = "D";
+
+pub(crate) const WORKSPACES: &str = "WS#";
+pub(crate) const CONNECTIONS: &str = "CN#";
+pub(crate) const RULES: &str = "RU#";
+pub(crate) const MACHINE_KEYS: &str = "MK#";
+
+pub(crate) fn org_pk(org: OrgId) -> String {
+    format!("ORG#{org}")
+}
+
+pub(crate) fn workspace_sk(id: WorkspaceId) -> String {
+    format!("{WORKSPACES}{id}")
+}
+
+pub(crate) fn workspace_name_sk(name: &str) -> String {
+    format!("WSN#{name}")
+}
+
+pub(crate) fn connection_sk(id: ConnectionId) -> String {
+    format!("{CONNECTIONS}{id}")
+}
+
+pub(crate) fn connection_scope_prefix(ws: WorkspaceId) -> String {
+    format!("{CONNECTIONS}{ws}#")
+}
+
+pub(crate) fn rule_sk(id: RuleId) -> String {
+    format!("{RULES}{id}")
+}
+
+pub(crate) fn rule_scope_prefix(ws: WorkspaceId, event: &str) -> String {
+    format!("{RULES}{ws}#{}:{event}#", event.len())
+}
+
+pub(crate) fn catalog_prefix(ws: WorkspaceId, kind: CatalogKind) -> String {
+    format!("CAT#{ws}#{}#", kind.as_str())
+}
+
+pub(crate) fn machine_key_pk(access_key: &str) -> String {
+    format!("{MACHINE_KEYS}{access_key}")
+}
+
+pub(crate) fn machine_key_org_sk(access_key: &str) -> String {
+    format!("{MACHINE_KEYS}{access_key}")
+}
+
+pub(crate) fn publishable_key_pk(hash: &str) -> String {
+    format!("PK#{hash}")
+}
+
+pub(crate) fn publishable_keys_prefix(ws: WorkspaceId) -> String {
+    format!("PK#{ws}#")
+}
+
+pub(crate) fn events_pk(org: OrgId) -> String {
+    format!("EV#{org}")
+}
+
+pub(crate) fn event_sk(id: EventId) -> String {
+    id.to_string()
+}
+
+pub(crate) fn payload_sk(id: EventId) -> String {
+    format!("{id}#P")
+}
+
+pub(crate) fn delivery_pk(org: OrgId, id: DeliveryId) -> String {
+    format!("DL#{org}#{id}")
+}
+
+pub(crate) const IDEMPOTENCY_SK: &str = "K";
+
+pub(crate) fn idempotency_pk(org: OrgId, ws: WorkspaceId, key: &str) -> String {
+    format!("IK#{org}#{ws}#{key}")
+}
+
+/// The event item's attribute naming a rule's delivery: uniqueness of (event, rule).
+pub(crate) fn rule_attr(rule: RuleId) -> String {
+    format!("r_{rule}")
+}
+
+pub(crate) const RULE_ATTR_PREFIX: &str = "r_";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rule_scope_prefix_never_matches_another_event_name() {
+        let ws = WorkspaceId::new();
+        let a = rule_scope_prefix(ws, "a");
+        let longer = rule_scope_prefix(ws, "a#b");
+        assert!(!longer.starts_with(&a));
+        assert!(!a.starts_with(&longer));
+    }
+
+    #[test]
+    fn workspace_names_sort_outside_the_workspace_range() {
+        let name = workspace_name_sk("zzz");
+        assert!(!name.starts_with(WORKSPACES));
+        assert!(name.as_str() > format!("{WORKSPACES}ffffffff").as_str());
+    }
+}

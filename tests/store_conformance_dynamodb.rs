@@ -1,0 +1,76 @@
+//! The `Store` conformance suite against DynamoDB (the `DynamoStore` adapter) on a real moto
+//! server: the same cases as the SQLite run, each on its own freshly created tables.
+
+#[path = "conformance/store_cases.rs"]
+mod store_cases;
+#[path = "conformance/store_fixtures.rs"]
+mod store_fixtures;
+
+use std::time::Duration;
+
+use anyhow::Result;
+use switchyard_aws::{DynamoStore, default_queue_attributes};
+use switchyard_tests::require_moto;
+
+/// A store over fresh tables on moto, or `None` (having said why) without a server.
+async fn store() -> Option<DynamoStore> {
+    let moto = require_moto!(None);
+    let clients = moto.clients(None).await;
+    let r = moto.resources(&clients, default_queue_attributes).await;
+    Some(DynamoStore::new(
+        clients.dynamodb,
+        r.config_table,
+        r.history_table,
+        Duration::from_secs(30 * 86_400),
+    ))
+}
+
+macro_rules! dynamodb_cases {
+    ($($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $case() -> Result<()> {
+                let Some(store) = store().await else { return Ok(()) };
+                store_cases::$case(&store).await
+            }
+        )*
+        /// Every case the SQLite run has runs here too: a case added there and not here fails.
+        #[test]
+        fn every_sqlite_case_also_runs_on_dynamodb() {
+            let ours = [$(stringify!($case)),*];
+            let sqlite = include_str!("store_conformance.rs");
+            let start = sqlite.find("sqlite_cases!(\n").expect("the sqlite case list");
+            let list = &sqlite[start..];
+            let list = &list[..list.find(");").expect("end of the case list")];
+            for case in list.lines().skip(1).map(|l| l.trim().trim_end_matches(',')) {
+                if !case.is_empty() {
+                    assert!(ours.contains(&case), "{case} does not run on DynamoDB");
+                }
+            }
+        }
+    };
+}
+
+dynamodb_cases!(
+    records_read_back_as_written,
+    workspace_names_are_unique_per_org,
+    another_orgs_ids_read_as_absent,
+    lists_are_newest_first_and_paginate_without_skips_or_repeats,
+    rule_filters_apply,
+    event_and_connection_filters_apply,
+    active_rules_exclude_inactive_and_other_event_types_and_workspaces,
+    events_are_marked_routed,
+    insert_deliveries_is_idempotent_per_event_and_rule,
+    begin_attempt_refuses_final_deliveries,
+    finish_attempt_records_attempt_and_moves_status,
+    canceled_delivery_stays_canceled_after_an_attempt,
+    publishable_key_lookup_by_hash,
+    machine_key_lookup,
+    cancel_stops_non_final_deliveries_only,
+    restart_begins_a_fresh_schedule,
+    updates_and_deletes_are_scoped_by_org,
+    catalog_keeps_first_seen_keys_per_workspace,
+    machine_keys_are_listed_per_org_and_revoked_in_place,
+    idempotency_keys_are_claimed_once_per_workspace_until_expiry,
+    rule_conditions_read_back_as_written,
+);
