@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
+use switchyard_core::circuit::BreakerPolicy;
 use switchyard_core::clock::{ManualClock, truncated_to_millis};
 use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, IntegrationType, Rule};
 use switchyard_core::keyring::MasterKeyRing;
@@ -15,6 +16,7 @@ use switchyard_core::webhook::UrlPolicy;
 use switchyard_core::{Clock, ConnectionId, OrgId, RuleId};
 use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore};
 use switchyard_handlers::ingest::{self, NewEvent, Sender};
+use switchyard_handlers::protection::Protection;
 use switchyard_handlers::replay::{self, Replay};
 use switchyard_handlers::{Deps, Settings, delivery, dlq, event_source, router, tenancy};
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
@@ -30,11 +32,38 @@ struct Rig {
     receiver: Receiver,
     org: OrgId,
     delivery: Delivery,
+    sender: Sender,
+}
+
+/// Sends one event to the rig's rule and routes it; returns its delivery.
+async fn send_and_route(deps: &Deps, queue: &SqliteQueue, sender: &Sender) -> Delivery {
+    let input =
+        NewEvent::from_json(&json!({"event": "order.placed", "payload": {"n": 1}})).unwrap();
+    let event = ingest::accept(deps, sender, input).await.unwrap();
+    let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|e| {
+        router::handle(deps, e)
+    })
+    .await
+    .unwrap();
+    assert_eq!(routed, 1);
+    deps.store
+        .deliveries_for_event(event.org, event.id)
+        .await
+        .unwrap()
+        .remove(0)
 }
 
 impl Rig {
     /// A tenant with one webhook rule, and one event routed to it (its delivery `pending`).
     async fn new(retry: RetryPolicy) -> Self {
+        Self::with_settings(Settings {
+            retry,
+            ..Settings::default()
+        })
+        .await
+    }
+
+    async fn with_settings(settings: Settings) -> Self {
         // Stored times are milliseconds: start on one so waits compare exactly.
         let clock = Arc::new(ManualClock::new(truncated_to_millis(
             OffsetDateTime::now_utc(),
@@ -60,8 +89,7 @@ impl Rig {
             integrations: Arc::new(Integrations::new(client, url_policy)),
             settings: Settings {
                 url_policy,
-                retry,
-                ..Settings::default()
+                ..settings
             },
         };
         let receiver = Receiver::start().await;
@@ -113,25 +141,7 @@ impl Rig {
             workspace: ws.id,
             key_name: "default".into(),
         };
-        let input =
-            NewEvent::from_json(&json!({"event": "order.placed", "payload": {"n": 1}})).unwrap();
-        let event = ingest::accept(&deps, &sender, input).await.unwrap();
-        let routed = event_source::pump_once(
-            queue.as_ref(),
-            QueueName::Events,
-            10,
-            Duration::ZERO,
-            &|e| router::handle(&deps, e),
-        )
-        .await
-        .unwrap();
-        assert_eq!(routed, 1);
-        let delivery = deps
-            .store
-            .deliveries_for_event(org.id, event.id)
-            .await
-            .unwrap()
-            .remove(0);
+        let delivery = send_and_route(&deps, queue.as_ref(), &sender).await;
         Self {
             deps,
             queue,
@@ -139,6 +149,7 @@ impl Rig {
             receiver,
             org: org.id,
             delivery,
+            sender,
         }
     }
 
@@ -154,6 +165,11 @@ impl Rig {
         )
         .await
         .unwrap()
+    }
+
+    /// Another event to the same rule, routed; returns its delivery.
+    async fn another(&self) -> Delivery {
+        send_and_route(&self.deps, self.queue.as_ref(), &self.sender).await
     }
 
     async fn delivery(&self) -> Delivery {
@@ -422,4 +438,66 @@ async fn poison_message_reaches_the_dlq_after_max_receive_count() {
         DeliveryStatus::Completed,
         "the good message was unaffected"
     );
+}
+
+#[tokio::test]
+async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attempts() {
+    let settings = Settings {
+        retry: RetryPolicy {
+            schedule: vec![Duration::ZERO; 5],
+            jitter: 0.0,
+        },
+        protection: Arc::new(Protection::new(
+            BreakerPolicy {
+                failure_threshold: 3,
+                cooldown: Duration::from_secs(30),
+                max_cooldown: Duration::from_secs(60),
+            },
+            16,
+        )),
+        ..Settings::default()
+    };
+    let rig = Rig::with_settings(settings).await;
+    rig.receiver.respond_with(503);
+    let mut deliveries = vec![rig.delivery.clone()];
+    for _ in 0..3 {
+        deliveries.push(rig.another().await);
+    }
+    // Four deliveries attempted at once: each fails, the third failure opens the circuit.
+    rig.step().await;
+    assert_eq!(rig.hits(), 4);
+    // Their immediate retries find the circuit open: deferred, no request, no attempt spent.
+    assert_eq!(rig.step().await, 4);
+    assert_eq!(rig.hits(), 4);
+    for d in &deliveries {
+        let now = rig
+            .deps
+            .store
+            .delivery(rig.org, d.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(now.attempt_count, 1, "a deferral is not an attempt");
+        assert_eq!(now.status, DeliveryStatus::Retrying);
+    }
+    // After the cool-down one probe goes; the destination is back, so the circuit closes and
+    // the others follow.
+    rig.receiver.respond_with(200);
+    rig.clock.advance(Duration::from_secs(30));
+    rig.step().await;
+    assert_eq!(rig.hits(), 5, "exactly one probe");
+    rig.clock.advance(Duration::from_secs(1));
+    rig.step().await;
+    assert_eq!(rig.hits(), 8);
+    for d in &deliveries {
+        let now = rig
+            .deps
+            .store
+            .delivery(rig.org, d.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(now.status, DeliveryStatus::Completed);
+        assert_eq!(now.attempt_count, 2);
+    }
 }

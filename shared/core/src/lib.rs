@@ -4,6 +4,7 @@
 //! webhook envelope, outcome classification, the retry schedule — and the port traits the
 //! handlers are written against. No AWS, no SQLite, no HTTP: adapters live in sibling crates.
 
+pub mod circuit;
 pub mod clock;
 pub mod conditions;
 pub mod credentials;

@@ -76,6 +76,19 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
         tracing::debug!(status = %current.status, "duplicate or stale message dropped");
         return Ok(());
     }
+    let permit = match deps.settings.protection.enter(current.connection, now) {
+        Ok(permit) => permit,
+        Err(until) => {
+            // The destination's circuit is open or it is saturated: try later, no attempt made.
+            tracing::debug!(connection_id = %current.connection, "destination paused; attempt deferred");
+            let deferred = DeliveryMessage {
+                not_before: epoch_millis(until),
+                ..message
+            };
+            let wait = (until - now).try_into().unwrap_or(Duration::ZERO);
+            return send(deps, QueueName::Deliveries, &deferred, wait).await;
+        }
+    };
     let Some(delivery) = store
         .begin_attempt(org, message.delivery_id, now)
         .await
@@ -97,6 +110,8 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
             duration: Duration::ZERO,
         },
     };
+
+    permit.finish(deps.now(), result.outcome);
 
     let made = delivery.attempt_count + 1;
     let next_delay = if result.outcome == Outcome::Delivered

@@ -13,6 +13,7 @@ pub mod dlq;
 pub mod event_source;
 pub mod ingest;
 pub mod limits;
+pub mod protection;
 pub mod replay;
 pub mod router;
 mod sqs;
