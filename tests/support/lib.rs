@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 pub use client::{Api, expect_status};
 pub use moto::Moto;
-pub use process::{Switchyard, binary};
+pub use process::{E2eBackend, Switchyard, binary};
 pub use receiver::{Received, Receiver};
 pub use scenario::{DEADLINE, all_deliveries, assert_contract_error, event_when, start};
 

@@ -29,6 +29,56 @@ pub fn binary() -> PathBuf {
     path
 }
 
+/// The backend the end-to-end suites run on: the embedded default, or — with
+/// `SWITCHYARD_E2E_BACKEND=aws`, as `make test` runs them a second time — the AWS adapters on
+/// the moto server in `SWITCHYARD_TEST_MOTO`. The tests themselves are the same.
+pub enum E2eBackend {
+    Embedded,
+    Aws(crate::Moto),
+}
+
+impl E2eBackend {
+    pub fn from_env() -> Self {
+        match std::env::var("SWITCHYARD_E2E_BACKEND").as_deref() {
+            Ok("aws") => {
+                Self::Aws(crate::Moto::from_env().expect(
+                    "SWITCHYARD_E2E_BACKEND=aws needs a moto server in SWITCHYARD_TEST_MOTO",
+                ))
+            }
+            Ok("embedded") | Err(_) => Self::Embedded,
+            Ok(other) => panic!("unknown SWITCHYARD_E2E_BACKEND {other}"),
+        }
+    }
+
+    /// `serve` flags: on AWS, resources under a prefix of the data directory's own, so a
+    /// restart on the same directory finds its data and no two tests share queues.
+    fn serve_args(&self, data_dir: &Path) -> Vec<String> {
+        match self {
+            Self::Embedded => Vec::new(),
+            Self::Aws(_) => {
+                use std::hash::{Hash, Hasher};
+                let mut h = std::collections::hash_map::DefaultHasher::new();
+                data_dir.hash(&mut h);
+                vec![
+                    "--backend".into(),
+                    "aws".into(),
+                    "--aws-bootstrap".into(),
+                    "--aws-prefix".into(),
+                    format!("e{:016x}", h.finish()),
+                ]
+            }
+        }
+    }
+
+    /// The environment the process (and the CLI commands a test runs) needs for the backend.
+    pub fn env(&self) -> Vec<(String, String)> {
+        match self {
+            Self::Embedded => Vec::new(),
+            Self::Aws(moto) => moto.env(),
+        }
+    }
+}
+
 /// A running `switchyard serve`, killed when dropped.
 pub struct Switchyard {
     child: Child,
@@ -51,10 +101,13 @@ impl Switchyard {
             .append(true)
             .open(data_dir.with_extension("log"))
             .expect("log file");
+        let backend = E2eBackend::from_env();
         let mut child = Command::new(binary())
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .args(extra)
+            .args(backend.serve_args(data_dir))
+            .envs(backend.env())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -8,10 +8,10 @@ use switchyard_core::{OrgId, WorkspaceId};
 use switchyard_handlers::{Deps, tenancy};
 
 use crate::cli::DataDirArg;
-use crate::{credentials_file, embedded};
+use crate::{backend, credentials_file};
 
-fn deps(data: &DataDirArg) -> anyhow::Result<Deps> {
-    Ok(embedded::open_existing(&data.data_dir)?.deps)
+async fn deps(data: &DataDirArg) -> anyhow::Result<Deps> {
+    Ok(backend::open_existing(&data.data_dir).await?.deps)
 }
 
 /// `--org`, or the organization of credentials.json.
@@ -30,7 +30,7 @@ fn print(value: serde_json::Value) {
 
 /// A new organization with a machine key and a `default` workspace.
 pub async fn create_org(data: &DataDirArg, name: &str) -> anyhow::Result<()> {
-    let deps = deps(data)?;
+    let deps = deps(data).await?;
     let (org, key) = tenancy::create_organization(&deps, name).await?;
     let (ws, publishable_key) = tenancy::create_workspace(&deps, org.id, "default", None).await?;
     print(json!({
@@ -48,7 +48,7 @@ pub async fn create_key(
     org_id: Option<String>,
     name: &str,
 ) -> anyhow::Result<()> {
-    let deps = deps(data)?;
+    let deps = deps(data).await?;
     let org = org(data, org_id)?;
     anyhow::ensure!(
         deps.store.organization(org).await?.is_some(),
@@ -62,7 +62,7 @@ pub async fn create_key(
 }
 
 pub async fn list_keys(data: &DataDirArg, org_id: Option<String>) -> anyhow::Result<()> {
-    let deps = deps(data)?;
+    let deps = deps(data).await?;
     let org = org(data, org_id)?;
     let keys: Vec<_> = deps
         .store
@@ -80,7 +80,7 @@ pub async fn revoke_key(
     org_id: Option<String>,
     access_key: &str,
 ) -> anyhow::Result<()> {
-    let deps = deps(data)?;
+    let deps = deps(data).await?;
     let org = org(data, org_id)?;
     tenancy::revoke_machine_key(&deps, org, access_key)
         .await?
@@ -94,7 +94,7 @@ pub async fn create_workspace(
     org_id: Option<String>,
     name: &str,
 ) -> anyhow::Result<()> {
-    let deps = deps(data)?;
+    let deps = deps(data).await?;
     let org = org(data, org_id)?;
     let (ws, key) = tenancy::create_workspace(&deps, org, name, None).await?;
     print(json!({"workspace_id": ws.id.to_string(), "name": ws.name, "publishable_key": key}));
@@ -102,7 +102,7 @@ pub async fn create_workspace(
 }
 
 pub async fn list_workspaces(data: &DataDirArg, org_id: Option<String>) -> anyhow::Result<()> {
-    let deps = deps(data)?;
+    let deps = deps(data).await?;
     let org = org(data, org_id)?;
     let page = PageRequest {
         limit: MAX_LIMIT,
@@ -126,7 +126,7 @@ pub async fn rotate_key(
     workspace: &str,
     grace_seconds: i64,
 ) -> anyhow::Result<()> {
-    let deps = deps(data)?;
+    let deps = deps(data).await?;
     let org = org(data, org_id)?;
     let ws: WorkspaceId = workspace
         .parse()

@@ -169,6 +169,8 @@ pub struct ServeArgs {
     /// Also allow http:// webhook URLs to loopback addresses (local development only).
     #[arg(long, env = "SWITCHYARD_ALLOW_LOOPBACK_HTTP")]
     pub allow_loopback_http: bool,
+    #[command(flatten)]
+    pub backend: crate::backend::BackendArgs,
     /// Per-workspace ingest limit, events per second (unlimited when unset).
     #[arg(long, env = "SWITCHYARD_INGEST_RATE")]
     pub ingest_rate: Option<u32>,

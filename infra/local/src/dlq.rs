@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use switchyard_core::ports::QueueName;
-use switchyard_embedded::SqliteQueue;
+use switchyard_core::ports::{QueueConsumer, QueueName};
 use switchyard_handlers::dlq;
 
+use crate::backend;
 use crate::cli::{DataDirArg, DlqQueue};
-use crate::embedded;
 
-fn open(data: &DataDirArg) -> anyhow::Result<Arc<SqliteQueue>> {
-    Ok(embedded::open_existing(&data.data_dir)?.queue)
+async fn open(data: &DataDirArg) -> anyhow::Result<Arc<dyn QueueConsumer>> {
+    Ok(backend::open_existing(&data.data_dir).await?.consumer)
 }
 
 fn dead_letter_queue(which: DlqQueue) -> QueueName {
@@ -21,7 +20,7 @@ fn dead_letter_queue(which: DlqQueue) -> QueueName {
 }
 
 pub async fn list(data: &DataDirArg, which: DlqQueue, limit: usize) -> anyhow::Result<()> {
-    let queue = open(data)?;
+    let queue = open(data).await?;
     let dlq = dead_letter_queue(which);
     let messages = dlq::list(queue.as_ref(), dlq, limit).await?;
     println!("{} message(s) in {dlq}", messages.len());
@@ -32,7 +31,7 @@ pub async fn list(data: &DataDirArg, which: DlqQueue, limit: usize) -> anyhow::R
 }
 
 pub async fn redrive(data: &DataDirArg, which: DlqQueue) -> anyhow::Result<()> {
-    let queue = open(data)?;
+    let queue = open(data).await?;
     let dlq = dead_letter_queue(which);
     let moved = dlq::redrive(queue.as_ref(), dlq).await?;
     println!("redrove {moved} message(s) from {dlq}");

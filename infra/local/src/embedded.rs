@@ -36,15 +36,21 @@ pub struct Embedded {
     pub queue: Arc<SqliteQueue>,
 }
 
+/// Creates the data directory if missing, private to its owner (mode 0700).
+pub fn create_data_dir(data_dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(data_dir)
+        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
+    fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700))?;
+    Ok(())
+}
+
 /// Opens (creating on first use) the data directory, mode 0700, and everything in it.
 pub fn open(
     data_dir: &Path,
     url_policy: UrlPolicy,
     rate_limit: Option<RateLimit>,
 ) -> anyhow::Result<Embedded> {
-    fs::create_dir_all(data_dir)
-        .with_context(|| format!("cannot create data directory {}", data_dir.display()))?;
-    fs::set_permissions(data_dir, fs::Permissions::from_mode(0o700))?;
+    create_data_dir(data_dir)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let db = Db::open(&data_dir.join("switchyard.db"))?;
     let store = Arc::new(SqliteStore::open(db.clone())?);

@@ -2,6 +2,7 @@
 //! Gateway, SQS event source mappings and Lambda in one process, and the credentials file.
 
 pub mod admin;
+pub mod backend;
 pub mod cli;
 pub mod credentials_file;
 pub mod dlq;

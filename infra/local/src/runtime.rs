@@ -2,19 +2,18 @@
 //! mappings (pollers over the SQLite queue) and the Lambda functions (the shared handlers).
 
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::Context;
-use switchyard_core::ports::{QueueConsumer, QueueName};
+use switchyard_core::ports::QueueName;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_handlers::{Deps, delivery, event_source, router, tenancy};
 use tokio::sync::watch;
 
 use switchyard_handlers::limits::RateLimit;
 
+use crate::backend::{self, Backend};
 use crate::cli::ServeArgs;
 use crate::credentials_file::{self, Credentials};
-use crate::embedded::{self, Embedded};
 
 /// Concurrent delivery pollers, each handling a batch of up to 10 at once (as up to this many
 /// concurrent Lambda invocations would).
@@ -33,7 +32,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or(per_sec.saturating_mul(2))
             .max(1),
     });
-    let Embedded { deps, queue } = embedded::open(data_dir, url_policy, rate_limit)?;
+    let Backend { deps, consumer } =
+        backend::open(data_dir, &args.backend, url_policy, rate_limit).await?;
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -49,7 +49,6 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut workers = tokio::task::JoinSet::new();
-    let consumer: Arc<dyn QueueConsumer> = queue;
     {
         let deps = deps.clone();
         let consumer = consumer.clone();

@@ -163,3 +163,29 @@ pub async fn bootstrap(
         retention_days: DEFAULT_RETENTION_DAYS,
     })
 }
+
+/// Finds the resources named after `prefix` without creating anything (a deployed stack's
+/// `switchyard-<stage>`, or what `bootstrap` made earlier).
+pub async fn resolve(clients: &Clients, prefix: &str) -> Result<AwsResources, String> {
+    let mut queue_urls = BTreeMap::new();
+    for queue in QueueName::ALL {
+        let name = AwsResources::queue_name(prefix, queue);
+        let url = clients
+            .sqs
+            .get_queue_url()
+            .queue_name(&name)
+            .send()
+            .await
+            .map_err(|e| err(&format!("queue {name}"), e))?
+            .queue_url
+            .ok_or(format!("queue {name} has no URL"))?;
+        queue_urls.insert(queue, url);
+    }
+    Ok(AwsResources {
+        config_table: AwsResources::table_name(prefix, "config"),
+        history_table: AwsResources::table_name(prefix, "history"),
+        queue_urls,
+        master_key_secret: AwsResources::secret_name(prefix),
+        retention_days: DEFAULT_RETENTION_DAYS,
+    })
+}

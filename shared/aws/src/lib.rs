@@ -16,7 +16,7 @@ mod logging;
 mod secrets;
 mod sqs;
 
-pub use bootstrap::{QueueAttributes, bootstrap, default_queue_attributes};
+pub use bootstrap::{QueueAttributes, bootstrap, default_queue_attributes, resolve};
 pub use clients::Clients;
 pub use config::{AwsResources, ENV_PREFIX_HELP};
 pub use counter::RequestCounter;

@@ -1,0 +1,143 @@
+//! Which adapters the runtime and the operator commands run on, chosen in this one place:
+//! the embedded default (one SQLite file in the data directory) or AWS (DynamoDB, SQS and
+//! Secrets Manager — moto when `AWS_ENDPOINT_URL` points there). `serve` records the choice in
+//! `<data-dir>/backend.json`, so `switchyard dlq …`, `keys …` and the rest find the same
+//! backend from the data directory alone.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
+use switchyard_core::ports::QueueConsumer;
+use switchyard_core::webhook::UrlPolicy;
+use switchyard_handlers::Deps;
+use switchyard_handlers::limits::{IngestLimiter, RateLimit};
+
+use crate::embedded;
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackendKind {
+    /// One SQLite file in the data directory.
+    Embedded,
+    /// DynamoDB, SQS and Secrets Manager; the endpoint comes from `AWS_ENDPOINT_URL`.
+    Aws,
+}
+
+#[derive(Args, Debug, Clone, Serialize, Deserialize)]
+pub struct BackendArgs {
+    /// Where data and queues live.
+    #[arg(
+        long,
+        value_enum,
+        env = "SWITCHYARD_BACKEND",
+        default_value = "embedded"
+    )]
+    pub backend: BackendKind,
+    /// AWS backend: resource names are `<prefix>-config`, `<prefix>-events` … (a SAM stack of
+    /// stage S uses `switchyard-S`).
+    #[arg(
+        long,
+        env = "SWITCHYARD_AWS_PREFIX",
+        default_value = "switchyard-local"
+    )]
+    pub aws_prefix: String,
+    /// AWS backend: create missing tables, queues and the master-key secret first (for moto).
+    #[arg(long, env = "SWITCHYARD_AWS_BOOTSTRAP")]
+    pub aws_bootstrap: bool,
+}
+
+/// The handlers' dependencies and the queue the runtime's pollers receive from.
+pub struct Backend {
+    pub deps: Deps,
+    pub consumer: Arc<dyn QueueConsumer>,
+}
+
+fn choice_file(data_dir: &Path) -> PathBuf {
+    data_dir.join("backend.json")
+}
+
+/// Opens the backend `serve` was asked for, creating the data directory (and, with
+/// `--aws-bootstrap`, the AWS resources), and records the choice there.
+pub async fn open(
+    data_dir: &Path,
+    args: &BackendArgs,
+    url_policy: UrlPolicy,
+    rate_limit: Option<RateLimit>,
+) -> anyhow::Result<Backend> {
+    let backend = match args.backend {
+        BackendKind::Embedded => {
+            let e = embedded::open(data_dir, url_policy, rate_limit)?;
+            Backend {
+                deps: e.deps,
+                consumer: e.queue,
+            }
+        }
+        BackendKind::Aws => {
+            embedded::create_data_dir(data_dir)?;
+            open_aws(args, url_policy, rate_limit).await?
+        }
+    };
+    let choice = serde_json::to_string_pretty(args)?;
+    std::fs::write(choice_file(data_dir), choice)
+        .with_context(|| format!("cannot write {}", choice_file(data_dir).display()))?;
+    Ok(backend)
+}
+
+/// Opens the backend an existing data directory was served with (operator commands).
+pub async fn open_existing(data_dir: &Path) -> anyhow::Result<Backend> {
+    let path = choice_file(data_dir);
+    let args: Option<BackendArgs> = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a backend choice", path.display()))?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    match args {
+        Some(args) if args.backend == BackendKind::Aws => {
+            let args = BackendArgs {
+                aws_bootstrap: false,
+                ..args
+            };
+            open_aws(&args, UrlPolicy::default(), None).await
+        }
+        _ => {
+            let e = embedded::open_existing(data_dir)?;
+            Ok(Backend {
+                deps: e.deps,
+                consumer: e.queue,
+            })
+        }
+    }
+}
+
+async fn open_aws(
+    args: &BackendArgs,
+    url_policy: UrlPolicy,
+    rate_limit: Option<RateLimit>,
+) -> anyhow::Result<Backend> {
+    let clients = switchyard_aws::Clients::from_env().await;
+    let resources = if args.aws_bootstrap {
+        switchyard_aws::bootstrap(
+            &clients,
+            &args.aws_prefix,
+            switchyard_aws::default_queue_attributes,
+        )
+        .await
+    } else {
+        switchyard_aws::resolve(&clients, &args.aws_prefix).await
+    }
+    .map_err(anyhow::Error::msg)?;
+    let mut aws = switchyard_aws::build_deps(&clients, &resources, url_policy)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    aws.deps.settings.ingest_limiter = Arc::new(IngestLimiter::new(rate_limit));
+    Ok(Backend {
+        deps: aws.deps,
+        consumer: aws.queue,
+    })
+}
