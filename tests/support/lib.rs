@@ -3,6 +3,7 @@
 //! and bounded polling (tests never sleep to synchronise).
 
 mod client;
+mod lambda;
 mod moto;
 mod process;
 mod receiver;
@@ -12,6 +13,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub use client::{Api, expect_status};
+pub use lambda::{LambdaFunction, LambdaRuntime};
 pub use moto::Moto;
 pub use process::{E2eBackend, Switchyard, binary};
 pub use receiver::{Received, Receiver};

@@ -21,13 +21,17 @@ pub struct AwsBackend {
 }
 
 /// What a Lambda function's cold start does: clients from the environment, resources from the
-/// template's variables, the master key read once. Webhooks must be `https://` here.
+/// template's variables, the master key read once. Webhooks must be `https://`; only
+/// `SWITCHYARD_ALLOW_LOOPBACK_HTTP=true` (the tests' runs against moto — the template never
+/// sets it) also allows `http://` to loopback addresses.
 pub async fn deps_from_env() -> Result<Deps, String> {
     let clients = Clients::from_env().await;
     let resources = AwsResources::from_env()?;
-    Ok(build_deps(&clients, &resources, UrlPolicy::default())
-        .await?
-        .deps)
+    let url_policy = UrlPolicy {
+        allow_loopback_http: std::env::var("SWITCHYARD_ALLOW_LOOPBACK_HTTP").as_deref()
+            == Ok("true"),
+    };
+    Ok(build_deps(&clients, &resources, url_policy).await?.deps)
 }
 
 pub async fn build_deps(
