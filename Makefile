@@ -2,14 +2,50 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-.PHONY: test lint fmt build run
+VENV_BIN := .venv/bin
+# The four Lambda functions' binaries (functions/*).
+LAMBDA_BINS := switchyard-ingest switchyard-api switchyard-router switchyard-delivery
+# The end-to-end suites that start `switchyard serve`: run a second time on the AWS backend.
+E2E_SUITES := embedded_e2e api_e2e isolation_e2e webhook_signing chaos
+# What a process needs to reach the moto server `infra/dev/with-moto.sh` started.
+MOTO_ENV = AWS_ENDPOINT_URL=$$SWITCHYARD_TEST_MOTO AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test \
+	AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-## Lint, build the switchyard binary the end-to-end suites start, and run every test.
-## Ends with one line totalling every suite: "tests: N passed, N failed".
-test: lint
-	$(CARGO) build -p switchyard
-	set -o pipefail; $(CARGO) test --workspace --all-targets 2>&1 | tee target/test-output.log
+.PHONY: test test-suites lint fmt build run venv validate package
+
+## Lint, validate the SAM template, build the arm64 Lambda packages, build everything the
+## suites start, and run every test — with a moto server for the AWS backend, stopped at the
+## end whatever happens. Ends with one line totalling every suite: "tests: N passed, N failed".
+test: lint venv validate package
+	$(CARGO) build --workspace --bins
+	mkdir -p target
+	set -o pipefail; infra/dev/with-moto.sh $(MAKE) --no-print-directory test-suites 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log
+
+## Every suite (needs SWITCHYARD_TEST_MOTO: run through infra/dev/with-moto.sh): the workspace's
+## tests — SQLite and DynamoDB/SQS conformance, Lambda handlers, e2e on the embedded default —
+## then the e2e suites again with `serve --backend aws`.
+test-suites:
+	$(CARGO) test --workspace --all-targets
+	SWITCHYARD_E2E_BACKEND=aws $(MOTO_ENV) $(CARGO) test -p switchyard-tests $(E2E_SUITES:%=--test %)
+
+## The pinned Python tools (moto, SAM CLI, cfn-lint, cargo-lambda) in .venv.
+venv:
+	infra/dev/setup-venv.sh
+
+## The SAM template: `sam validate --lint` (offline), and cfn-lint on its own.
+validate: venv
+	SAM_CLI_TELEMETRY=0 $(VENV_BIN)/sam validate --lint --region us-east-1 --template-file template.yaml
+	$(VENV_BIN)/cfn-lint template.yaml
+
+## The four functions for Lambda (arm64, provided.al2023) with the size-tuned profile, and each
+## bootstrap's size.
+package: venv
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV_BIN):$$PATH" $(CARGO) lambda build --profile release-lambda --arm64 $(LAMBDA_BINS:%=--bin %)
+	@for bin in $(LAMBDA_BINS); do \
+		printf '%-22s %9d bytes  target/lambda/%s/bootstrap\n' $$bin $$(stat -c %s target/lambda/$$bin/bootstrap) $$bin; \
+	done
 
 ## Formatting and clippy, warnings as errors.
 lint:
