@@ -413,6 +413,6 @@ pub(crate) fn attempts(delivery_item: &Item) -> Result<Vec<Attempt>, StoreError>
             started_at: r.time("at")?,
         });
     }
-    out.sort_by(|a, b| (a.number, a.id).cmp(&(b.number, b.id)));
+    out.sort_by_key(|a| (a.number, a.id));
     Ok(out)
 }
