@@ -313,7 +313,7 @@ async fn an_event_goes_through_the_four_functions_as_aws_calls_them() {
         ("delivery", &delivery),
     ] {
         eprintln!(
-            "cold start (debug build, moto): {name} init {:?}",
+            "cold start (moto): {name} init {:?}",
             f.init_duration().expect("the function polled for work")
         );
     }

@@ -154,14 +154,19 @@ pub struct LambdaFunction {
     started: Instant,
 }
 
-/// `target/<profile>/<name>`, built next to the tests (`make test` builds the functions).
+/// `target/<profile>/<name>`, built next to the tests (`make test` builds the functions), or
+/// in `$SWITCHYARD_LAMBDA_BIN_DIR` (to time the cold start of optimised builds).
 fn bootstrap(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    let path = exe
-        .parent()
-        .and_then(std::path::Path::parent)
-        .expect("target directory")
-        .join(name);
+    let dir = match std::env::var("SWITCHYARD_LAMBDA_BIN_DIR") {
+        Ok(dir) => PathBuf::from(dir),
+        Err(_) => std::env::current_exe()
+            .expect("test executable path")
+            .parent()
+            .and_then(std::path::Path::parent)
+            .expect("target directory")
+            .to_owned(),
+    };
+    let path = dir.join(name);
     assert!(
         path.exists(),
         "{} not found: build the functions first (`cargo build --workspace --bins`)",
