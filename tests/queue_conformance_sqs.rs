@@ -26,9 +26,11 @@ const ATTRIBUTES: QueueAttributes = QueueAttributes {
     max_receive_count: 3,
 };
 
-/// What the server's clock may lag ours by, and its own rounding: every `advance` waits this
-/// much longer than asked, and every boundary the cases check is at least a second away.
-const MARGIN: Duration = Duration::from_millis(250);
+/// Added to every `advance`. The server stamps a message when it handles the request, before
+/// our wait starts, so waiting exactly the asked time already reaches the boundary; the margin
+/// covers float rounding. It is kept small because the cases' "not yet" checks sit one second
+/// before a boundary, and whatever the margin takes is lost from that second.
+const MARGIN: Duration = Duration::from_millis(100);
 
 struct SqsHarness {
     queue: SqsQueue,
