@@ -40,6 +40,8 @@ enum Command {
     /// Manage an organization's workspaces.
     #[command(subcommand)]
     Workspaces(WorkspacesCommand),
+    /// Print the API's OpenAPI 3.1 document (what docs/openapi.json holds).
+    Openapi,
 }
 
 /// The organization to act on; defaults to the one in credentials.json.
@@ -246,6 +248,10 @@ impl Cli {
                     }
                     DlqCommand::Redrive { data, queue } => rt.block_on(dlq::redrive(&data, queue)),
                 }
+            }
+            Command::Openapi => {
+                print!("{}", switchyard_handlers::api::openapi::document_json());
+                Ok(())
             }
             Command::Listen(args) => {
                 let status = axum::http::StatusCode::from_u16(args.status)?;

@@ -3,77 +3,210 @@
 
 use axum::Json;
 use axum::extract::State;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use switchyard_core::domain::{CatalogKind, IntegrationType};
 use switchyard_core::integration_catalog::{self, ActionSpec};
 use switchyard_core::{ConnectionId, WorkspaceId};
+use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::body::PathId;
 use super::error::{ApiError, ApiResult};
+use super::openapi::{NotFound, Unauthorized};
+use super::schemas::{AuthTypeName, IntegrationTypeName};
+use super::views::List;
 use crate::Deps;
+
+/// One integration of the catalog.
+#[derive(Serialize, ToSchema)]
+pub struct IntegrationView {
+    name: &'static str,
+    #[serde(rename = "type")]
+    #[schema(value_type = IntegrationTypeName)]
+    kind: &'static str,
+    authentication: AuthenticationView,
+    actions: Vec<ActionView>,
+    /// Extension: whether this version can deliver to the type (connections of other types
+    /// are refused on create).
+    available: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuthenticationView {
+    #[serde(rename = "type")]
+    #[schema(value_type = AuthTypeName)]
+    kind: &'static str,
+    /// The connection metadata fields the authentication needs.
+    fields: &'static [&'static str],
+}
+
+/// An action a rule on this type of connection may take.
+#[derive(Serialize, ToSchema)]
+pub struct ActionView {
+    /// The value of a rule's `metadata.action`.
+    action: &'static str,
+    name: &'static str,
+    description: &'static str,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionActions {
+    #[serde(rename = "type")]
+    #[schema(value_type = IntegrationTypeName)]
+    kind: &'static str,
+    actions: Vec<ActionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionFields {
+    #[serde(rename = "type")]
+    #[schema(value_type = IntegrationTypeName)]
+    kind: &'static str,
+    /// The destination's fields (lists, tags, properties); a webhook has none.
+    #[schema(value_type = Vec<Object>)]
+    fields: Vec<Value>,
+}
+
+/// An event type or resource a workspace has seen.
+#[derive(Serialize, ToSchema)]
+pub struct CatalogEntryView {
+    /// `event_type:<key>` or `resource:<key>`.
+    id: String,
+    key: String,
+    label: String,
+    #[schema(required = true)]
+    description: Option<String>,
+    active: bool,
+    #[schema(required = true)]
+    created_by: Option<String>,
+    #[schema(format = DateTime)]
+    created_at: String,
+    #[schema(format = DateTime)]
+    updated_at: String,
+}
 
 pub fn actions(kind: IntegrationType) -> &'static [ActionSpec] {
     integration_catalog::spec(kind).actions
 }
 
-fn action_views(kind: IntegrationType) -> Vec<Value> {
+fn action_views(kind: IntegrationType) -> Vec<ActionView> {
     actions(kind)
         .iter()
-        .map(|a| json!({"action": a.action, "name": a.name, "description": a.description}))
+        .map(|a| ActionView {
+            action: a.action,
+            name: a.name,
+            description: a.description,
+        })
         .collect()
 }
 
 /// `GET /integrations`: every type, how it authenticates, its actions, and whether this build
 /// can deliver to it yet (`available`, an extension).
-pub async fn integrations(_machine: Machine) -> Json<Value> {
-    let records: Vec<Value> = integration_catalog::all()
+#[utoipa::path(
+    get,
+    path = "/api/v1/integrations",
+    operation_id = "listIntegrations",
+    summary = "List the integrations catalog",
+    description = "Every integration type, how it authenticates, and its actions. **Extension**: \
+        `available` says whether this version can deliver to the type.",
+    tag = "catalog",
+    security(("machine_jwt" = [])),
+    responses(
+        (status = 200, description = "Every integration type (unpaged).",
+            body = List<IntegrationView>),
+        (status = 401, response = Unauthorized),
+    ),
+)]
+pub async fn integrations(_machine: Machine) -> Json<List<IntegrationView>> {
+    let records = integration_catalog::all()
         .iter()
-        .map(|s| {
-            json!({
-                "name": s.name,
-                "type": s.kind.as_str(),
-                "authentication": {"type": s.auth.as_str(), "fields": s.auth_fields},
-                "actions": action_views(s.kind),
-                "available": s.kind.is_deliverable(),
-            })
+        .map(|s| IntegrationView {
+            name: s.name,
+            kind: s.kind.as_str(),
+            authentication: AuthenticationView {
+                kind: s.auth.as_str(),
+                fields: s.auth_fields,
+            },
+            actions: action_views(s.kind),
+            available: s.kind.is_deliverable(),
         })
         .collect();
-    Json(
-        json!({"count": records.len(), "limit": records.len(), "next_cursor": null, "records": records}),
-    )
+    Json(List::all(records))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{id}/actions",
+    operation_id = "listConnectionActions",
+    summary = "List a connection's actions",
+    description = "The actions rules on this connection may take (`metadata.action`). Meshes has \
+        this route but does not publish its response shape; this body is Switchyard's \
+        (**extension**).",
+    tag = "catalog",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Connection id.")),
+    responses(
+        (status = 200, description = "The actions rules on this connection may take.",
+            body = ConnectionActions),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn connection_actions(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConnectionActions>> {
     let connection = deps
         .store
         .connection(machine.org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Connection"))?;
-    Ok(Json(
-        json!({"type": connection.kind.as_str(), "actions": action_views(connection.kind)}),
-    ))
+    Ok(Json(ConnectionActions {
+        kind: connection.kind.as_str(),
+        actions: action_views(connection.kind),
+    }))
 }
 
 /// Destination fields (lists, tags, properties) come from the provider's API; a webhook has
 /// none.
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{id}/fields",
+    operation_id = "listConnectionFields",
+    summary = "List a connection's destination fields",
+    description = "The destination's fields (lists, tags, properties) from the provider; a \
+        webhook has none. Meshes has this route but does not publish its response shape; this \
+        body is Switchyard's (**extension**).",
+    tag = "catalog",
+    security(("machine_jwt" = [])),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Connection id."),
+        ("refresh" = Option<bool>, Query,
+            description = "Ask the provider again instead of a cached list (no effect for a \
+                webhook, which has no fields)."),
+    ),
+    responses(
+        (status = 200, description = "The destination's fields.", body = ConnectionFields),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn connection_fields(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConnectionFields>> {
     let connection = deps
         .store
         .connection(machine.org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Connection"))?;
-    Ok(Json(
-        json!({"type": connection.kind.as_str(), "fields": []}),
-    ))
+    Ok(Json(ConnectionFields {
+        kind: connection.kind.as_str(),
+        fields: Vec::new(),
+    }))
 }
 
 async fn workspace_catalog(
@@ -81,9 +214,9 @@ async fn workspace_catalog(
     machine: &Machine,
     workspace: WorkspaceId,
     kind: CatalogKind,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<List<CatalogEntryView>>> {
     super::load_workspace(deps, machine.org, workspace).await?;
-    let records: Vec<Value> = deps
+    let records = deps
         .store
         .catalog(machine.org, workspace, kind)
         .await?
@@ -93,35 +226,69 @@ async fn workspace_catalog(
                 .created_at
                 .format(&time::format_description::well_known::Rfc3339)
                 .unwrap_or_default();
-            json!({
-                "id": format!("{}:{}", kind.as_str(), e.key),
-                "key": e.key,
-                "label": e.key,
-                "description": null,
-                "active": true,
-                "created_by": null,
-                "created_at": at,
-                "updated_at": at,
-            })
+            CatalogEntryView {
+                id: format!("{}:{}", kind.as_str(), e.key),
+                label: e.key.clone(),
+                key: e.key,
+                description: None,
+                active: true,
+                created_by: None,
+                created_at: at.clone(),
+                updated_at: at,
+            }
         })
         .collect();
-    Ok(Json(
-        json!({"count": records.len(), "limit": records.len(), "next_cursor": null, "records": records}),
-    ))
+    Ok(Json(List::all(records)))
 }
 
+/// The event types the workspace has seen (from events and rules).
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{id}/event-types",
+    operation_id = "listEventTypes",
+    summary = "List a workspace's event types",
+    description = "The event types the workspace has seen, in events and rules (unpaged). Meshes \
+        has this route but does not publish its response shape; this body is Switchyard's \
+        (**extension**).",
+    tag = "catalog",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
+    responses(
+        (status = 200, description = "Every event type (unpaged).", body = List<CatalogEntryView>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn event_types(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(workspace): PathId<WorkspaceId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<List<CatalogEntryView>>> {
     workspace_catalog(&deps, &machine, workspace, CatalogKind::EventType).await
 }
 
+/// The resources the workspace has seen (from events and rules).
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{id}/resources",
+    operation_id = "listResources",
+    summary = "List a workspace's resources",
+    description = "The resources the workspace has seen, in events and rules (unpaged). Meshes \
+        has this route but does not publish its response shape; this body is Switchyard's \
+        (**extension**).",
+    tag = "catalog",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
+    responses(
+        (status = 200, description = "Every resource (unpaged).", body = List<CatalogEntryView>),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn resources(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(workspace): PathId<WorkspaceId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<List<CatalogEntryView>>> {
     workspace_catalog(&deps, &machine, workspace, CatalogKind::Resource).await
 }

@@ -1,41 +1,81 @@
-//! `/connections`: create, list, get. Secrets in metadata are sealed at rest and never shown.
+//! `/connections`: create, list, get, update, delete. Secrets in metadata are sealed at rest
+//! and never shown.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::signing::{
     SIGNING_SECRET, SigningSecret, new_signing_secret, rotate_signing_secret,
 };
 use switchyard_core::webhook::{WebhookConfig, split_secrets};
 use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
+use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::body::{JsonBody, OptionalJsonBody, PathId};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{
+    BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized, UnprocessableDestination,
+};
 use super::query::Params;
-use super::views::{ConnectionView, List};
+use super::schemas::{ConnectionFilters, DeliverableTypeName, PageParams, WebhookMetadata};
+use super::views::{ConnectionCreated, ConnectionDeleted, ConnectionView, List, NewConnectionView};
 use crate::Deps;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateConnection {
+    #[schema(value_type = uuid::Uuid)]
     workspace: WorkspaceId,
     #[serde(rename = "type")]
+    #[schema(value_type = DeliverableTypeName)]
     kind: String,
+    #[schema(min_length = 1, max_length = 128)]
     name: String,
     #[serde(default)]
+    #[schema(value_type = WebhookMetadata)]
     metadata: Map<String, Value>,
+    /// Hidden connections are not shown in Meshes' dashboard lists.
     #[serde(default)]
     hidden: bool,
 }
 
+/// The connection id in the path.
+const ID: &str = "Connection id.";
+
+/// Creates a connection. The destination is validated and, for a webhook, probed before it is
+/// stored; a webhook gets a generated signing secret (extension) unless it brings one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/connections",
+    operation_id = "createConnection",
+    summary = "Create a connection",
+    description = "Creates a connection. The destination is checked before it is stored: webhook \
+        settings are validated, then the endpoint is resolved and probed — an unsafe address \
+        (private, loopback without `--allow-loopback-http`) or an endpoint that does not answer \
+        gets 422. **Extension**: a webhook is signed with Standard Webhooks by default; when the \
+        request brings no `metadata.signing_secret`, a generated one is returned once as \
+        `signing_secret`.",
+    tag = "connections",
+    security(("machine_jwt" = [])),
+    request_body = CreateConnection,
+    responses(
+        (status = 201, description = "Created.", body = ConnectionCreated),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 422, response = UnprocessableDestination),
+    ),
+)]
 pub async fn create(
     State(deps): State<Deps>,
     machine: Machine,
     JsonBody(body): JsonBody<CreateConnection>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<ConnectionCreated>)> {
     let mut errors = ValidationErrors::default();
     validation::connection_name(&mut errors, "name", &body.name);
     let kind = match body.kind.parse::<IntegrationType>() {
@@ -95,13 +135,27 @@ pub async fn create(
     };
     deps.store.create_connection(&connection).await?;
     tracing::info!(org = %machine.org, workspace = %connection.workspace, connection_id = %connection.id, "connection created");
-    let mut view = serde_json::to_value(ConnectionView::from(connection)).expect("views serialise");
-    if let Some(secret) = generated {
-        view["signing_secret"] = Value::from(secret);
-    }
-    Ok((StatusCode::CREATED, Json(json!({ "connection": view }))))
+    let connection = NewConnectionView {
+        connection: connection.into(),
+        signing_secret: generated,
+    };
+    Ok((StatusCode::CREATED, Json(ConnectionCreated { connection })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections",
+    operation_id = "listConnections",
+    summary = "List connections",
+    tag = "connections",
+    security(("machine_jwt" = [])),
+    params(ConnectionFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of connections.", body = List<ConnectionView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+    ),
+)]
 pub async fn list(
     State(deps): State<Deps>,
     machine: Machine,
@@ -111,6 +165,22 @@ pub async fn list(
     list_in(&deps, &machine, workspace, &params).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{id}/connections",
+    operation_id = "listWorkspaceConnections",
+    summary = "List a workspace's connections",
+    tag = "connections",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Workspace id."), PageParams),
+    responses(
+        (status = 200, description = "A page of the workspace's connections.",
+            body = List<ConnectionView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn list_for_workspace(
     State(deps): State<Deps>,
     machine: Machine,
@@ -134,6 +204,20 @@ async fn list_in(
     Ok(Json(List::from_page(page, ConnectionView::from)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/connections/{id}",
+    operation_id = "getConnection",
+    summary = "Get a connection",
+    tag = "connections",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = ID)),
+    responses(
+        (status = 200, description = "The connection.", body = ConnectionView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get(
     State(deps): State<Deps>,
     machine: Machine,
@@ -147,15 +231,40 @@ pub async fn get(
     Ok(Json(connection.into()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct UpdateConnection {
+    #[schema(min_length = 1, max_length = 128)]
     name: Option<String>,
+    /// Replaces the public metadata; secret fields given replace the stored ones, secret
+    /// fields left out are kept. A new `signing_secret` rotates (extension).
+    #[schema(value_type = Option<WebhookMetadata>)]
     metadata: Option<Map<String, Value>>,
     hidden: Option<bool>,
 }
 
 /// `PUT /connections/{id}`: secret fields given replace the stored ones; secret fields left out
 /// are kept, so a client that never saw a secret can still rename the connection.
+#[utoipa::path(
+    put,
+    path = "/api/v1/connections/{id}",
+    operation_id = "updateConnection",
+    summary = "Update a connection",
+    description = "Updates name, metadata or `hidden`. Secret metadata fields given replace the \
+        stored ones; secret fields left out are kept, so a client that never saw a secret can \
+        still rename the connection. **Extension**: a new `metadata.signing_secret` rotates the \
+        signing secret — the old one keeps signing alongside for 24 h.",
+    tag = "connections",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = ID)),
+    request_body = UpdateConnection,
+    responses(
+        (status = 200, description = "The updated connection.", body = ConnectionView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+    ),
+)]
 pub async fn update(
     State(deps): State<Deps>,
     machine: Machine,
@@ -215,20 +324,42 @@ pub async fn update(
     Ok(Json(connection.into()))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct DeleteConnection {
+    /// Delete the rules that use the connection too, instead of answering 409.
     #[serde(default)]
     force_delete: bool,
 }
 
 /// `DELETE /connections/{id}`: refused with 409 while active rules use the connection, unless
 /// `force_delete`, which deletes those rules too.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/connections/{id}",
+    operation_id = "deleteConnection",
+    summary = "Delete a connection",
+    description = "Deletes a connection. 409 while active rules use it, unless `force_delete`, \
+        which deletes those rules too.",
+    tag = "connections",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = ID)),
+    request_body(content = Option<DeleteConnection>, description = "Optional; an empty body \
+        means `{\"force_delete\": false}`."),
+    responses(
+        (status = 200, description = "Deleted.", body = ConnectionDeleted),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+    ),
+)]
 pub async fn delete(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
     OptionalJsonBody(body): OptionalJsonBody<DeleteConnection>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ConnectionDeleted>> {
     let connection = deps
         .store
         .connection(machine.org, id)
@@ -257,9 +388,10 @@ pub async fn delete(
     }
     deps.store.delete_connection(machine.org, id).await?;
     tracing::info!(org = %machine.org, connection_id = %id, rules = active, "connection deleted");
-    Ok(Json(
-        json!({"id": id.to_string(), "type": connection.kind.as_str()}),
-    ))
+    Ok(Json(ConnectionDeleted {
+        id: id.to_string(),
+        kind: connection.kind.as_str(),
+    }))
 }
 
 /// An endpoint that is unsafe or does not answer: the request was well formed, the

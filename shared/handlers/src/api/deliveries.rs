@@ -8,25 +8,41 @@ use serde::Serialize;
 use switchyard_core::domain::{Attempt, Delivery, Event};
 use switchyard_core::{AttemptId, EventId, OrgId, RuleId};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::body::{PathId, PathIds};
 use super::error::{ApiError, ApiResult};
-use super::views::{EventView, RuleEventView};
+use super::openapi::{Conflict, NotFound, TooEarly, Unauthorized};
+use super::schemas::OutcomeName;
+use super::views::{EventDetailView, RuleEventView};
 use crate::Deps;
 use crate::replay::{self, Replay};
 
-#[derive(Serialize)]
+/// One delivery attempt: what was sent where, and how the destination answered.
+#[derive(Serialize, ToSchema)]
 pub struct AttemptView {
+    #[schema(format = Uuid)]
     id: String,
+    /// Always `attempt`.
     #[serde(rename = "type")]
     kind: &'static str,
+    /// The delivery (`rule_events[].id`).
+    #[schema(format = Uuid)]
     rule_event: String,
+    /// 1 for the first attempt.
     number: u32,
+    #[schema(value_type = OutcomeName)]
     outcome: &'static str,
+    /// The destination's HTTP status, when it answered.
+    #[schema(required = true)]
     status_code: Option<u16>,
+    /// `METHOD scheme://host/path` (no query string, no credentials).
     request: String,
+    /// The start of the destination's answer (at most 4 KiB).
+    #[schema(required = true)]
     response_body: Option<String>,
+    #[schema(required = true)]
     error: Option<String>,
     duration_ms: u64,
     #[serde(with = "time::serde::rfc3339")]
@@ -51,7 +67,7 @@ impl From<Attempt> for AttemptView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AttemptList {
     count: usize,
     records: Vec<AttemptView>,
@@ -79,6 +95,27 @@ async fn load(
     Ok((event, delivery))
 }
 
+/// Every attempt of the event's delivery through the rule, oldest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{event}/rules/{rule}/attempts",
+    operation_id = "listAttempts",
+    summary = "List a delivery's attempts",
+    description = "Every attempt of the event's delivery through the rule, oldest first. Meshes \
+        has this route but does not publish its response shape; this body is Switchyard's \
+        (**extension**).",
+    tag = "deliveries",
+    security(("machine_jwt" = [])),
+    params(
+        ("event" = uuid::Uuid, Path, description = "Event id."),
+        ("rule" = uuid::Uuid, Path, description = "Rule id."),
+    ),
+    responses(
+        (status = 200, description = "The attempts.", body = AttemptList),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn attempts(
     State(deps): State<Deps>,
     machine: Machine,
@@ -98,6 +135,27 @@ pub async fn attempts(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{event}/rules/{rule}/attempts/{attempt}",
+    operation_id = "getAttempt",
+    summary = "Get one attempt",
+    description = "One attempt: what was sent where, and how the destination answered. Meshes \
+        has this route but does not publish its response shape; this body is Switchyard's \
+        (**extension**).",
+    tag = "deliveries",
+    security(("machine_jwt" = [])),
+    params(
+        ("event" = uuid::Uuid, Path, description = "Event id."),
+        ("rule" = uuid::Uuid, Path, description = "Rule id."),
+        ("attempt" = uuid::Uuid, Path, description = "Attempt id."),
+    ),
+    responses(
+        (status = 200, description = "The attempt.", body = AttemptView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn attempt(
     State(deps): State<Deps>,
     machine: Machine,
@@ -114,6 +172,26 @@ pub async fn attempt(
 }
 
 /// The destination's latest answer (status and truncated body).
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{event}/rules/{rule}/response-details",
+    operation_id = "getResponseDetails",
+    summary = "Get the destination's latest answer",
+    tag = "deliveries",
+    description = "The latest attempt: the destination's status and the start of its answer. \
+        404 until a first attempt was made. Meshes has this route but does not publish its \
+        response shape; this body is Switchyard's (**extension**).",
+    security(("machine_jwt" = [])),
+    params(
+        ("event" = uuid::Uuid, Path, description = "Event id."),
+        ("rule" = uuid::Uuid, Path, description = "Rule id."),
+    ),
+    responses(
+        (status = 200, description = "The latest attempt.", body = AttemptView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn response_details(
     State(deps): State<Deps>,
     machine: Machine,
@@ -129,6 +207,29 @@ pub async fn response_details(
         .ok_or_else(|| ApiError::not_found("Response details"))
 }
 
+/// Replays one delivery now, on a fresh retry schedule.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{event}/rules/{rule}/retry",
+    operation_id = "retryDelivery",
+    summary = "Retry a delivery",
+    tag = "deliveries",
+    description = "Replays the event's delivery through the rule now, on a fresh retry \
+        schedule, whatever its status. 425 when a retry is already in progress or imminent. \
+        **Extension**: the answer is the delivery as queued again (Meshes does not publish \
+        one).",
+    security(("machine_jwt" = [])),
+    params(
+        ("event" = uuid::Uuid, Path, description = "Event id."),
+        ("rule" = uuid::Uuid, Path, description = "Rule id."),
+    ),
+    responses(
+        (status = 200, description = "The delivery, queued again.", body = RuleEventView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 425, response = TooEarly),
+    ),
+)]
 pub async fn retry(
     State(deps): State<Deps>,
     machine: Machine,
@@ -146,6 +247,28 @@ pub async fn retry(
     }
 }
 
+/// Cancels one delivery that has not ended.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{event}/rules/{rule}/cancel",
+    operation_id = "cancelDelivery",
+    summary = "Cancel a delivery",
+    tag = "deliveries",
+    description = "Cancels the event's delivery through the rule: no further attempt is made. \
+        409 when it has already ended (completed, failed or canceled). **Extension**: the \
+        answer is the canceled delivery (Meshes does not publish one).",
+    security(("machine_jwt" = [])),
+    params(
+        ("event" = uuid::Uuid, Path, description = "Event id."),
+        ("rule" = uuid::Uuid, Path, description = "Rule id."),
+    ),
+    responses(
+        (status = 200, description = "The canceled delivery.", body = RuleEventView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+    ),
+)]
 pub async fn cancel(
     State(deps): State<Deps>,
     machine: Machine,
@@ -162,11 +285,28 @@ pub async fn cancel(
 }
 
 /// Cancels every delivery of the event that has not ended; answers the event.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/{id}/cancel",
+    operation_id = "cancelEvent",
+    summary = "Cancel an event's pending deliveries",
+    description = "Cancels every delivery of the event that has not ended, and answers the \
+        event. Meshes has this route but does not publish its response shape; this body is \
+        Switchyard's (**extension**).",
+    tag = "deliveries",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Event id.")),
+    responses(
+        (status = 200, description = "The event, with its deliveries.", body = EventDetailView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn cancel_event(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<EventId>,
-) -> ApiResult<Json<EventView>> {
+) -> ApiResult<Json<EventDetailView>> {
     let org = machine.org;
     let event = deps
         .store
@@ -180,5 +320,5 @@ pub async fn cancel_event(
     }
     let deliveries = deps.store.deliveries_for_event(org, id).await?;
     let routed = deps.store.is_routed(org, id).await?;
-    Ok(Json(EventView::detailed(event, deliveries, routed)))
+    Ok(Json(EventDetailView::new(event, deliveries, routed)))
 }

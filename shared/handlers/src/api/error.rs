@@ -4,8 +4,9 @@
 use axum::Json;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use switchyard_core::{StoreError, ValidationError, ValidationErrors};
+use utoipa::ToSchema;
 
 use crate::ingest::IngestError;
 
@@ -86,13 +87,56 @@ impl ApiError {
     }
 }
 
+/// The contract's error body. Serialised from this type so the OpenAPI schema and what the
+/// server sends cannot drift apart.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"message": "Validation failed", "error": {"name": "ValidationError",
+    "message": "Validation failed", "data": [{"param": "name", "msg": "must be between 3 and 50 characters"}]}}))]
+pub struct ErrorBody {
+    /// What went wrong, for people.
+    pub message: String,
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable name: `BadRequest`, `ValidationError`, `Unauthorized`,
+    /// `NotFound`, `Conflict`, `PayloadTooLarge`, `UnprocessableDestination`, `TooEarly`,
+    /// `RateLimited`, `MethodNotAllowed`, `InternalError`.
+    pub name: String,
+    pub message: String,
+    /// Field-level problems (empty unless the request failed validation).
+    #[schema(value_type = Vec<FieldError>)]
+    pub data: Vec<ValidationError>,
+}
+
+/// One field-level problem (documentation of `switchyard_core::ValidationError`, which the
+/// core crate keeps free of OpenAPI concerns).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct FieldError {
+    /// The request field, dotted for nested ones (`metadata.url`).
+    param: String,
+    msg: String,
+}
+
+impl ApiError {
+    /// This error as the contract's body.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            message: self.message.clone(),
+            error: ErrorDetail {
+                name: self.name.to_owned(),
+                message: self.message.clone(),
+                data: self.data.clone(),
+            },
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "message": self.message,
-            "error": {"name": self.name, "message": self.message, "data": self.data},
-        });
-        let mut response = (self.status, Json(body)).into_response();
+        let mut response = (self.status, Json(self.body())).into_response();
         response.headers_mut().extend(self.headers);
         response
     }

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use serde_json::{Value, json};
+use axum::response::IntoResponse;
+use serde_json::Value;
 use switchyard_core::domain::{Event, EventStatus};
 use switchyard_core::ports::EventFilter;
 use switchyard_core::{EventId, OrgId, ValidationErrors, WorkspaceId};
@@ -11,19 +12,61 @@ use switchyard_core::{EventId, OrgId, ValidationErrors, WorkspaceId};
 use super::auth::{EventSender, Machine};
 use super::body::{PathId, parse_json, read_bytes};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{BadRequest, NotFound, PayloadTooLarge, RateLimited, Unauthorized};
 use super::query::Params;
 use super::rate_limit;
-use super::views::{EventView, List};
+use super::schemas::{EventBatch, EventFilters, EventInput, PageParams};
+use super::views::{
+    BulkAccepted, BulkItem, BulkItemError, BulkPartial, EventCreated, EventDetailView,
+    EventPayloadView, EventView, List,
+};
 use crate::Deps;
 use crate::ingest::{self, NewEvent, Sender};
 
 /// `POST /events`. With an `Idempotency-Key` header (extension), a repeat within 24 h answers
 /// the first event again, marked `Idempotent-Replayed: true`, and nothing is stored or sent.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events",
+    operation_id = "createEvent",
+    summary = "Send an event",
+    tag = "events",
+    description = "Sends an event: it is stored before the answer, then routed by the \
+        workspace's rules and delivered asynchronously (at least once). With a publishable key \
+        the workspace is the key's; with a machine key the body names it.\n\n\
+        **Extension**: `Idempotency-Key` — the same key within 24 h answers the first event \
+        again (`Idempotent-Replayed: true`) and sends nothing twice. **Extension**: per-workspace \
+        ingest rate limits — `RateLimit-*` headers on every answer when a limit is configured, \
+        and 429 with `Retry-After` when it is spent.",
+    security(("publishable_key" = []), ("machine_jwt" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = r"^[\x21-\x7e]+$",
+            description = "Extension: a client-chosen key of 1–255 visible ASCII characters \
+                that makes retries of this request safe for 24 h."),
+    ),
+    request_body = EventInput,
+    responses(
+        (status = 201, description = "Accepted and stored.", body = EventCreated, headers(
+            ("Idempotent-Replayed" = String,
+                description = "Extension: `true` when this answers an earlier request with \
+                    the same Idempotency-Key."),
+            ("RateLimit-Limit" = u32, description = "Extension: the workspace's bucket size."),
+            ("RateLimit-Remaining" = u32, description = "Extension: events that may follow now."),
+            ("RateLimit-Reset" = u64, description = "Extension: seconds until the bucket is full."),
+        )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 429, response = RateLimited),
+    ),
+)]
 pub async fn create(
     State(deps): State<Deps>,
     EventSender(sender): EventSender,
     request: Request,
-) -> ApiResult<(StatusCode, HeaderMap, Json<Value>)> {
+) -> ApiResult<(StatusCode, HeaderMap, Json<EventCreated>)> {
     let key = match request.headers().get(IDEMPOTENCY_KEY) {
         None => None,
         Some(v) => Some(v.to_str().map(str::to_owned).map_err(|_| {
@@ -41,12 +84,28 @@ pub async fn create(
     if replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
-    let view = EventView::summary(&event, EventStatus::Pending);
-    Ok((StatusCode::CREATED, headers, Json(json!({ "event": view }))))
+    let event = EventView::summary(&event, EventStatus::Pending);
+    Ok((StatusCode::CREATED, headers, Json(EventCreated { event })))
 }
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events",
+    operation_id = "listEvents",
+    summary = "List events",
+    description = "Events of the organization, newest first, filtered by `workspace`, `event`, \
+        `resource` and `resource_id`.",
+    tag = "events",
+    security(("machine_jwt" = [])),
+    params(EventFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of events.", body = List<EventView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+    ),
+)]
 pub async fn list(
     State(deps): State<Deps>,
     machine: Machine,
@@ -56,6 +115,21 @@ pub async fn list(
     list_in(&deps, machine.org, workspace, &params).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{id}/events",
+    operation_id = "listWorkspaceEvents",
+    summary = "List a workspace's events",
+    tag = "events",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Workspace id."), EventFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of the workspace's events.", body = List<EventView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn list_for_workspace(
     State(deps): State<Deps>,
     machine: Machine,
@@ -103,26 +177,57 @@ async fn load(deps: &Deps, org: OrgId, id: EventId) -> ApiResult<Event> {
         .ok_or_else(|| ApiError::not_found("Event"))
 }
 
+/// An event with its deliveries (`rule_events`), counts and payload.
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}",
+    operation_id = "getEvent",
+    summary = "Get an event with its deliveries",
+    description = "The event with its deliveries (`rule_events`), their counts and the payload.",
+    tag = "events",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Event id.")),
+    responses(
+        (status = 200, description = "The event.", body = EventDetailView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<EventId>,
-) -> ApiResult<Json<EventView>> {
+) -> ApiResult<Json<EventDetailView>> {
     let event = load(&deps, machine.org, id).await?;
     let deliveries = deps.store.deliveries_for_event(machine.org, id).await?;
     let routed = deps.store.is_routed(machine.org, id).await?;
-    Ok(Json(EventView::detailed(event, deliveries, routed)))
+    Ok(Json(EventDetailView::new(event, deliveries, routed)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/events/{id}/payload",
+    operation_id = "getEventPayload",
+    summary = "Get an event's payload",
+    tag = "events",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Event id.")),
+    responses(
+        (status = 200, description = "The event's payload.", body = EventPayloadView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn payload(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<EventId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EventPayloadView>> {
     let event = load(&deps, machine.org, id).await?;
-    Ok(Json(
-        json!({ "id": event.id.to_string(), "payload": event.payload }),
-    ))
+    Ok(Json(EventPayloadView {
+        id: event.id.to_string(),
+        payload: event.payload,
+    }))
 }
 
 /// The most events one bulk request may carry.
@@ -130,11 +235,33 @@ pub const MAX_BULK: usize = 100;
 
 /// `POST /events/bulk`: a bare array of 1–100 events. 201 when all were accepted; 207 with a
 /// per-item result (the event, or the contract's error body) when some were not.
+#[utoipa::path(
+    post,
+    path = "/api/v1/events/bulk",
+    operation_id = "createEventsBulk",
+    summary = "Send up to 100 events",
+    tag = "events",
+    description = "Sends 1–100 events. Each item is validated on its own: 201 when every item \
+        was accepted, 207 with a per-item result when some were not (the accepted ones are \
+        stored and delivered). **Extension**: every item counts against the workspace's ingest \
+        rate limit (429 with `Retry-After`; 400 when the batch is larger than the bucket).",
+    security(("publishable_key" = []), ("machine_jwt" = [])),
+    request_body = EventBatch,
+    responses(
+        (status = 201, description = "Every item accepted.", body = BulkAccepted),
+        (status = 207, description = "Some items refused; see each record.", body = BulkPartial),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 429, response = RateLimited),
+    ),
+)]
 pub async fn bulk(
     State(deps): State<Deps>,
     EventSender(sender): EventSender,
     request: Request,
-) -> ApiResult<(StatusCode, HeaderMap, Json<Value>)> {
+) -> ApiResult<axum::response::Response> {
     let bytes = read_bytes(request, &deps).await?;
     let body: Value = parse_json(&bytes)?;
     let Some(items) = body.as_array() else {
@@ -161,36 +288,49 @@ pub async fn bulk(
     )?;
     let results = ingest::accept_many(&deps, &sender, inputs).await;
     let error_count = results.iter().filter(|r| r.is_err()).count();
-    let records: Vec<Value> = results
+    let records: Vec<BulkItem> = results
         .into_iter()
         .enumerate()
         .map(|(index, r)| match r {
-            Ok(event) => serde_json::to_value(EventView::summary(&event, EventStatus::Pending))
-                .expect("views serialise"),
+            Ok(event) => BulkItem::Accepted(EventView::summary(&event, EventStatus::Pending)),
             Err(e) => {
                 let error = ApiError::from(e);
-                json!({
-                    "index": index,
-                    "status": error.status.as_u16(),
-                    "message": error.message,
-                    "error": {"name": error.name, "message": error.message, "data": error.data},
+                let body = error.body();
+                BulkItem::Refused(BulkItemError {
+                    index,
+                    status: error.status.as_u16(),
+                    message: body.message,
+                    error: body.error,
                 })
             }
         })
         .collect();
     let count = records.len();
     if error_count == 0 {
+        let records = records
+            .into_iter()
+            .filter_map(|r| match r {
+                BulkItem::Accepted(event) => Some(event),
+                BulkItem::Refused(_) => None,
+            })
+            .collect();
         Ok((
             StatusCode::CREATED,
             headers,
-            Json(json!({"count": count, "records": records})),
-        ))
+            Json(BulkAccepted { count, records }),
+        )
+            .into_response())
     } else {
         Ok((
             StatusCode::MULTI_STATUS,
             headers,
-            Json(json!({"count": count, "error_count": error_count, "records": records})),
-        ))
+            Json(BulkPartial {
+                count,
+                error_count,
+                records,
+            }),
+        )
+            .into_response())
     }
 }
 

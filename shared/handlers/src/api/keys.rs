@@ -5,24 +5,51 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use switchyard_core::domain::MachineKey;
 use switchyard_core::{ValidationErrors, WorkspaceId};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::body::{JsonBody, OptionalJsonBody, PathId};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{BadRequest, NotFound, PayloadTooLarge, Unauthorized};
+use super::views::{List, PublishableKeyView};
 use crate::{Deps, tenancy};
 
-#[derive(Serialize)]
+/// A machine key, without its secret.
+#[derive(Serialize, ToSchema)]
 pub struct MachineKeyView {
+    /// The JWT `kid`.
     access_key: String,
     name: String,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     revoked_at: Option<OffsetDateTime>,
+}
+
+/// A machine key as its create answers it: with the secret, shown this once.
+#[derive(Serialize, ToSchema)]
+pub struct NewMachineKeyView {
+    #[serde(flatten)]
+    key: MachineKeyView,
+    /// Signs the key's JWTs (HS256). Shown once; only its sealed form is kept.
+    secret_key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MachineKeyCreated {
+    machine_key: NewMachineKeyView,
+}
+
+/// A workspace's new publishable key, and until when the previous one keeps working.
+#[derive(Serialize, ToSchema)]
+pub struct RotatedKey {
+    publishable_key: PublishableKeyView,
+    #[schema(format = DateTime)]
+    previous_key_expires_at: String,
 }
 
 impl From<MachineKey> for MachineKeyView {
@@ -36,16 +63,35 @@ impl From<MachineKey> for MachineKeyView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateMachineKey {
+    #[schema(min_length = 1, max_length = 128)]
     name: String,
 }
 
+/// Issues a machine key of the caller's organization; the secret is shown once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/machine-keys",
+    operation_id = "createMachineKey",
+    summary = "Issue a machine key (extension)",
+    tag = "credentials",
+    description = "**Extension.** Issues a machine key of the caller's organization. The \
+        answer carries `secret_key`, shown this once (it is kept sealed).",
+    security(("machine_jwt" = [])),
+    request_body = CreateMachineKey,
+    responses(
+        (status = 201, description = "Issued.", body = MachineKeyCreated),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 413, response = PayloadTooLarge),
+    ),
+)]
 pub async fn create(
     State(deps): State<Deps>,
     machine: Machine,
     JsonBody(body): JsonBody<CreateMachineKey>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<MachineKeyCreated>)> {
     let mut errors = ValidationErrors::default();
     switchyard_core::validation::connection_name(&mut errors, "name", &body.name);
     errors.into_result(()).map_err(ApiError::validation)?;
@@ -55,13 +101,32 @@ pub async fn create(
         .machine_key(&issued.access_key)
         .await?
         .ok_or_else(|| ApiError::internal("machine key vanished after creation"))?;
-    let mut view = serde_json::to_value(MachineKeyView::from(key)).expect("views serialise");
     // Shown once: only its sealed form is kept.
-    view["secret_key"] = Value::String(issued.secret_key);
-    Ok((StatusCode::CREATED, Json(json!({ "machine_key": view }))))
+    let machine_key = NewMachineKeyView {
+        key: key.into(),
+        secret_key: issued.secret_key,
+    };
+    Ok((StatusCode::CREATED, Json(MachineKeyCreated { machine_key })))
 }
 
-pub async fn list(State(deps): State<Deps>, machine: Machine) -> ApiResult<Json<Value>> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/machine-keys",
+    operation_id = "listMachineKeys",
+    summary = "List machine keys (extension)",
+    tag = "credentials",
+    description = "**Extension.** The organization's machine keys, revoked ones included \
+        (unpaged).",
+    security(("machine_jwt" = [])),
+    responses(
+        (status = 200, description = "Every machine key.", body = List<MachineKeyView>),
+        (status = 401, response = Unauthorized),
+    ),
+)]
+pub async fn list(
+    State(deps): State<Deps>,
+    machine: Machine,
+) -> ApiResult<Json<List<MachineKeyView>>> {
     let records: Vec<MachineKeyView> = deps
         .store
         .machine_keys(machine.org)
@@ -69,11 +134,24 @@ pub async fn list(State(deps): State<Deps>, machine: Machine) -> ApiResult<Json<
         .into_iter()
         .map(MachineKeyView::from)
         .collect();
-    Ok(Json(
-        json!({"count": records.len(), "limit": records.len(), "next_cursor": null, "records": records}),
-    ))
+    Ok(Json(List::all(records)))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/machine-keys/{access_key}",
+    operation_id = "revokeMachineKey",
+    summary = "Revoke a machine key (extension)",
+    tag = "credentials",
+    description = "**Extension.** Revokes a machine key: its tokens stop working at once.",
+    security(("machine_jwt" = [])),
+    params(("access_key" = String, Path, description = "The key's access key.")),
+    responses(
+        (status = 200, description = "The revoked key.", body = MachineKeyView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn revoke(
     State(deps): State<Deps>,
     machine: Machine,
@@ -85,18 +163,39 @@ pub async fn revoke(
         .ok_or_else(|| ApiError::not_found("Machine key"))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 pub struct Rotate {
     /// Seconds the current key keeps working (default 24 h, at most 30 days).
+    #[schema(minimum = 0, maximum = 2592000)]
     grace_period_seconds: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/workspaces/{id}/publishable-key/rotate",
+    operation_id = "rotatePublishableKey",
+    summary = "Rotate a workspace's publishable key (extension)",
+    tag = "credentials",
+    description = "**Extension.** Issues a new publishable key for the workspace. The current \
+        key keeps working for the grace period (default 24 h, at most 30 days), then stops.",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
+    request_body(content = Option<Rotate>, description = "Optional; an empty body means the \
+        default grace period."),
+    responses(
+        (status = 200, description = "The new key.", body = RotatedKey),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+    ),
+)]
 pub async fn rotate_publishable_key(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(workspace): PathId<WorkspaceId>,
     OptionalJsonBody(body): OptionalJsonBody<Rotate>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RotatedKey>> {
     super::load_workspace(&deps, machine.org, workspace).await?;
     let grace = match body.grace_period_seconds {
         None => tenancy::DEFAULT_ROTATION_GRACE,
@@ -118,8 +217,11 @@ pub async fn rotate_publishable_key(
     let expires = previous_expires_at
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default();
-    Ok(Json(json!({
-        "publishable_key": {"public_key": key, "name": "default"},
-        "previous_key_expires_at": expires,
-    })))
+    Ok(Json(RotatedKey {
+        publishable_key: PublishableKeyView {
+            public_key: key,
+            name: "default".into(),
+        },
+        previous_key_expires_at: expires,
+    }))
 }

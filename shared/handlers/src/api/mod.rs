@@ -9,16 +9,19 @@ mod deliveries;
 mod error;
 mod events;
 mod keys;
+pub mod openapi;
 mod query;
 mod rate_limit;
 mod rules;
+mod schemas;
 mod views;
 mod workspaces;
 
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, on};
 use axum::{Json, Router};
-use serde_json::json;
 use switchyard_core::domain::Workspace;
 use switchyard_core::{OrgId, WorkspaceId};
 
@@ -29,84 +32,166 @@ use crate::Deps;
 /// The largest request body read at all (a bulk batch of 100 events fits); larger → 413.
 const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// Where the API lives.
+const PREFIX: &str = "/api/v1";
+
 /// The whole API, ready to serve (locally with axum, on Lambda through lambda_http).
 pub fn router(deps: Deps) -> Router {
-    let v1 = Router::new()
-        .route(
-            "/workspaces",
-            get(workspaces::list).post(workspaces::create),
-        )
-        .route(
-            "/workspaces/{id}",
-            get(workspaces::get).put(workspaces::update),
-        )
-        .route(
-            "/workspaces/{id}/publishable-key/rotate",
-            post(keys::rotate_publishable_key),
-        )
-        .route("/workspaces/{id}/event-types", get(catalog::event_types))
-        .route("/workspaces/{id}/resources", get(catalog::resources))
-        .route(
-            "/workspaces/{id}/connections",
-            get(connections::list_for_workspace),
-        )
-        .route("/workspaces/{id}/rules", get(rules::list_for_workspace))
-        .route("/workspaces/{id}/events", get(events::list_for_workspace))
-        .route(
-            "/connections",
-            get(connections::list).post(connections::create),
-        )
-        .route(
-            "/connections/{id}",
-            get(connections::get)
-                .put(connections::update)
-                .delete(connections::delete),
-        )
-        .route(
-            "/connections/{id}/actions",
-            get(catalog::connection_actions),
-        )
-        .route("/connections/{id}/fields", get(catalog::connection_fields))
-        .route("/rules", get(rules::list).post(rules::create))
-        .route("/rules/{id}", get(rules::get).delete(rules::delete))
-        .route("/events", get(events::list).post(events::create))
-        .route("/events/bulk", post(events::bulk))
-        .route("/integrations", get(catalog::integrations))
-        .route("/machine-keys", get(keys::list).post(keys::create))
-        .route(
-            "/machine-keys/{access_key}",
-            axum::routing::delete(keys::revoke),
-        )
-        .route("/events/{id}", get(events::get))
-        .route("/events/{id}/payload", get(events::payload))
-        .route("/events/{id}/cancel", post(deliveries::cancel_event))
-        .route(
-            "/events/{event}/rules/{rule}/attempts",
-            get(deliveries::attempts),
-        )
-        .route(
-            "/events/{event}/rules/{rule}/attempts/{attempt}",
-            get(deliveries::attempt),
-        )
-        .route(
-            "/events/{event}/rules/{rule}/response-details",
-            get(deliveries::response_details),
-        )
-        .route(
-            "/events/{event}/rules/{rule}/retry",
-            post(deliveries::retry),
-        )
-        .route(
-            "/events/{event}/rules/{rule}/cancel",
-            post(deliveries::cancel),
-        )
+    let v1 = v1_routes()
+        .router
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
     Router::new()
-        .nest("/api/v1", v1)
-        .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+        .nest(PREFIX, v1)
+        .route("/healthz", axum::routing::get(health))
         .fallback(|| async { ApiError::not_found("Route") })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(deps)
+}
+
+/// Every route the router serves, as `(method, full path)`: what the test that holds the
+/// OpenAPI document to the router compares against.
+pub fn routes() -> Vec<(Method, String)> {
+    let mut all: Vec<(Method, String)> = v1_routes()
+        .table
+        .into_iter()
+        .map(|(method, path)| (method, format!("{PREFIX}{path}")))
+        .collect();
+    all.push((Method::GET, "/healthz".to_owned()));
+    all
+}
+
+/// The `/api/v1` routes, one method each, registered through [`Routes::add`] so the list of
+/// what is served can be read back.
+fn v1_routes() -> Routes {
+    Routes::default()
+        .add(Method::GET, "/openapi.json", openapi::serve)
+        .add(Method::GET, "/workspaces", workspaces::list)
+        .add(Method::POST, "/workspaces", workspaces::create)
+        .add(Method::GET, "/workspaces/{id}", workspaces::get)
+        .add(Method::PUT, "/workspaces/{id}", workspaces::update)
+        .add(
+            Method::POST,
+            "/workspaces/{id}/publishable-key/rotate",
+            keys::rotate_publishable_key,
+        )
+        .add(
+            Method::GET,
+            "/workspaces/{id}/event-types",
+            catalog::event_types,
+        )
+        .add(
+            Method::GET,
+            "/workspaces/{id}/resources",
+            catalog::resources,
+        )
+        .add(
+            Method::GET,
+            "/workspaces/{id}/connections",
+            connections::list_for_workspace,
+        )
+        .add(
+            Method::GET,
+            "/workspaces/{id}/rules",
+            rules::list_for_workspace,
+        )
+        .add(
+            Method::GET,
+            "/workspaces/{id}/events",
+            events::list_for_workspace,
+        )
+        .add(Method::GET, "/connections", connections::list)
+        .add(Method::POST, "/connections", connections::create)
+        .add(Method::GET, "/connections/{id}", connections::get)
+        .add(Method::PUT, "/connections/{id}", connections::update)
+        .add(Method::DELETE, "/connections/{id}", connections::delete)
+        .add(
+            Method::GET,
+            "/connections/{id}/actions",
+            catalog::connection_actions,
+        )
+        .add(
+            Method::GET,
+            "/connections/{id}/fields",
+            catalog::connection_fields,
+        )
+        .add(Method::GET, "/rules", rules::list)
+        .add(Method::POST, "/rules", rules::create)
+        .add(Method::GET, "/rules/{id}", rules::get)
+        .add(Method::DELETE, "/rules/{id}", rules::delete)
+        .add(Method::GET, "/events", events::list)
+        .add(Method::POST, "/events", events::create)
+        .add(Method::POST, "/events/bulk", events::bulk)
+        .add(Method::GET, "/integrations", catalog::integrations)
+        .add(Method::GET, "/machine-keys", keys::list)
+        .add(Method::POST, "/machine-keys", keys::create)
+        .add(Method::DELETE, "/machine-keys/{access_key}", keys::revoke)
+        .add(Method::GET, "/events/{id}", events::get)
+        .add(Method::GET, "/events/{id}/payload", events::payload)
+        .add(
+            Method::POST,
+            "/events/{id}/cancel",
+            deliveries::cancel_event,
+        )
+        .add(
+            Method::GET,
+            "/events/{event}/rules/{rule}/attempts",
+            deliveries::attempts,
+        )
+        .add(
+            Method::GET,
+            "/events/{event}/rules/{rule}/attempts/{attempt}",
+            deliveries::attempt,
+        )
+        .add(
+            Method::GET,
+            "/events/{event}/rules/{rule}/response-details",
+            deliveries::response_details,
+        )
+        .add(
+            Method::POST,
+            "/events/{event}/rules/{rule}/retry",
+            deliveries::retry,
+        )
+        .add(
+            Method::POST,
+            "/events/{event}/rules/{rule}/cancel",
+            deliveries::cancel,
+        )
+}
+
+/// A router that remembers what it routes.
+#[derive(Default)]
+struct Routes {
+    router: Router<Deps>,
+    table: Vec<(Method, &'static str)>,
+}
+
+impl Routes {
+    /// Routes `method path` to `handler` (axum merges the methods of one path).
+    fn add<H, T>(mut self, method: Method, path: &'static str, handler: H) -> Self
+    where
+        H: Handler<T, Deps>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("a routable method");
+        self.router = self.router.route(path, on(filter, handler));
+        self.table.push((method, path));
+        self
+    }
+}
+
+/// `GET /healthz`: the process serves requests.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    operation_id = "health",
+    summary = "Health check",
+    tag = "meta",
+    security(()),
+    responses((status = 200, description = "Serving.", body = views::Health)),
+)]
+async fn health() -> Json<views::Health> {
+    Json(views::Health { status: "ok" })
 }
 
 /// A workspace of the caller's organization, or 404.

@@ -1,36 +1,76 @@
-//! `/rules`: create, list (filtered), get.
+//! `/rules`: create, list (filtered), get, delete.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use switchyard_core::conditions::Conditions;
 use switchyard_core::domain::{IntegrationType, Rule, RuleFilter};
 use switchyard_core::{ConnectionId, RuleId, ValidationErrors, WorkspaceId, validation};
+use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{BadRequest, NotFound, PayloadTooLarge, Unauthorized};
 use super::query::Params;
-use super::views::{List, RuleView};
+use super::schemas::{Condition, PageParams, RuleFilters};
+use super::views::{List, RuleCreated, RuleDeleted, RuleView};
 use crate::Deps;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateRule {
+    #[schema(value_type = uuid::Uuid)]
     workspace: WorkspaceId,
+    /// A connection of the same workspace.
+    #[schema(value_type = uuid::Uuid)]
     connection: ConnectionId,
+    /// The event type the rule routes (`user.signup`).
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$"
+    )]
     event: String,
+    /// `action` (required) is one of the connection type's actions (`send_webhook` for a
+    /// webhook); `id`, `value` and other fields are the action's settings.
+    #[schema(value_type = RuleMetadata)]
     metadata: Map<String, Value>,
+    /// When set, only events about this resource match.
+    #[schema(
+        min_length = 1,
+        max_length = 128,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f]+$"
+    )]
     resource: Option<String>,
+    /// When set, only events about this resource id match.
+    #[schema(pattern = r"^[A-Za-z0-9._:-]{1,64}$")]
     resource_id: Option<String>,
-    /// Extension: a filter on the event; see `switchyard_core::conditions`.
+    /// Extension: a filter on the event (payload paths, operators, and/or/not); parsed and
+    /// bounded by `switchyard_core::conditions`.
+    #[schema(value_type = Option<Condition>)]
     conditions: Option<Value>,
+    /// Inactive rules match nothing (default `true`).
     #[serde(default = "yes")]
     active: bool,
     #[serde(default)]
     hidden: bool,
 }
+
+/// A rule's `metadata`: the action and its settings.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct RuleMetadata {
+    /// One of the connection type's actions (`GET /connections/{id}/actions`).
+    action: String,
+    /// The action's target (a list, a channel…), where it has one.
+    id: Option<String>,
+    value: Option<String>,
+}
+
+/// The rule id in the path.
+const ID: &str = "Rule id.";
 
 fn yes() -> bool {
     true
@@ -44,11 +84,33 @@ fn actions(kind: IntegrationType) -> Vec<&'static str> {
         .collect()
 }
 
+/// Creates a rule: events of `event` (and `resource`, `resource_id`, `conditions` when set)
+/// in the workspace are delivered through the connection. Several rules on one event fan out.
+#[utoipa::path(
+    post,
+    path = "/api/v1/rules",
+    operation_id = "createRule",
+    summary = "Create a rule",
+    description = "Creates a rule: events of `event` in the workspace — and of `resource` and \
+        `resource_id` when set — are delivered through the connection. Several rules on one \
+        event fan out. **Extension**: `conditions`, a filter on the event's payload paths \
+        (equals, in, prefix, suffix, exists, numeric ranges, all/any/not).",
+    tag = "rules",
+    security(("machine_jwt" = [])),
+    request_body = CreateRule,
+    responses(
+        (status = 201, description = "Created.", body = RuleCreated),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+    ),
+)]
 pub async fn create(
     State(deps): State<Deps>,
     machine: Machine,
     JsonBody(body): JsonBody<CreateRule>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<RuleCreated>)> {
     let mut errors = ValidationErrors::default();
     validation::event_name(&mut errors, "event", &body.event);
     if let Some(r) = &body.resource {
@@ -122,10 +184,28 @@ pub async fn create(
     tracing::info!(org = %machine.org, workspace = %rule.workspace, rule_id = %rule.id, event = %rule.event, "rule created");
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "rule": RuleView::from(rule) })),
+        Json(RuleCreated {
+            rule: RuleView::from(rule),
+        }),
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/rules",
+    operation_id = "listRules",
+    summary = "List rules",
+    description = "Rules of the organization, newest first, filtered by `workspace`, \
+        `connection`, `event`, `resource` and `resource_id`.",
+    tag = "rules",
+    security(("machine_jwt" = [])),
+    params(RuleFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of rules.", body = List<RuleView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+    ),
+)]
 pub async fn list(
     State(deps): State<Deps>,
     machine: Machine,
@@ -141,6 +221,21 @@ pub async fn list(
     list_filtered(&deps, &machine, &filter, &params).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{id}/rules",
+    operation_id = "listWorkspaceRules",
+    summary = "List a workspace's rules",
+    tag = "rules",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Workspace id."), RuleFilters, PageParams),
+    responses(
+        (status = 200, description = "A page of the workspace's rules.", body = List<RuleView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn list_for_workspace(
     State(deps): State<Deps>,
     machine: Machine,
@@ -171,6 +266,20 @@ async fn list_filtered(
     Ok(Json(List::from_page(page, RuleView::from)))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/rules/{id}",
+    operation_id = "getRule",
+    summary = "Get a rule",
+    tag = "rules",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = ID)),
+    responses(
+        (status = 200, description = "The rule.", body = RuleView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get(
     State(deps): State<Deps>,
     machine: Machine,
@@ -184,11 +293,26 @@ pub async fn get(
     Ok(Json(rule.into()))
 }
 
+/// Deletes a rule; its past deliveries stay in the history.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/rules/{id}",
+    operation_id = "deleteRule",
+    summary = "Delete a rule",
+    tag = "rules",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = ID)),
+    responses(
+        (status = 200, description = "Deleted.", body = RuleDeleted),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn delete(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<RuleId>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<RuleDeleted>> {
     let rule = deps
         .store
         .rule(machine.org, id)
@@ -198,10 +322,10 @@ pub async fn delete(
         return Err(ApiError::not_found("Rule"));
     }
     tracing::info!(org = %machine.org, rule_id = %id, "rule deleted");
-    Ok(Json(json!({
-        "id": rule.id.to_string(),
-        "connection": rule.connection.to_string(),
-        "type": rule.kind.as_str(),
-        "event": rule.event,
-    })))
+    Ok(Json(RuleDeleted {
+        id: rule.id.to_string(),
+        connection: rule.connection.to_string(),
+        kind: rule.kind.as_str(),
+        event: rule.event,
+    }))
 }

@@ -1,5 +1,8 @@
 //! What the API shows of each resource: the JSON shapes of Meshes' public clients.
 //! Secrets never reach a view: connections show only their public metadata.
+//!
+//! Every response body is one of these types, serialised as declared, so the OpenAPI schemas
+//! derived from them (`ToSchema`) describe exactly what the server sends.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -8,11 +11,19 @@ use switchyard_core::domain::{
 };
 use switchyard_core::page::Page;
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
-#[derive(Serialize)]
+use super::schemas::{DeliveryStatusName, EventStatusName, IntegrationTypeName};
+
+/// A page of records: `{count, limit, next_cursor, records}`, newest first.
+#[derive(Serialize, ToSchema)]
 pub struct List<T> {
+    /// Records on this page.
     pub count: usize,
+    /// The page size asked for (for unpaged catalogs: the number of records).
     pub limit: u32,
+    /// Pass as `?cursor=` for the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
     pub records: Vec<T>,
 }
@@ -27,24 +38,39 @@ impl<T> List<T> {
             records: page.records,
         }
     }
+
+    /// A short, unpaged list (catalogs, machine keys) in the same envelope.
+    pub fn all(records: Vec<T>) -> Self {
+        Self {
+            count: records.len(),
+            limit: u32::try_from(records.len()).unwrap_or(u32::MAX),
+            next_cursor: None,
+            records,
+        }
+    }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct PublishableKeyView {
+    /// The key itself (`mesh_pub_…`), for `X-Meshes-Publishable-Key`.
     pub public_key: String,
     pub name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct WorkspaceView {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub organization: String,
     pub name: String,
+    #[schema(required = true)]
     pub description: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
+    /// The workspace's current publishable key: shown by `GET /workspaces/{id}` and on create.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publishable_key: Option<PublishableKeyView>,
 }
@@ -63,13 +89,17 @@ impl WorkspaceView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ConnectionView {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub workspace: String,
     #[serde(rename = "type")]
+    #[schema(value_type = IntegrationTypeName)]
     pub kind: &'static str,
     pub name: String,
+    /// The public part of the metadata; secret fields are write-only and never shown.
     pub metadata: Map<String, Value>,
     pub hidden: bool,
     pub created_by: String,
@@ -95,18 +125,38 @@ impl From<Connection> for ConnectionView {
     }
 }
 
-#[derive(Serialize)]
+/// A connection as its create answers it: the view, plus the signing secret Switchyard
+/// generated for a webhook that did not bring its own (shown this once).
+#[derive(Serialize, ToSchema)]
+pub struct NewConnectionView {
+    #[serde(flatten)]
+    pub connection: ConnectionView,
+    /// Extension: the generated Standard Webhooks secret (`whsec_…`); absent when the request
+    /// set `metadata.signing_secret`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_secret: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
 pub struct RuleView {
+    #[schema(format = Uuid)]
     pub id: String,
+    #[schema(format = Uuid)]
     pub workspace: String,
+    #[schema(format = Uuid)]
     pub connection: String,
     #[serde(rename = "type")]
+    #[schema(value_type = IntegrationTypeName)]
     pub kind: &'static str,
     pub event: String,
+    #[schema(required = true)]
     pub resource: Option<String>,
+    #[schema(required = true)]
     pub resource_id: Option<String>,
     pub metadata: Map<String, Value>,
+    /// Extension: the rule's filter on the event, when it has one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schemas::Condition>)]
     pub conditions: Option<switchyard_core::conditions::Conditions>,
     pub active: bool,
     pub hidden: bool,
@@ -139,27 +189,42 @@ impl From<Rule> for RuleView {
 }
 
 /// One delivery of an event through a rule (`rule_events[]`).
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct RuleEventView {
+    #[schema(format = Uuid)]
     pub id: String,
+    /// Always `rule`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    #[schema(format = Uuid)]
     pub workspace: String,
+    /// The event's name (`user.signup`).
     pub event: String,
+    #[schema(format = Uuid)]
     pub event_id: String,
     pub resource: String,
+    #[schema(required = true)]
     pub resource_id: Option<String>,
+    #[schema(format = Uuid)]
     pub connection: String,
+    #[schema(format = Uuid)]
     pub rule: String,
+    #[schema(value_type = IntegrationTypeName)]
     pub integration_type: &'static str,
+    #[schema(value_type = DeliveryStatusName)]
     pub status: &'static str,
     pub attempt_count: u32,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub started_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub completed_at: Option<OffsetDateTime>,
+    /// Extension: when the next attempt is due (while `retrying`).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
     pub next_attempt_at: Option<OffsetDateTime>,
+    #[schema(required = true)]
     pub last_error: Option<String>,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -191,35 +256,27 @@ impl RuleEventView {
     }
 }
 
-#[derive(Serialize)]
+/// An event as created and listed.
+#[derive(Serialize, ToSchema)]
 pub struct EventView {
+    #[schema(format = Uuid)]
     pub id: String,
+    /// Always `event`.
     #[serde(rename = "type")]
     pub kind: &'static str,
+    #[schema(format = Uuid)]
     pub workspace: String,
     pub event: String,
     pub resource: String,
+    #[schema(required = true)]
     pub resource_id: Option<String>,
+    /// Derived from the event's deliveries.
+    #[schema(value_type = EventStatusName)]
     pub status: &'static str,
+    /// Who sent it: `publishable_key:<name>` or `machine_key:<access key>`.
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub detail: Option<EventDetail>,
-}
-
-/// What `GET /events/{id}` adds to an event: its deliveries, counts and payload.
-#[derive(Serialize)]
-pub struct EventDetail {
-    pub total_rules: usize,
-    pub completed_count: usize,
-    pub failed_count: usize,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub started_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub completed_at: Option<OffsetDateTime>,
-    pub rule_events: Vec<RuleEventView>,
-    pub payload: Value,
 }
 
 impl EventView {
@@ -235,16 +292,37 @@ impl EventView {
             status: status.as_str(),
             created_by: e.created_by.clone(),
             created_at: e.created_at,
-            detail: None,
         }
     }
+}
 
-    /// The full shape, with deliveries and payload.
-    pub fn detailed(e: Event, deliveries: Vec<Delivery>, routed: bool) -> Self {
+/// `GET /events/{id}`: the event with its deliveries, counts and payload.
+#[derive(Serialize, ToSchema)]
+pub struct EventDetailView {
+    #[serde(flatten)]
+    pub event: EventView,
+    pub total_rules: usize,
+    pub completed_count: usize,
+    pub failed_count: usize,
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
+    pub started_at: Option<OffsetDateTime>,
+    /// Set once every delivery has ended.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
+    pub completed_at: Option<OffsetDateTime>,
+    pub rule_events: Vec<RuleEventView>,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+}
+
+impl EventDetailView {
+    pub fn new(e: Event, deliveries: Vec<Delivery>, routed: bool) -> Self {
         let statuses: Vec<DeliveryStatus> = deliveries.iter().map(|d| d.status).collect();
-        let mut view = Self::summary(&e, EventStatus::derive(&statuses, routed));
+        let event = EventView::summary(&e, EventStatus::derive(&statuses, routed));
         let all_final = statuses.iter().all(|s| s.is_final());
-        view.detail = Some(EventDetail {
+        Self {
+            event,
             total_rules: deliveries.len(),
             completed_count: statuses
                 .iter()
@@ -265,7 +343,99 @@ impl EventView {
                 .map(|d| RuleEventView::new(d, &e))
                 .collect(),
             payload: e.payload,
-        });
-        view
+        }
     }
+}
+
+/// `GET /events/{id}/payload`.
+#[derive(Serialize, ToSchema)]
+pub struct EventPayloadView {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(value_type = Object)]
+    pub payload: Value,
+}
+
+/// Creates answer 201 with the resource wrapped in its name, as Meshes does.
+#[derive(Serialize, ToSchema)]
+pub struct WorkspaceCreated {
+    pub workspace: WorkspaceView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionCreated {
+    pub connection: NewConnectionView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RuleCreated {
+    pub rule: RuleView,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EventCreated {
+    pub event: EventView,
+}
+
+/// `DELETE /connections/{id}`.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectionDeleted {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[serde(rename = "type")]
+    #[schema(value_type = IntegrationTypeName)]
+    pub kind: &'static str,
+}
+
+/// `DELETE /rules/{id}`.
+#[derive(Serialize, ToSchema)]
+pub struct RuleDeleted {
+    #[schema(format = Uuid)]
+    pub id: String,
+    #[schema(format = Uuid)]
+    pub connection: String,
+    #[serde(rename = "type")]
+    #[schema(value_type = IntegrationTypeName)]
+    pub kind: &'static str,
+    pub event: String,
+}
+
+/// `POST /events/bulk`, every item accepted (201).
+#[derive(Serialize, ToSchema)]
+pub struct BulkAccepted {
+    pub count: usize,
+    pub records: Vec<EventView>,
+}
+
+/// `POST /events/bulk`, some items refused (207): one record per item, in request order.
+#[derive(Serialize, ToSchema)]
+pub struct BulkPartial {
+    pub count: usize,
+    pub error_count: usize,
+    pub records: Vec<BulkItem>,
+}
+
+/// One item's result: the accepted event, or why it was refused.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum BulkItem {
+    Accepted(EventView),
+    Refused(BulkItemError),
+}
+
+/// A refused bulk item: its index in the request, the status it would have had alone, and the
+/// contract's error body.
+#[derive(Serialize, ToSchema)]
+pub struct BulkItemError {
+    pub index: usize,
+    pub status: u16,
+    pub message: String,
+    pub error: super::error::ErrorDetail,
+}
+
+/// `GET /healthz`.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
 }

@@ -1,31 +1,57 @@
-//! `/workspaces`: create, list, get.
+//! `/workspaces`: create, list, get, update.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
 use switchyard_core::validation;
 use switchyard_core::{ValidationErrors, WorkspaceId};
+use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
+use super::openapi::{BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized};
 use super::query::Params;
-use super::views::{List, PublishableKeyView, WorkspaceView};
+use super::schemas::PageParams;
+use super::views::{List, PublishableKeyView, WorkspaceCreated, WorkspaceView};
 use crate::{Deps, tenancy};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct CreateWorkspace {
+    /// Unique in the organization.
+    #[schema(min_length = 3, max_length = 50, pattern = "^[a-zA-Z0-9 _-]+$")]
     name: String,
+    #[schema(max_length = 1024)]
     description: Option<String>,
 }
 
+/// The workspace id in the path.
+const ID: &str = "Workspace id.";
+
+/// Creates a workspace with its first publishable key (shown in the answer).
+#[utoipa::path(
+    post,
+    path = "/api/v1/workspaces",
+    operation_id = "createWorkspace",
+    summary = "Create a workspace",
+    description = "Creates a workspace with its first publishable key, shown in the answer.",
+    tag = "workspaces",
+    security(("machine_jwt" = [])),
+    request_body = CreateWorkspace,
+    responses(
+        (status = 201, description = "Created.", body = WorkspaceCreated),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+    ),
+)]
 pub async fn create(
     State(deps): State<Deps>,
     machine: Machine,
     JsonBody(body): JsonBody<CreateWorkspace>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
+) -> ApiResult<(StatusCode, Json<WorkspaceCreated>)> {
     let mut errors = ValidationErrors::default();
     validation::workspace_name(&mut errors, "name", &body.name);
     if let Some(d) = &body.description {
@@ -48,9 +74,26 @@ pub async fn create(
             name: "default".into(),
         }),
     );
-    Ok((StatusCode::CREATED, Json(json!({ "workspace": view }))))
+    Ok((
+        StatusCode::CREATED,
+        Json(WorkspaceCreated { workspace: view }),
+    ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces",
+    operation_id = "listWorkspaces",
+    summary = "List workspaces",
+    tag = "workspaces",
+    security(("machine_jwt" = [])),
+    params(PageParams),
+    responses(
+        (status = 200, description = "A page of workspaces.", body = List<WorkspaceView>),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+    ),
+)]
 pub async fn list(
     State(deps): State<Deps>,
     machine: Machine,
@@ -63,6 +106,22 @@ pub async fn list(
     Ok(Json(List::from_page(page, |w| WorkspaceView::new(w, None))))
 }
 
+/// A workspace, with its current publishable key.
+#[utoipa::path(
+    get,
+    path = "/api/v1/workspaces/{id}",
+    operation_id = "getWorkspace",
+    summary = "Get a workspace",
+    description = "The workspace, with its current publishable key.",
+    tag = "workspaces",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = ID)),
+    responses(
+        (status = 200, description = "The workspace.", body = WorkspaceView),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+    ),
+)]
 pub async fn get(
     State(deps): State<Deps>,
     machine: Machine,
@@ -85,12 +144,33 @@ pub async fn get(
     Ok(Json(WorkspaceView::new(workspace, key_view)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct UpdateWorkspace {
+    #[schema(min_length = 3, max_length = 50, pattern = "^[a-zA-Z0-9 _-]+$")]
     name: String,
+    /// Replaces the description (absent or `null` clears it).
+    #[schema(max_length = 1024)]
     description: Option<String>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/workspaces/{id}",
+    operation_id = "updateWorkspace",
+    summary = "Update a workspace",
+    tag = "workspaces",
+    security(("machine_jwt" = [])),
+    params(("id" = uuid::Uuid, Path, description = ID)),
+    request_body = UpdateWorkspace,
+    responses(
+        (status = 200, description = "The updated workspace.", body = WorkspaceView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = PayloadTooLarge),
+    ),
+)]
 pub async fn update(
     State(deps): State<Deps>,
     machine: Machine,
