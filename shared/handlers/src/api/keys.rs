@@ -2,7 +2,7 @@
 //! shown once), list, revoke — and rotation of a workspace's publishable key.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use switchyard_core::domain::MachineKey;
@@ -155,7 +155,7 @@ pub async fn list(
 pub async fn revoke(
     State(deps): State<Deps>,
     machine: Machine,
-    Path(access_key): Path<String>,
+    PathId(access_key): PathId<String>,
 ) -> ApiResult<Json<MachineKeyView>> {
     tenancy::revoke_machine_key(&deps, machine.org, &access_key)
         .await?

@@ -44,6 +44,7 @@ pub fn router(deps: Deps) -> Router {
         .nest(PREFIX, v1)
         .route("/healthz", axum::routing::get(health))
         .fallback(|| async { ApiError::not_found("Route") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(deps)
 }
