@@ -116,12 +116,14 @@ impl Attempt {
         attempt: u32,
         sent_at: OffsetDateTime,
     ) -> DeliveryResult {
+        let fields = self.event.payload.as_object().cloned().unwrap_or_default();
         integrations
             .deliver(DeliveryRequest {
                 event: &self.event,
                 rule: &self.rule,
                 connection: &self.connection,
                 secrets: &self.secrets,
+                fields: &fields,
                 delivery: &self.delivery,
                 attempt,
                 sent_at,

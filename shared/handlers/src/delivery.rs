@@ -217,11 +217,13 @@ async fn load_and_deliver(
             Err(e) => return Ok(Err(format!("connection credentials cannot be opened: {e}"))),
         },
     };
+    let fields = event.payload.as_object().cloned().unwrap_or_default();
     let request = DeliveryRequest {
         event: &event,
         rule: &rule,
         connection: &connection,
         secrets: &secrets,
+        fields: &fields,
         delivery,
         attempt,
         sent_at: now,

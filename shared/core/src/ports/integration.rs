@@ -14,6 +14,9 @@ pub struct DeliveryRequest<'a> {
     pub connection: &'a Connection,
     /// The connection's write-only settings (auth credentials, signing secrets), opened.
     pub secrets: &'a Map<String, Value>,
+    /// The fields a connector sends: the connection's field mapping applied to the event's
+    /// payload, or the payload's own top-level fields when the connection has no mapping.
+    pub fields: &'a Map<String, Value>,
     pub delivery: &'a Delivery,
     /// 1-based number of this attempt.
     pub attempt: u32,
