@@ -16,6 +16,7 @@ pub mod integration_catalog;
 pub mod keyring;
 pub mod matching;
 pub mod message;
+pub mod oauth;
 pub mod outcome;
 pub mod page;
 pub mod ports;
