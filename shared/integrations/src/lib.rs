@@ -5,6 +5,7 @@
 
 pub mod address;
 mod client;
+pub mod oauth;
 mod probe;
 pub mod resolve;
 mod webhook;
