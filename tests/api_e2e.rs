@@ -483,3 +483,86 @@ async fn idempotency_key_replays_the_first_event_and_delivers_once() {
         "one delivery per distinct key"
     );
 }
+
+#[tokio::test]
+async fn a_rule_test_event_goes_through_that_rule_alone() {
+    let (_dir, _server, api) = start();
+    let receiver = switchyard_tests::Receiver::start().await;
+    let (_, tested) = api
+        .webhook_rule(&receiver.url("/tested"), "user.signup")
+        .await;
+    let (_, other) = api
+        .webhook_rule(&receiver.url("/other"), "user.signup")
+        .await;
+    // Conditions the sample does not meet: a test goes through regardless.
+    let connection = api.get(&format!("/rules/{tested}")).await["connection"].clone();
+    let picky = api
+        .post(
+            "/rules",
+            json!({"workspace": api.workspace_id, "connection": connection, "event": "user.signup",
+                   "metadata": {"action": "send_webhook"}, "active": false,
+                   "conditions": {"path": "payload.plan", "equals": "enterprise"}}),
+        )
+        .await["rule"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let test = |rule: &str, body: Option<Value>| {
+        let request = api.machine(Method::POST, &format!("/rules/{rule}/test"));
+        match body {
+            Some(body) => request.json(&body),
+            None => request,
+        }
+        .send()
+    };
+    let sample = expect_status(test(&tested, None).await.unwrap(), 201).await["event"].clone();
+    assert_eq!(sample["event"], "user.signup");
+    let chosen = expect_status(
+        test(
+            &picky,
+            Some(json!({"payload": {"email": "ada@example.com"}, "resource": "user"})),
+        )
+        .await
+        .unwrap(),
+        201,
+    )
+    .await["event"]
+        .clone();
+    assert_eq!(chosen["resource"], "user");
+
+    for (event, rule) in [(&sample, &tested), (&chosen, &picky)] {
+        let done =
+            switchyard_tests::event_when(&api, event["id"].as_str().unwrap(), "delivery", |e| {
+                switchyard_tests::all_deliveries(e, "completed")
+            })
+            .await;
+        let deliveries = done["rule_events"].as_array().unwrap();
+        assert_eq!(deliveries.len(), 1, "one rule only: {done}");
+        assert_eq!(deliveries[0]["rule"], rule.as_str());
+    }
+    assert!(
+        receiver.requests_to("/other").is_empty(),
+        "rule {other} not used"
+    );
+    let got = receiver.requests_to("/tested");
+    assert_eq!(got.len(), 2, "the sample and the chosen payload");
+    let payloads: Vec<Value> = got.iter().map(|r| r.json()["payload"].clone()).collect();
+    assert!(
+        payloads.contains(&json!({"test": true, "email": "test@example.com",
+        "first_name": "Test", "last_name": "User"}))
+    );
+    assert!(payloads.contains(&json!({"email": "ada@example.com"})));
+
+    let unknown = test("0190f5a0-0000-7000-8000-000000000000", None)
+        .await
+        .unwrap();
+    assert_contract_error(&expect_status(unknown, 404).await);
+    let bad = test(&tested, Some(json!({"payload": [1, 2]})))
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_status(bad, 400).await["error"]["data"][0]["param"],
+        "payload"
+    );
+}

@@ -76,6 +76,7 @@ fn routes_into(victim: &Tenant) -> Vec<(Method, String, Option<Value>)> {
             (Method::GET, format!("/connections/{c}/fields"), None),
             (Method::GET, format!("/rules/{r}"), None),
             (Method::DELETE, format!("/rules/{r}"), None),
+            (Method::POST, format!("/rules/{r}/test"), None),
             (Method::GET, format!("/events/{e}"), None),
             (Method::GET, format!("/events/{e}/payload"), None),
             (Method::POST, format!("/events/{e}/cancel"), None),

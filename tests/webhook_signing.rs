@@ -214,3 +214,46 @@ async fn the_running_server_signs_what_it_delivers() {
         event["rule_events"][0]["id"].as_str().unwrap()
     );
 }
+
+/// Asking for the Meshes-style HMAC without bringing a secret: the generated secret (shown once)
+/// keys both signatures.
+#[tokio::test]
+async fn a_generated_secret_keys_the_requested_hmac_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let server = Switchyard::start(&dir.path().join("data"));
+    let api = Api::from_credentials(&server.credentials());
+    let receiver = Receiver::start().await;
+
+    let created = api
+        .post(
+            "/connections",
+            json!({"workspace": api.workspace_id, "type": "webhook", "name": "hmac",
+                   "metadata": {"url": receiver.url("/hmac"), "signature_algorithm": "sha512"}}),
+        )
+        .await;
+    let secret = created["connection"]["signing_secret"]
+        .as_str()
+        .expect("a generated secret, shown once")
+        .to_owned();
+    let connection = created["connection"]["id"].as_str().expect("id");
+    api.post(
+        "/rules",
+        json!({"workspace": api.workspace_id, "connection": connection, "event": "user.signup",
+               "metadata": {"action": "send_webhook"}}),
+    )
+    .await;
+    api.send_event(json!({"event": "user.signup", "payload": {"email": "ada@example.com"}}))
+        .await;
+
+    let received = eventually("the signed webhook", Duration::from_secs(30), || async {
+        receiver.requests_to("/hmac").into_iter().next()
+    })
+    .await;
+    verify(&received, Check::Standard { secret: &secret }).expect("standard verifies");
+    let check = Check::Hmac {
+        secret: &secret,
+        algorithm: "sha512",
+        header: "X-Meshes-Signature",
+    };
+    verify(&received, check).expect("hmac verifies");
+}

@@ -11,6 +11,10 @@ pub struct EventMessage {
     pub event_id: EventId,
     pub org: OrgId,
     pub workspace: WorkspaceId,
+    /// Set for a rule's test event (`POST /rules/{id}/test`): routed through that rule alone,
+    /// whatever its event type, conditions or `active` flag say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only_rule: Option<RuleId>,
 }
 
 /// On the delivery queue: one delivery to attempt.

@@ -6,7 +6,7 @@ use switchyard_core::domain::{CatalogEntry, CatalogKind, Event};
 use switchyard_core::message::EventMessage;
 use switchyard_core::ports::{OutgoingMessage, QueueName};
 use switchyard_core::validation::{self, MAX_EVENT_BYTES};
-use switchyard_core::{EventId, OrgId, StoreError, ValidationErrors, WorkspaceId};
+use switchyard_core::{EventId, OrgId, RuleId, StoreError, ValidationErrors, WorkspaceId};
 
 use crate::Deps;
 
@@ -159,12 +159,7 @@ pub async fn accept_many(
             .iter()
             .map(|i| {
                 let event = results[*i].as_ref().expect("accepted");
-                let message = EventMessage {
-                    event_id: event.id,
-                    org: event.org,
-                    workspace: event.workspace,
-                };
-                OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
+                route_message(event, None)
             })
             .collect();
         if let Err(e) = deps.queue.send_batch(QueueName::Events, messages).await {
@@ -176,6 +171,34 @@ pub async fn accept_many(
         }
     }
     results
+}
+
+/// The events-queue message that has the router route `event` (through `only_rule` alone,
+/// when set).
+fn route_message(event: &Event, only_rule: Option<RuleId>) -> OutgoingMessage {
+    let message = EventMessage {
+        event_id: event.id,
+        org: event.org,
+        workspace: event.workspace,
+        only_rule,
+    };
+    OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
+}
+
+/// Stores a rule's test event and has it routed through that rule alone. Stored and answered
+/// like any event, so its delivery shows in the history and can be inspected and replayed.
+pub async fn accept_test(
+    deps: &Deps,
+    sender: &Sender,
+    input: NewEvent,
+    rule: RuleId,
+) -> Result<Event, IngestError> {
+    let event = store_event(deps, sender, input).await?;
+    deps.queue
+        .send_batch(QueueName::Events, vec![route_message(&event, Some(rule))])
+        .await
+        .map_err(|e| IngestError::Store(StoreError::Backend(e.to_string())))?;
+    Ok(event)
 }
 
 /// How long an `Idempotency-Key` names its first event.

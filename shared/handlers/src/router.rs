@@ -36,12 +36,26 @@ async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
         tracing::warn!("event not found; message dropped");
         return Ok(());
     };
-    let rules = store
-        .active_rules(event.org, event.workspace, &event.event)
-        .await
-        .map_err(|e| e.to_string())?;
+    let rules = match message.only_rule {
+        // A rule's test event: that rule alone, if it still exists in the event's workspace.
+        Some(rule) => store
+            .rule(event.org, rule)
+            .await
+            .map_err(|e| e.to_string())?
+            .filter(|r| r.workspace == event.workspace)
+            .into_iter()
+            .collect(),
+        None => store
+            .active_rules(event.org, event.workspace, &event.event)
+            .await
+            .map_err(|e| e.to_string())?,
+    };
+    let selected = match message.only_rule {
+        Some(_) => rules.iter().collect(),
+        None => matching_rules(&rules, &event),
+    };
     let now = deps.now();
-    let new: Vec<Delivery> = matching_rules(&rules, &event)
+    let new: Vec<Delivery> = selected
         .into_iter()
         .map(|rule| Delivery {
             id: DeliveryId::new(),

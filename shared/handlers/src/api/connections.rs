@@ -92,8 +92,18 @@ pub async fn create(
             None
         }
     };
+    // Webhooks are signed (Standard Webhooks) unless the caller brought its own secret; a
+    // generated secret is shown in this response only. It is generated before validation so
+    // settings that need a secret (`signature_algorithm`) are judged with it.
+    let mut metadata = body.metadata;
+    let generated = (kind == Some(IntegrationType::Webhook)
+        && !metadata.contains_key(SIGNING_SECRET))
+    .then(new_signing_secret);
+    if let Some(secret) = &generated {
+        metadata.insert(SIGNING_SECRET.into(), Value::from(secret.as_str()));
+    }
     if kind == Some(IntegrationType::Webhook)
-        && let Err(e) = WebhookConfig::from_metadata(&body.metadata, deps.settings.url_policy)
+        && let Err(e) = WebhookConfig::from_metadata(&metadata, deps.settings.url_policy)
     {
         errors.0.extend(e.0);
     }
@@ -103,17 +113,9 @@ pub async fn create(
     super::load_workspace(&deps, machine.org, body.workspace).await?;
     // Only now, for the caller's own workspace: the endpoint is resolved and contacted.
     deps.integrations
-        .validate_destination(kind, &body.metadata)
+        .validate_destination(kind, &metadata)
         .await
         .map_err(unprocessable)?;
-    let mut metadata = body.metadata;
-    // Webhooks are signed (Standard Webhooks) unless the caller brought its own secret; a
-    // generated secret is shown in this response only.
-    let generated = (kind == IntegrationType::Webhook && !metadata.contains_key(SIGNING_SECRET))
-        .then(new_signing_secret);
-    if let Some(secret) = &generated {
-        metadata.insert(SIGNING_SECRET.into(), Value::from(secret.as_str()));
-    }
     let (public, secret) = split_secrets(metadata);
     let secrets = (!secret.is_empty()).then(|| {
         deps.keys

@@ -12,6 +12,7 @@ mod keys;
 pub mod openapi;
 mod query;
 mod rate_limit;
+mod rule_test;
 mod rules;
 mod schemas;
 mod views;
@@ -119,6 +120,7 @@ fn v1_routes() -> Routes {
         .add(Method::POST, "/rules", rules::create)
         .add(Method::GET, "/rules/{id}", rules::get)
         .add(Method::DELETE, "/rules/{id}", rules::delete)
+        .add(Method::POST, "/rules/{id}/test", rule_test::send)
         .add(Method::GET, "/events", events::list)
         .add(Method::POST, "/events", events::create)
         .add(Method::POST, "/events/bulk", events::bulk)

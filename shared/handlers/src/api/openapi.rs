@@ -11,7 +11,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
-use super::{catalog, connections, deliveries, events, keys, rules, workspaces};
+use super::{catalog, connections, deliveries, events, keys, rule_test, rules, workspaces};
 
 /// The security scheme names the annotations use.
 pub const MACHINE_JWT: &str = "machine_jwt";
@@ -111,6 +111,7 @@ pub struct InternalError(ErrorBody);
         rules::create,
         rules::get,
         rules::delete,
+        rule_test::send,
         events::list,
         events::create,
         events::bulk,
