@@ -49,6 +49,7 @@ sqlite_cases!(
     machine_keys_are_listed_per_org_and_revoked_in_place,
     idempotency_keys_are_claimed_once_per_workspace_until_expiry,
     rule_conditions_read_back_as_written,
+    connection_mappings_are_versioned_scoped_and_deleted_with_their_connection,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again

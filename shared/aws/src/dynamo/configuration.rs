@@ -68,8 +68,8 @@ impl DynamoStore {
             .is_some())
     }
 
-    /// Deletes the connection's rules first, then the connection: a crash in between leaves a
-    /// connection without rules (harmless), never rules pointing at nothing.
+    /// Deletes the connection's rules and mapping first, then the connection: a crash in
+    /// between leaves a connection without rules (harmless), never rules pointing at nothing.
     pub(super) async fn delete_connection_items(
         &self,
         org: OrgId,
@@ -82,6 +82,7 @@ impl DynamoStore {
             self.delete(Table::Config, org_pk(org), &rule_sk(rule.id))
                 .await?;
         }
+        self.delete_connection_mapping_item(org, id).await?;
         self.delete(Table::Config, org_pk(org), &connection_sk(id))
             .await
     }

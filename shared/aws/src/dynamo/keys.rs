@@ -11,6 +11,7 @@
 //! | workspace | `ORG#<org>` | `WS#<id>` | |
 //! | workspace name (uniqueness) | `ORG#<org>` | `WSN#<name>` | |
 //! | connection | `ORG#<org>` | `CN#<id>` | `CN#<ws>#<id>` |
+//! | connection's field mapping | `ORG#<org>` | `MAP#<connection id>` | |
 //! | rule | `ORG#<org>` | `RU#<id>` | `RU#<ws>#<len>:<event>#<id>` |
 //! | catalog key | `ORG#<org>` | `CAT#<ws>#<kind>#<key>` | |
 //! | machine key, by access key | `MK#<access key>` | `KEY` | |
@@ -64,6 +65,11 @@ pub(crate) fn workspace_name_sk(name: &str) -> String {
 
 pub(crate) fn connection_sk(id: ConnectionId) -> String {
     format!("{CONNECTIONS}{id}")
+}
+
+/// Not under `CN#`, which would put mappings in the connection lists' range.
+pub(crate) fn mapping_sk(connection: ConnectionId) -> String {
+    format!("MAP#{connection}")
 }
 
 pub(crate) fn connection_scope_prefix(ws: WorkspaceId) -> String {

@@ -11,6 +11,7 @@ mod expr;
 mod item;
 mod keys;
 mod list;
+mod mappings;
 mod memo;
 mod meter;
 mod schema;
@@ -420,6 +421,23 @@ impl Store for DynamoStore {
         page: PageRequest,
     ) -> Result<Page<Connection>, StoreError> {
         self.list_connection_items(org, workspace, page).await
+    }
+    async fn connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+    ) -> Result<Option<switchyard_core::mapping::VersionedMapping>, StoreError> {
+        self.connection_mapping_item(org, connection).await
+    }
+    async fn put_connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        mapping: &switchyard_core::mapping::FieldMapping,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        self.put_connection_mapping_item(org, connection, mapping, expected_version)
+            .await
     }
     async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError> {
         self.create_rule_item(rule).await

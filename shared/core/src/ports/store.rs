@@ -82,6 +82,23 @@ pub trait Store: Send + Sync + 'static {
         workspace: Option<WorkspaceId>,
         page: PageRequest,
     ) -> Result<Page<Connection>, StoreError>;
+    /// The connection's field mapping and its version; `None` when none was written (or the
+    /// connection is another organization's). Deleting the connection deletes its mapping.
+    async fn connection_mapping(
+        &self,
+        org: OrgId,
+        connection: crate::ConnectionId,
+    ) -> Result<Option<crate::mapping::VersionedMapping>, StoreError>;
+    /// Writes the connection's mapping if its stored version is still `expected_version` (0:
+    /// none written yet) and returns the new version, `expected_version + 1`. `Conflict` when
+    /// the version has moved. The caller checks that the connection exists.
+    async fn put_connection_mapping(
+        &self,
+        org: OrgId,
+        connection: crate::ConnectionId,
+        mapping: &crate::mapping::FieldMapping,
+        expected_version: u64,
+    ) -> Result<u64, StoreError>;
 
     // Rules.
     async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError>;

@@ -46,7 +46,7 @@ pub(super) fn update_connection(
     Ok(changed == 1)
 }
 
-/// Deletes the connection and its rules in one transaction.
+/// Deletes the connection, its rules and its field mapping in one transaction.
 pub(super) fn delete_connection(
     c: &mut Connection,
     org: OrgId,
@@ -55,6 +55,10 @@ pub(super) fn delete_connection(
     let tx = c.transaction()?;
     tx.execute(
         "DELETE FROM rules WHERE org = ?1 AND connection = ?2",
+        [org.to_string(), id.to_string()],
+    )?;
+    tx.execute(
+        "DELETE FROM connection_mappings WHERE org = ?1 AND connection = ?2",
         [org.to_string(), id.to_string()],
     )?;
     let deleted = tx.execute(

@@ -6,6 +6,7 @@
 
 mod list;
 mod management;
+mod mappings;
 mod rows;
 mod schema;
 
@@ -297,6 +298,32 @@ impl Store for SqliteStore {
                     .page(c, page, rows::connection, |x| x.id.0)
             })
             .await
+    }
+
+    async fn connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+    ) -> Result<Option<switchyard_core::mapping::VersionedMapping>, StoreError> {
+        self.db
+            .call(move |c| mappings::connection_mapping(c, org, connection))
+            .await
+    }
+
+    async fn put_connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        mapping: &switchyard_core::mapping::FieldMapping,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        let mapping = mapping.clone();
+        self.db
+            .call(move |c| {
+                mappings::put_connection_mapping(c, org, connection, &mapping, expected_version)
+            })
+            .await?
+            .ok_or_else(|| StoreError::Conflict("the mapping's version has moved".into()))
     }
 
     async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError> {

@@ -149,6 +149,16 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (org, workspace, key)
 ) WITHOUT ROWID;
 
+-- A connection's field mapping (JSON, switchyard_core::mapping), versioned for conditional
+-- writes; deleted with its connection.
+CREATE TABLE IF NOT EXISTS connection_mappings (
+    org         TEXT NOT NULL,
+    connection  TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    mapping     TEXT NOT NULL,
+    PRIMARY KEY (org, connection)
+) WITHOUT ROWID;
+
 -- Event types and resources per workspace, added by ingest and rule creation.
 CREATE TABLE IF NOT EXISTS catalog (
     org         TEXT NOT NULL,

@@ -1,0 +1,74 @@
+//! Connections' field mappings: one config item per connection, beside it in the organization's
+//! partition, written with a condition on its version (a put that must not overwrite for the
+//! first version), so a stale writer gets `Conflict` and nothing changes.
+
+use switchyard_core::mapping::{FieldMapping, VersionedMapping};
+use switchyard_core::{ConnectionId, OrgId, StoreError};
+
+use super::expr::Expr;
+use super::item::{Item, Reader, json_s, n, s};
+use super::keys::{PK, SK, mapping_sk, org_pk};
+use super::{DynamoStore, Table, absent};
+
+const MAPPING: &str = "mapping";
+const VERSION: &str = "version";
+
+impl DynamoStore {
+    pub(super) async fn connection_mapping_item(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+    ) -> Result<Option<VersionedMapping>, StoreError> {
+        let Some(item) = self
+            .get(Table::Config, org_pk(org), &mapping_sk(connection))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let r = Reader::new(&item, "field mapping");
+        Ok(Some(VersionedMapping {
+            mapping: r.json(MAPPING)?,
+            version: r.num(VERSION)?,
+        }))
+    }
+
+    pub(super) async fn put_connection_mapping_item(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        mapping: &FieldMapping,
+        expected: u64,
+    ) -> Result<u64, StoreError> {
+        let version = expected + 1;
+        let item: Item = [
+            (PK.to_owned(), s(org_pk(org))),
+            (SK.to_owned(), s(mapping_sk(connection))),
+            (VERSION.to_owned(), n(version)),
+            (MAPPING.to_owned(), json_s(mapping)?),
+        ]
+        .into_iter()
+        .collect();
+        let condition = if expected == 0 {
+            absent()
+        } else {
+            Expr::new("#version = :expected").value(":expected", n(expected))
+        };
+        if self.put(Table::Config, item, Some(condition)).await? {
+            Ok(version)
+        } else {
+            Err(StoreError::Conflict(
+                "the mapping's version has moved".into(),
+            ))
+        }
+    }
+
+    /// Removes a deleted connection's mapping; `false` when it had none.
+    pub(super) async fn delete_connection_mapping_item(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+    ) -> Result<bool, StoreError> {
+        self.delete(Table::Config, org_pk(org), &mapping_sk(connection))
+            .await
+    }
+}

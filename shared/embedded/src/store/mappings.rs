@@ -1,0 +1,69 @@
+//! Connections' field mappings: one row per connection, written conditionally on its version so
+//! two editors cannot overwrite each other unseen.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params};
+use switchyard_core::mapping::{FieldMapping, VersionedMapping};
+use switchyard_core::{ConnectionId, OrgId};
+
+use super::rows::to_json;
+
+pub(super) fn connection_mapping(
+    c: &Connection,
+    org: OrgId,
+    connection: ConnectionId,
+) -> rusqlite::Result<Option<VersionedMapping>> {
+    let row: Option<(String, i64)> = c
+        .prepare_cached(
+            "SELECT mapping, version FROM connection_mappings WHERE org = ?1 AND connection = ?2",
+        )?
+        .query_row([org.to_string(), connection.to_string()], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .optional()?;
+    row.map(|(text, version)| {
+        let mapping: FieldMapping = serde_json::from_str(&text).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })?;
+        Ok(VersionedMapping {
+            mapping,
+            version: version as u64,
+        })
+    })
+    .transpose()
+}
+
+/// The new version, or `None` when the stored version is not `expected` (nothing written).
+pub(super) fn put_connection_mapping(
+    c: &mut Connection,
+    org: OrgId,
+    connection: ConnectionId,
+    mapping: &FieldMapping,
+    expected: u64,
+) -> rusqlite::Result<Option<u64>> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let current: u64 = tx
+        .query_row(
+            "SELECT version FROM connection_mappings WHERE org = ?1 AND connection = ?2",
+            [org.to_string(), connection.to_string()],
+            |row| row.get::<_, i64>(0),
+        )
+        .optional()?
+        .map_or(0, |v| v as u64);
+    if current != expected {
+        return Ok(None);
+    }
+    let version = expected + 1;
+    tx.execute(
+        "INSERT INTO connection_mappings (org, connection, version, mapping)
+         VALUES (:org, :connection, :version, :mapping)
+         ON CONFLICT (org, connection) DO UPDATE SET version = :version, mapping = :mapping",
+        named_params! {
+            ":org": org.to_string(),
+            ":connection": connection.to_string(),
+            ":version": version as i64,
+            ":mapping": to_json(mapping)?,
+        },
+    )?;
+    tx.commit()?;
+    Ok(Some(version))
+}
