@@ -50,6 +50,7 @@ sqlite_cases!(
     idempotency_keys_are_claimed_once_per_workspace_until_expiry,
     rule_conditions_read_back_as_written,
     connection_mappings_are_versioned_scoped_and_deleted_with_their_connection,
+    usage_counts_an_orgs_resources_and_events_within_its_limit,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again
@@ -129,5 +130,50 @@ async fn unparseable_stored_conditions_are_a_backend_error() -> Result<()> {
             "{damaged}: {read:?}"
         );
     }
+    Ok(())
+}
+
+/// SQLite-specific: retention on the embedded runtime deletes events older than the cut-off
+/// with their deliveries and attempts, and keeps everything newer.
+#[tokio::test]
+async fn purging_history_removes_old_events_with_their_deliveries() -> Result<()> {
+    let store = SqliteStore::open(Db::in_memory()?)?;
+    let t = tenant(&store).await?;
+    let rule = stored_rule(&store, &t, "user.created").await?;
+    let mut old = event(&t.workspace, "user.created");
+    old.created_at = now() - time::Duration::days(40);
+    store.insert_event(&old).await?;
+    let recent = stored_event(&store, &t, "user.created").await?;
+    let mut deliveries = Vec::new();
+    for e in [&old, &recent] {
+        let d = delivery(e, &rule);
+        store
+            .insert_deliveries(t.org, e.id, slice::from_ref(&d))
+            .await?;
+        store.begin_attempt(t.org, d.id, now()).await?;
+        let a = attempt(&d, 1, Outcome::Delivered, 200);
+        store
+            .finish_attempt(
+                t.org,
+                &AttemptRecord {
+                    attempt: a,
+                    status: DeliveryStatus::Completed,
+                    next_attempt_at: None,
+                    last_error: None,
+                },
+            )
+            .await?;
+        deliveries.push(d);
+    }
+
+    let purged = store
+        .purge_history(now() - time::Duration::days(30))
+        .await?;
+    assert_eq!(purged, 1);
+    assert_eq!(store.event(t.org, old.id).await?, None);
+    assert_eq!(store.delivery(t.org, deliveries[0].id).await?, None);
+    assert!(store.attempts(t.org, deliveries[0].id).await?.is_empty());
+    assert_eq!(store.event(t.org, recent.id).await?, Some(recent));
+    assert_eq!(store.attempts(t.org, deliveries[1].id).await?.len(), 1);
     Ok(())
 }

@@ -74,6 +74,7 @@ dynamodb_cases!(
     idempotency_keys_are_claimed_once_per_workspace_until_expiry,
     rule_conditions_read_back_as_written,
     connection_mappings_are_versioned_scoped_and_deleted_with_their_connection,
+    usage_counts_an_orgs_resources_and_events_within_its_limit,
 );
 
 // What only the DynamoDB adapter has: payloads stored apart from their event when large.

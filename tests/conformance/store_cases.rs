@@ -1164,3 +1164,54 @@ pub async fn connection_mappings_are_versioned_scoped_and_deleted_with_their_con
     );
     Ok(())
 }
+
+pub async fn usage_counts_an_orgs_resources_and_events_within_its_limit(
+    store: &dyn Store,
+) -> Result<()> {
+    use switchyard_core::plan::{Usage, UsagePeriod};
+    let t = tenant(store).await?;
+    stored_rule(store, &t, "a.b").await?;
+    stored_rule(store, &t, "c.d").await?;
+    for _ in 0..3 {
+        stored_event(store, &t, "a.b").await?;
+    }
+    let other = tenant(store).await?;
+    stored_event(store, &other, "a.b").await?;
+
+    let resources = Usage {
+        workspaces: 1,
+        connections: 1,
+        rules: 2,
+        ..Usage::default()
+    };
+    assert_eq!(store.usage(t.org, None).await?, resources);
+    let period = UsagePeriod::containing(now());
+    assert_eq!(
+        store.usage(t.org, Some(&period)).await?,
+        Usage {
+            events_stored: 3,
+            ..resources
+        }
+    );
+    let next = UsagePeriod::containing(period.end);
+    assert_eq!(store.usage(t.org, Some(&next)).await?.events_stored, 0);
+
+    // The counter admits what fits the limit and nothing of what does not.
+    assert_eq!(store.count_events(t.org, &period.key, 2, 3).await?, Some(2));
+    assert_eq!(store.count_events(t.org, &period.key, 2, 3).await?, None);
+    assert_eq!(store.count_events(t.org, &period.key, 1, 3).await?, Some(3));
+    assert_eq!(store.count_events(t.org, &period.key, 1, 3).await?, None);
+    assert_eq!(
+        store.count_events(other.org, &period.key, 4, 3).await?,
+        None
+    );
+    assert_eq!(
+        store.count_events(other.org, &period.key, 1, 3).await?,
+        Some(1)
+    );
+    assert_eq!(store.count_events(t.org, &next.key, 1, 3).await?, Some(1));
+    let usage = store.usage(t.org, Some(&period)).await?;
+    assert_eq!(usage.events_counted, Some(3));
+    assert_eq!(usage.events(), 3);
+    Ok(())
+}

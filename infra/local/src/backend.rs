@@ -12,6 +12,7 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use switchyard_core::ports::QueueConsumer;
 use switchyard_core::webhook::UrlPolicy;
+use switchyard_embedded::SqliteStore;
 use switchyard_handlers::Deps;
 use switchyard_handlers::limits::{IngestLimiter, RateLimit};
 
@@ -53,6 +54,9 @@ pub struct BackendArgs {
 pub struct Backend {
     pub deps: Deps,
     pub consumer: Arc<dyn QueueConsumer>,
+    /// The embedded store, whose history retention this process enforces (on AWS, DynamoDB's
+    /// TTL does).
+    pub history: Option<Arc<SqliteStore>>,
 }
 
 fn choice_file(data_dir: &Path) -> PathBuf {
@@ -73,6 +77,7 @@ pub async fn open(
             Backend {
                 deps: e.deps,
                 consumer: e.queue,
+                history: Some(e.store),
             }
         }
         BackendKind::Aws => {
@@ -110,6 +115,7 @@ pub async fn open_existing(data_dir: &Path) -> anyhow::Result<Backend> {
             Ok(Backend {
                 deps: e.deps,
                 consumer: e.queue,
+                history: Some(e.store),
             })
         }
     }
@@ -139,5 +145,6 @@ async fn open_aws(
     Ok(Backend {
         deps: aws.deps,
         consumer: aws.queue,
+        history: None,
     })
 }

@@ -181,6 +181,42 @@ pub struct ServeArgs {
     pub ingest_burst: Option<u32>,
 }
 
+    #[command(flatten)]
+    pub plan: PlanArgs,
+}
+
+/// What each organization may use; unset is unlimited. Refusals are loud: 429 `QuotaExceeded`
+/// for events, 403 `PlanLimitReached` for the rest.
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    /// Events each organization may send per calendar month (UTC).
+    #[arg(long, env = "SWITCHYARD_PLAN_EVENTS_PER_MONTH")]
+    pub plan_events_per_month: Option<u64>,
+    /// Workspaces per organization (created through the API).
+    #[arg(long, env = "SWITCHYARD_PLAN_WORKSPACES")]
+    pub plan_workspaces: Option<u64>,
+    /// Connections per organization.
+    #[arg(long, env = "SWITCHYARD_PLAN_CONNECTIONS")]
+    pub plan_connections: Option<u64>,
+    /// Rules per organization.
+    #[arg(long, env = "SWITCHYARD_PLAN_RULES")]
+    pub plan_rules: Option<u64>,
+    /// Days the delivery history (events, deliveries, attempts) is kept.
+    #[arg(long, env = "SWITCHYARD_RETENTION_DAYS", default_value_t = switchyard_core::plan::DEFAULT_RETENTION_DAYS,
+          value_parser = clap::value_parser!(u32).range(3..=60))]
+    pub retention_days: u32,
+}
+
+impl PlanArgs {
+    pub fn limits(&self) -> switchyard_core::plan::PlanLimits {
+        switchyard_core::plan::PlanLimits {
+            events_per_month: self.plan_events_per_month,
+            workspaces: self.plan_workspaces,
+            connections: self.plan_connections,
+            rules: self.plan_rules,
+            retention_days: self.retention_days,
+        }
+    }
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {

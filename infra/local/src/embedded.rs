@@ -35,6 +35,7 @@ pub struct Embedded {
     pub deps: Deps,
     pub queue: Arc<SqliteQueue>,
 }
+    pub store: Arc<SqliteStore>,
 
 /// Creates the data directory if missing, private to its owner (mode 0700).
 pub fn create_data_dir(data_dir: &Path) -> anyhow::Result<()> {
@@ -58,7 +59,7 @@ pub fn open(
     let keys = Arc::new(open_file_key_ring(&data_dir.join("master.key"))?);
     let client = OutboundClient::new(ClientSettings::default())?;
     let deps = Deps {
-        store,
+        store: store.clone(),
         queue: queue.clone(),
         keys,
         clock,
@@ -69,7 +70,7 @@ pub fn open(
             ..Settings::default()
         },
     };
-    Ok(Embedded { deps, queue })
+    Ok(Embedded { deps, store, queue })
 }
 
 /// Opens an existing data directory (operator commands never create one).

@@ -9,4 +9,5 @@ pub mod dlq;
 pub mod embedded;
 pub mod listen;
 pub mod runtime;
+pub mod retention;
 pub mod token;

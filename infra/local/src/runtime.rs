@@ -32,8 +32,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .unwrap_or(per_sec.saturating_mul(2))
             .max(1),
     });
-    let Backend { deps, consumer } =
-        backend::open(data_dir, &args.backend, url_policy, rate_limit).await?;
+    let Backend {
+        mut deps,
+        consumer,
+        history,
+    } = backend::open(data_dir, &args.backend, url_policy, rate_limit).await?;
+    deps.settings.plan = args.plan.limits();
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -63,6 +67,14 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             )
             .await
         });
+    }
+    if let Some(store) = history {
+        let (clock, days, stop) = (
+            deps.clock.clone(),
+            args.plan.retention_days,
+            stop_rx.clone(),
+        );
+        workers.spawn(crate::retention::sweep(store, clock, days, stop));
     }
     for _ in 0..DELIVERY_POLLERS {
         let deps = deps.clone();

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use switchyard_core::SystemClock;
+use switchyard_core::plan::PlanLimits;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_handlers::{Deps, Settings};
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
@@ -62,6 +63,10 @@ pub async fn build_deps(
             url_policy,
             ..Settings::default()
         },
+            plan: PlanLimits {
+                retention_days: resources.retention_days,
+                ..PlanLimits::from_lookup(|name| std::env::var(name).ok())?
+            },
     };
     Ok(AwsBackend { deps, store, queue })
 }

@@ -43,7 +43,7 @@ impl ValidationErrors {
 }
 
 /// Failures of a `Store` or `Queue` adapter. Messages never carry secrets.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum StoreError {
     /// A uniqueness constraint was hit (e.g. a workspace name already taken).
     #[error("conflict: {0}")]

@@ -20,6 +20,7 @@ pub mod message;
 pub mod oauth;
 pub mod outcome;
 pub mod page;
+pub mod plan;
 pub mod ports;
 pub mod rate_limit;
 pub mod retry;

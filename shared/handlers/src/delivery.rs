@@ -217,7 +217,20 @@ async fn load_and_deliver(
             Err(e) => return Ok(Err(format!("connection credentials cannot be opened: {e}"))),
         },
     };
-    let fields = event.payload.as_object().cloned().unwrap_or_default();
+    // SaaS connectors receive the connection's field mapping applied to the payload (webhooks
+    // send the envelope and take none). A `fail_action` field that fails makes no request.
+    let mapping = match connection.kind {
+        switchyard_core::domain::IntegrationType::Webhook => None,
+        _ => store
+            .connection_mapping(org, connection.id)
+            .await
+            .map_err(|e| e.to_string())?
+            .map(|stored| stored.mapping),
+    };
+    let (fields, warnings) = match connector_fields(mapping.as_ref(), &event.payload) {
+        Ok(mapped) => (mapped.fields, mapped.warnings),
+        Err(failure) => return Ok(Ok(mapping_error(&failure))),
+    };
     let request = DeliveryRequest {
         event: &event,
         rule: &rule,
@@ -228,7 +241,51 @@ async fn load_and_deliver(
         attempt,
         sent_at: now,
     };
-    Ok(Ok(deps.integrations.deliver(request).await))
+    let result = deps.integrations.deliver(request).await;
+    Ok(Ok(with_warnings(result, &warnings)))
+}
+
+/// The fields a connector sends: the mapping applied to the payload, or the payload's own
+/// top-level fields when the connection has no mapping (or an empty one).
+fn connector_fields(
+    mapping: Option<&switchyard_core::mapping::FieldMapping>,
+    payload: &Value,
+) -> Result<switchyard_core::mapping::Mapped, switchyard_core::mapping::MappingFailure> {
+    match mapping {
+        Some(mapping) if !mapping.fields.is_empty() => mapping.apply(payload),
+        _ => Ok(switchyard_core::mapping::Mapped {
+            fields: payload.as_object().cloned().unwrap_or_default(),
+            warnings: Vec::new(),
+        }),
+    }
+}
+
+/// An attempt that made no request: the payload cannot be mapped, and will not map later
+/// either (`mapping_error` is not retried).
+fn mapping_error(failure: &switchyard_core::mapping::MappingFailure) -> DeliveryResult {
+    DeliveryResult {
+        outcome: Outcome::MappingError,
+        status_code: None,
+        request: String::new(),
+        response_body: None,
+        error: Some(format!("field mapping failed: {failure}")),
+        retry_after: None,
+        duration: Duration::ZERO,
+    }
+}
+
+/// `warn_action` fields left out are recorded on the attempt: as its error text when it was
+/// delivered (`delivered with warnings: …`), after the error otherwise.
+fn with_warnings(mut result: DeliveryResult, warnings: &[String]) -> DeliveryResult {
+    if warnings.is_empty() {
+        return result;
+    }
+    let warnings = warnings.join("; ");
+    result.error = Some(match result.error.take() {
+        None => format!("delivered with warnings: {warnings}"),
+        Some(e) => format!("{e}; field mapping warnings: {warnings}"),
+    });
+    result
 }
 
 fn describe(result: &DeliveryResult) -> String {

@@ -15,6 +15,8 @@ pub struct Settings {
     pub retry: RetryPolicy,
     /// Per-workspace ingest rate limits (unlimited by default).
     pub ingest_limiter: std::sync::Arc<crate::limits::IngestLimiter>,
+    /// What each organization may use (unlimited by default).
+    pub plan: switchyard_core::plan::PlanLimits,
     /// Per-connection circuit breakers and in-flight caps.
     pub protection: std::sync::Arc<crate::protection::Protection>,
 }

@@ -23,6 +23,14 @@ pub enum Sender {
     Machine { org: OrgId, access_key: String },
 }
 
+impl Sender {
+    pub fn org(&self) -> OrgId {
+        match self {
+            Self::Publishable { org, .. } | Self::Machine { org, .. } => *org,
+        }
+    }
+}
+
 /// A validated event body.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewEvent {
@@ -52,6 +60,8 @@ impl NewEvent {
     /// every field problem at once.
     pub fn from_json(body: &Value) -> Result<Self, IngestError> {
         let mut errors = ValidationErrors::default();
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
         let Some(obj) = body.as_object() else {
             errors.push("body", "must be a JSON object");
             return Err(IngestError::Invalid(errors));
@@ -154,6 +164,16 @@ pub async fn accept_many(
         });
     }
     let accepted: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
+    // Counted before anything is stored: once answered 201, an event is within the plan.
+    let valid = inputs.iter().filter(|i| i.is_ok()).count() as u64;
+    if valid > 0
+        && let Err(e) = crate::plan::count_events(deps, sender.org(), valid).await
+    {
+        return inputs
+            .into_iter()
+            .map(|input| input.and_then(|_| Err(IngestError::Plan(e.clone()))))
+            .collect();
+    }
     for chunk in accepted.chunks(10) {
         let messages = chunk
             .iter()

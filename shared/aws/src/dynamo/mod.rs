@@ -16,6 +16,7 @@ mod memo;
 mod meter;
 mod schema;
 mod tenants;
+mod usage;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -496,6 +497,22 @@ impl Store for DynamoStore {
     }
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError> {
         self.event_is_routed(org, id).await
+    }
+    async fn usage(
+        &self,
+        org: OrgId,
+        period: Option<&switchyard_core::plan::UsagePeriod>,
+    ) -> Result<switchyard_core::plan::Usage, StoreError> {
+        self.usage_of(org, period).await
+    }
+    async fn count_events(
+        &self,
+        org: OrgId,
+        period: &str,
+        n: u64,
+        limit: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        self.count_events_of(org, period, n, limit).await
     }
     async fn add_to_catalog(&self, entries: &[CatalogEntry]) -> Result<(), StoreError> {
         self.add_catalog_items(entries).await

@@ -9,6 +9,7 @@ mod management;
 mod mappings;
 mod rows;
 mod schema;
+mod usage;
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, named_params};
@@ -36,6 +37,14 @@ impl SqliteStore {
             schema::migrate(c)
         })?;
         Ok(Self { db })
+    }
+
+    /// Deletes the history (events, their deliveries and attempts) of events created before
+    /// `before`: retention on the embedded runtime. Returns how many events went.
+    pub async fn purge_history(&self, before: OffsetDateTime) -> Result<usize, StoreError> {
+        self.db
+            .call(move |c| usage::purge_history(c, before))
+            .await
     }
 }
 
@@ -467,6 +476,30 @@ impl Store for SqliteStore {
                     .execute([org.to_string(), id.to_string()])
                     .map(drop)
             })
+            .await
+    }
+
+    async fn usage(
+        &self,
+        org: OrgId,
+        period: Option<&switchyard_core::plan::UsagePeriod>,
+    ) -> Result<switchyard_core::plan::Usage, StoreError> {
+        let period = period.cloned();
+        self.db
+            .call(move |c| usage::usage(c, org, period.as_ref()))
+            .await
+    }
+
+    async fn count_events(
+        &self,
+        org: OrgId,
+        period: &str,
+        n: u64,
+        limit: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let period = period.to_owned();
+        self.db
+            .call(move |c| usage::count_events(c, org, &period, n, limit))
             .await
     }
 

@@ -149,6 +149,14 @@ CREATE TABLE IF NOT EXISTS idempotency_keys (
     PRIMARY KEY (org, workspace, key)
 ) WITHOUT ROWID;
 
+-- Events accepted per organization and calendar month, where a monthly plan limit is set.
+CREATE TABLE IF NOT EXISTS usage_counters (
+    org         TEXT NOT NULL,
+    period      TEXT NOT NULL,
+    events      INTEGER NOT NULL,
+    PRIMARY KEY (org, period)
+) WITHOUT ROWID;
+
 -- A connection's field mapping (JSON, switchyard_core::mapping), versioned for conditional
 -- writes; deleted with its connection.
 CREATE TABLE IF NOT EXISTS connection_mappings (

@@ -18,12 +18,14 @@ use super::auth::Machine;
 use super::body::{JsonBody, OptionalJsonBody, PathId};
 use super::error::{ApiError, ApiResult};
 use super::openapi::{
-    BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized, UnprocessableDestination,
+    BadRequest, Conflict, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
+    UnprocessableDestination,
 };
 use super::query::Params;
 use super::schemas::{ConnectionFilters, DeliverableTypeName, PageParams, WebhookMetadata};
 use super::views::{ConnectionCreated, ConnectionDeleted, ConnectionView, List, NewConnectionView};
 use crate::Deps;
+use switchyard_core::plan::Resource;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateConnection {
@@ -65,6 +67,7 @@ const ID: &str = "Connection id.";
         (status = 201, description = "Created.", body = ConnectionCreated),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = PlanLimitReached),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
@@ -111,6 +114,7 @@ pub async fn create(
     let kind = kind.expect("validated above");
 
     super::load_workspace(&deps, machine.org, body.workspace).await?;
+    crate::plan::check_room(&deps, machine.org, Resource::Connections).await?;
     // Only now, for the caller's own workspace: the endpoint is resolved and contacted.
     deps.integrations
         .validate_destination(kind, &metadata)

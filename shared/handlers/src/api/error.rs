@@ -9,6 +9,7 @@ use switchyard_core::{StoreError, ValidationError, ValidationErrors};
 use utoipa::ToSchema;
 
 use crate::ingest::IngestError;
+use crate::plan::PlanError;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -102,7 +103,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable, machine-readable name: `BadRequest`, `ValidationError`, `Unauthorized`,
     /// `NotFound`, `Conflict`, `PayloadTooLarge`, `UnprocessableDestination`, `TooEarly`,
-    /// `RateLimited`, `MethodNotAllowed`, `InternalError`.
+    /// `RateLimited`, `QuotaExceeded`, `PlanLimitReached`, `MethodNotAllowed`, `InternalError`.
     pub name: String,
     pub message: String,
     /// Field-level problems (empty unless the request failed validation).
@@ -159,7 +160,34 @@ impl From<IngestError> for ApiError {
             IngestError::Invalid(errors) => Self::validation(errors),
             IngestError::TooLarge => Self::payload_too_large(e.to_string()),
             IngestError::UnknownWorkspace => Self::not_found("Workspace"),
+            IngestError::Plan(p) => p.into(),
             IngestError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<PlanError> for ApiError {
+    fn from(e: PlanError) -> Self {
+        match e {
+            PlanError::Events { ref period, .. } => {
+                // Until the month turns, at least a second.
+                let wait = (period.end - time::OffsetDateTime::now_utc())
+                    .whole_seconds()
+                    .max(1);
+                let mut error = Self::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "QuotaExceeded",
+                    e.to_string(),
+                );
+                error
+                    .headers
+                    .push((axum::http::header::RETRY_AFTER, HeaderValue::from(wait)));
+                error
+            }
+            PlanError::Resource { .. } => {
+                Self::new(StatusCode::FORBIDDEN, "PlanLimitReached", e.to_string())
+            }
+            PlanError::Store(s) => s.into(),
         }
     }
 }

@@ -9,6 +9,7 @@ mod deliveries;
 mod error;
 mod events;
 mod keys;
+mod mappings;
 pub mod openapi;
 mod query;
 mod rate_limit;
@@ -106,6 +107,16 @@ fn v1_routes() -> Routes {
         .add(Method::GET, "/connections/{id}", connections::get)
         .add(Method::PUT, "/connections/{id}", connections::update)
         .add(Method::DELETE, "/connections/{id}", connections::delete)
+        .add(
+            Method::GET,
+            "/connections/{id}/mappings/default",
+            mappings::get,
+        )
+        .add(
+            Method::PUT,
+            "/connections/{id}/mappings/default",
+            mappings::put,
+        )
         .add(
             Method::GET,
             "/connections/{id}/actions",

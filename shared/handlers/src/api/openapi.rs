@@ -105,6 +105,8 @@ pub struct InternalError(ErrorBody);
         connections::get,
         connections::update,
         connections::delete,
+        super::mappings::get,
+        super::mappings::put,
         catalog::connection_actions,
         catalog::connection_fields,
         rules::list,

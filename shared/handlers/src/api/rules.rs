@@ -13,11 +13,12 @@ use utoipa::ToSchema;
 use super::auth::Machine;
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, NotFound, PayloadTooLarge, Unauthorized};
+use super::openapi::{BadRequest, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized};
 use super::query::Params;
 use super::schemas::{Condition, PageParams, RuleFilters};
 use super::views::{List, RuleCreated, RuleDeleted, RuleView};
 use crate::Deps;
+use switchyard_core::plan::Resource;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateRule {
@@ -102,6 +103,7 @@ fn actions(kind: IntegrationType) -> Vec<&'static str> {
         (status = 201, description = "Created.", body = RuleCreated),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = PlanLimitReached),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
     ),
@@ -136,6 +138,7 @@ pub async fn create(
     errors.into_result(()).map_err(ApiError::validation)?;
 
     super::load_workspace(&deps, machine.org, body.workspace).await?;
+    crate::plan::check_room(&deps, machine.org, Resource::Rules).await?;
     let connection = deps
         .store
         .connection(machine.org, body.connection)

@@ -11,11 +11,14 @@ use utoipa::ToSchema;
 use super::auth::Machine;
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized};
+use super::openapi::{
+    BadRequest, Conflict, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
+};
 use super::query::Params;
 use super::schemas::PageParams;
 use super::views::{List, PublishableKeyView, WorkspaceCreated, WorkspaceView};
 use crate::{Deps, tenancy};
+use switchyard_core::plan::Resource;
 
 #[derive(Deserialize, ToSchema)]
 pub struct CreateWorkspace {
@@ -43,6 +46,7 @@ const ID: &str = "Workspace id.";
         (status = 201, description = "Created.", body = WorkspaceCreated),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = PlanLimitReached),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
     ),
@@ -58,6 +62,7 @@ pub async fn create(
         validation::description(&mut errors, "description", d);
     }
     errors.into_result(()).map_err(ApiError::validation)?;
+    crate::plan::check_room(&deps, machine.org, Resource::Workspaces).await?;
     let (workspace, key) =
         tenancy::create_workspace(&deps, machine.org, &body.name, body.description)
             .await

@@ -1,0 +1,43 @@
+//! The plan's limits, applied where things are created: events per month at ingest (counted
+//! before the event is stored, so an answered 201 never exceeds the plan), workspaces,
+//! connections and rules at their create routes.
+
+use switchyard_core::plan::{Resource, UsagePeriod};
+use switchyard_core::{OrgId, StoreError};
+
+use crate::Deps;
+
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("the plan's {limit} events for {} are used up", period.key)]
+    Events { limit: u64, period: UsagePeriod },
+    #[error("the plan allows {limit} {}", resource.as_str())]
+    Resource { resource: Resource, limit: u64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Counts `n` events of `org` towards this month's limit, refusing them all when they do not fit.
+pub async fn count_events(deps: &Deps, org: OrgId, n: u64) -> Result<(), PlanError> {
+    let Some(limit) = deps.settings.plan.events_per_month else {
+        return Ok(());
+    };
+    let period = UsagePeriod::containing(deps.now());
+    match deps.store.count_events(org, &period.key, n, limit).await? {
+        Some(_) => Ok(()),
+        None => Err(PlanError::Events { limit, period }),
+    }
+}
+
+/// Whether `org` may create one more `resource`. Checked before the write, so concurrent
+/// creates can overshoot by the few that race; the next create is refused again.
+pub async fn check_room(deps: &Deps, org: OrgId, resource: Resource) -> Result<(), PlanError> {
+    let Some(limit) = deps.settings.plan.of(resource) else {
+        return Ok(());
+    };
+    let usage = deps.store.usage(org, None).await?;
+    if usage.of(resource) >= limit {
+        return Err(PlanError::Resource { resource, limit });
+    }
+    Ok(())
+}
