@@ -6,6 +6,7 @@ mod client;
 mod lambda;
 mod moto;
 mod process;
+mod provider;
 mod receiver;
 mod scenario;
 
@@ -16,6 +17,7 @@ pub use client::{Api, expect_status};
 pub use lambda::{LambdaFunction, LambdaRuntime};
 pub use moto::Moto;
 pub use process::{E2eBackend, Switchyard, binary};
+pub use provider::{FakeProvider, ProviderRequest, Reply};
 pub use receiver::{Received, Receiver};
 pub use scenario::{DEADLINE, all_deliveries, assert_contract_error, event_when, start};
 

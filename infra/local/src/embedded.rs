@@ -14,7 +14,7 @@ use switchyard_core::{Clock, SystemClock};
 use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore, open_file_key_ring};
 use switchyard_handlers::limits::{IngestLimiter, RateLimit};
 use switchyard_handlers::{Deps, Settings};
-use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
+use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
 
 /// Queue attributes, as the SAM template sets them on AWS.
 pub fn queue_settings(queue: QueueName) -> QueueSettings {
@@ -63,7 +63,10 @@ pub fn open(
         queue: queue.clone(),
         keys,
         clock,
-        integrations: Arc::new(Integrations::new(client, url_policy)),
+        integrations: Arc::new(
+            Integrations::new(client, url_policy)
+                .with_provider_urls(ProviderUrls::from_env().map_err(anyhow::Error::msg)?),
+        ),
         settings: Settings {
             url_policy,
             ingest_limiter: Arc::new(IngestLimiter::new(rate_limit)),

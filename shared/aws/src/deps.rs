@@ -8,7 +8,7 @@ use switchyard_core::SystemClock;
 use switchyard_core::plan::PlanLimits;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_handlers::{Deps, Settings};
-use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
+use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
 
 use crate::{AwsResources, Clients, DynamoStore, SqsQueue, load_key_ring};
 
@@ -58,7 +58,9 @@ pub async fn build_deps(
         queue: queue.clone(),
         keys: Arc::new(keys),
         clock: Arc::new(SystemClock),
-        integrations: Arc::new(Integrations::new(client, url_policy)),
+        integrations: Arc::new(
+            Integrations::new(client, url_policy).with_provider_urls(ProviderUrls::from_env()?),
+        ),
         settings: Settings {
             url_policy,
             ..Settings::default()

@@ -19,6 +19,8 @@ pub struct Settings {
     pub plan: switchyard_core::plan::PlanLimits,
     /// Per-connection circuit breakers and in-flight caps.
     pub protection: std::sync::Arc<crate::protection::Protection>,
+    /// OAuth providers, the token endpoint client and refreshes in flight (none by default).
+    pub oauth: std::sync::Arc<crate::oauth::OAuth>,
 }
 
 #[derive(Clone)]

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod keys;
 mod mappings;
+mod oauth;
 pub mod openapi;
 mod query;
 mod rate_limit;
@@ -104,6 +105,12 @@ fn v1_routes() -> Routes {
         )
         .add(Method::GET, "/connections", connections::list)
         .add(Method::POST, "/connections", connections::create)
+        .add(Method::GET, "/connections/oauth/{type}/start", oauth::start)
+        .add(
+            Method::GET,
+            "/connections/oauth/{type}/callback",
+            oauth::callback,
+        )
         .add(Method::GET, "/connections/{id}", connections::get)
         .add(Method::PUT, "/connections/{id}", connections::update)
         .add(Method::DELETE, "/connections/{id}", connections::delete)

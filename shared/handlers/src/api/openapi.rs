@@ -11,7 +11,9 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
-use super::{catalog, connections, deliveries, events, keys, rule_test, rules, workspaces};
+use super::{
+    catalog, connections, deliveries, events, keys, oauth, rule_test, rules, workspaces,
+};
 
 /// The security scheme names the annotations use.
 pub const MACHINE_JWT: &str = "machine_jwt";
@@ -102,6 +104,8 @@ pub struct InternalError(ErrorBody);
         events::list_for_workspace,
         connections::list,
         connections::create,
+        oauth::start,
+        oauth::callback,
         connections::get,
         connections::update,
         connections::delete,
