@@ -11,7 +11,7 @@ E2E_SUITES := embedded_e2e api_e2e isolation_e2e webhook_signing chaos
 MOTO_ENV = AWS_ENDPOINT_URL=$$SWITCHYARD_TEST_MOTO AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: test test-suites lint fmt build run venv validate package
+.PHONY: test test-suites lint fmt build run venv validate package bench
 
 ## Lint, validate the SAM template, build the arm64 Lambda packages, build everything the
 ## suites start, and run every test — with a moto server for the AWS backend, stopped at the
@@ -57,6 +57,12 @@ fmt:
 
 build:
 	$(CARGO) build --release -p switchyard
+
+## Benchmarks on this machine (a few minutes): release build, then `switchyard bench`, which
+## writes bench.md, bench.json and latency.svg to target/bench/ (docs/benchmarks.md).
+bench:
+	$(CARGO) build --release -p switchyard
+	target/release/switchyard bench --out target/bench
 
 ## Run Switchyard locally (embedded default), allowing http:// webhooks to loopback.
 run:

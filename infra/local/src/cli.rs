@@ -42,6 +42,8 @@ enum Command {
     Workspaces(WorkspacesCommand),
     /// Print the API's OpenAPI 3.1 document (what docs/openapi.json holds).
     Openapi,
+    /// Measure throughput, latency and resource use of `serve` on this machine.
+    Bench(crate::bench::BenchArgs),
 }
 
 /// The organization to act on; defaults to the one in credentials.json.
@@ -285,6 +287,7 @@ impl Cli {
                     DlqCommand::Redrive { data, queue } => rt.block_on(dlq::redrive(&data, queue)),
                 }
             }
+            Command::Bench(args) => crate::bench::run(args),
             Command::Openapi => {
                 print!("{}", switchyard_handlers::api::openapi::document_json());
                 Ok(())

@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod credentials_file;
 pub mod dlq;

@@ -94,7 +94,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     tracing::info!(%api_url, "listening");
     println!("listening on {api_url}");
-    axum::serve(listener, switchyard_handlers::api::router(deps))
+    let app = switchyard_handlers::api::router(deps)
+        .merge(switchyard_handlers::metrics::router(consumer.clone()));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("shutting down: finishing in-flight batches");

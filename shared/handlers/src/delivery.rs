@@ -173,6 +173,7 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
         .finish_attempt(org, &record)
         .await
         .map_err(|e| e.to_string())?;
+    crate::metrics::attempt_recorded(after.status, record.attempt.status_code, result.duration);
     tracing::info!(outcome = %record.attempt.outcome, status = %after.status, "attempt recorded");
     Ok(())
 }

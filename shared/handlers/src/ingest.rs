@@ -188,6 +188,8 @@ pub async fn accept_many(
             for i in chunk {
                 results[*i] = Err(IngestError::Store(StoreError::Backend(e.to_string())));
             }
+        } else {
+            crate::metrics::events_ingested(chunk.len());
         }
     }
     results

@@ -10,6 +10,7 @@ pub mod api;
 pub mod delivery;
 pub mod deps;
 pub mod dlq;
+mod emf;
 pub mod event_source;
 pub mod ingest;
 pub mod limits;

@@ -1,0 +1,123 @@
+//! The results: `bench.json` (everything, for machines and the test), `bench.md` and stdout (a
+//! Markdown table for people).
+
+use std::fmt::Write;
+
+use serde::Serialize;
+
+use super::stats::Percentiles;
+use super::verify::Verdict;
+
+#[derive(Serialize, Debug, Clone)]
+pub struct Machine {
+    pub cores: usize,
+    pub cpu: String,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct FanOut {
+    pub fan_out: usize,
+    pub events: usize,
+    pub delivered_attempts: u64,
+    pub delivered_per_sec: f64,
+    /// Delivered/s as a fraction of raw loopback POST/s.
+    pub fraction_of_raw: f64,
+    pub server_cpu_seconds_per_1000: f64,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct LatencyPoint {
+    pub label: String,
+    pub offered_per_sec: f64,
+    pub achieved_per_sec: f64,
+    pub latency: Percentiles,
+}
+
+#[derive(Serialize, Debug, Clone)]
+pub struct Report {
+    pub quick: bool,
+    pub machine: Machine,
+    pub raw_http_posts_per_sec: f64,
+    pub ingest_events_per_sec: f64,
+    pub fan_out: Vec<FanOut>,
+    pub latency: Vec<LatencyPoint>,
+    pub server_peak_rss_bytes: u64,
+    pub server_cpu_seconds: f64,
+    pub delivery: Verdict,
+}
+
+impl Machine {
+    pub fn this() -> Self {
+        let cpu = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|info| {
+                info.lines()
+                    .find_map(|l| l.strip_prefix("model name"))
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+            })
+            .unwrap_or_else(|| "unknown".to_owned());
+        Self {
+            cores: std::thread::available_parallelism().map_or(1, usize::from),
+            cpu,
+        }
+    }
+}
+
+impl Report {
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let _ = writeln!(
+            md,
+            "## switchyard bench{}\n\nMachine: {} cores, {}. Server: `switchyard serve` (embedded, SQLite), one child process.\n",
+            if self.quick { " --quick" } else { "" },
+            self.machine.cores,
+            self.machine.cpu
+        );
+        let _ = writeln!(md, "| measure | value |\n| --- | --- |");
+        let _ = writeln!(
+            md,
+            "| raw loopback HTTP POST/s (baseline) | {:.0} |",
+            self.raw_http_posts_per_sec
+        );
+        let _ = writeln!(
+            md,
+            "| ingest events/s | {:.0} |",
+            self.ingest_events_per_sec
+        );
+        for f in &self.fan_out {
+            let _ = writeln!(
+                md,
+                "| delivered attempts/s, fan-out {} (signed webhooks) | {:.0} ({:.1} % of raw) |",
+                f.fan_out,
+                f.delivered_per_sec,
+                f.fraction_of_raw * 100.0
+            );
+        }
+        for f in &self.fan_out {
+            let _ = writeln!(
+                md,
+                "| server CPU s per 1,000 deliveries, fan-out {} | {:.3} |",
+                f.fan_out, f.server_cpu_seconds_per_1000
+            );
+        }
+        for p in &self.latency {
+            let _ = writeln!(
+                md,
+                "| ingest→receipt p50 / p95 / p99 ms, {} ({:.0}/s offered) | {:.1} / {:.1} / {:.1} |",
+                p.label, p.offered_per_sec, p.latency.p50_ms, p.latency.p95_ms, p.latency.p99_ms
+            );
+        }
+        let _ = writeln!(
+            md,
+            "| server peak RSS | {:.1} MiB |",
+            self.server_peak_rss_bytes as f64 / (1024.0 * 1024.0)
+        );
+        let d = &self.delivery;
+        let _ = writeln!(
+            md,
+            "| deliveries expected / lost / duplicates (explained, unexplained) / unexpected | {} / {} / {}, {} / {} |",
+            d.expected, d.lost, d.explained_duplicates, d.unexplained_duplicates, d.unexpected
+        );
+        md
+    }
+}
