@@ -96,6 +96,11 @@ impl Switchyard {
     }
 
     pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::start_with_env(data_dir, extra, &[])
+    }
+
+    /// As [`Self::start_with`], with extra environment variables for the process.
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Self {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -108,6 +113,7 @@ impl Switchyard {
             .args(extra)
             .args(backend.serve_args(data_dir))
             .envs(backend.env())
+            .envs(env.iter().copied())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

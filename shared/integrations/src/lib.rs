@@ -1,10 +1,11 @@
 //! Destinations behind one trait. [`Integrations`] dispatches each attempt to the connector of
-//! the connection's type; today that is the webhook connector. Also here: the outbound HTTP
+//! the connection's type: the webhook connector or one of the SaaS [`connectors`]. Also here: the outbound HTTP
 //! client with its SSRF guard ([`address`], [`resolve`]) and the endpoint [`probe`] used when a
 //! connection is created.
 
 pub mod address;
 mod client;
+pub mod connectors;
 pub mod oauth;
 mod probe;
 pub mod resolve;
@@ -24,6 +25,7 @@ use url::Url;
 
 pub use address::{AddressClass, AddressPolicy, AddressRefused, classify};
 pub use client::{ClientSettings, MAX_RESPONSE_BODY, OutboundClient};
+pub use connectors::{Connectors, ProviderUrls};
 pub use probe::probe;
 pub use resolve::{HostsTable, Lookup, SystemLookup};
 pub use webhook::Webhook;
@@ -31,6 +33,7 @@ pub use webhook::Webhook;
 /// Every connector this build has, by type.
 pub struct Integrations {
     webhook: Arc<Webhook>,
+    connectors: Arc<Connectors>,
     client: OutboundClient,
     url_policy: UrlPolicy,
 }
@@ -44,9 +47,20 @@ impl Integrations {
             .expect("the client was built once with the same settings");
         Self {
             webhook: Arc::new(Webhook::new(client.clone(), url_policy)),
+            connectors: Arc::new(Connectors::new(
+                client.clone(),
+                ProviderUrls::default(),
+                url_policy,
+            )),
             client,
             url_policy,
         }
+    }
+
+    /// The same integrations with the SaaS providers' APIs at `urls` (see [`ProviderUrls`]).
+    pub fn with_provider_urls(mut self, urls: ProviderUrls) -> Self {
+        self.connectors = Arc::new(Connectors::new(self.client.clone(), urls, self.url_policy));
+        self
     }
 
     /// Endpoint validation for connection create: the URL policy, then resolution, the address
@@ -71,7 +85,7 @@ impl Integrations {
         metadata: &Map<String, Value>,
     ) -> Result<(), ValidationErrors> {
         if kind != IntegrationType::Webhook {
-            return Ok(());
+            return self.connectors.validate(kind, metadata).await;
         }
         let config = WebhookConfig::from_metadata(metadata, self.url_policy)?;
         self.probe(&config.url)
@@ -93,6 +107,7 @@ impl Integration for Integrations {
     async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryResult {
         match request.connection.kind {
             IntegrationType::Webhook => self.webhook.deliver(request).await,
+            kind if Connectors::handles(kind) => self.connectors.deliver(request).await,
             other => DeliveryResult {
                 outcome: Outcome::InternalError,
                 status_code: None,

@@ -55,9 +55,10 @@ impl IntegrationType {
     }
 
     /// Whether this build can deliver to the type. Connections of other types are refused on
-    /// create rather than accepted and left to fail every delivery.
+    /// create rather than accepted and left to fail every delivery. Every catalog type has a
+    /// connector (`switchyard_integrations::connectors`).
     pub fn is_deliverable(self) -> bool {
-        matches!(self, Self::Webhook)
+        Self::ALL.contains(&self)
     }
 }
 

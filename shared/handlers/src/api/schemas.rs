@@ -72,8 +72,8 @@ doc_schema!(
 doc_schema!(
     /// Every integration type of the catalog.
     IntegrationTypeName => string_enum(
-        "An integration (connection) type. This version delivers to `webhook` only; the \
-         catalog (`GET /integrations`) lists every type with `available`.",
+        "An integration (connection) type. This version delivers to every type; the catalog \
+         (`GET /integrations`) lists each with `available`.",
         IntegrationType::ALL.map(IntegrationType::as_str),
     )
 );

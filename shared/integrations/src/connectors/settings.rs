@@ -1,0 +1,86 @@
+//! Where each provider's API lives. Defaults are the real public hosts; the embedded runtime
+//! reads `SWITCHYARD_<PROVIDER>_API_URL` so tests and proxies can point them elsewhere.
+//! Salesforce and ActiveCampaign are per-account hosts, taken from the connection.
+
+use url::Url;
+
+/// One base URL per provider with a fixed host. Mailchimp's may contain `{dc}`, replaced by
+/// the connection's data center.
+#[derive(Clone, Debug)]
+pub struct ProviderUrls {
+    pub slack: Url,
+    pub hubspot: Url,
+    pub mailchimp: String,
+    pub resend: Url,
+    pub intercom: Url,
+    pub aweber: Url,
+    pub mailerlite: Url,
+    pub zoom: Url,
+}
+
+impl Default for ProviderUrls {
+    fn default() -> Self {
+        let url = |s: &str| Url::parse(s).expect("valid default provider URL");
+        Self {
+            slack: url("https://slack.com/api"),
+            hubspot: url("https://api.hubapi.com"),
+            mailchimp: "https://{dc}.api.mailchimp.com/3.0".into(),
+            resend: url("https://api.resend.com"),
+            intercom: url("https://api.intercom.io"),
+            aweber: url("https://api.aweber.com/1.0"),
+            mailerlite: url("https://connect.mailerlite.com/api"),
+            zoom: url("https://api.zoom.us/v2"),
+        }
+    }
+}
+
+impl ProviderUrls {
+    /// The defaults, each replaced by its `SWITCHYARD_<PROVIDER>_API_URL` when set.
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let mut urls = Self::default();
+        let parse = |name: &str, value: String| {
+            Url::parse(&value)
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| format!("{name} is not an http(s) URL"))
+        };
+        for (name, slot) in [
+            ("SWITCHYARD_SLACK_API_URL", &mut urls.slack),
+            ("SWITCHYARD_HUBSPOT_API_URL", &mut urls.hubspot),
+            ("SWITCHYARD_RESEND_API_URL", &mut urls.resend),
+            ("SWITCHYARD_INTERCOM_API_URL", &mut urls.intercom),
+            ("SWITCHYARD_AWEBER_API_URL", &mut urls.aweber),
+            ("SWITCHYARD_MAILERLITE_API_URL", &mut urls.mailerlite),
+            ("SWITCHYARD_ZOOM_API_URL", &mut urls.zoom),
+        ] {
+            if let Some(value) = get(name) {
+                *slot = parse(name, value)?;
+            }
+        }
+        if let Some(value) = get("SWITCHYARD_MAILCHIMP_API_URL") {
+            parse("SWITCHYARD_MAILCHIMP_API_URL", value.replace("{dc}", "dc"))?;
+            urls.mailchimp = value;
+        }
+        Ok(urls)
+    }
+
+    /// Every provider at one local server, under `/<provider>` (tests).
+    pub fn all_at(base: &str) -> Self {
+        let base = base.trim_end_matches('/');
+        let url = |p: &str| Url::parse(&format!("{base}/{p}")).expect("valid base URL");
+        Self {
+            slack: url("slack/api"),
+            hubspot: url("hubspot"),
+            mailchimp: format!("{base}/mailchimp/{{dc}}/3.0"),
+            resend: url("resend"),
+            intercom: url("intercom"),
+            aweber: url("aweber/1.0"),
+            mailerlite: url("mailerlite/api"),
+            zoom: url("zoom/v2"),
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! The SaaS connectors against a fake provider on 127.0.0.1 that speaks each provider's wire
+//! format: the exact requests each action sends, and the outcome of every kind of answer
+//! (success, 401, 404, 429 with the provider's reset header, 5xx). One table row per provider
+//! action; the failure matrix runs over every row.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, Event, IntegrationType, Rule};
+use switchyard_core::outcome::Outcome;
+use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
+use switchyard_core::webhook::UrlPolicy;
+use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
+use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
+use switchyard_tests::{FakeProvider, ProviderRequest, Reply};
+use time::OffsetDateTime;
+
+#[path = "connectors_cases.rs"]
+mod connector_cases;
+
+/// One delivery to a connection of `kind`, as the delivery handler would hand it over.
+struct Fixture {
+    event: Event,
+    rule: Rule,
+    connection: Connection,
+    secrets: Map<String, Value>,
+    fields: Map<String, Value>,
+    delivery: Delivery,
+}
+
+fn object(v: Value) -> Map<String, Value> {
+    v.as_object().expect("object").clone()
+}
+
+impl Fixture {
+    fn new(kind: IntegrationType, metadata: Value, secrets: Value, rule: Value) -> Self {
+        let now = OffsetDateTime::now_utc();
+        let (org, workspace) = (OrgId::new(), WorkspaceId::new());
+        let connection = Connection {
+            id: ConnectionId::new(),
+            org,
+            workspace,
+            kind,
+            name: "provider".into(),
+            metadata: object(metadata),
+            secrets: None,
+            hidden: false,
+            created_by: "test".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let payload = json!({
+            "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
+            "plan": "pro", "note": "<!channel> & co"
+        });
+        let event = Event {
+            id: EventId::new(),
+            org,
+            workspace,
+            event: "user.signup".into(),
+            resource: "user".into(),
+            resource_id: Some("usr_2048".into()),
+            payload: payload.clone(),
+            created_by: "test".into(),
+            created_at: now,
+        };
+        let rule = Rule {
+            id: RuleId::new(),
+            org,
+            workspace,
+            connection: connection.id,
+            kind,
+            event: event.event.clone(),
+            resource: None,
+            resource_id: None,
+            metadata: object(rule),
+            conditions: None,
+            active: true,
+            hidden: false,
+            created_by: "test".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        let delivery = Delivery {
+            id: DeliveryId::new(),
+            org,
+            workspace,
+            event: event.id,
+            event_name: event.event.clone(),
+            rule: rule.id,
+            connection: connection.id,
+            kind,
+            status: DeliveryStatus::Processing,
+            attempt_count: 0,
+            schedule_base: 0,
+            started_at: Some(now),
+            completed_at: None,
+            next_attempt_at: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        Self {
+            event,
+            rule,
+            connection,
+            secrets: object(secrets),
+            fields: object(payload),
+            delivery,
+        }
+    }
+
+    async fn deliver(&self, integrations: &Integrations) -> DeliveryResult {
+        integrations
+            .deliver(DeliveryRequest {
+                event: &self.event,
+                rule: &self.rule,
+                connection: &self.connection,
+                secrets: &self.secrets,
+                fields: &self.fields,
+                delivery: &self.delivery,
+                attempt: 1,
+                sent_at: OffsetDateTime::now_utc(),
+            })
+            .await
+    }
+}
+
+fn integrations(fake: &FakeProvider) -> Integrations {
+    let client = OutboundClient::new(ClientSettings {
+        connect_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_secs(5),
+    })
+    .expect("client");
+    Integrations::new(
+        client,
+        UrlPolicy {
+            allow_loopback_http: true,
+        },
+    )
+    .with_provider_urls(ProviderUrls::all_at(&fake.base_url()))
+}
+
+/// One provider action: the connection, the rule, the calls it makes (each route with the
+/// provider's success answer, in order) and what the last call must carry.
+struct Case {
+    name: &'static str,
+    kind: IntegrationType,
+    metadata: Value,
+    secrets: Value,
+    rule: Value,
+    /// Every call of the action in order: route and the provider's success answer.
+    calls: Vec<(String, Reply)>,
+    /// Checks the requests the action sent (one per call).
+    expect: fn(&[ProviderRequest]),
+    /// The provider's own answers for an unauthorized call and a rate limit (with the reset
+    /// header it documents, meaning `reset_secs`).
+    unauthorized: Reply,
+    rate_limited: Reply,
+    reset_secs: Option<u64>,
+}
+
+fn bearer(request: &ProviderRequest, token: &str) {
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {token}").as_str()),
+        "{}",
+        request.route()
+    );
+}
+
+fn slack_cases() -> Vec<Case> {
+    vec![Case {
+        name: "slack send_message",
+        kind: IntegrationType::Slack,
+        metadata: json!({}),
+        secrets: json!({"access_token": "xoxb-test-token"}),
+        rule: json!({"action": "send_message", "id": "C0123",
+            "value": "New {{plan}} signup: {{email}} ({{note}})"}),
+        calls: vec![(
+            "POST /slack/api/chat.postMessage".into(),
+            Reply::json(
+                200,
+                json!({"ok": true, "channel": "C0123", "ts": "1503435956.000247"}),
+            ),
+        )],
+        expect: |requests| {
+            let r = &requests[0];
+            bearer(r, "xoxb-test-token");
+            assert!(
+                r.header("content-type")
+                    .unwrap()
+                    .starts_with("application/json")
+            );
+            assert_eq!(
+                r.json(),
+                json!({"channel": "C0123",
+                    "text": "New pro signup: ada@example.com (&lt;!channel&gt; &amp; co)"})
+            );
+        },
+        unauthorized: Reply::json(200, json!({"ok": false, "error": "invalid_auth"})),
+        rate_limited: Reply::json(429, json!({"ok": false, "error": "ratelimited"}))
+            .header("Retry-After", "30"),
+        reset_secs: Some(30),
+    }]
+}
+
+fn all_cases(base: &str) -> Vec<Case> {
+    let mut cases = slack_cases();
+    cases.extend(connector_cases::cases(base));
+    cases
+}
+
+#[tokio::test]
+async fn each_action_sends_the_documented_requests() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    for case in all_cases(&fake.base_url()) {
+        fake.clear();
+        for (route, reply) in &case.calls {
+            fake.script(route, reply.clone());
+        }
+        let fixture = Fixture::new(
+            case.kind,
+            case.metadata.clone(),
+            case.secrets.clone(),
+            case.rule.clone(),
+        );
+        let result = fixture.deliver(&integrations).await;
+        assert_eq!(
+            result.outcome,
+            Outcome::Delivered,
+            "{}: {result:?}",
+            case.name
+        );
+        let requests = fake.requests();
+        let routes: Vec<String> = requests.iter().map(ProviderRequest::route).collect();
+        let expected: Vec<&str> = case
+            .calls
+            .iter()
+            .map(|(r, _)| r.split('?').next().unwrap())
+            .collect();
+        assert_eq!(routes, expected, "{}", case.name);
+        (case.expect)(&requests);
+        // Credentials never reach the delivery history.
+        let secrets = case.secrets.as_object().unwrap();
+        for value in secrets.values().filter_map(Value::as_str) {
+            assert!(!result.request.contains(value), "{}", case.name);
+            assert!(!format!("{result:?}").contains(value), "{}", case.name);
+        }
+    }
+}
+
+#[test]
+fn every_saas_type_and_action_has_a_row() {
+    let cases = all_cases("http://127.0.0.1:9");
+    for spec in switchyard_core::integration_catalog::all() {
+        if spec.kind == IntegrationType::Webhook {
+            continue;
+        }
+        for action in spec.actions {
+            // ActiveCampaign's list removal shares its row shape with add_to_list.
+            if (spec.kind, action.action) == (IntegrationType::ActiveCampaign, "remove_from_list") {
+                continue;
+            }
+            assert!(
+                cases
+                    .iter()
+                    .any(|c| c.kind == spec.kind && c.rule["action"] == action.action),
+                "no row for {} {}",
+                spec.kind,
+                action.action
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn provider_answers_map_to_outcomes() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    for case in all_cases(&fake.base_url()) {
+        let (last_route, _) = case.calls.last().expect("an action makes a call").clone();
+        let failures = [
+            ("401", case.unauthorized.clone(), Outcome::AuthFailed, None),
+            (
+                "404",
+                Reply::json(404, json!({"message": "Not Found"})),
+                Outcome::RejectedClientError,
+                None,
+            ),
+            (
+                "429",
+                case.rate_limited.clone(),
+                Outcome::RateLimited,
+                case.reset_secs.map(Duration::from_secs),
+            ),
+            (
+                "503",
+                Reply::json(503, json!({"message": "Service Unavailable"})),
+                Outcome::RejectedServerError,
+                None,
+            ),
+        ];
+        for (what, reply, outcome, retry_after) in failures {
+            fake.clear();
+            for (route, ok) in &case.calls {
+                fake.script(route, ok.clone());
+            }
+            fake.script(&last_route, reply);
+            let fixture = Fixture::new(
+                case.kind,
+                case.metadata.clone(),
+                case.secrets.clone(),
+                case.rule.clone(),
+            );
+            let result = fixture.deliver(&integrations).await;
+            assert_eq!(result.outcome, outcome, "{} {what}: {result:?}", case.name);
+            assert!(result.response_body.is_some(), "{} {what}", case.name);
+            if let Some(expected) = retry_after {
+                // The reset is a delay or a Unix time; either way within a second of it.
+                let got = result
+                    .retry_after
+                    .expect("retry_after from the reset header");
+                assert!(
+                    got.as_secs().abs_diff(expected.as_secs()) <= 1,
+                    "{} {what}: {got:?} vs {expected:?}",
+                    case.name
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_a_network_error() {
+    let fake = FakeProvider::start().await;
+    let base = fake.base_url();
+    drop(fake);
+    let client = OutboundClient::new(ClientSettings::default()).expect("client");
+    let integrations = Integrations::new(
+        client,
+        UrlPolicy {
+            allow_loopback_http: true,
+        },
+    )
+    .with_provider_urls(ProviderUrls::all_at(&base));
+    let case = &slack_cases()[0];
+    let fixture = Fixture::new(
+        case.kind,
+        case.metadata.clone(),
+        case.secrets.clone(),
+        case.rule.clone(),
+    );
+    let result = fixture.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::NetworkError, "{result:?}");
+}
+
+#[tokio::test]
+async fn slack_error_codes_in_a_200_are_classified() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let case = &slack_cases()[0];
+    for (code, outcome) in [
+        ("channel_not_found", Outcome::RejectedClientError),
+        ("not_in_channel", Outcome::RejectedClientError),
+        ("token_revoked", Outcome::AuthFailed),
+        ("ratelimited", Outcome::RateLimited),
+        ("internal_error", Outcome::RejectedServerError),
+    ] {
+        fake.script(
+            "POST /slack/api/chat.postMessage",
+            Reply::json(200, json!({"ok": false, "error": code})),
+        );
+        let fixture = Fixture::new(
+            case.kind,
+            case.metadata.clone(),
+            case.secrets.clone(),
+            case.rule.clone(),
+        );
+        let result = fixture.deliver(&integrations).await;
+        assert_eq!(result.outcome, outcome, "{code}: {result:?}");
+        assert_eq!(
+            result.error.as_deref(),
+            Some(format!("Slack answered {code}").as_str())
+        );
+    }
+    // A connection not yet authorized: auth_failed, so the OAuth layer can step in.
+    let fixture = Fixture::new(case.kind, json!({}), json!({}), case.rule.clone());
+    let result = fixture.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::AuthFailed, "{result:?}");
+}
