@@ -13,7 +13,9 @@ use switchyard_core::webhook::UrlPolicy;
 use switchyard_core::{Clock, SystemClock};
 use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore, open_file_key_ring};
 use switchyard_handlers::limits::{IngestLimiter, RateLimit};
+use switchyard_handlers::oauth::OAuth;
 use switchyard_handlers::{Deps, Settings};
+use switchyard_integrations::oauth::OAuthClient;
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
 
 /// Queue attributes, as the SAM template sets them on AWS.
@@ -58,6 +60,14 @@ pub fn open(
     let queue = Arc::new(SqliteQueue::open(db, clock.clone(), queue_settings)?);
     let keys = Arc::new(open_file_key_ring(&data_dir.join("master.key"))?);
     let client = OutboundClient::new(ClientSettings::default())?;
+    let oauth = OAuth::from_vars(
+        |name| std::env::var(name).ok(),
+        Arc::new(OAuthClient::new(
+            client.with_policy(url_policy.into())?,
+            clock.clone(),
+        )),
+    )
+    .map_err(anyhow::Error::msg)?;
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
@@ -70,6 +80,7 @@ pub fn open(
         settings: Settings {
             url_policy,
             ingest_limiter: Arc::new(IngestLimiter::new(rate_limit)),
+            oauth: Arc::new(oauth),
             ..Settings::default()
         },
     };

@@ -164,6 +164,8 @@ pub struct AuthorizationState {
     pub redirect_uri: Option<String>,
     /// Re-authorisation of an existing connection rather than a new one.
     pub connection: Option<ConnectionId>,
+    /// Who started the flow (`machine_key:<access key>`), recorded on the connection.
+    pub created_by: String,
     /// Our callback URL, which the token request must repeat (RFC 6749 §4.1.3).
     pub callback: String,
     #[serde(with = "time::serde::timestamp")]
@@ -317,6 +319,7 @@ mod tests {
             name: "Team Slack".into(),
             redirect_uri: Some("https://app.example/done".into()),
             connection: None,
+            created_by: "machine_key:AK1".into(),
             callback: "https://sy.example/api/v1/connections/oauth/slack/callback".into(),
             expires_at,
             nonce: "n1".into(),

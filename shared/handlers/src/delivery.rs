@@ -232,17 +232,29 @@ async fn load_and_deliver(
         Ok(mapped) => (mapped.fields, mapped.warnings),
         Err(failure) => return Ok(Ok(mapping_error(&failure))),
     };
-    let request = DeliveryRequest {
-        event: &event,
-        rule: &rule,
-        connection: &connection,
-        secrets: &secrets,
-        fields: &fields,
-        delivery,
-        attempt,
-        sent_at: now,
+    // OAuth connections: a fresh access token, refreshed and the attempt made again once
+    // when the provider refuses it.
+    let mut token = match crate::oauth::FreshToken::prepare(deps, &connection, secrets).await {
+        Ok(token) => token,
+        Err(result) => return Ok(Ok(result)),
     };
-    let result = deps.integrations.deliver(request).await;
+    let result = loop {
+        let request = DeliveryRequest {
+            event: &event,
+            rule: &rule,
+            connection: &connection,
+            secrets: token.secrets(),
+            fields: &fields,
+            delivery,
+            attempt,
+            sent_at: now,
+        };
+        let result = deps.integrations.deliver(request).await;
+        match token.after(deps, &connection, result).await {
+            crate::oauth::Next::Done(result) => break result,
+            crate::oauth::Next::Retry => continue,
+        }
+    };
     Ok(Ok(with_warnings(result, &warnings)))
 }
 

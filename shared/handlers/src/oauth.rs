@@ -1,0 +1,309 @@
+//! OAuth connections around a delivery: the access token is refreshed before it expires
+//! (within 60 s) and once after the connector reports `auth_failed`, then the attempt is made
+//! again, once. Refreshes of one connection are coalesced: one in flight per process, and a
+//! process that finds the stored token changed under it (another process refreshed) uses that
+//! token instead of spending the refresh token a second time. A revoked grant marks the
+//! connection `metadata.status = "reauthorization_required"` until the OAuth flow is re-run.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use switchyard_core::ConnectionId;
+use switchyard_core::domain::Connection;
+use switchyard_core::oauth::{
+    Providers, REAUTHORIZATION_REQUIRED, STATUS, TokenEndpoint, TokenError, TokenSet, is_oauth,
+};
+use switchyard_core::outcome::Outcome;
+use switchyard_core::ports::DeliveryResult;
+use switchyard_core::secret::Secret;
+
+use crate::Deps;
+
+/// The OAuth clients of this deployment and the refreshes in flight.
+#[derive(Default)]
+pub struct OAuth {
+    pub providers: Providers,
+    pub tokens: Option<Arc<dyn TokenEndpoint>>,
+    /// Where this server is reachable from a browser (`https://switchyard.example.com`), for
+    /// the callback URL; without it the request's `Host` is used.
+    pub public_url: Option<url::Url>,
+    flights: Mutex<HashMap<ConnectionId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl OAuth {
+    pub fn new(
+        providers: Providers,
+        tokens: Arc<dyn TokenEndpoint>,
+        public_url: Option<url::Url>,
+    ) -> Self {
+        Self {
+            providers,
+            tokens: Some(tokens),
+            public_url,
+            flights: Mutex::default(),
+        }
+    }
+
+    /// Providers from `SWITCHYARD_OAUTH_<TYPE>_*` and the callback base from
+    /// `SWITCHYARD_PUBLIC_URL`, read through `var` (the environment, or a JSON secret's keys).
+    pub fn from_vars(
+        var: impl Fn(&str) -> Option<String>,
+        tokens: Arc<dyn TokenEndpoint>,
+    ) -> Result<Self, String> {
+        let public_url = var("SWITCHYARD_PUBLIC_URL")
+            .filter(|v| !v.is_empty())
+            .map(|raw| url::Url::parse(&raw).map_err(|e| format!("SWITCHYARD_PUBLIC_URL: {e}")))
+            .transpose()?;
+        Ok(Self::new(Providers::from_vars(&var)?, tokens, public_url))
+    }
+
+    /// The one lock refreshes of `connection` take in this process.
+    fn flight(&self, connection: ConnectionId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut flights = self.flights.lock().expect("flights lock");
+        // Locks nobody holds or waits on are dropped, so the map stays small.
+        flights.retain(|_, lock| Arc::strong_count(lock) > 1);
+        flights.entry(connection).or_default().clone()
+    }
+}
+
+impl fmt::Debug for OAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OAuth")
+            .field("providers", &self.providers)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a connection's grant was revoked and the user must authorise again.
+pub fn needs_reauthorization(connection: &Connection) -> bool {
+    connection.metadata.get(STATUS).and_then(Value::as_str) == Some(REAUTHORIZATION_REQUIRED)
+}
+
+/// The secrets an attempt is made with, refreshed for OAuth connections: before the call
+/// when the access token is about to expire, and once after the connector reports
+/// `auth_failed` (the attempt is then made again, once). Other connections pass through.
+pub struct FreshToken {
+    secrets: Map<String, Value>,
+    /// Whether one more refresh may be tried after a refusal.
+    may_refresh: bool,
+}
+
+/// What to do with an attempt's result.
+pub enum Next {
+    Done(DeliveryResult),
+    /// The token was refreshed after a refusal: make the attempt again with [`FreshToken::secrets`].
+    Retry,
+}
+
+impl FreshToken {
+    /// `Err` is the attempt's result when no usable token can be had.
+    pub async fn prepare(
+        deps: &Deps,
+        connection: &Connection,
+        secrets: Map<String, Value>,
+    ) -> Result<Self, DeliveryResult> {
+        let tokens = match TokenSet::from_secrets(&secrets) {
+            Some(tokens) if is_oauth(connection.kind) => tokens,
+            _ => {
+                return Ok(Self {
+                    secrets,
+                    may_refresh: false,
+                });
+            }
+        };
+        if needs_reauthorization(connection) {
+            return Err(failed(
+                Outcome::AuthFailed,
+                "the provider revoked this connection's authorisation; run the OAuth flow again",
+            ));
+        }
+        if tokens.needs_refresh(deps.now()) {
+            let secrets = refresh(deps, connection, &tokens.access_token).await?;
+            // Just refreshed: a refusal now is not cured by refreshing again.
+            return Ok(Self {
+                secrets,
+                may_refresh: false,
+            });
+        }
+        Ok(Self {
+            secrets,
+            may_refresh: tokens.refresh_token.is_some(),
+        })
+    }
+
+    pub fn secrets(&self) -> &Map<String, Value> {
+        &self.secrets
+    }
+
+    /// After an attempt: an `auth_failed` on a token not yet refreshed is refreshed, once.
+    pub async fn after(
+        &mut self,
+        deps: &Deps,
+        connection: &Connection,
+        result: DeliveryResult,
+    ) -> Next {
+        if result.outcome != Outcome::AuthFailed || !self.may_refresh {
+            return Next::Done(result);
+        }
+        self.may_refresh = false;
+        let Some(used) = TokenSet::from_secrets(&self.secrets) else {
+            return Next::Done(result);
+        };
+        tracing::info!(connection_id = %connection.id, "access token refused; refreshing once");
+        match refresh(deps, connection, &used.access_token).await {
+            Ok(fresh) => {
+                self.secrets = fresh;
+                Next::Retry
+            }
+            Err(refused) => Next::Done(refused),
+        }
+    }
+}
+
+/// Replaces the access token `stale` and answers the connection's secrets with the new one —
+/// or with the token another refresh stored meanwhile. `Err` is the attempt's result.
+async fn refresh(
+    deps: &Deps,
+    connection: &Connection,
+    stale: &Secret,
+) -> Result<Map<String, Value>, DeliveryResult> {
+    let oauth = &deps.settings.oauth;
+    let (Some(provider), Some(endpoint)) = (oauth.providers.get(connection.kind), &oauth.tokens)
+    else {
+        return Err(failed(
+            Outcome::InternalError,
+            &format!(
+                "no OAuth client is configured for {}; its token cannot be refreshed",
+                connection.kind
+            ),
+        ));
+    };
+    let flight = oauth.flight(connection.id);
+    let _in_flight = flight.lock().await;
+
+    // Read again under the lock: a refresh that finished while this one waited has already
+    // stored a new token.
+    let (mut current, mut secrets) = load(deps, connection).await?;
+    let Some(tokens) = TokenSet::from_secrets(&secrets) else {
+        return Err(failed(
+            Outcome::AuthFailed,
+            "the connection has no access token",
+        ));
+    };
+    if needs_reauthorization(&current) {
+        return Err(failed(
+            Outcome::AuthFailed,
+            "the provider revoked this connection's authorisation; run the OAuth flow again",
+        ));
+    }
+    if tokens.access_token != *stale && !tokens.needs_refresh(deps.now()) {
+        return Ok(secrets);
+    }
+    let Some(refresh_token) = tokens.refresh_token else {
+        return Err(failed(
+            Outcome::AuthFailed,
+            "the access token was refused and the connection has no refresh token",
+        ));
+    };
+    match endpoint.refresh(provider, &refresh_token).await {
+        Ok(fresh) => {
+            // Another process may have refreshed since the read: its token is as good, and
+            // writing ours over it would keep a refresh token the provider may have rotated.
+            let (_, latest) = load(deps, connection).await?;
+            if let Some(theirs) = TokenSet::from_secrets(&latest)
+                && theirs.access_token != tokens.access_token
+            {
+                return Ok(latest);
+            }
+            fresh.store_in(&mut secrets);
+            current.secrets = Some(seal(deps, &secrets));
+            current.updated_at = deps.now();
+            store_update(deps, &current).await?;
+            tracing::info!(connection_id = %connection.id, "access token refreshed");
+            Ok(secrets)
+        }
+        Err(TokenError::InvalidGrant(code)) => {
+            // With rotating refresh tokens, a concurrent refresh elsewhere spends ours: only
+            // a grant still current when refused means revoked.
+            let (_, latest) = load(deps, connection).await?;
+            if let Some(theirs) = TokenSet::from_secrets(&latest)
+                && theirs.refresh_token.as_ref() != Some(&refresh_token)
+            {
+                return Ok(latest);
+            }
+            current
+                .metadata
+                .insert(STATUS.into(), REAUTHORIZATION_REQUIRED.into());
+            current.updated_at = deps.now();
+            store_update(deps, &current).await?;
+            tracing::warn!(connection_id = %connection.id, code = %code, "refresh token revoked; connection needs re-authorisation");
+            Err(failed(
+                Outcome::AuthFailed,
+                &format!(
+                    "the provider refused the refresh token ({code}); the connection needs re-authorisation"
+                ),
+            ))
+        }
+        Err(e @ TokenError::Refused(_)) => Err(failed(Outcome::AuthFailed, &e.to_string())),
+        Err(e @ TokenError::Unavailable(_)) => Err(failed(Outcome::NetworkError, &e.to_string())),
+    }
+}
+
+async fn load(
+    deps: &Deps,
+    connection: &Connection,
+) -> Result<(Connection, Map<String, Value>), DeliveryResult> {
+    let current = deps
+        .store
+        .connection(connection.org, connection.id)
+        .await
+        .map_err(|e| failed(Outcome::InternalError, &e.to_string()))?
+        .ok_or_else(|| failed(Outcome::InternalError, "the connection no longer exists"))?;
+    let secrets = match &current.secrets {
+        None => Map::new(),
+        Some(sealed) => deps
+            .keys
+            .open(sealed)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .ok_or_else(|| {
+                failed(
+                    Outcome::InternalError,
+                    "connection credentials cannot be opened",
+                )
+            })?,
+    };
+    Ok((current, secrets))
+}
+
+fn seal(deps: &Deps, secrets: &Map<String, Value>) -> switchyard_core::keyring::Sealed {
+    deps.keys
+        .seal(&serde_json::to_vec(secrets).expect("secrets serialise"))
+}
+
+async fn store_update(deps: &Deps, connection: &Connection) -> Result<(), DeliveryResult> {
+    match deps.store.update_connection(connection).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(failed(
+            Outcome::InternalError,
+            "the connection no longer exists",
+        )),
+        Err(e) => Err(failed(Outcome::InternalError, &e.to_string())),
+    }
+}
+
+/// An attempt that never reached the destination.
+fn failed(outcome: Outcome, error: &str) -> DeliveryResult {
+    DeliveryResult {
+        outcome,
+        status_code: None,
+        request: String::new(),
+        response_body: None,
+        error: Some(error.to_owned()),
+        retry_after: None,
+        duration: Duration::ZERO,
+    }
+}
