@@ -5,6 +5,7 @@
 mod client;
 mod lambda;
 mod moto;
+mod oauth_server;
 mod process;
 mod provider;
 mod receiver;
@@ -16,6 +17,7 @@ use std::time::{Duration, Instant};
 pub use client::{Api, expect_status};
 pub use lambda::{LambdaFunction, LambdaRuntime};
 pub use moto::Moto;
+pub use oauth_server::OAuthServer;
 pub use process::{E2eBackend, Switchyard, binary};
 pub use provider::{FakeProvider, ProviderRequest, Reply};
 pub use receiver::{Received, Receiver};
