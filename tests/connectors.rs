@@ -259,10 +259,6 @@ fn every_saas_type_and_action_has_a_row() {
             continue;
         }
         for action in spec.actions {
-            // ActiveCampaign's list removal shares its row shape with add_to_list.
-            if (spec.kind, action.action) == (IntegrationType::ActiveCampaign, "remove_from_list") {
-                continue;
-            }
             assert!(
                 cases
                     .iter()
@@ -389,4 +385,233 @@ async fn slack_error_codes_in_a_200_are_classified() {
     let fixture = Fixture::new(case.kind, json!({}), json!({}), case.rule.clone());
     let result = fixture.deliver(&integrations).await;
     assert_eq!(result.outcome, Outcome::AuthFailed, "{result:?}");
+}
+
+/// API keys are tried once when the connection is created: a refused key is a 422 on
+/// `metadata.api_key` that never echoes the key; an accepted one passes.
+#[tokio::test]
+async fn api_keys_are_checked_on_create() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let base = fake.base_url();
+    let refused = Reply::json(401, json!({"message": "Unauthenticated."}));
+    let rows = [
+        (
+            IntegrationType::Mailchimp,
+            json!({"api_key": "secret-key-us6"}),
+            "GET /mailchimp/us6/3.0/ping",
+            ok_reply(json!({"health_status": "Everything's Chimpy!"})),
+        ),
+        (
+            IntegrationType::Resend,
+            json!({"api_key": "re_secret_key"}),
+            "GET /resend/domains",
+            ok_reply(json!({"object": "list", "data": []})),
+        ),
+        (
+            IntegrationType::Mailerlite,
+            json!({"api_key": "ml-secret-key"}),
+            "GET /mailerlite/api/groups",
+            ok_reply(json!({"data": []})),
+        ),
+        (
+            IntegrationType::ActiveCampaign,
+            json!({"api_key": "ac-secret-key", "api_url": format!("{base}/ac")}),
+            "GET /ac/api/3/users/me",
+            ok_reply(json!({"user": {"id": "1"}})),
+        ),
+    ];
+    for (kind, metadata, route, accepted) in rows {
+        let metadata = object(metadata);
+        let key = metadata["api_key"].as_str().unwrap().to_owned();
+        fake.clear();
+        fake.script(route, refused.clone());
+        let errors = integrations
+            .validate_destination(kind, &metadata)
+            .await
+            .expect_err("a refused key is refused");
+        assert_eq!(errors.0[0].param, "metadata.api_key", "{kind}");
+        assert!(
+            errors.0[0].msg.contains("rejected"),
+            "{kind}: {}",
+            errors.0[0].msg
+        );
+        assert!(!format!("{errors:?}").contains(&key), "{kind}");
+        let sent = fake.requests();
+        assert_eq!(sent.len(), 1, "{kind}: one cheap call");
+        assert_eq!(sent[0].route(), route);
+
+        fake.script(route, accepted);
+        integrations
+            .validate_destination(kind, &metadata)
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: {e:?}"));
+
+        let mut missing = metadata.clone();
+        missing.remove("api_key");
+        let errors = integrations
+            .validate_destination(kind, &missing)
+            .await
+            .expect_err("a key is required");
+        assert_eq!(errors.0[0].param, "metadata.api_key", "{kind}");
+    }
+
+    // A Resend key restricted to sending is genuine.
+    fake.script(
+        "GET /resend/domains",
+        Reply::json(
+            401,
+            json!({"statusCode": 401, "name": "restricted_api_key",
+                   "message": "This API key is restricted to only send emails"}),
+        ),
+    );
+    integrations
+        .validate_destination(
+            IntegrationType::Resend,
+            &object(json!({"api_key": "re_send_only"})),
+        )
+        .await
+        .expect("a sending-only key is accepted");
+    // A tenant-supplied API host must pass the deployment's URL policy.
+    let errors = integrations
+        .validate_destination(
+            IntegrationType::ActiveCampaign,
+            &object(json!({"api_key": "k", "api_url": "ftp://example.com"})),
+        )
+        .await
+        .expect_err("not http(s)");
+    assert_eq!(errors.0[0].param, "metadata.api_url");
+}
+
+fn ok_reply(body: Value) -> Reply {
+    Reply::json(200, body)
+}
+
+/// Mailchimp answers 200 for a batch whose member was refused; the refusal is in `errors`.
+#[tokio::test]
+async fn mailchimp_member_errors_in_a_200_are_rejections() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    fake.script(
+        "POST /mailchimp/us6/3.0/lists/57afe96172",
+        ok_reply(json!({"new_members": [], "updated_members": [], "error_count": 1,
+            "errors": [{"email_address": "ada@example.com",
+                        "error": "ada@example.com looks fake or invalid, please enter a real email address.",
+                        "error_code": "ERROR_CONTACT_EXISTS"}]})),
+    );
+    let fixture = Fixture::new(
+        IntegrationType::Mailchimp,
+        json!({}),
+        json!({"api_key": "k-us6"}),
+        json!({"action": "add_to_list", "id": "57afe96172"}),
+    );
+    let result = fixture.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::RejectedClientError, "{result:?}");
+    assert!(result.error.unwrap().contains("looks fake"));
+}
+
+/// Already-done answers are the wanted state: a duplicate campaign member, an AWeber
+/// subscriber already on the list, an Intercom tag removal for an unknown contact.
+#[tokio::test]
+async fn already_done_is_delivered() {
+    let fake = FakeProvider::start().await;
+    let base = fake.base_url();
+    let integrations = integrations(&fake);
+
+    fake.script(
+        "GET /salesforce/services/data/v60.0/query",
+        ok_reply(json!({"totalSize": 1, "done": true, "records": [{"Id": "003000000000001"}]})),
+    );
+    fake.script(
+        "POST /salesforce/services/data/v60.0/sobjects/CampaignMember",
+        Reply::json(
+            400,
+            json!([{"message": "Already a campaign member.", "errorCode": "DUPLICATE_VALUE", "fields": []}]),
+        ),
+    );
+    let salesforce = Fixture::new(
+        IntegrationType::Salesforce,
+        json!({"instance_url": format!("{base}/salesforce")}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_to_campaign", "id": "701000000000001"}),
+    );
+    assert_eq!(
+        salesforce.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+
+    fake.script(
+        "POST /aweber/1.0/accounts/1/lists/2/subscribers",
+        Reply::json(
+            400,
+            json!({"error": {"status": 400, "message": "email: Subscriber already subscribed.",
+                   "type": "WebServiceError"}}),
+        ),
+    );
+    let aweber = Fixture::new(
+        IntegrationType::Aweber,
+        json!({"account_id": 1}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_to_list", "id": "2"}),
+    );
+    assert_eq!(
+        aweber.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+
+    fake.script(
+        "POST /intercom/contacts/search",
+        ok_reply(json!({"type": "list", "data": [], "total_count": 0})),
+    );
+    let intercom = Fixture::new(
+        IntegrationType::Intercom,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "remove_tag", "id": "9"}),
+    );
+    assert_eq!(
+        intercom.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+}
+
+/// What a rule or the fields lack ends the attempt without a call, and is not retried.
+#[tokio::test]
+async fn missing_settings_fail_without_calling() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let no_channel = Fixture::new(
+        IntegrationType::Slack,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "send_message", "value": "hi"}),
+    );
+    let result = no_channel.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::RejectedClientError);
+    assert!(!result.outcome.is_retryable(result.status_code));
+
+    let mut no_email = Fixture::new(
+        IntegrationType::Zoom,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_meeting_registrant", "id": "1"}),
+    );
+    no_email.fields.remove("email");
+    assert_eq!(
+        no_email.deliver(&integrations).await.outcome,
+        Outcome::MappingError
+    );
+
+    // A tenant-supplied host is held to the URL policy at delivery too.
+    let plain_http = Fixture::new(
+        IntegrationType::Salesforce,
+        json!({"instance_url": "http://example.com"}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_to_campaign", "id": "701"}),
+    );
+    assert_eq!(
+        plain_http.deliver(&integrations).await.outcome,
+        Outcome::RejectedClientError
+    );
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }

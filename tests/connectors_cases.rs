@@ -488,6 +488,26 @@ pub fn cases(base: &str) -> Vec<Case> {
             reset_secs: Some(1),
         },
         Case {
+            name: "activecampaign remove_from_list",
+            kind: IntegrationType::ActiveCampaign,
+            metadata: json!({"api_url": format!("{base}/ac")}),
+            secrets: json!({"api_key": "ac-key"}),
+            rule: json!({"action": "remove_from_list", "id": "2"}),
+            calls: vec![
+                ("POST /ac/api/3/contact/sync".into(), ok(json!({"contact": {"id": "113"}}))),
+                ("POST /ac/api/3/contactLists".into(), ok(json!({"contactList": {"id": "9"}}))),
+            ],
+            expect: |r| {
+                assert_eq!(
+                    r[1].json(),
+                    json!({"contactList": {"list": "2", "contact": "113", "status": 2}})
+                );
+            },
+            unauthorized: ac_401.clone(),
+            rate_limited: ac_429.clone(),
+            reset_secs: Some(1),
+        },
+        Case {
             name: "activecampaign remove_tag",
             kind: IntegrationType::ActiveCampaign,
             metadata: json!({"api_url": format!("{base}/ac")}),

@@ -84,3 +84,28 @@ impl ProviderUrls {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_vars_replace_the_defaults() {
+        let urls = ProviderUrls::from_lookup(|name| match name {
+            "SWITCHYARD_SLACK_API_URL" => Some("http://127.0.0.1:9000/api".into()),
+            "SWITCHYARD_MAILCHIMP_API_URL" => Some("http://127.0.0.1:9000/{dc}/3.0".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(urls.slack.as_str(), "http://127.0.0.1:9000/api");
+        assert_eq!(urls.mailchimp, "http://127.0.0.1:9000/{dc}/3.0");
+        assert_eq!(urls.hubspot.as_str(), "https://api.hubapi.com/");
+        let bad = ProviderUrls::from_lookup(|name| {
+            (name == "SWITCHYARD_ZOOM_API_URL").then(|| "ftp://x".into())
+        });
+        assert_eq!(
+            bad.unwrap_err(),
+            "SWITCHYARD_ZOOM_API_URL is not an http(s) URL"
+        );
+    }
+}
