@@ -1113,7 +1113,7 @@ pub async fn connection_mappings_are_versioned_scoped_and_deleted_with_their_con
     assert_eq!(store.connection_mapping(t.org, id).await?, Some(v1.clone()));
 
     // A writer that has not seen version 1 (or guesses ahead) changes nothing.
-    for stale in [0, 2, 7] {
+    for stale in [0, 2, 7, u64::MAX] {
         let e = store
             .put_connection_mapping(t.org, id, &second, stale)
             .await;

@@ -39,7 +39,8 @@ impl DynamoStore {
         mapping: &FieldMapping,
         expected: u64,
     ) -> Result<u64, StoreError> {
-        let version = expected + 1;
+        // Saturating: an `expected` that high is never the stored version, so the put is refused.
+        let version = expected.saturating_add(1);
         let item: Item = [
             (PK.to_owned(), s(org_pk(org))),
             (SK.to_owned(), s(mapping_sk(connection))),
