@@ -51,6 +51,7 @@ sqlite_cases!(
     rule_conditions_read_back_as_written,
     connection_mappings_are_versioned_scoped_and_deleted_with_their_connection,
     usage_counts_an_orgs_resources_and_events_within_its_limit,
+    connection_updates_can_be_conditional_on_what_was_read,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again

@@ -186,7 +186,7 @@ async fn refresh(
 
     // Read again under the lock: a refresh that finished while this one waited has already
     // stored a new token.
-    let (mut current, mut secrets) = load(deps, connection).await?;
+    let (current, secrets) = load(deps, connection).await?;
     let Some(tokens) = TokenSet::from_secrets(&secrets) else {
         return Err(failed(
             Outcome::AuthFailed,
@@ -202,54 +202,83 @@ async fn refresh(
     if tokens.access_token != *stale && !tokens.needs_refresh(deps.now()) {
         return Ok(secrets);
     }
-    let Some(refresh_token) = tokens.refresh_token else {
+    let Some(refresh_token) = tokens.refresh_token.clone() else {
         return Err(failed(
             Outcome::AuthFailed,
             "the access token was refused and the connection has no refresh token",
         ));
     };
-    match endpoint.refresh(provider, &refresh_token).await {
-        Ok(fresh) => {
-            // Another process may have refreshed since the read: its token is as good, and
-            // writing ours over it would keep a refresh token the provider may have rotated.
-            let (_, latest) = load(deps, connection).await?;
-            if let Some(theirs) = TokenSet::from_secrets(&latest)
-                && theirs.access_token != tokens.access_token
-            {
-                return Ok(latest);
-            }
-            fresh.store_in(&mut secrets);
-            current.secrets = Some(seal(deps, &secrets));
-            current.updated_at = deps.now();
-            store_update(deps, &current).await?;
-            tracing::info!(connection_id = %connection.id, "access token refreshed");
-            Ok(secrets)
-        }
+    let mut revoked = String::new();
+    let fresh = match endpoint.refresh(provider, &refresh_token).await {
+        Ok(fresh) => Some(fresh),
         Err(TokenError::InvalidGrant(code)) => {
-            // With rotating refresh tokens, a concurrent refresh elsewhere spends ours: only
-            // a grant still current when refused means revoked.
-            let (_, latest) = load(deps, connection).await?;
-            if let Some(theirs) = TokenSet::from_secrets(&latest)
-                && theirs.refresh_token.as_ref() != Some(&refresh_token)
-            {
-                return Ok(latest);
-            }
-            current
-                .metadata
-                .insert(STATUS.into(), REAUTHORIZATION_REQUIRED.into());
-            current.updated_at = deps.now();
-            store_update(deps, &current).await?;
-            tracing::warn!(connection_id = %connection.id, code = %code, "refresh token revoked; connection needs re-authorisation");
-            Err(failed(
-                Outcome::AuthFailed,
-                &format!(
-                    "the provider refused the refresh token ({code}); the connection needs re-authorisation"
-                ),
-            ))
+            revoked = code;
+            None
         }
-        Err(e @ TokenError::Refused(_)) => Err(failed(Outcome::AuthFailed, &e.to_string())),
-        Err(e @ TokenError::Unavailable(_)) => Err(failed(Outcome::NetworkError, &e.to_string())),
+        Err(e @ TokenError::Refused(_)) => return Err(failed(Outcome::AuthFailed, &e.to_string())),
+        Err(e @ TokenError::Unavailable(_)) => {
+            return Err(failed(Outcome::NetworkError, &e.to_string()));
+        }
+    };
+
+    // Written only if nobody wrote the connection since it was read (compare-and-set on
+    // `updated_at`). When another process refreshed meanwhile, its token is used: ours may
+    // have been issued against a refresh token it had already rotated — and a refusal of ours
+    // then means "already spent", not "revoked". When the change was something else (a
+    // rename), the write is made again on top of it.
+    let (mut base, mut base_secrets) = (current, secrets);
+    for _ in 0..3 {
+        let mut next = base.clone();
+        let mut next_secrets = base_secrets.clone();
+        match &fresh {
+            Some(fresh) => {
+                fresh.store_in(&mut next_secrets);
+                next.secrets = Some(seal(deps, &next_secrets));
+            }
+            None => {
+                next.metadata
+                    .insert(STATUS.into(), REAUTHORIZATION_REQUIRED.into());
+            }
+        }
+        // The version must move, even within one millisecond.
+        next.updated_at = deps
+            .now()
+            .max(base.updated_at + time::Duration::milliseconds(1));
+        let written = deps
+            .store
+            .update_connection_if_unchanged(&next, base.updated_at)
+            .await
+            .map_err(|e| failed(Outcome::InternalError, &e.to_string()))?;
+        if written {
+            return match fresh {
+                Some(_) => {
+                    tracing::info!(connection_id = %connection.id, "access token refreshed");
+                    Ok(next_secrets)
+                }
+                None => {
+                    tracing::warn!(connection_id = %connection.id, code = %revoked, "refresh token refused; connection needs re-authorisation");
+                    Err(failed(
+                        Outcome::AuthFailed,
+                        &format!(
+                            "the provider refused the refresh token ({revoked}); the connection needs re-authorisation"
+                        ),
+                    ))
+                }
+            };
+        }
+        let (latest, latest_secrets) = load(deps, connection).await?;
+        if let Some(theirs) = TokenSet::from_secrets(&latest_secrets)
+            && (theirs.access_token != tokens.access_token
+                || theirs.refresh_token != tokens.refresh_token)
+        {
+            return Ok(latest_secrets);
+        }
+        (base, base_secrets) = (latest, latest_secrets);
     }
+    Err(failed(
+        Outcome::InternalError,
+        "the connection kept changing while its token was refreshed",
+    ))
 }
 
 async fn load(
@@ -282,17 +311,6 @@ async fn load(
 fn seal(deps: &Deps, secrets: &Map<String, Value>) -> switchyard_core::keyring::Sealed {
     deps.keys
         .seal(&serde_json::to_vec(secrets).expect("secrets serialise"))
-}
-
-async fn store_update(deps: &Deps, connection: &Connection) -> Result<(), DeliveryResult> {
-    match deps.store.update_connection(connection).await {
-        Ok(true) => Ok(()),
-        Ok(false) => Err(failed(
-            Outcome::InternalError,
-            "the connection no longer exists",
-        )),
-        Err(e) => Err(failed(Outcome::InternalError, &e.to_string())),
-    }
 }
 
 /// An attempt that never reached the destination.

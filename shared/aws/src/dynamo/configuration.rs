@@ -7,6 +7,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use switchyard_core::domain::*;
 use switchyard_core::page::{Page, PageRequest};
 use switchyard_core::{ConnectionId, OrgId, RuleId, StoreError, WorkspaceId};
+use time::OffsetDateTime;
 
 use super::codec;
 use super::expr::Expr;
@@ -39,7 +40,12 @@ impl DynamoStore {
             .transpose()
     }
 
-    pub(super) async fn update_connection_item(&self, c: &Connection) -> Result<bool, StoreError> {
+    /// Replaces the connection's fields; with `expected`, only while its `updated_at` is that.
+    pub(super) async fn update_connection_item(
+        &self,
+        c: &Connection,
+        expected: Option<OffsetDateTime>,
+    ) -> Result<bool, StoreError> {
         let text = match c.secrets {
             Some(_) => {
                 "SET #name = :name, #meta = :meta, #hidden = :hidden, #up = :up, #secrets = :secrets"
@@ -62,7 +68,11 @@ impl DynamoStore {
                 org_pk(c.org),
                 &connection_sk(c.id),
                 set,
-                Some(present()),
+                Some(match expected {
+                    None => present(),
+                    Some(at) => Expr::new("attribute_exists(#pk) AND #up = :expected_up")
+                        .value(":expected_up", ms(at)),
+                }),
             )
             .await?
             .is_some())

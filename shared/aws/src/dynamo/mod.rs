@@ -410,7 +410,15 @@ impl Store for DynamoStore {
         self.connection_item(org, id).await
     }
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {
-        self.update_connection_item(connection).await
+        self.update_connection_item(connection, None).await
+    }
+    async fn update_connection_if_unchanged(
+        &self,
+        connection: &Connection,
+        expected_updated_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.update_connection_item(connection, Some(expected_updated_at))
+            .await
     }
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> Result<bool, StoreError> {
         self.delete_connection_items(org, id).await

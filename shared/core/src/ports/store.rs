@@ -70,6 +70,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Connection>, StoreError>;
     /// Replaces name, metadata, secrets and hidden; `false` when absent.
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError>;
+    /// As [`Store::update_connection`], only while the stored `updated_at` is still
+    /// `expected_updated_at` (nothing wrote the connection since it was read): `false` when it
+    /// moved or the connection is absent. How two processes refreshing one OAuth token avoid
+    /// overwriting each other.
+    async fn update_connection_if_unchanged(
+        &self,
+        connection: &Connection,
+        expected_updated_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// Deletes a connection and every rule that uses it; `false` when absent.
     async fn delete_connection(
         &self,

@@ -46,6 +46,30 @@ pub(super) fn update_connection(
     Ok(changed == 1)
 }
 
+/// [`update_connection`] only while `updated_at` is still `expected` (a compare-and-set).
+pub(super) fn update_connection_if_unchanged(
+    c: &Connection,
+    conn: &switchyard_core::domain::Connection,
+    expected: OffsetDateTime,
+) -> rusqlite::Result<bool> {
+    let changed = c.execute(
+        "UPDATE connections SET name = :name, metadata = :metadata, secrets = :secrets,
+                                hidden = :hidden, updated_at = :updated_at
+         WHERE org = :org AND id = :id AND updated_at = :expected",
+        named_params! {
+            ":name": conn.name,
+            ":metadata": to_json(&conn.metadata)?,
+            ":secrets": conn.secrets.as_ref().map(|s| s.0.clone()),
+            ":hidden": conn.hidden,
+            ":updated_at": ms(conn.updated_at),
+            ":org": conn.org.to_string(),
+            ":id": conn.id.to_string(),
+            ":expected": ms(expected),
+        },
+    )?;
+    Ok(changed == 1)
+}
+
 /// Deletes the connection, its rules and its field mapping in one transaction.
 pub(super) fn delete_connection(
     c: &mut Connection,

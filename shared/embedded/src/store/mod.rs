@@ -775,6 +775,19 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn update_connection_if_unchanged(
+        &self,
+        connection: &Connection,
+        expected_updated_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let conn = connection.clone();
+        self.db
+            .call(move |c| {
+                management::update_connection_if_unchanged(c, &conn, expected_updated_at)
+            })
+            .await
+    }
+
     async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> Result<bool, StoreError> {
         self.db
             .call(move |c| management::delete_connection(c, org, id))
