@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use switchyard_tests::{Api, Receiver, assert_contract_error, expect_status, start};
+use switchyard_tests::{Api, E2eBackend, Receiver, assert_contract_error, expect_status, start};
 
 /// Seed 004's "Field mapping view": email → the Slack message body, environment → a header,
 /// account_id → a reference, created_at → a timestamp.
@@ -200,6 +200,8 @@ async fn another_organizations_connection_is_not_found() {
     let output = std::process::Command::new(switchyard_tests::binary())
         .args(["orgs", "create", "globex", "--data-dir"])
         .arg(&server.data_dir)
+        // On `SWITCHYARD_E2E_BACKEND=aws` the CLI needs the same backend as the server.
+        .envs(E2eBackend::from_env().env())
         .output()
         .unwrap();
     assert!(
