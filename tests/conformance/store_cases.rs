@@ -199,10 +199,12 @@ pub async fn another_orgs_ids_read_as_absent(store: &dyn Store) -> Result<()> {
             .is_empty()
     );
 
-    // Writes through another org's ids change nothing.
-    store.mark_routed(other, ev.id).await?;
-    assert!(!store.is_routed(t.org, ev.id).await?);
-    assert!(!store.is_routed(other, ev.id).await?);
+    // Writes through another org's ids change nothing. (An event without deliveries: an
+    // adapter may mark an event routed when its deliveries are inserted.)
+    let unrouted = stored_event(store, &t, "user.created").await?;
+    store.mark_routed(other, unrouted.id).await?;
+    assert!(!store.is_routed(t.org, unrouted.id).await?);
+    assert!(!store.is_routed(other, unrouted.id).await?);
     assert_eq!(store.begin_attempt(other, d.id, now()).await?, None);
     let before = store.delivery(t.org, d.id).await?;
     let foreign = attempt(&d, 2, Outcome::Delivered, 200);
@@ -591,14 +593,30 @@ pub async fn begin_attempt_refuses_final_deliveries(store: &dyn Store) -> Result
         assert_eq!(begun.status, DeliveryStatus::Processing);
         assert_eq!(begun.started_at, Some(first));
         assert_eq!(begun.updated_at, first);
-        assert_eq!(store.delivery(t.org, d.id).await?, Some(begun));
+        // Stored now, or left as it was until the attempt is recorded (the port allows both).
+        let stored = store.delivery(t.org, d.id).await?;
+        let persisted = stored.as_ref() == Some(&begun);
+        ensure!(
+            persisted || stored.as_ref() == Some(&d),
+            "begin_attempt stored something else: {stored:?}"
+        );
 
-        // A second begin (a redelivered message) keeps the first start time.
+        // A second begin (a redelivered message) keeps a stored first start time.
         let later = first + Duration::seconds(30);
         let again = store.begin_attempt(t.org, d.id, later).await?;
         let again = again.ok_or_else(|| anyhow::anyhow!("processing delivery refused"))?;
-        assert_eq!(again.started_at, Some(first));
+        if persisted {
+            assert_eq!(again.started_at, Some(first));
+        }
         assert_eq!(again.updated_at, later);
+
+        // Recording the attempt leaves the delivery's start at the first attempt's.
+        let mut a = attempt(&d, 1, Outcome::RejectedServerError, 503);
+        a.started_at = first;
+        let done = store
+            .finish_attempt(t.org, &record(a, DeliveryStatus::Retrying))
+            .await?;
+        assert_eq!(done.started_at, Some(first), "{status}");
     }
     for status in [
         DeliveryStatus::Completed,

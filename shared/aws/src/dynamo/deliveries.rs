@@ -141,17 +141,27 @@ impl DynamoStore {
         }
         // Built from the raw text, the `#r<i>` names would map to themselves: the explicit
         // names replace them.
+        // The routed mark rides on the claim: `mark_routed` then costs no second write. A router
+        // that dies before writing the deliveries leaves them to the redelivered message, which
+        // repairs claimed-but-unwritten deliveries (step 3 of `insert_delivery_items`).
+        terms.push("#rt = :yes".to_owned());
         let mut update = Expr::new(format!("SET {}", terms.join(", ")));
         update.names.extend(claim.names);
         update.values.extend(claim.values);
-        self.update(
-            Table::History,
-            events_pk(org),
-            &event_sk(event),
-            update,
-            Some(super::present()),
-        )
-        .await
+        let update = update.value(":yes", super::yes());
+        let item = self
+            .update(
+                Table::History,
+                events_pk(org),
+                &event_sk(event),
+                update,
+                Some(super::present()),
+            )
+            .await?;
+        if item.is_some() {
+            self.routed.insert(format!("{org}|{event}"));
+        }
+        Ok(item)
     }
 
     pub(super) async fn delivery_item(
@@ -194,34 +204,28 @@ impl DynamoStore {
         Ok(all)
     }
 
-    /// `processing` is allowed again so a worker that died mid-attempt does not strand the
-    /// delivery; `started` keeps the first attempt's start.
+    /// A read, not a write: the delivery as its attempt sees it (`processing`, first start
+    /// kept) when it may be attempted. The stored item keeps its status until
+    /// [`Self::finish_delivery_attempt`] records the attempt and sets `started` if unset —
+    /// saving one write unit per attempt, the price of `processing` never showing on AWS.
     pub(super) async fn begin_delivery_attempt(
         &self,
         org: OrgId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        let set = Expr::new(
-            "SET #st = :processing, #started = if_not_exists(#started, :now), #up = :now",
-        )
-        .value(":processing", status(DeliveryStatus::Processing))
-        .value(":now", ms(now));
-        let when = Expr::new("#st IN (:pending, :retrying, :processing)")
-            .value(":pending", status(DeliveryStatus::Pending))
-            .value(":retrying", status(DeliveryStatus::Retrying))
-            .value(":processing", status(DeliveryStatus::Processing));
-        self.update(
-            Table::History,
-            delivery_pk(org, id),
-            DELIVERY_SK,
-            set,
-            Some(when),
-        )
-        .await?
-        .as_ref()
-        .map(codec::delivery)
-        .transpose()
+        Ok(self.delivery_item(org, id).await?.and_then(|d| {
+            matches!(
+                d.status,
+                DeliveryStatus::Pending | DeliveryStatus::Retrying | DeliveryStatus::Processing
+            )
+            .then(|| Delivery {
+                status: DeliveryStatus::Processing,
+                started_at: d.started_at.or(Some(now)),
+                updated_at: now,
+                ..d
+            })
+        }))
     }
 
     /// One conditional update records the attempt and moves the delivery. A delivery canceled
@@ -247,6 +251,7 @@ impl DynamoStore {
         );
         let mut sets = vec![
             "#st = :st",
+            "#started = if_not_exists(#started, :astart)",
             "#n = #n + :one",
             "#att = list_append(if_not_exists(#att, :empty), :a)",
             "#up = :ended",
@@ -280,7 +285,9 @@ impl DynamoStore {
             }
             e
         };
-        let mut set = common(Expr::new(text)).value(":st", status(record.status));
+        let mut set = common(Expr::new(text))
+            .value(":st", status(record.status))
+            .value(":astart", ms(a.started_at));
         if let Some(next) = record.next_attempt_at {
             set = set.value(":next", ms(next));
         }

@@ -149,7 +149,8 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<Option<EventId>, StoreError>;
-    /// Marks the event routed (its deliveries exist). Idempotent.
+    /// Marks the event routed (its deliveries exist). Idempotent. An adapter may already have
+    /// marked it in [`Store::insert_deliveries`] (DynamoDB does, in the same write as the claim).
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError>;
 
@@ -199,8 +200,11 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         event: EventId,
     ) -> Result<Vec<Delivery>, StoreError>;
-    /// Moves a non-final delivery to `processing` for its next attempt; `None` when the
-    /// delivery is final (completed, failed or canceled) or absent, and must not be attempted.
+    /// The delivery as its next attempt sees it — `processing`, its first start time kept (or
+    /// `now`) — when it may be attempted; `None` when it is final (completed, failed or
+    /// canceled) or absent, and must not be attempted. An adapter may store `processing` now
+    /// (SQLite) or leave the stored delivery as it is until [`Store::finish_attempt`] records
+    /// the attempt and sets the start time if unset (DynamoDB: one write per attempt saved).
     async fn begin_attempt(
         &self,
         org: OrgId,
