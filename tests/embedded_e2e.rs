@@ -8,8 +8,8 @@ use std::time::Duration;
 use reqwest::Method;
 use serde_json::json;
 use switchyard_tests::{
-    Api, DEADLINE, Receiver, Switchyard, all_deliveries, assert_contract_error, event_when,
-    eventually, expect_status, start,
+    Api, DEADLINE, Receiver, Switchyard, all_deliveries, assert_contract_error, delivered_at_least,
+    event_when, eventually, expect_status, start,
 };
 
 #[tokio::test]
@@ -535,19 +535,8 @@ async fn events_accepted_before_a_crash_are_delivered_after_restart() {
 
     let server = Switchyard::start(&data);
     let api = Api::from_credentials(&server.credentials());
-    let delivered = eventually(
-        "every accepted event to be delivered",
-        Duration::from_secs(90),
-        || async {
-            let seen: BTreeSet<String> = receiver
-                .requests_to("/hook")
-                .iter()
-                .map(|r| r.json()["uuid"].as_str().unwrap().to_owned())
-                .collect();
-            accepted.is_subset(&seen).then_some(seen)
-        },
-    )
-    .await;
+    let delivered =
+        delivered_at_least(&receiver, "/hook", &accepted, Duration::from_secs(90)).await;
     assert_eq!(delivered, accepted);
     // A delivery interrupted mid-attempt is retried once its message's visibility timeout
     // (60 s) has passed, so its completed record may come that much later.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::json;
-use switchyard_tests::{Api, Receiver, Switchyard, eventually, expect_status};
+use switchyard_tests::{Api, Receiver, Switchyard, delivered_at_least, expect_status};
 
 #[tokio::test]
 async fn over_the_limit_answers_429_and_everything_accepted_is_delivered() {
@@ -80,19 +80,8 @@ async fn over_the_limit_answers_429_and_everything_accepted_is_delivered() {
         .to_owned();
     other_api.send_event(json!({"event": "a.b"})).await;
 
-    let delivered = eventually(
-        "every accepted event delivered",
-        Duration::from_secs(30),
-        || async {
-            let seen: BTreeSet<String> = receiver
-                .requests_to("/hook")
-                .iter()
-                .map(|r| r.json()["uuid"].as_str().unwrap().to_owned())
-                .collect();
-            accepted.is_subset(&seen).then_some(seen)
-        },
-    )
-    .await;
+    let delivered =
+        delivered_at_least(&receiver, "/hook", &accepted, Duration::from_secs(30)).await;
     assert_eq!(delivered, accepted, "only accepted events were delivered");
     assert_eq!(
         api.get("/events?limit=200").await["count"].as_u64(),
@@ -221,19 +210,8 @@ async fn plan_limits_refuse_loudly_and_usage_shows_them() {
     );
     assert!(usage["period"]["start"].as_str().unwrap() < usage["period"]["end"].as_str().unwrap());
 
-    let delivered = eventually(
-        "every accepted event delivered",
-        Duration::from_secs(30),
-        || async {
-            let seen: BTreeSet<String> = receiver
-                .requests_to("/hook")
-                .iter()
-                .map(|r| r.json()["uuid"].as_str().unwrap().to_owned())
-                .collect();
-            accepted.is_subset(&seen).then_some(seen)
-        },
-    )
-    .await;
+    let delivered =
+        delivered_at_least(&receiver, "/hook", &accepted, Duration::from_secs(30)).await;
     assert_eq!(delivered, accepted, "only accepted events were delivered");
 }
 

@@ -21,7 +21,9 @@ pub use oauth_server::OAuthServer;
 pub use process::{E2eBackend, Switchyard, binary};
 pub use provider::{FakeProvider, ProviderRequest, Reply};
 pub use receiver::{Received, Receiver};
-pub use scenario::{DEADLINE, all_deliveries, assert_contract_error, event_when, start};
+pub use scenario::{
+    DEADLINE, all_deliveries, assert_contract_error, delivered_at_least, event_when, start,
+};
 
 /// Polls `check` until it returns `Some`, or panics after `deadline` naming `what`.
 pub async fn eventually<T, F, Fut>(what: &str, deadline: Duration, mut check: F) -> T

@@ -39,3 +39,22 @@ pub fn assert_contract_error(body: &Value) {
     assert!(body["error"]["name"].is_string(), "{body}");
     assert!(body["error"]["message"].is_string(), "{body}");
 }
+
+/// Waits until the receiver has had every event of `accepted` (ids) at `path`, and answers the
+/// ids of all it had there — so a caller can also assert nothing else arrived.
+pub async fn delivered_at_least(
+    receiver: &crate::Receiver,
+    path: &str,
+    accepted: &std::collections::BTreeSet<String>,
+    deadline: Duration,
+) -> std::collections::BTreeSet<String> {
+    eventually("every accepted event delivered", deadline, || async {
+        let seen: std::collections::BTreeSet<String> = receiver
+            .requests_to(path)
+            .iter()
+            .map(|r| r.json()["uuid"].as_str().unwrap().to_owned())
+            .collect();
+        accepted.is_subset(&seen).then_some(seen)
+    })
+    .await
+}
