@@ -61,6 +61,13 @@ fn assert_no_secrets(text: &str) {
 }
 
 impl Setup {
+    /// The server's log holds no token and no client secret.
+    fn assert_log_clean(&self) {
+        let log = std::fs::read_to_string(self._dir.path().join("data.log")).expect("server log");
+        assert!(!log.is_empty());
+        assert_no_secrets(&log);
+    }
+
     /// `GET /connections/oauth/slack/start` with `query`; the answer's authorize URL.
     async fn start(&self, query: &[(&str, &str)]) -> Url {
         let response = self
@@ -406,6 +413,7 @@ async fn concurrent_deliveries_share_one_refresh() {
         connection["metadata"].get("status").is_none(),
         "{connection}"
     );
+    s.assert_log_clean();
 }
 
 #[tokio::test]
@@ -460,4 +468,5 @@ async fn a_revoked_grant_fails_auth_and_marks_the_connection_until_reauthorised(
         all_deliveries(e, "completed")
     })
     .await;
+    s.assert_log_clean();
 }

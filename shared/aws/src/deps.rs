@@ -7,7 +7,9 @@ use std::time::Duration;
 use switchyard_core::SystemClock;
 use switchyard_core::plan::PlanLimits;
 use switchyard_core::webhook::UrlPolicy;
+use switchyard_handlers::oauth::OAuth;
 use switchyard_handlers::{Deps, Settings};
+use switchyard_integrations::oauth::OAuthClient;
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
 
 use crate::{AwsResources, Clients, DynamoStore, SqsQueue, load_key_ring};
@@ -53,6 +55,7 @@ pub async fn build_deps(
     ));
     let client = OutboundClient::new(ClientSettings::default())
         .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))?;
+    let oauth = oauth(clients, &client, url_policy).await?;
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
@@ -63,12 +66,57 @@ pub async fn build_deps(
         ),
         settings: Settings {
             url_policy,
-            ..Settings::default()
-        },
             plan: PlanLimits {
                 retention_days: resources.retention_days,
                 ..PlanLimits::from_lookup(|name| std::env::var(name).ok())?
             },
+            oauth: Arc::new(oauth),
+            ..Settings::default()
+        },
     };
     Ok(AwsBackend { deps, store, queue })
+}
+
+/// The OAuth clients: `SWITCHYARD_OAUTH_SECRET` names one Secrets Manager secret, a JSON object
+/// of the same `SWITCHYARD_OAUTH_<TYPE>_*` names the embedded runtime reads from its
+/// environment (read once per cold start); without it, the environment alone.
+async fn oauth(
+    clients: &Clients,
+    client: &OutboundClient,
+    url_policy: UrlPolicy,
+) -> Result<OAuth, String> {
+    let mut vars = serde_json::Map::new();
+    if let Ok(secret_id) = std::env::var("SWITCHYARD_OAUTH_SECRET")
+        && !secret_id.is_empty()
+    {
+        let out = clients
+            .secrets
+            .get_secret_value()
+            .secret_id(&secret_id)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot read the OAuth secret {secret_id}: {}",
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
+                )
+            })?;
+        vars = out
+            .secret_string()
+            .and_then(|text| serde_json::from_str(text).ok())
+            .ok_or(format!("the OAuth secret {secret_id} is not a JSON object"))?;
+    }
+    let tokens = OAuthClient::new(
+        client
+            .with_policy(url_policy.into())
+            .map_err(|e| format!("cannot build the OAuth client: {e}"))?,
+        Arc::new(SystemClock),
+    );
+    OAuth::from_vars(
+        |name| match vars.get(name) {
+            Some(value) => value.as_str().map(str::to_owned),
+            None => std::env::var(name).ok(),
+        },
+        Arc::new(tokens),
+    )
 }
