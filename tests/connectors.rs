@@ -615,3 +615,207 @@ async fn missing_settings_fail_without_calling() {
     );
     assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }
+
+/// `GET /connections/{id}/fields`: each provider's listing endpoints, read into
+/// `{kind, id, name}` entries whose `id` a rule's `metadata.id` takes.
+#[tokio::test]
+async fn provider_accounts_list_their_rule_targets() {
+    let fake = FakeProvider::start().await;
+    let base = fake.base_url();
+    let integrations = integrations(&fake);
+    let ok = ok_reply;
+    let rows = [
+        (
+            IntegrationType::Slack,
+            json!({}),
+            json!({"access_token": "xoxb"}),
+            vec![(
+                "GET /slack/api/conversations.list",
+                ok(json!({"ok": true, "channels": [{"id": "C0123", "name": "general"}]})),
+            )],
+            json!([{"kind": "channel", "id": "C0123", "name": "general"}]),
+        ),
+        (
+            IntegrationType::Hubspot,
+            json!({}),
+            json!({"access_token": "hs"}),
+            vec![
+                (
+                    "POST /hubspot/crm/v3/lists/search",
+                    ok(
+                        json!({"lists": [{"listId": "123", "name": "Customers", "processingType": "MANUAL"}],
+                              "hasMore": false, "offset": 1, "total": 1}),
+                    ),
+                ),
+                (
+                    "GET /hubspot/crm/v3/properties/contacts",
+                    ok(
+                        json!({"results": [{"name": "plan_tier", "label": "Plan tier", "type": "string"}]}),
+                    ),
+                ),
+            ],
+            json!([{"kind": "list", "id": "123", "name": "Customers"},
+                   {"kind": "property", "id": "plan_tier", "name": "Plan tier"}]),
+        ),
+        (
+            IntegrationType::Mailchimp,
+            json!({"data_center": "us6"}),
+            json!({"api_key": "k-us6"}),
+            vec![(
+                "GET /mailchimp/us6/3.0/lists",
+                ok(json!({"lists": [{"id": "57afe96172", "name": "Newsletter"}]})),
+            )],
+            json!([{"kind": "list", "id": "57afe96172", "name": "Newsletter"}]),
+        ),
+        (
+            IntegrationType::Resend,
+            json!({}),
+            json!({"api_key": "re"}),
+            vec![
+                (
+                    "GET /resend/segments",
+                    ok(
+                        json!({"object": "list", "data": [{"id": "seg_1", "name": "Registered Users"}]}),
+                    ),
+                ),
+                (
+                    "GET /resend/templates",
+                    ok(json!({"object": "list", "data": [{"id": "tpl_1", "name": "welcome"}]})),
+                ),
+            ],
+            json!([{"kind": "segment", "id": "seg_1", "name": "Registered Users"},
+                   {"kind": "template", "id": "tpl_1", "name": "welcome"}]),
+        ),
+        (
+            IntegrationType::Intercom,
+            json!({}),
+            json!({"access_token": "ic"}),
+            vec![(
+                "GET /intercom/tags",
+                ok(
+                    json!({"type": "list", "data": [{"type": "tag", "id": "7522907", "name": "vip"}]}),
+                ),
+            )],
+            json!([{"kind": "tag", "id": "7522907", "name": "vip"}]),
+        ),
+        (
+            IntegrationType::ActiveCampaign,
+            json!({"api_url": format!("{base}/ac")}),
+            json!({"api_key": "ac"}),
+            vec![
+                (
+                    "GET /ac/api/3/lists",
+                    ok(json!({"lists": [{"id": "2", "name": "Master"}]})),
+                ),
+                (
+                    "GET /ac/api/3/tags",
+                    ok(json!({"tags": [{"id": "20", "tag": "vip"}]})),
+                ),
+            ],
+            json!([{"kind": "list", "id": "2", "name": "Master"},
+                   {"kind": "tag", "id": "20", "name": "vip"}]),
+        ),
+        (
+            IntegrationType::Aweber,
+            json!({"account_id": "1234567"}),
+            json!({"access_token": "aw"}),
+            vec![(
+                "GET /aweber/1.0/accounts/1234567/lists",
+                ok(json!({"entries": [{"id": 6543210, "name": "Buyers"}], "total_size": 1})),
+            )],
+            json!([{"kind": "list", "id": "6543210", "name": "Buyers"}]),
+        ),
+        (
+            IntegrationType::Mailerlite,
+            json!({}),
+            json!({"api_key": "ml"}),
+            vec![(
+                "GET /mailerlite/api/groups",
+                ok(json!({"data": [{"id": "111222", "name": "Trial"}]})),
+            )],
+            json!([{"kind": "group", "id": "111222", "name": "Trial"}]),
+        ),
+        (
+            IntegrationType::Zoom,
+            json!({}),
+            json!({"access_token": "zm"}),
+            vec![
+                (
+                    "GET /zoom/v2/users/me/meetings",
+                    ok(json!({"meetings": [{"id": 85746065432_u64, "topic": "Onboarding"}]})),
+                ),
+                (
+                    "GET /zoom/v2/users/me/webinars",
+                    ok(json!({"webinars": [{"id": 95204914252_u64, "topic": "Launch"}]})),
+                ),
+            ],
+            json!([{"kind": "meeting", "id": "85746065432", "name": "Onboarding"},
+                   {"kind": "webinar", "id": "95204914252", "name": "Launch"}]),
+        ),
+        (
+            IntegrationType::Salesforce,
+            json!({"instance_url": format!("{base}/salesforce")}),
+            json!({"access_token": "sf"}),
+            vec![(
+                "GET /salesforce/services/data/v60.0/query",
+                ok(json!({"totalSize": 1, "done": true,
+                          "records": [{"Id": "701000000000001", "Name": "Spring launch"}]})),
+            )],
+            json!([{"kind": "campaign", "id": "701000000000001", "name": "Spring launch"}]),
+        ),
+    ];
+    for (kind, metadata, secrets, routes, expected) in rows {
+        fake.clear();
+        for (route, reply) in &routes {
+            fake.script(route, reply.clone());
+        }
+        let fixture = Fixture::new(kind, metadata, secrets.clone(), json!({}));
+        let fields = integrations
+            .destination_fields(&fixture.connection, &fixture.secrets, true)
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(Value::Array(fields), expected, "{kind}");
+        let sent: Vec<String> = fake.requests().iter().map(ProviderRequest::route).collect();
+        let wanted: Vec<&str> = routes.iter().map(|(r, _)| *r).collect();
+        assert_eq!(sent, wanted, "{kind}");
+        assert!(
+            fake.requests()
+                .iter()
+                .all(|r| r.header("authorization").is_some() || r.header("api-token").is_some()),
+            "{kind}: every listing call is authenticated"
+        );
+
+        // Cached: no new call until refresh.
+        fake.clear();
+        for (route, reply) in &routes {
+            fake.script(route, reply.clone());
+        }
+        integrations
+            .destination_fields(&fixture.connection, &fixture.secrets, false)
+            .await
+            .unwrap();
+        assert!(
+            fake.requests().is_empty(),
+            "{kind}: answered from the cache"
+        );
+
+        // A refused credential is an error that names the outcome, never the credential.
+        fake.script(
+            routes[0].0,
+            Reply::json(401, json!({"message": "Unauthorized"})),
+        );
+        let error = integrations
+            .destination_fields(&fixture.connection, &fixture.secrets, true)
+            .await
+            .expect_err("refused");
+        assert!(error.contains("auth_failed"), "{kind}: {error}");
+        for value in secrets
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Value::as_str)
+        {
+            assert!(!error.contains(value), "{kind}");
+        }
+    }
+}

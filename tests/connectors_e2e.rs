@@ -71,6 +71,33 @@ async fn an_event_becomes_a_slack_message() {
     })
     .await;
     assert!(!done.to_string().contains("xoxb-e2e-secret"));
+
+    // The rule editor's pick list: the workspace's channels, live from Slack.
+    slack.script(
+        "GET /api/conversations.list",
+        Reply::json(
+            200,
+            json!({"ok": true, "channels": [{"id": "C0123", "name": "general"}],
+                                "response_metadata": {"next_cursor": ""}}),
+        ),
+    );
+    let fields = api
+        .get(&format!("/connections/{connection_id}/fields?refresh=true"))
+        .await;
+    assert_eq!(fields["type"], "slack");
+    assert_eq!(
+        fields["fields"],
+        json!([{"kind": "channel", "id": "C0123", "name": "general"}])
+    );
+    let listed = slack
+        .requests()
+        .into_iter()
+        .find(|r| r.path == "/api/conversations.list")
+        .expect("listed live");
+    assert_eq!(
+        listed.header("authorization"),
+        Some("Bearer xoxb-e2e-secret")
+    );
 }
 
 /// Slack's 429 goes through the same retry machinery as a webhook's: the attempt is recorded as

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 use switchyard_core::ValidationErrors;
-use switchyard_core::domain::IntegrationType;
+use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
 use switchyard_core::webhook::{UrlPolicy, WebhookConfig};
@@ -102,6 +102,17 @@ impl Integration for Integrations {
         metadata: &Map<String, Value>,
     ) -> Result<(), ValidationErrors> {
         self.check_destination(kind, metadata).await
+    }
+
+    async fn destination_fields(
+        &self,
+        connection: &Connection,
+        secrets: &Map<String, Value>,
+        refresh: bool,
+    ) -> Result<Vec<Value>, String> {
+        self.connectors
+            .destination_fields(connection, secrets, refresh)
+            .await
     }
 
     async fn deliver(&self, request: DeliveryRequest<'_>) -> DeliveryResult {

@@ -55,4 +55,17 @@ pub trait Integration: Send + Sync + 'static {
     ) -> Result<(), crate::ValidationErrors> {
         Ok(())
     }
+
+    /// What the connection's provider account offers as rule targets (lists, tags, channels,
+    /// properties …), each `{kind, id, name}`; recently listed entries may be answered from a
+    /// cache unless `refresh`. `Err` says why the provider did not list them. The default
+    /// (and a webhook) has none.
+    async fn destination_fields(
+        &self,
+        _connection: &Connection,
+        _secrets: &Map<String, Value>,
+        _refresh: bool,
+    ) -> Result<Vec<Value>, String> {
+        Ok(Vec::new())
+    }
 }

@@ -3,17 +3,19 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
 use switchyard_core::domain::{CatalogKind, IntegrationType};
 use switchyard_core::integration_catalog::{self, ActionSpec};
-use switchyard_core::{ConnectionId, WorkspaceId};
+use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId};
 use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::body::PathId;
 use super::error::{ApiError, ApiResult};
-use super::openapi::{NotFound, Unauthorized};
+use super::openapi::{BadRequest, NotFound, Unauthorized, UnprocessableDestination};
+use super::query::Params;
 use super::schemas::{AuthTypeName, IntegrationTypeName};
 use super::views::List;
 use crate::Deps;
@@ -169,16 +171,19 @@ pub async fn connection_actions(
     }))
 }
 
-/// Destination fields (lists, tags, properties) come from the provider's API; a webhook has
-/// none.
+/// Destination fields (lists, tags, channels, properties …) come from the provider's API,
+/// answered from a short-lived cache unless `refresh=true`; a webhook has none.
 #[utoipa::path(
     get,
     path = "/api/v1/connections/{id}/fields",
     operation_id = "listConnectionFields",
     summary = "List a connection's destination fields",
-    description = "The destination's fields (lists, tags, properties) from the provider; a \
-        webhook has none. Meshes has this route but does not publish its response shape; this \
-        body is Switchyard's (**extension**).",
+    description = "The destination's fields (lists, tags, channels, properties …) from the \
+        provider's API, each `{kind, id, name}` where `id` is what a rule's `metadata.id` takes; \
+        a webhook has none. Listed entries are kept a few minutes; `refresh=true` asks the \
+        provider again. A provider that refuses or fails the listing gets 422. Meshes has this \
+        route but does not publish its response shape; this body is Switchyard's \
+        (**extension**).",
     tag = "catalog",
     security(("machine_jwt" = [])),
     params(
@@ -189,23 +194,43 @@ pub async fn connection_actions(
     ),
     responses(
         (status = 200, description = "The destination's fields.", body = ConnectionFields),
+        (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
+        (status = 422, response = UnprocessableDestination),
     ),
 )]
 pub async fn connection_fields(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
+    params: Params,
 ) -> ApiResult<Json<ConnectionFields>> {
+    let refresh = matches!(params.get("refresh").as_deref(), Some("true" | "1"));
     let connection = deps
         .store
         .connection(machine.org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let secrets = super::connections::open_secrets(&deps, &connection)?;
+    // OAuth connections list with a fresh access token, as deliveries do.
+    let fields = match crate::oauth::FreshToken::prepare(&deps, &connection, secrets).await {
+        Ok(token) => {
+            deps.integrations
+                .destination_fields(&connection, token.secrets(), refresh)
+                .await
+        }
+        Err(failed) => Err(failed.error.unwrap_or_else(|| failed.outcome.to_string())),
+    }
+    .map_err(|why| ApiError {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        name: "UnprocessableDestination",
+        message: "The provider did not list the destination's fields".into(),
+        ..ApiError::validation(ValidationErrors::single("connection", why))
+    })?;
     Ok(Json(ConnectionFields {
         kind: connection.kind.as_str(),
-        fields: Vec::new(),
+        fields,
     }))
 }
 

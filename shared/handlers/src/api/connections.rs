@@ -413,7 +413,7 @@ fn unprocessable(errors: ValidationErrors) -> ApiError {
 
 /// The connection's sealed settings, opened. A seal that no longer opens is a server fault,
 /// never silently an empty map (which would drop credentials on the next write).
-fn open_secrets(deps: &Deps, connection: &Connection) -> ApiResult<Map<String, Value>> {
+pub(super) fn open_secrets(deps: &Deps, connection: &Connection) -> ApiResult<Map<String, Value>> {
     let Some(sealed) = &connection.secrets else {
         return Ok(Map::new());
     };

@@ -120,7 +120,7 @@ pub(crate) async fn validate(
 }
 
 /// `https://account.api-us1.com` → `…/api/3` (also when the user pasted the `/api/3` form).
-fn api_root(url: Url) -> Url {
+pub(crate) fn api_root(url: Url) -> Url {
     if url.path().trim_end_matches('/').ends_with("/api/3") {
         url
     } else {

@@ -18,7 +18,7 @@ use super::call::{Attempt, Auth, Call, Step};
 use super::fields::{action, email, endpoint, full_name, rule_setting, secret};
 use super::settings::ProviderUrls;
 
-const VERSION: &str = "2.11";
+pub(crate) const VERSION: &str = "2.11";
 
 pub(crate) async fn deliver(
     attempt: &mut Attempt<'_>,

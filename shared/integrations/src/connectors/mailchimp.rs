@@ -81,7 +81,7 @@ pub(crate) async fn validate(
     super::validation::key_accepted(attempt, call, "Mailchimp", "metadata.api_key").await
 }
 
-fn basic(key: String) -> Auth {
+pub(crate) fn basic(key: String) -> Auth {
     Auth::Basic {
         user: "switchyard",
         password: key,
@@ -89,7 +89,11 @@ fn basic(key: String) -> Auth {
 }
 
 /// The API root for the account's data center: the configured one, or the key's `-us6` suffix.
-fn base_url(urls: &ProviderUrls, configured: Option<&str>, key: &str) -> Result<Url, String> {
+pub(crate) fn base_url(
+    urls: &ProviderUrls,
+    configured: Option<&str>,
+    key: &str,
+) -> Result<Url, String> {
     let dc = configured
         .map(str::to_owned)
         .or_else(|| key.rsplit_once('-').map(|(_, dc)| dc.to_owned()))

@@ -4,9 +4,11 @@
 mod activecampaign;
 mod aweber;
 mod call;
+mod field_cache;
 mod fields;
 mod hubspot;
 mod intercom;
+mod listing;
 mod mailchimp;
 mod mailerlite;
 mod resend;
@@ -19,7 +21,7 @@ mod zoom;
 
 use serde_json::{Map, Value};
 use switchyard_core::ValidationErrors;
-use switchyard_core::domain::IntegrationType;
+use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult};
 use switchyard_core::webhook::UrlPolicy;
@@ -34,6 +36,7 @@ pub struct Connectors {
     client: OutboundClient,
     urls: ProviderUrls,
     url_policy: UrlPolicy,
+    fields: field_cache::FieldCache,
 }
 
 impl Connectors {
@@ -42,7 +45,34 @@ impl Connectors {
             client,
             urls,
             url_policy,
+            fields: field_cache::FieldCache::default(),
         }
+    }
+
+    /// The provider account's rule targets for `connection` (see [`listing`]), from the cache
+    /// unless `refresh` or stale.
+    pub async fn destination_fields(
+        &self,
+        connection: &Connection,
+        secrets: &Map<String, Value>,
+        refresh: bool,
+    ) -> Result<Vec<Value>, String> {
+        let key = (connection.id, connection.updated_at);
+        if !refresh && let Some(fields) = self.fields.get(key) {
+            return Ok(fields);
+        }
+        let mut attempt = Attempt::new(&self.client, time::OffsetDateTime::now_utc());
+        let fields = listing::list(
+            &mut attempt,
+            &self.urls,
+            self.url_policy,
+            connection,
+            secrets,
+        )
+        .await
+        .map_err(|failed| listing::describe_failure(&failed))?;
+        self.fields.put(key, fields.clone());
+        Ok(fields)
     }
 
     /// Whether this build has a connector for `kind`.
