@@ -297,6 +297,13 @@ async fn provider_answers_map_to_outcomes() {
                 Outcome::RejectedServerError,
                 None,
             ),
+            // A provider API's redirect is not a webhook's success.
+            (
+                "301",
+                Reply::json(301, json!(null)).header("Location", "https://elsewhere.example/"),
+                Outcome::RejectedClientError,
+                None,
+            ),
         ];
         for (what, reply, outcome, retry_after) in failures {
             fake.clear();

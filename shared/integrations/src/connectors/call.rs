@@ -171,8 +171,17 @@ impl<'a> Attempt<'a> {
         }
     }
 
-    /// The attempt's result from an answer, classified by its HTTP status.
+    /// The attempt's result from an answer, classified by its HTTP status. Unlike a webhook's,
+    /// a provider API's 3xx is not success: the call was not carried out, and redirects are
+    /// never followed.
     pub fn answered(&self, answer: Answer) -> DeliveryResult {
+        if (300..400).contains(&answer.status) {
+            let error = format!(
+                "the provider redirected (HTTP {}); redirects are not followed",
+                answer.status
+            );
+            return self.classified(answer, Outcome::RejectedClientError, Some(error));
+        }
         let outcome = Outcome::from_http_status(answer.status);
         self.classified(answer, outcome, None)
     }
