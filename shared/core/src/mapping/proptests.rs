@@ -79,3 +79,61 @@ fn arbitrary_json() -> impl Strategy<Value = Value> {
         ]
     })
 }
+
+/// A valid field rule, built from its parts.
+fn field_rule() -> impl Strategy<Value = Value> {
+    let source = prop_oneof![
+        "[a-z]{1,6}(\\.[a-z0-9]{1,4}){0,3}".prop_map(|p| json!({"type": "path", "value": p})),
+        arbitrary_json()
+            .prop_filter("literals are not null", |v| !v.is_null())
+            .prop_map(|v| json!({"type": "literal", "value": v})),
+    ];
+    let transform = prop_oneof![
+        (0usize..10)
+            .prop_filter("plain", |&i| !matches!(
+                Transform::NAMES[i],
+                "default" | "substring"
+            ))
+            .prop_map(|i| json!({"type": Transform::NAMES[i]})),
+        arbitrary_json()
+            .prop_filter("not null", |v| !v.is_null())
+            .prop_map(|v| json!({"type": "default", "value": v})),
+        (0u64..20, proptest::option::of(0u64..20)).prop_map(|(start, length)| match length {
+            Some(l) => json!({"type": "substring", "start": start, "length": l}),
+            None => json!({"type": "substring", "start": start}),
+        }),
+    ];
+    (
+        source,
+        proptest::collection::vec(transform, 0..=MAX_TRANSFORMS),
+        0usize..3,
+    )
+        .prop_map(|(source, transforms, on_error)| {
+            json!({"source": source, "transforms": transforms,
+                   "on_error": OnError::ALL[on_error].as_str()})
+        })
+}
+
+proptest! {
+    /// Validation is total: any JSON body gets an answer, never a panic.
+    #[test]
+    fn parse_never_panics(body in arbitrary_json()) {
+        let _ = FieldMapping::parse(&body);
+        let _ = FieldMapping::parse(&json!({"schema_version": 1, "fields": [body]}));
+    }
+
+    /// What is stored is what was written, and reads back as the same mapping.
+    #[test]
+    fn valid_mappings_round_trip_through_their_stored_form(rules in proptest::collection::vec(field_rule(), 0..20)) {
+        let fields: Vec<Value> = rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut rule)| { rule["dest"] = json!(format!("f{i}")); rule })
+            .collect();
+        let body = json!({"schema_version": 1, "fields": fields});
+        let mapping = FieldMapping::parse(&body).unwrap();
+        let stored = serde_json::to_value(&mapping).unwrap();
+        prop_assert_eq!(&stored, &body);
+        prop_assert_eq!(serde_json::from_value::<FieldMapping>(stored).unwrap(), mapping);
+    }
+}
