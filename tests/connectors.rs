@@ -548,6 +548,28 @@ async fn already_done_is_delivered() {
     );
 
     fake.script(
+        "POST /resend/contacts",
+        Reply::json(
+            409,
+            json!({"statusCode": 409, "name": "conflict", "message": "Contact already exists"}),
+        ),
+    );
+    fake.script(
+        "POST /resend/contacts/ada@example.com/segments/seg_1",
+        ok_reply(json!({"id": "seg_1"})),
+    );
+    let resend = Fixture::new(
+        IntegrationType::Resend,
+        json!({}),
+        json!({"api_key": "re"}),
+        json!({"action": "add_to_segment", "id": "seg_1"}),
+    );
+    assert_eq!(
+        resend.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+
+    fake.script(
         "POST /aweber/1.0/accounts/1/lists/2/subscribers",
         Reply::json(
             400,
@@ -650,7 +672,10 @@ async fn provider_accounts_list_their_rule_targets() {
                 (
                     "POST /hubspot/crm/v3/lists/search",
                     ok(
-                        json!({"lists": [{"listId": "123", "name": "Customers", "processingType": "MANUAL"}],
+                        json!({"lists": [{"listId": "123", "name": "Customers", "processingType": "MANUAL",
+                                          "objectTypeId": "0-1"},
+                                         {"listId": "124", "name": "Companies", "processingType": "MANUAL",
+                                          "objectTypeId": "0-2"}],
                               "hasMore": false, "offset": 1, "total": 1}),
                     ),
                 ),

@@ -21,6 +21,8 @@ struct Shape {
     array: &'static str,
     id: &'static str,
     name: &'static str,
+    /// Keep only entries whose key has this value, when they carry the key.
+    only: Option<(&'static str, &'static str)>,
 }
 
 const fn shape(
@@ -34,6 +36,7 @@ const fn shape(
         array,
         id,
         name,
+        only: None,
     }
 }
 
@@ -93,7 +96,11 @@ pub(crate) async fn list(
                 .json(
                     json!({"query": "", "count": 100, "processingTypes": ["MANUAL", "SNAPSHOT"]}),
                 ),
-                shape("list", "lists", "listId", "name"),
+                // Contact lists only (object type 0-1): the actions add contacts.
+                Shape {
+                    only: Some(("objectTypeId", "0-1")),
+                    ..shape("list", "lists", "listId", "name")
+                },
             ));
             calls.push((
                 get(
@@ -242,6 +249,11 @@ pub(crate) async fn list(
             ));
         }
         for item in body[shape.array].as_array().into_iter().flatten() {
+            if let Some((key, wanted)) = shape.only
+                && item.get(key).is_some_and(|v| v != wanted)
+            {
+                continue;
+            }
             let id = match &item[shape.id] {
                 Value::String(s) => s.clone(),
                 Value::Number(n) => n.to_string(),

@@ -17,7 +17,7 @@ use serde_json::{Map, Value, json};
 use switchyard_core::ValidationErrors;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult};
 
-use super::call::{Attempt, Auth, Call, Step};
+use super::call::{Answer, Attempt, Auth, Call, Step};
 use super::fields::{
     action, email, endpoint, first_name, last_name, optional_rule_setting, rule_setting, secret,
 };
@@ -88,7 +88,7 @@ pub(crate) async fn deliver(
             )
             .json(contact);
             let created = attempt.send(create).await?;
-            if !created.is_success() && created.status != 409 {
+            if !created.is_success() && !already_exists(&created) {
                 return Err(attempt.answered(created));
             }
             let add = Call::new(
@@ -100,6 +100,16 @@ pub(crate) async fn deliver(
             Ok(attempt.answered(answer))
         }
     }
+}
+
+/// A create refused because the contact is already there: a 409, or a validation error that
+/// says so.
+fn already_exists(answer: &Answer) -> bool {
+    answer.status == 409
+        || (matches!(answer.status, 400 | 422)
+            && answer.json()["message"]
+                .as_str()
+                .is_some_and(|m| m.to_ascii_lowercase().contains("already exist")))
 }
 
 pub(crate) async fn validate(
