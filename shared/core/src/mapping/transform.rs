@@ -20,7 +20,7 @@ use super::datetime;
 /// | `default` | `value` (any JSON but null) | replaces a missing or `null` value; passes anything else |
 /// | `trim` | | strips leading and trailing whitespace of a string |
 /// | `lower`, `upper` | | a string in lower / upper case (Unicode) |
-/// | `substring` | `start`, optional `length` (characters) | the characters from `start`, at most `length` of them; `""` past the end |
+/// | `substring` | `start` (default 0), optional `length` (characters) | the characters from `start`, at most `length` of them; `""` past the end |
 ///
 /// Everything else fails the field: a value of the wrong type (`trim` on a number), a string
 /// that does not convert, `null` anywhere but `default`, and any transform but `default` when
