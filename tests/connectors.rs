@@ -319,6 +319,13 @@ async fn provider_answers_map_to_outcomes() {
             );
             let result = fixture.deliver(&integrations).await;
             assert_eq!(result.outcome, outcome, "{} {what}: {result:?}", case.name);
+            // Described without the query (it may carry an e-mail address).
+            assert!(
+                !result.request.contains('?'),
+                "{}: {}",
+                case.name,
+                result.request
+            );
             assert!(result.response_body.is_some(), "{} {what}", case.name);
             if let Some(expected) = retry_after {
                 // The reset is a delay or a Unix time; either way within a second of it.
@@ -357,6 +364,40 @@ async fn an_unreachable_provider_is_a_network_error() {
     );
     let result = fixture.deliver(&integrations).await;
     assert_eq!(result.outcome, Outcome::NetworkError, "{result:?}");
+}
+
+/// A provider that does not answer within the client's bound is a `timeout`.
+#[tokio::test]
+async fn a_slow_provider_is_a_timeout() {
+    let fake = FakeProvider::start().await;
+    let client = OutboundClient::new(ClientSettings {
+        connect_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_millis(300),
+    })
+    .expect("client");
+    let integrations = Integrations::new(
+        client,
+        UrlPolicy {
+            allow_loopback_http: true,
+        },
+    )
+    .with_provider_urls(ProviderUrls::all_at(&fake.base_url()));
+    fake.script(
+        "POST /zoom/v2/meetings/1/registrants",
+        Reply::json(201, json!({})).after(Duration::from_secs(2)),
+    );
+    let fixture = Fixture::new(
+        IntegrationType::Zoom,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_meeting_registrant", "id": "1"}),
+    );
+    let result = fixture.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::Timeout, "{result:?}");
+    assert_eq!(
+        result.request,
+        format!("POST {}/zoom/v2/meetings/1/registrants", fake.base_url())
+    );
 }
 
 #[tokio::test]

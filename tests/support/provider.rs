@@ -43,6 +43,8 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Value,
+    /// How long to wait before answering (to see a client time out).
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
@@ -51,7 +53,13 @@ impl Reply {
             status,
             headers: Vec::new(),
             body,
+            delay: std::time::Duration::ZERO,
         }
+    }
+
+    pub fn after(mut self, delay: std::time::Duration) -> Self {
+        self.delay = delay;
+        self
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -154,6 +162,9 @@ async fn answer(
             serde_json::json!({"message": format!("no route {route}")}),
         )
     });
+    if !reply.delay.is_zero() {
+        tokio::time::sleep(reply.delay).await;
+    }
     let mut answer = HeaderMap::new();
     answer.insert("content-type", HeaderValue::from_static("application/json"));
     for (name, value) in &reply.headers {
