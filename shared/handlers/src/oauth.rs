@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 use switchyard_core::ConnectionId;
+use switchyard_core::clock::epoch_millis;
 use switchyard_core::domain::Connection;
 use switchyard_core::oauth::{
     Providers, REAUTHORIZATION_REQUIRED, STATUS, TokenEndpoint, TokenError, TokenSet, is_oauth,
@@ -165,6 +166,11 @@ impl FreshToken {
 
 /// Replaces the access token `stale` and answers the connection's secrets with the new one —
 /// or with the token another refresh stored meanwhile. `Err` is the attempt's result.
+///
+/// Across processes, the refresh is claimed first: a lease (`refresh_lease_until`, in the
+/// sealed secrets) written by compare-and-set on `updated_at`. Only the holder calls the token
+/// endpoint; the others wait for its token (at most the lease). So a rotating refresh token is
+/// spent once, and a refusal seen by the holder means the grant is dead, not "already spent".
 async fn refresh(
     deps: &Deps,
     connection: &Connection,
@@ -184,101 +190,129 @@ async fn refresh(
     let flight = oauth.flight(connection.id);
     let _in_flight = flight.lock().await;
 
-    // Read again under the lock: a refresh that finished while this one waited has already
-    // stored a new token.
-    let (current, secrets) = load(deps, connection).await?;
-    let Some(tokens) = TokenSet::from_secrets(&secrets) else {
-        return Err(failed(
-            Outcome::AuthFailed,
-            "the connection has no access token",
-        ));
-    };
-    if needs_reauthorization(&current) {
-        return Err(failed(
-            Outcome::AuthFailed,
-            "the provider revoked this connection's authorisation; run the OAuth flow again",
-        ));
-    }
-    if tokens.access_token != *stale && !tokens.needs_refresh(deps.now()) {
-        return Ok(secrets);
-    }
-    let Some(refresh_token) = tokens.refresh_token.clone() else {
-        return Err(failed(
-            Outcome::AuthFailed,
-            "the access token was refused and the connection has no refresh token",
-        ));
-    };
-    let mut revoked = String::new();
-    let fresh = match endpoint.refresh(provider, &refresh_token).await {
-        Ok(fresh) => Some(fresh),
-        Err(TokenError::InvalidGrant(code)) => {
-            revoked = code;
-            None
+    let gave_up_at = deps.now() + REFRESH_LEASE * 2;
+    let (leased, mut secrets, refresh_token) = loop {
+        // Read again under the lock: a refresh that finished while this one waited has
+        // already stored a new token.
+        let (current, secrets) = load(deps, connection).await?;
+        let Some(tokens) = TokenSet::from_secrets(&secrets) else {
+            return Err(failed(
+                Outcome::AuthFailed,
+                "the connection has no access token",
+            ));
+        };
+        if needs_reauthorization(&current) {
+            return Err(failed(
+                Outcome::AuthFailed,
+                "the provider revoked this connection's authorisation; run the OAuth flow again",
+            ));
         }
-        Err(e @ TokenError::Refused(_)) => return Err(failed(Outcome::AuthFailed, &e.to_string())),
-        Err(e @ TokenError::Unavailable(_)) => {
-            return Err(failed(Outcome::NetworkError, &e.to_string()));
+        if tokens.access_token != *stale && !tokens.needs_refresh(deps.now()) {
+            return Ok(secrets);
         }
+        let Some(refresh_token) = tokens.refresh_token else {
+            return Err(failed(
+                Outcome::AuthFailed,
+                "the access token was refused and the connection has no refresh token",
+            ));
+        };
+        let now = deps.now();
+        if now > gave_up_at {
+            return Err(failed(
+                Outcome::InternalError,
+                "another process's token refresh did not finish in time",
+            ));
+        }
+        if lease_held(&secrets, now) {
+            // Another process is refreshing: its token will be stored shortly.
+            tokio::time::sleep(LEASE_POLL).await;
+            continue;
+        }
+        let mut claimed = secrets.clone();
+        claimed.insert(LEASE.into(), epoch_millis(now + REFRESH_LEASE).into());
+        let mut leased = current.clone();
+        leased.secrets = Some(seal(deps, &claimed));
+        leased.updated_at = next_version(&current, now);
+        if write_if_unchanged(deps, &leased, current.updated_at).await? {
+            break (leased, claimed, refresh_token);
+        }
+        // Somebody wrote the connection since the read: look again.
     };
 
-    // Written only if nobody wrote the connection since it was read (compare-and-set on
-    // `updated_at`). When another process refreshed meanwhile, its token is used: ours may
-    // have been issued against a refresh token it had already rotated — and a refusal of ours
-    // then means "already spent", not "revoked". When the change was something else (a
-    // rename), the write is made again on top of it.
-    let (mut base, mut base_secrets) = (current, secrets);
+    let outcome = endpoint.refresh(provider, &refresh_token).await;
+    secrets.remove(LEASE);
+    let mut done = leased.clone();
+    let result = match outcome {
+        Ok(fresh) => {
+            fresh.store_in(&mut secrets);
+            tracing::info!(connection_id = %connection.id, "access token refreshed");
+            Ok(secrets.clone())
+        }
+        Err(TokenError::InvalidGrant(code)) => {
+            tracing::warn!(connection_id = %connection.id, code = %code, "refresh token refused; connection needs re-authorisation");
+            done.metadata
+                .insert(STATUS.into(), REAUTHORIZATION_REQUIRED.into());
+            Err(failed(
+                Outcome::AuthFailed,
+                &format!(
+                    "the provider refused the refresh token ({code}); the connection needs re-authorisation"
+                ),
+            ))
+        }
+        Err(e @ TokenError::Refused(_)) => Err(failed(Outcome::AuthFailed, &e.to_string())),
+        Err(e @ TokenError::Unavailable(_)) => Err(failed(Outcome::NetworkError, &e.to_string())),
+    };
+    // Store the outcome and release the lease. Only a write by someone else since the lease
+    // (a rename through the API) can stand in the way: then it is made on top of theirs.
+    let mut base = leased;
     for _ in 0..3 {
-        let mut next = base.clone();
-        let mut next_secrets = base_secrets.clone();
-        match &fresh {
-            Some(fresh) => {
-                fresh.store_in(&mut next_secrets);
-                next.secrets = Some(seal(deps, &next_secrets));
-            }
-            None => {
-                next.metadata
-                    .insert(STATUS.into(), REAUTHORIZATION_REQUIRED.into());
-            }
+        done.secrets = Some(seal(deps, &secrets));
+        done.updated_at = next_version(&base, deps.now());
+        if write_if_unchanged(deps, &done, base.updated_at).await? {
+            return result;
         }
-        // The version must move, even within one millisecond.
-        next.updated_at = deps
-            .now()
-            .max(base.updated_at + time::Duration::milliseconds(1));
-        let written = deps
-            .store
-            .update_connection_if_unchanged(&next, base.updated_at)
-            .await
-            .map_err(|e| failed(Outcome::InternalError, &e.to_string()))?;
-        if written {
-            return match fresh {
-                Some(_) => {
-                    tracing::info!(connection_id = %connection.id, "access token refreshed");
-                    Ok(next_secrets)
-                }
-                None => {
-                    tracing::warn!(connection_id = %connection.id, code = %revoked, "refresh token refused; connection needs re-authorisation");
-                    Err(failed(
-                        Outcome::AuthFailed,
-                        &format!(
-                            "the provider refused the refresh token ({revoked}); the connection needs re-authorisation"
-                        ),
-                    ))
-                }
-            };
+        let (latest, _) = load(deps, connection).await?;
+        done.name = latest.name.clone();
+        done.hidden = latest.hidden;
+        if done.metadata.get(STATUS).is_none() {
+            done.metadata = latest.metadata.clone();
         }
-        let (latest, latest_secrets) = load(deps, connection).await?;
-        if let Some(theirs) = TokenSet::from_secrets(&latest_secrets)
-            && (theirs.access_token != tokens.access_token
-                || theirs.refresh_token != tokens.refresh_token)
-        {
-            return Ok(latest_secrets);
-        }
-        (base, base_secrets) = (latest, latest_secrets);
+        base = latest;
     }
     Err(failed(
         Outcome::InternalError,
         "the connection kept changing while its token was refreshed",
     ))
+}
+
+/// The lease on refreshing a connection's token, in its sealed secrets (epoch milliseconds).
+pub(crate) const LEASE: &str = "refresh_lease_until";
+/// Longer than a token request may take (the outbound client's 30 s are the worst case; the
+/// lease only makes the others wait, it never lets two refresh while it holds).
+const REFRESH_LEASE: time::Duration = time::Duration::seconds(10);
+const LEASE_POLL: Duration = Duration::from_millis(100);
+
+fn lease_held(secrets: &Map<String, Value>, now: time::OffsetDateTime) -> bool {
+    secrets
+        .get(LEASE)
+        .and_then(Value::as_i64)
+        .is_some_and(|until| until > epoch_millis(now))
+}
+
+/// An `updated_at` after `base`'s, so a compare-and-set on it always moves the version.
+fn next_version(base: &Connection, now: time::OffsetDateTime) -> time::OffsetDateTime {
+    now.max(base.updated_at + time::Duration::milliseconds(1))
+}
+
+async fn write_if_unchanged(
+    deps: &Deps,
+    connection: &Connection,
+    expected: time::OffsetDateTime,
+) -> Result<bool, DeliveryResult> {
+    deps.store
+        .update_connection_if_unchanged(connection, expected)
+        .await
+        .map_err(|e| failed(Outcome::InternalError, &e.to_string()))
 }
 
 async fn load(

@@ -299,6 +299,8 @@ async fn reauthorise(
         }
     };
     tokens.store_in(&mut secrets);
+    // New tokens end any refresh another process had claimed.
+    secrets.remove(crate::oauth::LEASE);
     connection.secrets = Some(seal(deps, &secrets));
     connection.metadata.remove(STATUS);
     connection.updated_at = deps.now();
