@@ -660,6 +660,17 @@ async fn missing_settings_fail_without_calling() {
     assert_eq!(result.outcome, Outcome::RejectedClientError);
     assert!(!result.outcome.is_retryable(result.status_code));
 
+    // update_property without its value template would clear the property: refused.
+    let no_value = Fixture::new(
+        IntegrationType::Hubspot,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "update_property", "id": "plan_tier"}),
+    );
+    let result = no_value.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::RejectedClientError, "{result:?}");
+    assert!(result.error.unwrap().contains("metadata.value"));
+
     let mut no_email = Fixture::new(
         IntegrationType::Zoom,
         json!({}),

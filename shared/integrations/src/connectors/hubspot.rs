@@ -10,7 +10,7 @@
 //! that is a rejection, not a success.
 
 use reqwest::Method;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult};
 
@@ -40,13 +40,9 @@ pub(crate) async fn deliver(
     let list = match action {
         "update_property" => {
             let property = rule_setting(attempt, request, "id", "the property")?;
-            let value = request
-                .rule
-                .metadata
-                .get("value")
-                .and_then(Value::as_str)
-                .map(|t| render(t, request.fields, str::to_owned))
-                .unwrap_or_default();
+            // Required: a missing template would silently clear the property.
+            let template = rule_setting(attempt, request, "value", "the value template")?;
+            let value = render(&template, request.fields, str::to_owned);
             properties.insert(property, value.into());
             None
         }

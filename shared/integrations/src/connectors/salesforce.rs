@@ -12,7 +12,7 @@
 //! the wanted state: delivered.
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult};
 use switchyard_core::webhook::UrlPolicy;
@@ -75,13 +75,9 @@ pub(crate) async fn deliver(
     let action = action(request);
     let answer = match action {
         "update_property" => {
-            let value = request
-                .rule
-                .metadata
-                .get("value")
-                .and_then(Value::as_str)
-                .map(|t| render(t, request.fields, str::to_owned))
-                .unwrap_or_default();
+            // Required: a missing template would silently clear the property.
+            let template = rule_setting(attempt, request, "value", "the value template")?;
+            let value = render(&template, request.fields, str::to_owned);
             let call = api
                 .call(Method::PATCH, &["sobjects", object, &record])
                 .json(json!({ target.as_str(): value }));
