@@ -99,7 +99,9 @@ pub struct ConnectionView {
     #[schema(value_type = IntegrationTypeName)]
     pub kind: &'static str,
     pub name: String,
-    /// The public part of the metadata; secret fields are write-only and never shown.
+    /// The public part of the metadata; secret fields are write-only and never shown. An OAuth
+    /// connection whose grant the provider revoked has `"status": "reauthorization_required"`
+    /// until `GET /connections/oauth/{type}/start?connection=<id>` is run again.
     pub metadata: Map<String, Value>,
     pub hidden: bool,
     pub created_by: String,
