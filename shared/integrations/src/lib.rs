@@ -77,8 +77,9 @@ impl Integrations {
     }
 
     /// Validation of a destination before a connection of `kind` is saved: for a webhook, its
-    /// settings (as [`WebhookConfig::from_metadata`]) and then [`Self::probe`] of its URL. The
-    /// errors name the `metadata.*` param; a probe failure is `metadata.url` (the API's 422).
+    /// settings (as [`WebhookConfig::from_metadata`]) and then [`Self::probe`] of its URL; for
+    /// a SaaS type, [`Connectors::validate`] (an API key tried with one call). The errors name
+    /// the `metadata.*` param; a probe failure is `metadata.url` (the API's 422).
     pub async fn check_destination(
         &self,
         kind: IntegrationType,
