@@ -74,6 +74,12 @@ fn routes_into(victim: &Tenant) -> Vec<(Method, String, Option<Value>)> {
             (Method::DELETE, format!("/connections/{c}"), Some(json!({"force_delete": true}))),
             (Method::GET, format!("/connections/{c}/actions"), None),
             (Method::GET, format!("/connections/{c}/fields"), None),
+            (Method::GET, format!("/connections/{c}/mappings/default"), None),
+            (
+                Method::PUT,
+                format!("/connections/{c}/mappings/default"),
+                Some(json!({"schema_version": 1, "expected_version": 0, "fields": []})),
+            ),
             (Method::GET, format!("/rules/{r}"), None),
             (Method::DELETE, format!("/rules/{r}"), None),
             (Method::POST, format!("/rules/{r}/test"), None),
