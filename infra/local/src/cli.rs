@@ -181,8 +181,6 @@ pub struct ServeArgs {
     /// Burst allowed above the ingest rate (default: twice the rate).
     #[arg(long, env = "SWITCHYARD_INGEST_BURST")]
     pub ingest_burst: Option<u32>,
-}
-
     #[command(flatten)]
     pub plan: PlanArgs,
 }
@@ -219,6 +217,8 @@ impl PlanArgs {
             retention_days: self.retention_days,
         }
     }
+}
+
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {

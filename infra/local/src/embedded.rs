@@ -35,9 +35,9 @@ pub fn queue_settings(queue: QueueName) -> QueueSettings {
 
 pub struct Embedded {
     pub deps: Deps,
+    pub store: Arc<SqliteStore>,
     pub queue: Arc<SqliteQueue>,
 }
-    pub store: Arc<SqliteStore>,
 
 /// Creates the data directory if missing, private to its owner (mode 0700).
 pub fn create_data_dir(data_dir: &Path) -> anyhow::Result<()> {

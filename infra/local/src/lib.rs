@@ -9,6 +9,6 @@ pub mod credentials_file;
 pub mod dlq;
 pub mod embedded;
 pub mod listen;
-pub mod runtime;
 pub mod retention;
+pub mod runtime;
 pub mod token;

@@ -52,6 +52,8 @@ pub enum IngestError {
     #[error("workspace not found")]
     UnknownWorkspace,
     #[error(transparent)]
+    Plan(#[from] crate::plan::PlanError),
+    #[error(transparent)]
     Store(#[from] StoreError),
 }
 
@@ -60,8 +62,6 @@ impl NewEvent {
     /// every field problem at once.
     pub fn from_json(body: &Value) -> Result<Self, IngestError> {
         let mut errors = ValidationErrors::default();
-    Plan(#[from] crate::plan::PlanError),
-    #[error(transparent)]
         let Some(obj) = body.as_object() else {
             errors.push("body", "must be a JSON object");
             return Err(IngestError::Invalid(errors));
@@ -156,14 +156,6 @@ pub async fn accept_many(
     sender: &Sender,
     inputs: Vec<Result<NewEvent, IngestError>>,
 ) -> Vec<Result<Event, IngestError>> {
-    let mut results = Vec::with_capacity(inputs.len());
-    for input in inputs {
-        results.push(match input {
-            Ok(input) => store_event(deps, sender, input).await,
-            Err(e) => Err(e),
-        });
-    }
-    let accepted: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
     // Counted before anything is stored: once answered 201, an event is within the plan.
     let valid = inputs.iter().filter(|i| i.is_ok()).count() as u64;
     if valid > 0
@@ -174,6 +166,14 @@ pub async fn accept_many(
             .map(|input| input.and_then(|_| Err(IngestError::Plan(e.clone()))))
             .collect();
     }
+    let mut results = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        results.push(match input {
+            Ok(input) => store_event(deps, sender, input).await,
+            Err(e) => Err(e),
+        });
+    }
+    let accepted: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
     for chunk in accepted.chunks(10) {
         let messages = chunk
             .iter()

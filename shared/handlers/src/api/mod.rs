@@ -17,6 +17,7 @@ mod rate_limit;
 mod rule_test;
 mod rules;
 mod schemas;
+mod usage;
 mod views;
 mod workspaces;
 
@@ -143,6 +144,7 @@ fn v1_routes() -> Routes {
         .add(Method::POST, "/events", events::create)
         .add(Method::POST, "/events/bulk", events::bulk)
         .add(Method::GET, "/integrations", catalog::integrations)
+        .add(Method::GET, "/usage", usage::get)
         .add(Method::GET, "/machine-keys", keys::list)
         .add(Method::POST, "/machine-keys", keys::create)
         .add(Method::DELETE, "/machine-keys/{access_key}", keys::revoke)

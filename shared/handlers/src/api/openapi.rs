@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 use super::{
-    catalog, connections, deliveries, events, keys, oauth, rule_test, rules, workspaces,
+    catalog, connections, deliveries, events, keys, oauth, rule_test, rules, usage, workspaces,
 };
 
 /// The security scheme names the annotations use.
@@ -58,8 +58,9 @@ pub struct UnprocessableDestination(ErrorBody);
 #[allow(dead_code)]
 pub struct TooEarly(ErrorBody);
 
-/// Extension: the workspace's ingest rate limit (a token bucket) is spent; retry after
-/// `Retry-After` seconds.
+/// Extension: the workspace's ingest rate limit (a token bucket) is spent (`RateLimited`), or
+/// the organization's monthly event quota is (`QuotaExceeded`, until the month turns); retry
+/// after `Retry-After` seconds.
 #[derive(ToResponse)]
 #[response(headers(
     ("Retry-After" = u64, description = "Seconds until the request can succeed."),
@@ -69,6 +70,12 @@ pub struct TooEarly(ErrorBody);
 ))]
 #[allow(dead_code)]
 pub struct RateLimited(ErrorBody);
+
+/// Extension: the organization's plan allows no more of this resource (`PlanLimitReached`);
+/// `GET /usage` shows the limits.
+#[derive(ToResponse)]
+#[allow(dead_code)]
+pub struct PlanLimitReached(ErrorBody);
 
 /// A failure on Switchyard's side; the request may be retried. Any route can answer it.
 #[derive(ToResponse)]
@@ -130,6 +137,7 @@ pub struct InternalError(ErrorBody);
         deliveries::retry,
         deliveries::cancel,
         catalog::integrations,
+        usage::get,
         keys::list,
         keys::create,
         keys::revoke,
@@ -145,6 +153,7 @@ pub struct InternalError(ErrorBody);
             UnprocessableDestination,
             TooEarly,
             RateLimited,
+            PlanLimitReached,
             InternalError,
         ),
     ),
@@ -153,6 +162,7 @@ pub struct InternalError(ErrorBody);
         (name = "workspaces", description = "Workspaces of the caller's organization."),
         (name = "connections", description = "Destinations (`webhook` in this version)."),
         (name = "rules", description = "Which events go to which connection."),
+        (name = "usage", description = "Extension: plan limits and usage."),
         (name = "events", description = "Sending events, and their delivery history."),
         (name = "deliveries", description = "One event's delivery through one rule: attempts, \
             the destination's answer, retry and cancel."),
