@@ -903,3 +903,60 @@ async fn provider_accounts_list_their_rule_targets() {
         }
     }
 }
+
+/// Slack lists channels a page at a time: the listing follows `next_cursor` (a few pages at
+/// most).
+#[tokio::test]
+async fn slack_channels_are_listed_across_pages() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let cursor = "dGVhbTpDMDYxRkE1UEI=";
+    fake.script(
+        "GET /slack/api/conversations.list",
+        ok_reply(
+            json!({"ok": true, "channels": [{"id": "C1", "name": "general"}],
+                        "response_metadata": {"next_cursor": cursor}}),
+        ),
+    );
+    let second = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("types", "public_channel,private_channel")
+        .append_pair("exclude_archived", "true")
+        .append_pair("limit", "200")
+        .append_pair("cursor", cursor)
+        .finish();
+    fake.script(
+        &format!("GET /slack/api/conversations.list?{second}"),
+        ok_reply(
+            json!({"ok": true, "channels": [{"id": "C2", "name": "random"}],
+                        "response_metadata": {"next_cursor": ""}}),
+        ),
+    );
+    let fixture = Fixture::new(
+        IntegrationType::Slack,
+        json!({}),
+        json!({"access_token": "xoxb"}),
+        json!({}),
+    );
+    let fields = integrations
+        .destination_fields(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect("listed");
+    assert_eq!(
+        Value::Array(fields),
+        json!([{"kind": "channel", "id": "C1", "name": "general"},
+               {"kind": "channel", "id": "C2", "name": "random"}])
+    );
+    assert_eq!(fake.requests().len(), 2);
+
+    // A cursor that never ends is followed a bounded number of times.
+    fake.clear();
+    fake.script(
+        "GET /slack/api/conversations.list",
+        ok_reply(json!({"ok": true, "channels": [], "response_metadata": {"next_cursor": cursor}})),
+    );
+    integrations
+        .destination_fields(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect("listed");
+    assert_eq!(fake.requests().len(), 5);
+}

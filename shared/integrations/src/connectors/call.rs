@@ -21,6 +21,7 @@ use crate::webhook::parse_retry_after;
 pub(crate) type Step<T> = Result<T, DeliveryResult>;
 
 /// How a provider wants its credential presented.
+#[derive(Clone)]
 pub(crate) enum Auth {
     Bearer(String),
     /// HTTP Basic with the credential as password (Mailchimp's `anystring:<api key>`).
@@ -33,6 +34,7 @@ pub(crate) enum Auth {
 }
 
 /// One provider call. Extra headers are public (API versions), never credentials.
+#[derive(Clone)]
 pub(crate) struct Call {
     pub method: Method,
     pub url: Url,

@@ -23,7 +23,13 @@ struct Shape {
     name: &'static str,
     /// Keep only entries whose key has this value, when they carry the key.
     only: Option<(&'static str, &'static str)>,
+    /// Cursor pagination: the JSON pointer of the next page's cursor in an answer, and the
+    /// query parameter that asks for it.
+    cursor: Option<(&'static str, &'static str)>,
 }
+
+/// Pages read per listing at most, so a huge account cannot hold a request for long.
+const MAX_PAGES: usize = 5;
 
 const fn shape(
     kind: &'static str,
@@ -37,6 +43,7 @@ const fn shape(
         id,
         name,
         only: None,
+        cursor: None,
     }
 }
 
@@ -82,7 +89,10 @@ pub(crate) async fn list(
                     "types=public_channel,private_channel&exclude_archived=true&limit=200",
                     Auth::Bearer(token),
                 ),
-                shape("channel", "channels", "id", "name"),
+                Shape {
+                    cursor: Some(("/response_metadata/next_cursor", "cursor")),
+                    ..shape("channel", "channels", "id", "name")
+                },
             ));
         }
         IntegrationType::Hubspot => {
@@ -236,7 +246,12 @@ pub(crate) async fn list(
         }
     }
     let mut entries = Vec::new();
-    for (call, shape) in calls {
+    let mut pending: std::collections::VecDeque<(Call, Shape, usize)> = calls
+        .into_iter()
+        .map(|(call, shape)| (call, shape, 1))
+        .collect();
+    while let Some((call, shape, page)) = pending.pop_front() {
+        let again = call.clone();
         let answer = attempt.send_ok(call).await?;
         let body = answer.json();
         // Slack: errors in a 200.
@@ -261,6 +276,28 @@ pub(crate) async fn list(
             };
             let name = item[shape.name].as_str().unwrap_or(&id).to_owned();
             entries.push(json!({"kind": shape.kind, "id": id, "name": name}));
+        }
+        let next = shape
+            .cursor
+            .and_then(|(pointer, param)| Some((body.pointer(pointer)?.as_str()?, param)))
+            .filter(|(cursor, _)| !cursor.is_empty());
+        if let Some((cursor, param)) = next
+            && page < MAX_PAGES
+        {
+            let mut again = again;
+            let kept: Vec<(String, String)> = again
+                .url
+                .query_pairs()
+                .filter(|(k, _)| k != param)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            again
+                .url
+                .query_pairs_mut()
+                .clear()
+                .extend_pairs(kept)
+                .append_pair(param, cursor);
+            pending.push_front((again, shape, page + 1));
         }
     }
     Ok(entries)
