@@ -359,3 +359,47 @@ fn failed(outcome: Outcome, error: &str) -> DeliveryResult {
         duration: Duration::ZERO,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(ms: i64) -> time::OffsetDateTime {
+        switchyard_core::clock::from_epoch_millis(ms)
+    }
+
+    #[test]
+    fn a_lease_holds_until_its_time() {
+        let mut secrets = Map::new();
+        assert!(!lease_held(&secrets, at(1_000)));
+        secrets.insert(LEASE.into(), 2_000.into());
+        assert!(lease_held(&secrets, at(1_999)));
+        assert!(!lease_held(&secrets, at(2_000)), "an expired lease is free");
+    }
+
+    #[test]
+    fn every_write_moves_the_version() {
+        let connection = Connection {
+            id: ConnectionId::new(),
+            org: switchyard_core::OrgId::new(),
+            workspace: switchyard_core::WorkspaceId::new(),
+            kind: switchyard_core::domain::IntegrationType::Slack,
+            name: "n".into(),
+            metadata: Map::new(),
+            secrets: None,
+            hidden: false,
+            created_by: "t".into(),
+            created_at: at(5_000),
+            updated_at: at(5_000),
+        };
+        assert_eq!(next_version(&connection, at(5_000)), at(5_001));
+        assert_eq!(next_version(&connection, at(4_000)), at(5_001));
+        assert_eq!(next_version(&connection, at(9_000)), at(9_000));
+        assert!(!needs_reauthorization(&connection));
+        let mut marked = connection;
+        marked
+            .metadata
+            .insert(STATUS.into(), REAUTHORIZATION_REQUIRED.into());
+        assert!(needs_reauthorization(&marked));
+    }
+}
