@@ -55,7 +55,8 @@ pub async fn build_deps(
     ));
     let client = OutboundClient::new(ClientSettings::default())
         .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))?;
-    let oauth = oauth(clients, &client, url_policy).await?;
+    let oauth_secret = std::env::var("SWITCHYARD_OAUTH_SECRET").ok();
+    let oauth = oauth_clients(clients, oauth_secret.as_deref(), &client, url_policy).await?;
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
@@ -77,22 +78,21 @@ pub async fn build_deps(
     Ok(AwsBackend { deps, store, queue })
 }
 
-/// The OAuth clients: `SWITCHYARD_OAUTH_SECRET` names one Secrets Manager secret, a JSON object
-/// of the same `SWITCHYARD_OAUTH_<TYPE>_*` names the embedded runtime reads from its
-/// environment (read once per cold start); without it, the environment alone.
-async fn oauth(
+/// The OAuth clients: `secret_id` (`SWITCHYARD_OAUTH_SECRET`) names one Secrets Manager
+/// secret, a JSON object of the same `SWITCHYARD_OAUTH_<TYPE>_*` names the embedded runtime
+/// reads from its environment (read once per cold start); without it, the environment alone.
+pub async fn oauth_clients(
     clients: &Clients,
+    secret_id: Option<&str>,
     client: &OutboundClient,
     url_policy: UrlPolicy,
 ) -> Result<OAuth, String> {
     let mut vars = serde_json::Map::new();
-    if let Ok(secret_id) = std::env::var("SWITCHYARD_OAUTH_SECRET")
-        && !secret_id.is_empty()
-    {
+    if let Some(secret_id) = secret_id.filter(|id| !id.is_empty()) {
         let out = clients
             .secrets
             .get_secret_value()
-            .secret_id(&secret_id)
+            .secret_id(secret_id)
             .send()
             .await
             .map_err(|e| {

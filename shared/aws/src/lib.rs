@@ -20,7 +20,7 @@ pub use bootstrap::{QueueAttributes, bootstrap, default_queue_attributes, resolv
 pub use clients::Clients;
 pub use config::{AwsResources, ENV_PREFIX_HELP};
 pub use counter::RequestCounter;
-pub use deps::{AwsBackend, build_deps, deps_from_env};
+pub use deps::{AwsBackend, build_deps, deps_from_env, oauth_clients};
 pub use dynamo::{CapacityMeter, CapacityUse, DynamoStore, item_size, table_definitions};
 pub use logging::init_logging;
 pub use secrets::{MasterKeySecret, load_key_ring};
