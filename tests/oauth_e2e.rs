@@ -26,9 +26,15 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
+    setup_with(&[]).await
+}
+
+/// A server with the OAuth environment and `extra` variables.
+async fn setup_with(extra: &[(&str, &str)]) -> Setup {
     let provider = OAuthServer::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let env = provider.slack_env();
+    let mut env = provider.slack_env();
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let server =
         Switchyard::start_with_env(&dir.path().join("data"), &["--allow-loopback-http"], &env);
@@ -469,4 +475,44 @@ async fn a_revoked_grant_fails_auth_and_marks_the_connection_until_reauthorised(
     })
     .await;
     s.assert_log_clean();
+}
+
+#[tokio::test]
+async fn the_plan_limits_oauth_connections_too() {
+    let s = setup_with(&[("SWITCHYARD_PLAN_CONNECTIONS", "1")]).await;
+    let workspace = s.api.workspace_id.clone();
+    // Started twice while there is room; the first callback takes the last place.
+    let first = s
+        .start(&[("workspace", workspace.as_str()), ("name", "One")])
+        .await;
+    let second = s
+        .start(&[("workspace", workspace.as_str()), ("name", "Two")])
+        .await;
+    let back = s.consent(&first).await;
+    expect_status(s.callback(&back).await, 201).await;
+
+    // The second callback is refused before its code is exchanged, and nothing is stored.
+    let back = s.consent(&second).await;
+    let refused = expect_status(s.callback(&back).await, 403).await;
+    assert_contract_error(&refused);
+    assert_eq!(refused["error"]["name"], "PlanLimitReached");
+    assert_eq!(s.provider.code_grants(), 1);
+    // And a new start is refused at once.
+    let response = s
+        .api
+        .machine(
+            Method::GET,
+            &with_query(
+                "/connections/oauth/slack/start",
+                &[("workspace", workspace.as_str()), ("name", "Three")],
+            ),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_status(response, 403).await["error"]["name"],
+        "PlanLimitReached"
+    );
+    assert_eq!(s.api.get("/connections").await["count"], 1);
 }

@@ -15,13 +15,14 @@ use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::oauth::{
     AuthorizationState, Provider, STATE_LIFETIME, STATUS, StateError, TokenError, TokenSet,
 };
+use switchyard_core::plan::Resource;
 use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
 use url::Url;
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Machine;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::openapi::{BadRequest, NotFound, Unauthorized};
+use super::openapi::{BadRequest, NotFound, PlanLimitReached, Unauthorized};
 use super::query::Params;
 use super::views::{ConnectionCreated, NewConnectionView};
 use crate::Deps;
@@ -85,6 +86,7 @@ const TYPE: &str = "An OAuth integration type: `hubspot`, `salesforce`, `slack`,
         (status = 200, description = "Where to send the user.", body = AuthorizationStart),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = PlanLimitReached),
         (status = 404, response = NotFound),
     ),
 )]
@@ -113,11 +115,15 @@ pub async fn start(
     errors.into_result(()).map_err(ApiError::validation)?;
     let workspace = workspace.expect("validated above");
     super::load_workspace(&deps, machine.org, workspace).await?;
-    if let Some(id) = connection {
-        let existing = deps.store.connection(machine.org, id).await?;
-        if !existing.is_some_and(|c| c.kind == kind && c.workspace == workspace) {
-            return Err(ApiError::not_found("Connection"));
+    match connection {
+        Some(id) => {
+            let existing = deps.store.connection(machine.org, id).await?;
+            if !existing.is_some_and(|c| c.kind == kind && c.workspace == workspace) {
+                return Err(ApiError::not_found("Connection"));
+            }
         }
+        // Refused before the user is sent to consent; the callback checks again.
+        None => crate::plan::check_room(&deps, machine.org, Resource::Connections).await?,
     }
 
     let callback = callback_url(&deps, &headers, kind)?;
@@ -176,6 +182,7 @@ pub async fn start(
         (status = 303, description = "To the caller's `redirect_uri`, with `connection=<id>`.",
             headers(("Location" = String, description = "The caller's redirect URI."))),
         (status = 400, response = BadRequest),
+        (status = 403, response = PlanLimitReached),
         (status = 404, response = NotFound),
         (status = 502, description = "The provider's token endpoint did not answer.",
             body = ErrorBody),
@@ -219,6 +226,10 @@ pub async fn callback(
         .tokens
         .clone()
         .ok_or_else(|| not_configured(kind))?;
+    if state.connection.is_none() {
+        // Checked again: connections may have been made since `start`.
+        crate::plan::check_room(&deps, state.org, Resource::Connections).await?;
+    }
     let tokens = endpoint
         .exchange_code(provider, &code, &state.callback)
         .await
