@@ -1,9 +1,10 @@
 //! OAuth connections around a delivery: the access token is refreshed before it expires
 //! (within 60 s) and once after the connector reports `auth_failed`, then the attempt is made
-//! again, once. Refreshes of one connection are coalesced: one in flight per process, and a
-//! process that finds the stored token changed under it (another process refreshed) uses that
-//! token instead of spending the refresh token a second time. A revoked grant marks the
-//! connection `metadata.status = "reauthorization_required"` until the OAuth flow is re-run.
+//! again, once. Refreshes of one connection are coalesced: one in flight per process, and
+//! across processes a lease claimed by compare-and-set, so only one process spends the
+//! (possibly rotating) refresh token and the others use the token it stores. A revoked grant
+//! marks the connection `metadata.status = "reauthorization_required"` until the OAuth flow is
+//! re-run.
 
 use std::collections::HashMap;
 use std::fmt;
