@@ -22,7 +22,7 @@ impl Server {
     /// until it listens. Its stdout (which shows the new credentials once) is read, never shown.
     pub fn start(binary: &Path) -> anyhow::Result<Self> {
         let data_dir = tempfile::tempdir()?;
-        let mut child = Command::new(binary)
+        let mut child = wrapped(binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--allow-loopback-http"])
             .arg("--data-dir")
             .arg(data_dir.path())
@@ -78,6 +78,20 @@ impl Server {
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// `binary`, or — for profiling — `$SWITCHYARD_BENCH_WRAPPER binary` (e.g.
+/// `valgrind --tool=callgrind`): the wrapper is split on whitespace.
+fn wrapped(binary: &Path) -> Command {
+    match std::env::var("SWITCHYARD_BENCH_WRAPPER") {
+        Ok(wrapper) if !wrapper.trim().is_empty() => {
+            let mut words = wrapper.split_whitespace();
+            let mut command = Command::new(words.next().expect("not empty"));
+            command.args(words).arg(binary);
+            command
+        }
+        _ => Command::new(binary),
     }
 }
 
