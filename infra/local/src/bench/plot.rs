@@ -12,6 +12,9 @@ const BOTTOM: f64 = 50.0;
 const TOP: f64 = 40.0;
 const RIGHT: f64 = 20.0;
 
+/// A plotted line: its name, colour and the value it reads from a point.
+type Series = (&'static str, &'static str, fn(&LatencyPoint) -> f64);
+
 pub fn latency_svg(points: &[LatencyPoint]) -> String {
     let max_x = points.iter().map(|p| p.offered_per_sec).fold(1.0, f64::max) * 1.05;
     let max_y = points.iter().map(|p| p.latency.p99_ms).fold(1.0, f64::max) * 1.1;
@@ -49,7 +52,7 @@ pub fn latency_svg(points: &[LatencyPoint]) -> String {
             y(vy) + 4.0,
         );
     }
-    let series: [(&str, &str, fn(&LatencyPoint) -> f64); 3] = [
+    let series: [Series; 3] = [
         ("p50", "#1b9e77", |p| p.latency.p50_ms),
         ("p95", "#d95f02", |p| p.latency.p95_ms),
         ("p99", "#7570b3", |p| p.latency.p99_ms),
