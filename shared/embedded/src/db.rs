@@ -10,6 +10,10 @@ use std::sync::{Arc, Mutex};
 use rusqlite::Connection;
 use switchyard_core::StoreError;
 
+/// Prepared statements kept per connection: every distinct statement the store and the queue
+/// run, with room to spare.
+const STATEMENT_CACHE: usize = 256;
+
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
@@ -35,6 +39,9 @@ impl Db {
              PRAGMA busy_timeout = 5000;",
         )
         .map_err(backend)?;
+        // rusqlite keeps 16 prepared statements by default; one delivery's path through the
+        // store and queue uses more than that, and every eviction means parsing SQL again.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })

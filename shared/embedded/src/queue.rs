@@ -160,7 +160,8 @@ impl SqliteQueue {
                         .collect::<rusqlite::Result<_>>()?
                 };
                 for (seq, body) in &bodies {
-                    tx.execute("DELETE FROM queue_messages WHERE seq = ?1", [seq])?;
+                    tx.prepare_cached("DELETE FROM queue_messages WHERE seq = ?1")?
+                        .execute([seq])?;
                     insert(&tx, to, body, now, now)?;
                 }
                 tx.commit()?;
@@ -252,32 +253,32 @@ fn receive_tx(
             {
                 // This receive would exceed maxReceiveCount: SQS moves the message instead
                 // of returning it, keeping its id and body.
-                tx.execute(
+                tx.prepare_cached(
                     "UPDATE queue_messages
                      SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
                          first_received_at_ms = NULL, receipt_handle = NULL
                      WHERE seq = ?1",
-                    params![seq, dlq.as_str(), now],
-                )?;
+                )?
+                .execute(params![seq, dlq.as_str(), now])?;
                 dead_lettered = true;
                 continue;
             }
             let receipt_handle = Uuid::new_v4().simple().to_string();
             let receive_count = receive_count + 1;
             let first_received_at_ms = first_received.unwrap_or(now);
-            tx.execute(
+            tx.prepare_cached(
                 "UPDATE queue_messages
                  SET receive_count = ?2, receipt_handle = ?3, first_received_at_ms = ?4,
                      visible_at_ms = ?5
                  WHERE seq = ?1",
-                params![
-                    seq,
-                    receive_count,
-                    receipt_handle,
-                    first_received_at_ms,
-                    invisible_until
-                ],
-            )?;
+            )?
+            .execute(params![
+                seq,
+                receive_count,
+                receipt_handle,
+                first_received_at_ms,
+                invisible_until
+            ])?;
             messages.push(ReceivedMessage {
                 message_id,
                 receipt_handle,
@@ -289,12 +290,11 @@ fn receive_tx(
         }
     }
     let next_visible_at_ms = if messages.is_empty() {
-        tx.query_row(
+        tx.prepare_cached(
             "SELECT MIN(visible_at_ms) FROM queue_messages
              WHERE queue = ?1 AND visible_at_ms > ?2",
-            params![queue.as_str(), now],
-            |row| row.get(0),
         )?
+        .query_row(params![queue.as_str(), now], |row| row.get(0))?
     } else {
         None
     };
@@ -441,11 +441,11 @@ impl QueueConsumer for SqliteQueue {
         let changed = self
             .db
             .call(move |conn| {
-                conn.execute(
+                conn.prepare_cached(
                     "UPDATE queue_messages SET visible_at_ms = ?3
                      WHERE queue = ?1 AND receipt_handle = ?2",
-                    params![queue.as_str(), handle, visible_at],
-                )
+                )?
+                .execute(params![queue.as_str(), handle, visible_at])
             })
             .await?;
         if changed > 0 {
@@ -459,21 +459,20 @@ impl QueueConsumer for SqliteQueue {
         self.db
             .call(move |conn| {
                 // Invisible messages never received are delayed; received ones are in flight.
-                conn.query_row(
+                conn.prepare_cached(
                     "SELECT
                          COALESCE(SUM(visible_at_ms <= ?2), 0),
                          COALESCE(SUM(visible_at_ms > ?2 AND receive_count > 0), 0),
                          COALESCE(SUM(visible_at_ms > ?2 AND receive_count = 0), 0)
                      FROM queue_messages WHERE queue = ?1",
-                    params![queue.as_str(), now],
-                    |row| {
-                        Ok(QueueDepth {
-                            visible: row.get::<_, i64>(0)? as u64,
-                            in_flight: row.get::<_, i64>(1)? as u64,
-                            delayed: row.get::<_, i64>(2)? as u64,
-                        })
-                    },
-                )
+                )?
+                .query_row(params![queue.as_str(), now], |row| {
+                    Ok(QueueDepth {
+                        visible: row.get::<_, i64>(0)? as u64,
+                        in_flight: row.get::<_, i64>(1)? as u64,
+                        delayed: row.get::<_, i64>(2)? as u64,
+                    })
+                })
             })
             .await
     }

@@ -11,9 +11,8 @@ use switchyard_core::clock::from_epoch_millis as from_ms;
 use super::rows::{ms, to_json};
 
 pub(super) fn update_workspace(c: &Connection, ws: &Workspace) -> rusqlite::Result<bool> {
-    let changed = c.execute(
-        "UPDATE workspaces SET name = :name, description = :description, updated_at = :updated_at
-         WHERE org = :org AND id = :id",
+    let changed = c.prepare_cached("UPDATE workspaces SET name = :name, description = :description, updated_at = :updated_at
+         WHERE org = :org AND id = :id")?.execute(
         named_params! {
             ":name": ws.name,
             ":description": ws.description,
@@ -29,11 +28,13 @@ pub(super) fn update_connection(
     c: &Connection,
     conn: &switchyard_core::domain::Connection,
 ) -> rusqlite::Result<bool> {
-    let changed = c.execute(
-        "UPDATE connections SET name = :name, metadata = :metadata, secrets = :secrets,
+    let changed = c
+        .prepare_cached(
+            "UPDATE connections SET name = :name, metadata = :metadata, secrets = :secrets,
                                 hidden = :hidden, updated_at = :updated_at
          WHERE org = :org AND id = :id",
-        named_params! {
+        )?
+        .execute(named_params! {
             ":name": conn.name,
             ":metadata": to_json(&conn.metadata)?,
             ":secrets": conn.secrets.as_ref().map(|s| s.0.clone()),
@@ -41,8 +42,7 @@ pub(super) fn update_connection(
             ":updated_at": ms(conn.updated_at),
             ":org": conn.org.to_string(),
             ":id": conn.id.to_string(),
-        },
-    )?;
+        })?;
     Ok(changed == 1)
 }
 
@@ -52,11 +52,13 @@ pub(super) fn update_connection_if_unchanged(
     conn: &switchyard_core::domain::Connection,
     expected: OffsetDateTime,
 ) -> rusqlite::Result<bool> {
-    let changed = c.execute(
-        "UPDATE connections SET name = :name, metadata = :metadata, secrets = :secrets,
+    let changed = c
+        .prepare_cached(
+            "UPDATE connections SET name = :name, metadata = :metadata, secrets = :secrets,
                                 hidden = :hidden, updated_at = :updated_at
          WHERE org = :org AND id = :id AND updated_at = :expected",
-        named_params! {
+        )?
+        .execute(named_params! {
             ":name": conn.name,
             ":metadata": to_json(&conn.metadata)?,
             ":secrets": conn.secrets.as_ref().map(|s| s.0.clone()),
@@ -65,8 +67,7 @@ pub(super) fn update_connection_if_unchanged(
             ":org": conn.org.to_string(),
             ":id": conn.id.to_string(),
             ":expected": ms(expected),
-        },
-    )?;
+        })?;
     Ok(changed == 1)
 }
 
@@ -77,27 +78,21 @@ pub(super) fn delete_connection(
     id: ConnectionId,
 ) -> rusqlite::Result<bool> {
     let tx = c.transaction()?;
-    tx.execute(
-        "DELETE FROM rules WHERE org = ?1 AND connection = ?2",
-        [org.to_string(), id.to_string()],
-    )?;
-    tx.execute(
-        "DELETE FROM connection_mappings WHERE org = ?1 AND connection = ?2",
-        [org.to_string(), id.to_string()],
-    )?;
-    let deleted = tx.execute(
-        "DELETE FROM connections WHERE org = ?1 AND id = ?2",
-        [org.to_string(), id.to_string()],
-    )?;
+    tx.prepare_cached("DELETE FROM rules WHERE org = ?1 AND connection = ?2")?
+        .execute([org.to_string(), id.to_string()])?;
+    tx.prepare_cached("DELETE FROM connection_mappings WHERE org = ?1 AND connection = ?2")?
+        .execute([org.to_string(), id.to_string()])?;
+    let deleted = tx
+        .prepare_cached("DELETE FROM connections WHERE org = ?1 AND id = ?2")?
+        .execute([org.to_string(), id.to_string()])?;
     tx.commit()?;
     Ok(deleted == 1)
 }
 
 pub(super) fn delete_rule(c: &Connection, org: OrgId, id: RuleId) -> rusqlite::Result<bool> {
-    let deleted = c.execute(
-        "DELETE FROM rules WHERE org = ?1 AND id = ?2",
-        [org.to_string(), id.to_string()],
-    )?;
+    let deleted = c
+        .prepare_cached("DELETE FROM rules WHERE org = ?1 AND id = ?2")?
+        .execute([org.to_string(), id.to_string()])?;
     Ok(deleted == 1)
 }
 
@@ -173,17 +168,17 @@ pub(super) fn claim_idempotency_key(
         })?;
         return Ok(Some(id));
     }
-    tx.execute(
+    tx.prepare_cached(
         "INSERT OR REPLACE INTO idempotency_keys (org, workspace, key, event, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        rusqlite::params![
-            org.to_string(),
-            workspace.to_string(),
-            key,
-            event.to_string(),
-            ms(expires_at)
-        ],
-    )?;
+    )?
+    .execute(rusqlite::params![
+        org.to_string(),
+        workspace.to_string(),
+        key,
+        event.to_string(),
+        ms(expires_at)
+    ])?;
     tx.commit()?;
     Ok(None)
 }

@@ -53,17 +53,17 @@ pub(super) fn put_connection_mapping(
         return Ok(None);
     }
     let version = expected + 1;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO connection_mappings (org, connection, version, mapping)
          VALUES (:org, :connection, :version, :mapping)
          ON CONFLICT (org, connection) DO UPDATE SET version = :version, mapping = :mapping",
-        named_params! {
-            ":org": org.to_string(),
-            ":connection": connection.to_string(),
-            ":version": version as i64,
-            ":mapping": to_json(mapping)?,
-        },
-    )?;
+    )?
+    .execute(named_params! {
+        ":org": org.to_string(),
+        ":connection": connection.to_string(),
+        ":version": version as i64,
+        ":mapping": to_json(mapping)?,
+    })?;
     tx.commit()?;
     Ok(Some(version))
 }

@@ -42,9 +42,7 @@ impl SqliteStore {
     /// Deletes the history (events, their deliveries and attempts) of events created before
     /// `before`: retention on the embedded runtime. Returns how many events went.
     pub async fn purge_history(&self, before: OffsetDateTime) -> Result<usize, StoreError> {
-        self.db
-            .call(move |c| usage::purge_history(c, before))
-            .await
+        self.db.call(move |c| usage::purge_history(c, before)).await
     }
 }
 
@@ -54,15 +52,15 @@ impl Store for SqliteStore {
         let org = org.clone();
         self.db
             .call(move |c| {
-                c.execute(
+                c.prepare_cached(
                     "INSERT INTO organizations (id, name, created_at)
                      VALUES (:id, :name, :created_at)",
-                    named_params! {
-                        ":id": org.id.to_string(),
-                        ":name": org.name,
-                        ":created_at": ms(org.created_at),
-                    },
-                )
+                )?
+                .execute(named_params! {
+                    ":id": org.id.to_string(),
+                    ":name": org.name,
+                    ":created_at": ms(org.created_at),
+                })
                 .map(drop)
             })
             .await
@@ -84,15 +82,14 @@ impl Store for SqliteStore {
             .db
             .call(move |c| {
                 // An upsert (revoking rewrites the key) that never moves a key to another org.
-                c.execute(
-                    "INSERT INTO machine_keys (access_key, org, name, secret, created_at, revoked_at)
+                c.prepare_cached("INSERT INTO machine_keys (access_key, org, name, secret, created_at, revoked_at)
                      VALUES (:access_key, :org, :name, :secret, :created_at, :revoked_at)
                      ON CONFLICT (access_key) DO UPDATE SET
                          name = excluded.name,
                          secret = excluded.secret,
                          created_at = excluded.created_at,
                          revoked_at = excluded.revoked_at
-                     WHERE machine_keys.org = excluded.org",
+                     WHERE machine_keys.org = excluded.org")?.execute(
                     named_params! {
                         ":access_key": key.access_key,
                         ":org": key.org.to_string(),
@@ -141,7 +138,7 @@ impl Store for SqliteStore {
             .db
             .call(move |c| {
                 // An upsert (rotation sets `expires_at`) that never moves a key to another tenant.
-                c.execute(
+                c.prepare_cached(
                     "INSERT INTO publishable_keys
                          (key_hash, org, workspace, name, key, created_at, expires_at)
                      VALUES (:key_hash, :org, :workspace, :name, :key, :created_at, :expires_at)
@@ -152,16 +149,16 @@ impl Store for SqliteStore {
                          expires_at = excluded.expires_at
                      WHERE publishable_keys.org = excluded.org
                        AND publishable_keys.workspace = excluded.workspace",
-                    named_params! {
-                        ":key_hash": key.key_hash,
-                        ":org": key.org.to_string(),
-                        ":workspace": key.workspace.to_string(),
-                        ":name": key.name,
-                        ":key": key.key.0,
-                        ":created_at": ms(key.created_at),
-                        ":expires_at": ms_opt(key.expires_at),
-                    },
-                )
+                )?
+                .execute(named_params! {
+                    ":key_hash": key.key_hash,
+                    ":org": key.org.to_string(),
+                    ":workspace": key.workspace.to_string(),
+                    ":name": key.name,
+                    ":key": key.key.0,
+                    ":created_at": ms(key.created_at),
+                    ":expires_at": ms_opt(key.expires_at),
+                })
             })
             .await?;
         if written == 0 {
@@ -209,18 +206,18 @@ impl Store for SqliteStore {
         // UNIQUE (org, name) turns a taken name into `Conflict` via `db::backend`.
         self.db
             .call(move |c| {
-                c.execute(
+                c.prepare_cached(
                     "INSERT INTO workspaces (id, org, name, description, created_at, updated_at)
                      VALUES (:id, :org, :name, :description, :created_at, :updated_at)",
-                    named_params! {
-                        ":id": ws.id.to_string(),
-                        ":org": ws.org.to_string(),
-                        ":name": ws.name,
-                        ":description": ws.description,
-                        ":created_at": ms(ws.created_at),
-                        ":updated_at": ms(ws.updated_at),
-                    },
-                )
+                )?
+                .execute(named_params! {
+                    ":id": ws.id.to_string(),
+                    ":org": ws.org.to_string(),
+                    ":name": ws.name,
+                    ":description": ws.description,
+                    ":created_at": ms(ws.created_at),
+                    ":updated_at": ms(ws.updated_at),
+                })
                 .map(drop)
             })
             .await
@@ -256,25 +253,25 @@ impl Store for SqliteStore {
         let conn = connection.clone();
         self.db
             .call(move |c| {
-                c.execute(
+                c.prepare_cached(
                     "INSERT INTO connections (id, org, workspace, kind, name, metadata, secrets,
                                               hidden, created_by, created_at, updated_at)
                      VALUES (:id, :org, :workspace, :kind, :name, :metadata, :secrets,
                              :hidden, :created_by, :created_at, :updated_at)",
-                    named_params! {
-                        ":id": conn.id.to_string(),
-                        ":org": conn.org.to_string(),
-                        ":workspace": conn.workspace.to_string(),
-                        ":kind": conn.kind.as_str(),
-                        ":name": conn.name,
-                        ":metadata": to_json(&conn.metadata)?,
-                        ":secrets": conn.secrets.map(|s| s.0),
-                        ":hidden": conn.hidden,
-                        ":created_by": conn.created_by,
-                        ":created_at": ms(conn.created_at),
-                        ":updated_at": ms(conn.updated_at),
-                    },
-                )
+                )?
+                .execute(named_params! {
+                    ":id": conn.id.to_string(),
+                    ":org": conn.org.to_string(),
+                    ":workspace": conn.workspace.to_string(),
+                    ":kind": conn.kind.as_str(),
+                    ":name": conn.name,
+                    ":metadata": to_json(&conn.metadata)?,
+                    ":secrets": conn.secrets.map(|s| s.0),
+                    ":hidden": conn.hidden,
+                    ":created_by": conn.created_by,
+                    ":created_at": ms(conn.created_at),
+                    ":updated_at": ms(conn.updated_at),
+                })
                 .map(drop)
             })
             .await
@@ -339,31 +336,31 @@ impl Store for SqliteStore {
         let rule = rule.clone();
         self.db
             .call(move |c| {
-                c.execute(
+                c.prepare_cached(
                     "INSERT INTO rules (id, org, workspace, connection, kind, event, resource,
                                         resource_id, metadata, conditions, active, hidden,
                                         created_by, created_at, updated_at)
                      VALUES (:id, :org, :workspace, :connection, :kind, :event, :resource,
                              :resource_id, :metadata, :conditions, :active, :hidden,
                              :created_by, :created_at, :updated_at)",
-                    named_params! {
-                        ":id": rule.id.to_string(),
-                        ":org": rule.org.to_string(),
-                        ":workspace": rule.workspace.to_string(),
-                        ":connection": rule.connection.to_string(),
-                        ":kind": rule.kind.as_str(),
-                        ":event": rule.event,
-                        ":resource": rule.resource,
-                        ":resource_id": rule.resource_id,
-                        ":metadata": to_json(&rule.metadata)?,
-                        ":conditions": rule.conditions.as_ref().map(to_json).transpose()?,
-                        ":active": rule.active,
-                        ":hidden": rule.hidden,
-                        ":created_by": rule.created_by,
-                        ":created_at": ms(rule.created_at),
-                        ":updated_at": ms(rule.updated_at),
-                    },
-                )
+                )?
+                .execute(named_params! {
+                    ":id": rule.id.to_string(),
+                    ":org": rule.org.to_string(),
+                    ":workspace": rule.workspace.to_string(),
+                    ":connection": rule.connection.to_string(),
+                    ":kind": rule.kind.as_str(),
+                    ":event": rule.event,
+                    ":resource": rule.resource,
+                    ":resource_id": rule.resource_id,
+                    ":metadata": to_json(&rule.metadata)?,
+                    ":conditions": rule.conditions.as_ref().map(to_json).transpose()?,
+                    ":active": rule.active,
+                    ":hidden": rule.hidden,
+                    ":created_by": rule.created_by,
+                    ":created_at": ms(rule.created_at),
+                    ":updated_at": ms(rule.updated_at),
+                })
                 .map(drop)
             })
             .await
@@ -421,23 +418,23 @@ impl Store for SqliteStore {
         let ev = event.clone();
         self.db
             .call(move |c| {
-                c.execute(
+                c.prepare_cached(
                     "INSERT INTO events (id, org, workspace, event, resource, resource_id,
                                          payload, created_by, created_at)
                      VALUES (:id, :org, :workspace, :event, :resource, :resource_id,
                              :payload, :created_by, :created_at)",
-                    named_params! {
-                        ":id": ev.id.to_string(),
-                        ":org": ev.org.to_string(),
-                        ":workspace": ev.workspace.to_string(),
-                        ":event": ev.event,
-                        ":resource": ev.resource,
-                        ":resource_id": ev.resource_id,
-                        ":payload": to_json(&ev.payload)?,
-                        ":created_by": ev.created_by,
-                        ":created_at": ms(ev.created_at),
-                    },
-                )
+                )?
+                .execute(named_params! {
+                    ":id": ev.id.to_string(),
+                    ":org": ev.org.to_string(),
+                    ":workspace": ev.workspace.to_string(),
+                    ":event": ev.event,
+                    ":resource": ev.resource,
+                    ":resource_id": ev.resource_id,
+                    ":payload": to_json(&ev.payload)?,
+                    ":created_by": ev.created_by,
+                    ":created_at": ms(ev.created_at),
+                })
                 .map(drop)
             })
             .await

@@ -61,16 +61,18 @@ pub(super) fn count_events(
 pub fn purge_history(c: &mut Connection, before: OffsetDateTime) -> rusqlite::Result<usize> {
     let tx = c.transaction()?;
     let before = ms(before);
-    tx.execute(
+    tx.prepare_cached(
         "DELETE FROM attempts WHERE delivery IN (SELECT d.id FROM deliveries d
            JOIN events e ON e.id = d.event WHERE e.created_at < ?1)",
-        [before],
-    )?;
-    tx.execute(
+    )?
+    .execute([before])?;
+    tx.prepare_cached(
         "DELETE FROM deliveries WHERE event IN (SELECT id FROM events WHERE created_at < ?1)",
-        [before],
-    )?;
-    let events = tx.execute("DELETE FROM events WHERE created_at < ?1", [before])?;
+    )?
+    .execute([before])?;
+    let events = tx
+        .prepare_cached("DELETE FROM events WHERE created_at < ?1")?
+        .execute([before])?;
     tx.commit()?;
     Ok(events)
 }
