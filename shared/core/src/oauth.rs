@@ -212,6 +212,9 @@ pub struct TokenSet {
     pub access_token: Secret,
     pub refresh_token: Option<Secret>,
     pub expires_at: Option<OffsetDateTime>,
+    /// Salesforce's answer names the organization's API host (`instance_url`); it is not a
+    /// secret and becomes the connection's `metadata.instance_url`.
+    pub instance_url: Option<String>,
 }
 
 impl TokenSet {
@@ -226,6 +229,7 @@ impl TokenSet {
             access_token: Secret::new(access_token),
             refresh_token: refresh_token.map(Secret::new),
             expires_at: expires_in.map(|s| now + Duration::seconds(s)),
+            instance_url: None,
         }
     }
 
@@ -255,6 +259,7 @@ impl TokenSet {
                 .get(EXPIRES_AT)
                 .and_then(Value::as_i64)
                 .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok()),
+            instance_url: None,
         })
     }
 

@@ -270,6 +270,8 @@ async fn create(
 ) -> ApiResult<Connection> {
     let mut secrets = Map::new();
     tokens.store_in(&mut secrets);
+    let mut metadata = Map::new();
+    keep_instance_url(&mut metadata, tokens);
     let now = deps.now();
     let connection = Connection {
         id: ConnectionId::new(),
@@ -277,7 +279,7 @@ async fn create(
         workspace: state.workspace,
         kind,
         name: state.name.clone(),
-        metadata: Map::new(),
+        metadata,
         secrets: Some(seal(deps, &secrets)),
         hidden: false,
         created_by: state.created_by.clone(),
@@ -314,12 +316,20 @@ async fn reauthorise(
     secrets.remove(crate::oauth::LEASE);
     connection.secrets = Some(seal(deps, &secrets));
     connection.metadata.remove(STATUS);
+    keep_instance_url(&mut connection.metadata, tokens);
     connection.updated_at = deps.now();
     if !deps.store.update_connection(&connection).await? {
         return Err(ApiError::not_found("Connection"));
     }
     tracing::info!(org = %state.org, connection_id = %id, "OAuth connection re-authorised");
     Ok(connection)
+}
+
+/// The API host a Salesforce grant names, where its connector sends requests.
+fn keep_instance_url(metadata: &mut Map<String, Value>, tokens: &TokenSet) {
+    if let Some(url) = &tokens.instance_url {
+        metadata.insert("instance_url".into(), Value::from(url.as_str()));
+    }
 }
 
 fn seal(deps: &Deps, secrets: &Map<String, Value>) -> switchyard_core::keyring::Sealed {

@@ -110,12 +110,10 @@ fn read_answer(status: u16, body: &str, now: time::OffsetDateTime) -> Result<Tok
             v.as_i64()
                 .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
         });
-    Ok(TokenSet::granted(
-        access_token,
-        field("refresh_token"),
-        expires_in,
-        now,
-    ))
+    Ok(TokenSet {
+        instance_url: field("instance_url"),
+        ..TokenSet::granted(access_token, field("refresh_token"), expires_in, now)
+    })
 }
 
 #[async_trait]
@@ -171,6 +169,24 @@ mod tests {
         .unwrap();
         assert_eq!(set.access_token.expose(), "a");
         assert_eq!(set.expires_at, Some(now() + time::Duration::hours(1)));
+    }
+
+    /// Salesforce's grant, as its OAuth guide shows it: the org's API host comes with it.
+    #[test]
+    fn a_salesforce_grant_keeps_its_instance_url() {
+        let set = read_answer(
+            200,
+            r#"{"access_token":"00D!AQ","refresh_token":"5Aep","signature":"x","scope":"api refresh_token",
+               "instance_url":"https://acme.my.salesforce.com","id":"https://login.salesforce.com/id/00D/005",
+               "token_type":"Bearer","issued_at":"1700000000000"}"#,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(
+            set.instance_url.as_deref(),
+            Some("https://acme.my.salesforce.com")
+        );
+        assert_eq!(set.expires_at, None);
     }
 
     #[test]
