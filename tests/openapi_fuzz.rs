@@ -63,7 +63,7 @@ enum Credential {
     Publishable,
 }
 
-const BATCHES: [Batch; 9] = [
+const BATCHES: [Batch; 10] = [
     Batch {
         name: "workspaces",
         filter: ["--include-tag", "workspaces"],
@@ -109,7 +109,27 @@ const BATCHES: [Batch; 9] = [
         filter: ["--include-tag", "meta"],
         credential: Credential::Machine,
     },
+    Batch {
+        name: "usage",
+        filter: ["--include-tag", "usage"],
+        credential: Credential::Machine,
+    },
 ];
+
+/// A tag added to the document without a batch would go unfuzzed: every tag has one.
+#[test]
+fn every_tag_of_the_document_has_a_batch() {
+    let document: serde_json::Value =
+        serde_json::from_str(&switchyard_handlers::api::openapi::document_json())
+            .expect("the document is JSON");
+    for tag in document["tags"].as_array().expect("tags") {
+        let name = tag["name"].as_str().expect("tag name");
+        assert!(
+            BATCHES.iter().any(|b| b.filter == ["--include-tag", name]),
+            "no schemathesis batch for tag {name}"
+        );
+    }
+}
 
 /// Real resources, made before the run.
 struct Seed {
