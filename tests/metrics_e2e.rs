@@ -106,6 +106,15 @@ async fn counters_follow_a_delivered_and_a_failed_event() {
         samples[r#"switchyard_queue_messages{queue="deliveries",state="visible"}"#],
         0.0
     );
+    // And how old each queue's oldest message is: the deliveries queue is empty.
+    for queue in ["events", "events-dlq", "deliveries", "deliveries-dlq"] {
+        let series = format!(r#"switchyard_queue_oldest_message_age_seconds{{queue="{queue}"}}"#);
+        assert!(samples.contains_key(&series), "missing {series}");
+    }
+    assert_eq!(
+        samples[r#"switchyard_queue_oldest_message_age_seconds{queue="deliveries"}"#],
+        0.0
+    );
 }
 
 #[tokio::test]

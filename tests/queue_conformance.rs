@@ -167,3 +167,39 @@ async fn dead_lettered_message_keeps_its_id_and_redrive_gives_a_new_one() {
     assert_ne!(back[0].message_id, dead[0].message_id);
     assert!(back[0].sent_at_ms > dead[0].sent_at_ms);
 }
+
+/// SQLite-specific (SQS tells it only as a CloudWatch metric): the oldest message's age, in
+/// flight or not, and zero for an empty queue.
+#[tokio::test]
+async fn the_oldest_message_age_is_told() {
+    let h = SqliteHarness::new();
+    let q = QueueName::Deliveries;
+    assert_eq!(
+        h.queue.oldest_message_age(q).await.unwrap(),
+        Some(Duration::ZERO)
+    );
+    h.queue
+        .send_batch(q, vec![OutgoingMessage::now("first".into())])
+        .await
+        .unwrap();
+    h.clock.advance(Duration::from_secs(90));
+    h.queue
+        .send_batch(q, vec![OutgoingMessage::now("second".into())])
+        .await
+        .unwrap();
+    let received = h.queue.receive(q, 1, Duration::ZERO).await.unwrap();
+    assert_eq!(received.len(), 1, "the first, now in flight");
+    assert_eq!(
+        h.queue.oldest_message_age(q).await.unwrap(),
+        Some(Duration::from_secs(90))
+    );
+    h.queue
+        .delete_batch(q, &[received[0].receipt_handle.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        h.queue.oldest_message_age(q).await.unwrap(),
+        Some(Duration::ZERO),
+        "the second was sent just now"
+    );
+}

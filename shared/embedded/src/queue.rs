@@ -476,4 +476,18 @@ impl QueueConsumer for SqliteQueue {
             })
             .await
     }
+
+    async fn oldest_message_age(&self, queue: QueueName) -> Result<Option<Duration>, StoreError> {
+        let now = self.now_ms();
+        let oldest: Option<i64> = self
+            .db
+            .call(move |conn| {
+                conn.prepare_cached("SELECT MIN(sent_at_ms) FROM queue_messages WHERE queue = ?1")?
+                    .query_row([queue.as_str()], |row| row.get(0))
+            })
+            .await?;
+        Ok(Some(oldest.map_or(Duration::ZERO, |sent| {
+            Duration::from_millis(now.saturating_sub(sent).max(0) as u64)
+        })))
+    }
 }

@@ -39,6 +39,12 @@ struct Metrics {
     attempts: Family<AttemptLabels, Counter>,
     attempt_seconds: Histogram,
     queue_messages: Family<QueueLabels, Gauge>,
+    queue_oldest_age: Family<QueueOnly, Gauge<f64, std::sync::atomic::AtomicU64>>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct QueueOnly {
+    queue: &'static str,
 }
 
 static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
@@ -68,12 +74,19 @@ static METRICS: LazyLock<Metrics> = LazyLock::new(|| {
         "Messages per queue and state (visible, in_flight, delayed), read at scrape time",
         queue_messages.clone(),
     );
+    let queue_oldest_age = Family::default();
+    registry.register(
+        "queue_oldest_message_age_seconds",
+        "Age of each queue's oldest message (0 when empty), read at scrape time",
+        queue_oldest_age.clone(),
+    );
     Metrics {
         registry,
         ingested,
         attempts,
         attempt_seconds,
         queue_messages,
+        queue_oldest_age,
     }
 });
 
@@ -120,6 +133,17 @@ pub async fn render(queue: &dyn QueueConsumer) -> String {
                     state,
                 })
                 .set(value as i64);
+        }
+    }
+    for name in QueueName::ALL {
+        // A backend that does not tell the age (SQS) has no series rather than a false zero.
+        if let Ok(Some(age)) = queue.oldest_message_age(name).await {
+            METRICS
+                .queue_oldest_age
+                .get_or_create(&QueueOnly {
+                    queue: name.as_str(),
+                })
+                .set(age.as_secs_f64());
         }
     }
     let mut out = String::new();

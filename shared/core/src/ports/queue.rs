@@ -132,4 +132,11 @@ pub trait QueueConsumer: Queue {
     ) -> Result<(), StoreError>;
 
     async fn depth(&self, queue: QueueName) -> Result<QueueDepth, StoreError>;
+
+    /// How long the queue's oldest message (visible or not) has been in it, zero when it is
+    /// empty; `None` where the backend does not say (SQS tells it only as the CloudWatch metric
+    /// `ApproximateAgeOfOldestMessage`, which the template's dashboard shows).
+    async fn oldest_message_age(&self, _queue: QueueName) -> Result<Option<Duration>, StoreError> {
+        Ok(None)
+    }
 }
