@@ -13,6 +13,7 @@ pub mod envelope;
 pub mod error;
 pub mod ids;
 pub mod integration_catalog;
+pub mod json_path;
 pub mod keyring;
 pub mod mapping;
 pub mod matching;

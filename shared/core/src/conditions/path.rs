@@ -5,16 +5,15 @@ use serde_json::Value;
 
 use super::MAX_PATH_BYTES;
 use crate::domain::Event;
-
-/// The most segments after `payload`; deeper payloads are unusual and the walk stays short.
-const MAX_SEGMENTS: usize = 32;
+use crate::json_path::{MAX_STEPS, StepError, Steps};
 
 /// A parsed path. The text is kept so the conditions serialize back exactly as written.
 #[derive(Clone, Debug, PartialEq)]
 pub(super) struct Path {
     text: String,
     root: Root,
-    segments: Vec<Segment>,
+    /// Below `payload` (none for the other roots).
+    steps: Steps,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -23,14 +22,6 @@ enum Root {
     Resource,
     ResourceId,
     Payload,
-}
-
-/// One step below `payload`: a key of an object and, when it is all digits, an array index.
-/// Which applies is decided by the value met, since payloads are schemaless.
-#[derive(Clone, Debug, PartialEq)]
-struct Segment {
-    key: String,
-    index: Option<usize>,
 }
 
 /// What a path finds. The top-level fields are plain strings on [`Event`], not JSON values, so
@@ -73,31 +64,19 @@ impl Path {
                 ));
             }
         };
-        let mut segments = Vec::new();
-        for part in parts {
-            if root != Root::Payload {
-                return Err(format!("{first} is a string and has no fields"));
-            }
-            if part.is_empty() {
-                return Err("has an empty segment (two dots, or a dot at the end)".into());
-            }
-            if part.chars().any(char::is_control) {
-                return Err("must not contain control characters".into());
-            }
-            segments.push(Segment {
-                key: part.to_owned(),
-                index: index(part),
-            });
+        let mut parts = parts.peekable();
+        if root != Root::Payload && parts.peek().is_some() {
+            return Err(format!("{first} is a string and has no fields"));
         }
-        if segments.len() > MAX_SEGMENTS {
-            return Err(format!(
-                "must have at most {MAX_SEGMENTS} segments after payload"
-            ));
-        }
+        let steps = Steps::parse(parts).map_err(|e| match e {
+            StepError::Empty => "has an empty segment (two dots, or a dot at the end)".to_owned(),
+            StepError::ControlCharacter => "must not contain control characters".to_owned(),
+            StepError::TooMany => format!("must have at most {MAX_STEPS} segments after payload"),
+        })?;
         Ok(Self {
             text: text.to_owned(),
             root,
-            segments,
+            steps,
         })
     }
 
@@ -111,28 +90,7 @@ impl Path {
             Root::Event => Some(Found::Str(&event.event)),
             Root::Resource => Some(Found::Str(&event.resource)),
             Root::ResourceId => event.resource_id.as_deref().map(Found::Str),
-            Root::Payload => {
-                let mut value = &event.payload;
-                for segment in &self.segments {
-                    value = match value {
-                        Value::Object(map) => map.get(&segment.key)?,
-                        Value::Array(items) => items.get(segment.index?)?,
-                        _ => return None,
-                    };
-                }
-                Some(Found::Json(value))
-            }
+            Root::Payload => self.steps.walk(&event.payload).map(Found::Json),
         }
-    }
-}
-
-/// `Some(n)` for a canonical array index: digits, no leading zero (so `"007"` stays a key).
-fn index(segment: &str) -> Option<usize> {
-    let canonical = segment.bytes().all(|b| b.is_ascii_digit())
-        && (segment == "0" || !segment.starts_with('0'));
-    if canonical {
-        segment.parse().ok()
-    } else {
-        None
     }
 }
