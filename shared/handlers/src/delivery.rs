@@ -13,7 +13,7 @@ use rand::Rng;
 use serde_json::{Map, Value};
 use switchyard_core::AttemptId;
 use switchyard_core::clock::epoch_millis;
-use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus};
+use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus, SecretsError};
 use switchyard_core::message::DeliveryMessage;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{
@@ -211,12 +211,11 @@ async fn load_and_deliver(
     let (Some(event), Some(rule), Some(connection)) = (event, rule, connection) else {
         return Ok(Err("the event, rule or connection no longer exists".into()));
     };
-    let secrets: Map<String, Value> = match &connection.secrets {
-        None => Map::new(),
-        Some(sealed) => match deps.keys.open(sealed) {
-            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
-            Err(e) => return Ok(Err(format!("connection credentials cannot be opened: {e}"))),
-        },
+    let secrets = match connection.open_secrets(deps.keys.as_ref()) {
+        Ok(secrets) => secrets,
+        // Not a map (never written so): the connector runs without them, as before.
+        Err(SecretsError::Malformed) => Map::new(),
+        Err(e) => return Ok(Err(format!("connection credentials cannot be opened: {e}"))),
     };
     // SaaS connectors receive the connection's field mapping applied to the payload (webhooks
     // send the envelope and take none). A `fail_action` field that fails makes no request.

@@ -232,7 +232,7 @@ async fn refresh(
         let mut claimed = secrets.clone();
         claimed.insert(LEASE.into(), epoch_millis(now + REFRESH_LEASE).into());
         let mut leased = current.clone();
-        leased.secrets = Some(seal(deps, &claimed));
+        leased.secrets = Some(Connection::seal_secrets(deps.keys.as_ref(), &claimed));
         leased.updated_at = next_version(&current, now);
         if write_if_unchanged(deps, &leased, current.updated_at).await? {
             break (leased, claimed, refresh_token);
@@ -267,7 +267,7 @@ async fn refresh(
     // (a rename through the API) can stand in the way: then it is made on top of theirs.
     let mut base = leased;
     for _ in 0..3 {
-        done.secrets = Some(seal(deps, &secrets));
+        done.secrets = Some(Connection::seal_secrets(deps.keys.as_ref(), &secrets));
         done.updated_at = next_version(&base, deps.now());
         if write_if_unchanged(deps, &done, base.updated_at).await? {
             return result;
@@ -326,26 +326,13 @@ async fn load(
         .await
         .map_err(|e| failed(Outcome::InternalError, &e.to_string()))?
         .ok_or_else(|| failed(Outcome::InternalError, "the connection no longer exists"))?;
-    let secrets = match &current.secrets {
-        None => Map::new(),
-        Some(sealed) => deps
-            .keys
-            .open(sealed)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| {
-                failed(
-                    Outcome::InternalError,
-                    "connection credentials cannot be opened",
-                )
-            })?,
-    };
+    let secrets = current.open_secrets(deps.keys.as_ref()).map_err(|_| {
+        failed(
+            Outcome::InternalError,
+            "connection credentials cannot be opened",
+        )
+    })?;
     Ok((current, secrets))
-}
-
-fn seal(deps: &Deps, secrets: &Map<String, Value>) -> switchyard_core::keyring::Sealed {
-    deps.keys
-        .seal(&serde_json::to_vec(secrets).expect("secrets serialise"))
 }
 
 /// An attempt that never reached the destination.

@@ -4,7 +4,7 @@ use std::str::FromStr;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::keyring::Sealed;
+use crate::keyring::{KeyRing, KeyRingError, Sealed};
 use crate::{ConnectionId, OrgId, WorkspaceId};
 
 /// The kinds of destination in the contract's catalog.
@@ -90,4 +90,30 @@ pub struct Connection {
     pub created_by: String,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+/// Why a connection's sealed settings could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SecretsError {
+    #[error(transparent)]
+    KeyRing(#[from] KeyRingError),
+    #[error("connection secrets are not a JSON object")]
+    Malformed,
+}
+
+impl Connection {
+    /// The write-only settings, opened; empty when the connection has none. A seal that no
+    /// longer opens is an error, never silently an empty map (which a write would then store,
+    /// dropping the credentials).
+    pub fn open_secrets(&self, keys: &dyn KeyRing) -> Result<Map<String, Value>, SecretsError> {
+        let Some(sealed) = &self.secrets else {
+            return Ok(Map::new());
+        };
+        serde_json::from_slice(&keys.open(sealed)?).map_err(|_| SecretsError::Malformed)
+    }
+
+    /// Seals write-only settings for storing as a connection's `secrets`.
+    pub fn seal_secrets(keys: &dyn KeyRing, secrets: &Map<String, Value>) -> Sealed {
+        keys.seal(&serde_json::to_vec(secrets).expect("a JSON map serialises"))
+    }
 }

@@ -212,7 +212,9 @@ pub async fn connection_fields(
         .connection(machine.org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Connection"))?;
-    let secrets = super::connections::open_secrets(&deps, &connection)?;
+    let secrets = connection
+        .open_secrets(deps.keys.as_ref())
+        .map_err(ApiError::internal)?;
     // OAuth connections list with a fresh access token, as deliveries do.
     let fields = match crate::oauth::FreshToken::prepare(&deps, &connection, secrets).await {
         Ok(token) => {

@@ -121,10 +121,8 @@ pub async fn create(
         .await
         .map_err(unprocessable)?;
     let (public, secret) = split_secrets(metadata);
-    let secrets = (!secret.is_empty()).then(|| {
-        deps.keys
-            .seal(&serde_json::to_vec(&secret).expect("metadata serialises"))
-    });
+    let secrets =
+        (!secret.is_empty()).then(|| Connection::seal_secrets(deps.keys.as_ref(), &secret));
     let now = deps.now();
     let connection = Connection {
         id: ConnectionId::new(),
@@ -288,7 +286,9 @@ pub async fn update(
     }
     if let Some(metadata) = body.metadata {
         let (public, secret) = split_secrets(metadata);
-        let mut secrets = open_secrets(&deps, &connection)?;
+        let mut secrets = connection
+            .open_secrets(deps.keys.as_ref())
+            .map_err(ApiError::internal)?;
         let now = deps.now();
         for (key, value) in secret {
             match (key.as_str(), value.as_str().map(SigningSecret::parse)) {
@@ -311,10 +311,8 @@ pub async fn update(
             errors.0.extend(e.0);
         }
         connection.metadata = public;
-        connection.secrets = (!secrets.is_empty()).then(|| {
-            deps.keys
-                .seal(&serde_json::to_vec(&secrets).expect("metadata serialises"))
-        });
+        connection.secrets =
+            (!secrets.is_empty()).then(|| Connection::seal_secrets(deps.keys.as_ref(), &secrets));
     }
     errors.into_result(()).map_err(ApiError::validation)?;
     if let Some(name) = body.name {
@@ -409,14 +407,4 @@ fn unprocessable(errors: ValidationErrors) -> ApiError {
         message: "The destination cannot be delivered to".into(),
         ..ApiError::validation(errors)
     }
-}
-
-/// The connection's sealed settings, opened. A seal that no longer opens is a server fault,
-/// never silently an empty map (which would drop credentials on the next write).
-pub(super) fn open_secrets(deps: &Deps, connection: &Connection) -> ApiResult<Map<String, Value>> {
-    let Some(sealed) = &connection.secrets else {
-        return Ok(Map::new());
-    };
-    let bytes = deps.keys.open(sealed).map_err(ApiError::internal)?;
-    serde_json::from_slice(&bytes).map_err(ApiError::internal)
 }

@@ -280,7 +280,7 @@ async fn create(
         kind,
         name: state.name.clone(),
         metadata,
-        secrets: Some(seal(deps, &secrets)),
+        secrets: Some(Connection::seal_secrets(deps.keys.as_ref(), &secrets)),
         hidden: false,
         created_by: state.created_by.clone(),
         created_at: now,
@@ -304,17 +304,13 @@ async fn reauthorise(
         .connection(state.org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Connection"))?;
-    let mut secrets: Map<String, Value> = match &connection.secrets {
-        None => Map::new(),
-        Some(sealed) => {
-            let bytes = deps.keys.open(sealed).map_err(ApiError::internal)?;
-            serde_json::from_slice(&bytes).map_err(ApiError::internal)?
-        }
-    };
+    let mut secrets = connection
+        .open_secrets(deps.keys.as_ref())
+        .map_err(ApiError::internal)?;
     tokens.store_in(&mut secrets);
     // New tokens end any refresh another process had claimed.
     secrets.remove(crate::oauth::LEASE);
-    connection.secrets = Some(seal(deps, &secrets));
+    connection.secrets = Some(Connection::seal_secrets(deps.keys.as_ref(), &secrets));
     connection.metadata.remove(STATUS);
     keep_instance_url(&mut connection.metadata, tokens);
     connection.updated_at = deps.now();
@@ -330,11 +326,6 @@ fn keep_instance_url(metadata: &mut Map<String, Value>, tokens: &TokenSet) {
     if let Some(url) = &tokens.instance_url {
         metadata.insert("instance_url".into(), Value::from(url.as_str()));
     }
-}
-
-fn seal(deps: &Deps, secrets: &Map<String, Value>) -> switchyard_core::keyring::Sealed {
-    deps.keys
-        .seal(&serde_json::to_vec(secrets).expect("secrets serialise"))
 }
 
 /// The OAuth type named in the path and its configured client.
