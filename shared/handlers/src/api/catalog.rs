@@ -160,11 +160,7 @@ pub async fn connection_actions(
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<ConnectionActions>> {
-    let connection = deps
-        .store
-        .connection(machine.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let connection = super::load_connection(&deps, machine.org, id).await?;
     Ok(Json(ConnectionActions {
         kind: connection.kind.as_str(),
         actions: action_views(connection.kind),
@@ -207,11 +203,7 @@ pub async fn connection_fields(
     params: Params,
 ) -> ApiResult<Json<ConnectionFields>> {
     let refresh = matches!(params.get("refresh").as_deref(), Some("true" | "1"));
-    let connection = deps
-        .store
-        .connection(machine.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let connection = super::load_connection(&deps, machine.org, id).await?;
     let secrets = connection
         .open_secrets(deps.keys.as_ref())
         .map_err(ApiError::internal)?;

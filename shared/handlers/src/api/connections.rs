@@ -227,11 +227,7 @@ pub async fn get(
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<ConnectionView>> {
-    let connection = deps
-        .store
-        .connection(machine.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let connection = super::load_connection(&deps, machine.org, id).await?;
     Ok(Json(connection.into()))
 }
 
@@ -275,11 +271,7 @@ pub async fn update(
     PathId(id): PathId<ConnectionId>,
     JsonBody(body): JsonBody<UpdateConnection>,
 ) -> ApiResult<Json<ConnectionView>> {
-    let mut connection = deps
-        .store
-        .connection(machine.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let mut connection = super::load_connection(&deps, machine.org, id).await?;
     let mut errors = ValidationErrors::default();
     if let Some(name) = &body.name {
         validation::connection_name(&mut errors, "name", name);
@@ -364,11 +356,7 @@ pub async fn delete(
     PathId(id): PathId<ConnectionId>,
     OptionalJsonBody(body): OptionalJsonBody<DeleteConnection>,
 ) -> ApiResult<Json<ConnectionDeleted>> {
-    let connection = deps
-        .store
-        .connection(machine.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let connection = super::load_connection(&deps, machine.org, id).await?;
     let filter = switchyard_core::domain::RuleFilter {
         connection: Some(id),
         ..Default::default()

@@ -149,7 +149,7 @@ pub async fn get(
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<MappingView>> {
-    load_connection(&deps, &machine, id).await?;
+    super::load_connection(&deps, machine.org, id).await?;
     let stored = deps.store.connection_mapping(machine.org, id).await?;
     let (mapping, version) = match stored {
         Some(s) => (s.mapping, s.version),
@@ -188,7 +188,7 @@ pub async fn put(
     PathId(id): PathId<ConnectionId>,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<MappingView>> {
-    load_connection(&deps, &machine, id).await?;
+    super::load_connection(&deps, machine.org, id).await?;
     let (mapping, expected) = parse(body).map_err(ApiError::validation)?;
     let version = match deps
         .store
@@ -233,14 +233,6 @@ fn parse(body: Value) -> Result<(FieldMapping, u64), ValidationErrors> {
             Err(errors)
         }
     }
-}
-
-async fn load_connection(deps: &Deps, machine: &Machine, id: ConnectionId) -> ApiResult<()> {
-    deps.store
-        .connection(machine.org, id)
-        .await?
-        .map(drop)
-        .ok_or_else(|| ApiError::not_found("Connection"))
 }
 
 fn view(mapping: FieldMapping, version: u64) -> MappingView {

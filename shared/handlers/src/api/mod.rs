@@ -26,8 +26,8 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::{MethodFilter, on};
 use axum::{Json, Router};
-use switchyard_core::domain::Workspace;
-use switchyard_core::{OrgId, WorkspaceId};
+use switchyard_core::domain::{Connection, Workspace};
+use switchyard_core::{ConnectionId, OrgId, WorkspaceId};
 
 pub use error::ApiError;
 
@@ -223,4 +223,16 @@ async fn load_workspace(deps: &Deps, org: OrgId, id: WorkspaceId) -> Result<Work
         .workspace(org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Workspace"))
+}
+
+/// A connection of the caller's organization, or 404.
+async fn load_connection(
+    deps: &Deps,
+    org: OrgId,
+    id: ConnectionId,
+) -> Result<Connection, ApiError> {
+    deps.store
+        .connection(org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("Connection"))
 }

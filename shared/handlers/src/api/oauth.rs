@@ -299,11 +299,7 @@ async fn reauthorise(
     id: ConnectionId,
     tokens: &TokenSet,
 ) -> ApiResult<Connection> {
-    let mut connection = deps
-        .store
-        .connection(state.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Connection"))?;
+    let mut connection = super::load_connection(deps, state.org, id).await?;
     let mut secrets = connection
         .open_secrets(deps.keys.as_ref())
         .map_err(ApiError::internal)?;
