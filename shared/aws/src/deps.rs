@@ -89,21 +89,9 @@ pub async fn oauth_clients(
 ) -> Result<OAuth, String> {
     let mut vars = serde_json::Map::new();
     if let Some(secret_id) = secret_id.filter(|id| !id.is_empty()) {
-        let out = clients
-            .secrets
-            .get_secret_value()
-            .secret_id(secret_id)
-            .send()
-            .await
-            .map_err(|e| {
-                format!(
-                    "cannot read the OAuth secret {secret_id}: {}",
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                )
-            })?;
-        vars = out
-            .secret_string()
-            .and_then(|text| serde_json::from_str(text).ok())
+        vars = crate::secrets::secret_string(&clients.secrets, secret_id, "OAuth")
+            .await?
+            .and_then(|text| serde_json::from_str(&text).ok())
             .ok_or(format!("the OAuth secret {secret_id} is not a JSON object"))?;
     }
     let tokens = OAuthClient::new(

@@ -79,11 +79,13 @@ impl MasterKeySecret {
     }
 }
 
-/// Reads the secret once and builds the key ring.
-pub async fn load_key_ring(
+/// A secret's string value (`None` when it holds only binary), read once; `what` names it in
+/// the error (`master-key`, `OAuth`).
+pub(crate) async fn secret_string(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
-) -> Result<MasterKeyRing, String> {
+    what: &str,
+) -> Result<Option<String>, String> {
     let out = client
         .get_secret_value()
         .secret_id(secret_id)
@@ -91,14 +93,24 @@ pub async fn load_key_ring(
         .await
         .map_err(|e| {
             format!(
-                "cannot read the master-key secret {secret_id}: {}",
+                "cannot read the {what} secret {secret_id}: {}",
                 aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
             )
         })?;
-    let text = out.secret_string().ok_or(format!(
-        "the master-key secret {secret_id} has no string value"
-    ))?;
-    Ok(MasterKeySecret::parse(text)
+    Ok(out.secret_string().map(str::to_owned))
+}
+
+/// Reads the secret once and builds the key ring.
+pub async fn load_key_ring(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<MasterKeyRing, String> {
+    let text = secret_string(client, secret_id, "master-key")
+        .await?
+        .ok_or(format!(
+            "the master-key secret {secret_id} has no string value"
+        ))?;
+    Ok(MasterKeySecret::parse(&text)
         .map_err(|e| format!("{secret_id}: {e}"))?
         .into_key_ring())
 }
