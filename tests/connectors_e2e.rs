@@ -6,28 +6,22 @@
 use reqwest::Method;
 use serde_json::json;
 use switchyard_tests::{
-    Api, DEADLINE, FakeProvider, Reply, Switchyard, all_deliveries, assert_contract_error,
-    event_when, eventually, expect_status,
+    Api, DEADLINE, FakeProvider, Reply, Switchyard, WithFakeSlack, all_deliveries,
+    assert_contract_error, event_when, eventually, expect_status, serve_with_fake_slack,
 };
 
 #[tokio::test]
 async fn an_event_becomes_a_slack_message() {
-    let slack = FakeProvider::start().await;
-    slack.script(
-        "POST /api/chat.postMessage",
-        Reply::json(
-            200,
-            json!({"ok": true, "channel": "C0123", "ts": "1503435956.000247"}),
-        ),
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let slack_url = format!("{}/api", slack.base_url());
-    let server = Switchyard::start_with_env(
-        &dir.path().join("data"),
-        &["--allow-loopback-http"],
-        &[("SWITCHYARD_SLACK_API_URL", &slack_url)],
-    );
-    let api = Api::from_credentials(&server.credentials());
+    let WithFakeSlack {
+        slack,
+        api,
+        _server,
+        _dir,
+    } = serve_with_fake_slack(Reply::json(
+        200,
+        json!({"ok": true, "channel": "C0123", "ts": "1503435956.000247"}),
+    ))
+    .await;
 
     let connection = api
         .post(
@@ -104,20 +98,16 @@ async fn an_event_becomes_a_slack_message() {
 /// `rate_limited` and the delivery completes on a later attempt.
 #[tokio::test]
 async fn a_slack_rate_limit_is_retried() {
-    let slack = FakeProvider::start().await;
     let route = "POST /api/chat.postMessage";
-    slack.script(
-        route,
+    let WithFakeSlack {
+        slack,
+        api,
+        _server,
+        _dir,
+    } = serve_with_fake_slack(
         Reply::json(429, json!({"ok": false, "error": "ratelimited"})).header("Retry-After", "1"),
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let slack_url = format!("{}/api", slack.base_url());
-    let server = Switchyard::start_with_env(
-        &dir.path().join("data"),
-        &["--allow-loopback-http"],
-        &[("SWITCHYARD_SLACK_API_URL", &slack_url)],
-    );
-    let api = Api::from_credentials(&server.credentials());
+    )
+    .await;
     let connection = api
         .post(
             "/connections",

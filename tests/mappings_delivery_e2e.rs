@@ -7,35 +7,19 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchyard_tests::{
-    Api, DEADLINE, FakeProvider, Reply, Switchyard, event_when, eventually, expect_status,
+    Api, DEADLINE, Reply, WithFakeSlack, event_when, eventually, expect_status,
+    serve_with_fake_slack,
 };
 
 const TEMPLATE: &str = "[{{environment}}] {{text}} ({{reference}}) at {{timestamp}}";
 
-struct Setup {
-    _dir: tempfile::TempDir,
-    _server: Switchyard,
-    api: Api,
-    slack: FakeProvider,
-}
-
-async fn setup() -> Setup {
-    let slack = FakeProvider::start().await;
-    slack.script(
-        "POST /api/chat.postMessage",
-        Reply::json(
-            200,
-            json!({"ok": true, "channel": "C0123", "ts": "1503435956.000247"}),
-        ),
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let slack_url = format!("{}/api", slack.base_url());
-    let server = Switchyard::start_with_env(
-        &dir.path().join("data"),
-        &["--allow-loopback-http"],
-        &[("SWITCHYARD_SLACK_API_URL", &slack_url)],
-    );
-    let api = Api::from_credentials(&server.credentials());
+async fn setup() -> WithFakeSlack {
+    let setup = serve_with_fake_slack(Reply::json(
+        200,
+        json!({"ok": true, "channel": "C0123", "ts": "1503435956.000247"}),
+    ))
+    .await;
+    let api = &setup.api;
     let connection = api
         .post(
             "/connections",
@@ -72,12 +56,7 @@ async fn setup() -> Setup {
                "metadata": {"action": "send_message", "id": "C0123", "value": TEMPLATE}}),
     )
     .await;
-    Setup {
-        _dir: dir,
-        _server: server,
-        api,
-        slack,
-    }
+    setup
 }
 
 /// Sends the event and waits until its one delivery is `status`; answers the delivery's

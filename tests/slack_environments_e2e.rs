@@ -6,8 +6,8 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchyard_tests::{
-    Api, DEADLINE, FakeProvider, Reply, Switchyard, all_deliveries, event_when, eventually,
-    expect_status,
+    Api, DEADLINE, Reply, WithFakeSlack, all_deliveries, event_when, eventually, expect_status,
+    serve_with_fake_slack,
 };
 
 const ENVIRONMENTS: [(&str, &str); 3] = [
@@ -85,22 +85,16 @@ fn user_created(environment: &str) -> Value {
 
 #[tokio::test]
 async fn each_environments_key_reaches_only_its_own_channel() {
-    let slack = FakeProvider::start().await;
-    slack.script(
-        "POST /api/chat.postMessage",
-        Reply::json(
-            200,
-            json!({"ok": true, "channel": "C", "ts": "1503435956.000247"}),
-        ),
-    );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let slack_url = format!("{}/api", slack.base_url());
-    let server = Switchyard::start_with_env(
-        &dir.path().join("data"),
-        &["--allow-loopback-http"],
-        &[("SWITCHYARD_SLACK_API_URL", &slack_url)],
-    );
-    let admin = Api::from_credentials(&server.credentials());
+    let WithFakeSlack {
+        slack,
+        api: admin,
+        _server,
+        _dir,
+    } = serve_with_fake_slack(Reply::json(
+        200,
+        json!({"ok": true, "channel": "C", "ts": "1503435956.000247"}),
+    ))
+    .await;
     let mut environments = Vec::new();
     for (name, channel) in ENVIRONMENTS {
         environments.push(environment(&admin, name, channel).await);

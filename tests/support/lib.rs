@@ -22,7 +22,8 @@ pub use process::{E2eBackend, Switchyard, binary};
 pub use provider::{FakeProvider, ProviderRequest, Reply};
 pub use receiver::{Received, Receiver};
 pub use scenario::{
-    DEADLINE, all_deliveries, assert_contract_error, delivered_at_least, event_when, start,
+    DEADLINE, WithFakeSlack, all_deliveries, assert_contract_error, delivered_at_least, event_when,
+    serve_with_fake_slack, start,
 };
 
 /// Polls `check` until it returns `Some`, or panics after `deadline` naming `what`.

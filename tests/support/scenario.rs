@@ -58,3 +58,31 @@ pub async fn delivered_at_least(
     })
     .await
 }
+
+/// A fake Slack on 127.0.0.1 answering `chat.postMessage` with `reply`, and a fresh
+/// `switchyard serve` (loopback allowed) whose Slack API URL points at it, with its client.
+pub struct WithFakeSlack {
+    pub slack: crate::FakeProvider,
+    pub api: Api,
+    pub _server: Switchyard,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn serve_with_fake_slack(reply: crate::Reply) -> WithFakeSlack {
+    let slack = crate::FakeProvider::start().await;
+    slack.script("POST /api/chat.postMessage", reply);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let slack_url = format!("{}/api", slack.base_url());
+    let server = Switchyard::start_with_env(
+        &dir.path().join("data"),
+        &["--allow-loopback-http"],
+        &[("SWITCHYARD_SLACK_API_URL", &slack_url)],
+    );
+    let api = Api::from_credentials(&server.credentials());
+    WithFakeSlack {
+        slack,
+        api,
+        _server: server,
+        _dir: dir,
+    }
+}
