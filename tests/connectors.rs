@@ -6,124 +6,37 @@
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, Event, IntegrationType, Rule};
+use switchyard_core::domain::IntegrationType;
 use switchyard_core::outcome::Outcome;
-use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
+use switchyard_core::ports::Integration;
 use switchyard_core::webhook::UrlPolicy;
-use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
 use switchyard_tests::{FakeProvider, ProviderRequest, Reply};
-use time::OffsetDateTime;
 
 #[path = "connectors_cases.rs"]
 mod connector_cases;
+#[path = "outbound_fixture.rs"]
+mod outbound_fixture;
 
-/// One delivery to a connection of `kind`, as the delivery handler would hand it over.
-struct Fixture {
-    event: Event,
-    rule: Rule,
-    connection: Connection,
-    secrets: Map<String, Value>,
-    fields: Map<String, Value>,
-    delivery: Delivery,
-}
+use outbound_fixture::Attempt;
 
 fn object(v: Value) -> Map<String, Value> {
     v.as_object().expect("object").clone()
 }
 
-impl Fixture {
-    fn new(kind: IntegrationType, metadata: Value, secrets: Value, rule: Value) -> Self {
-        let now = OffsetDateTime::now_utc();
-        let (org, workspace) = (OrgId::new(), WorkspaceId::new());
-        let connection = Connection {
-            id: ConnectionId::new(),
-            org,
-            workspace,
-            kind,
-            name: "provider".into(),
-            metadata: object(metadata),
-            secrets: None,
-            hidden: false,
-            created_by: "test".into(),
-            created_at: now,
-            updated_at: now,
-        };
-        let payload = json!({
+/// One delivery to a connection of `kind` of an event whose payload has the fields the
+/// connectors read (and characters Slack must escape).
+fn fixture(kind: IntegrationType, metadata: Value, secrets: Value, rule: Value) -> Attempt {
+    Attempt::new(
+        kind,
+        object(metadata),
+        object(secrets),
+        rule,
+        json!({
             "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
             "plan": "pro", "note": "<!channel> & co"
-        });
-        let event = Event {
-            id: EventId::new(),
-            org,
-            workspace,
-            event: "user.signup".into(),
-            resource: "user".into(),
-            resource_id: Some("usr_2048".into()),
-            payload: payload.clone(),
-            created_by: "test".into(),
-            created_at: now,
-        };
-        let rule = Rule {
-            id: RuleId::new(),
-            org,
-            workspace,
-            connection: connection.id,
-            kind,
-            event: event.event.clone(),
-            resource: None,
-            resource_id: None,
-            metadata: object(rule),
-            conditions: None,
-            active: true,
-            hidden: false,
-            created_by: "test".into(),
-            created_at: now,
-            updated_at: now,
-        };
-        let delivery = Delivery {
-            id: DeliveryId::new(),
-            org,
-            workspace,
-            event: event.id,
-            event_name: event.event.clone(),
-            rule: rule.id,
-            connection: connection.id,
-            kind,
-            status: DeliveryStatus::Processing,
-            attempt_count: 0,
-            schedule_base: 0,
-            started_at: Some(now),
-            completed_at: None,
-            next_attempt_at: None,
-            last_error: None,
-            created_at: now,
-            updated_at: now,
-        };
-        Self {
-            event,
-            rule,
-            connection,
-            secrets: object(secrets),
-            fields: object(payload),
-            delivery,
-        }
-    }
-
-    async fn deliver(&self, integrations: &Integrations) -> DeliveryResult {
-        integrations
-            .deliver(DeliveryRequest {
-                event: &self.event,
-                rule: &self.rule,
-                connection: &self.connection,
-                secrets: &self.secrets,
-                fields: &self.fields,
-                delivery: &self.delivery,
-                attempt: 1,
-                sent_at: OffsetDateTime::now_utc(),
-            })
-            .await
-    }
+        }),
+    )
 }
 
 fn integrations(fake: &FakeProvider) -> Integrations {
@@ -220,7 +133,7 @@ async fn each_action_sends_the_documented_requests() {
         for (route, reply) in &case.calls {
             fake.script(route, reply.clone());
         }
-        let fixture = Fixture::new(
+        let fixture = fixture(
             case.kind,
             case.metadata.clone(),
             case.secrets.clone(),
@@ -311,7 +224,7 @@ async fn provider_answers_map_to_outcomes() {
                 fake.script(route, ok.clone());
             }
             fake.script(&last_route, reply);
-            let fixture = Fixture::new(
+            let fixture = fixture(
                 case.kind,
                 case.metadata.clone(),
                 case.secrets.clone(),
@@ -356,7 +269,7 @@ async fn an_unreachable_provider_is_a_network_error() {
     )
     .with_provider_urls(ProviderUrls::all_at(&base));
     let case = &slack_cases()[0];
-    let fixture = Fixture::new(
+    let fixture = fixture(
         case.kind,
         case.metadata.clone(),
         case.secrets.clone(),
@@ -386,7 +299,7 @@ async fn a_slow_provider_is_a_timeout() {
         "POST /zoom/v2/meetings/1/registrants",
         Reply::json(201, json!({})).after(Duration::from_secs(2)),
     );
-    let fixture = Fixture::new(
+    let fixture = fixture(
         IntegrationType::Zoom,
         json!({}),
         json!({"access_token": "t"}),
@@ -416,7 +329,7 @@ async fn slack_error_codes_in_a_200_are_classified() {
             "POST /slack/api/chat.postMessage",
             Reply::json(200, json!({"ok": false, "error": code})),
         );
-        let fixture = Fixture::new(
+        let fixture = fixture(
             case.kind,
             case.metadata.clone(),
             case.secrets.clone(),
@@ -430,7 +343,7 @@ async fn slack_error_codes_in_a_200_are_classified() {
         );
     }
     // A connection not yet authorized: auth_failed, so the OAuth layer can step in.
-    let fixture = Fixture::new(case.kind, json!({}), json!({}), case.rule.clone());
+    let fixture = fixture(case.kind, json!({}), json!({}), case.rule.clone());
     let result = fixture.deliver(&integrations).await;
     assert_eq!(result.outcome, Outcome::AuthFailed, "{result:?}");
 }
@@ -547,7 +460,7 @@ async fn mailchimp_member_errors_in_a_200_are_rejections() {
                         "error": "ada@example.com looks fake or invalid, please enter a real email address.",
                         "error_code": "ERROR_CONTACT_EXISTS"}]})),
     );
-    let fixture = Fixture::new(
+    let fixture = fixture(
         IntegrationType::Mailchimp,
         json!({}),
         json!({"api_key": "k-us6"}),
@@ -577,7 +490,7 @@ async fn already_done_is_delivered() {
             json!([{"message": "Already a campaign member.", "errorCode": "DUPLICATE_VALUE", "fields": []}]),
         ),
     );
-    let salesforce = Fixture::new(
+    let salesforce = fixture(
         IntegrationType::Salesforce,
         json!({"instance_url": format!("{base}/salesforce")}),
         json!({"access_token": "t"}),
@@ -599,7 +512,7 @@ async fn already_done_is_delivered() {
         "POST /resend/contacts/ada@example.com/segments/seg_1",
         ok_reply(json!({"id": "seg_1"})),
     );
-    let resend = Fixture::new(
+    let resend = fixture(
         IntegrationType::Resend,
         json!({}),
         json!({"api_key": "re"}),
@@ -618,7 +531,7 @@ async fn already_done_is_delivered() {
                    "type": "WebServiceError"}}),
         ),
     );
-    let aweber = Fixture::new(
+    let aweber = fixture(
         IntegrationType::Aweber,
         json!({"account_id": 1}),
         json!({"access_token": "t"}),
@@ -633,7 +546,7 @@ async fn already_done_is_delivered() {
         "POST /intercom/contacts/search",
         ok_reply(json!({"type": "list", "data": [], "total_count": 0})),
     );
-    let intercom = Fixture::new(
+    let intercom = fixture(
         IntegrationType::Intercom,
         json!({}),
         json!({"access_token": "t"}),
@@ -650,7 +563,7 @@ async fn already_done_is_delivered() {
 async fn missing_settings_fail_without_calling() {
     let fake = FakeProvider::start().await;
     let integrations = integrations(&fake);
-    let no_channel = Fixture::new(
+    let no_channel = fixture(
         IntegrationType::Slack,
         json!({}),
         json!({"access_token": "t"}),
@@ -661,7 +574,7 @@ async fn missing_settings_fail_without_calling() {
     assert!(!result.outcome.is_retryable(result.status_code));
 
     // update_property without its value template would clear the property: refused.
-    let no_value = Fixture::new(
+    let no_value = fixture(
         IntegrationType::Hubspot,
         json!({}),
         json!({"access_token": "t"}),
@@ -671,20 +584,25 @@ async fn missing_settings_fail_without_calling() {
     assert_eq!(result.outcome, Outcome::RejectedClientError, "{result:?}");
     assert!(result.error.unwrap().contains("metadata.value"));
 
-    let mut no_email = Fixture::new(
+    let mut no_email = fixture(
         IntegrationType::Zoom,
         json!({}),
         json!({"access_token": "t"}),
         json!({"action": "add_meeting_registrant", "id": "1"}),
     );
-    no_email.fields.remove("email");
+    no_email
+        .event
+        .payload
+        .as_object_mut()
+        .expect("object")
+        .remove("email");
     assert_eq!(
         no_email.deliver(&integrations).await.outcome,
         Outcome::MappingError
     );
 
     // A tenant-supplied host is held to the URL policy at delivery too.
-    let plain_http = Fixture::new(
+    let plain_http = fixture(
         IntegrationType::Salesforce,
         json!({"instance_url": "http://example.com"}),
         json!({"access_token": "t"}),
@@ -853,7 +771,7 @@ async fn provider_accounts_list_their_rule_targets() {
         for (route, reply) in &routes {
             fake.script(route, reply.clone());
         }
-        let fixture = Fixture::new(kind, metadata, secrets.clone(), json!({}));
+        let fixture = fixture(kind, metadata, secrets.clone(), json!({}));
         let fields = integrations
             .destination_fields(&fixture.connection, &fixture.secrets, true)
             .await
@@ -931,7 +849,7 @@ async fn slack_channels_are_listed_across_pages() {
                         "response_metadata": {"next_cursor": ""}}),
         ),
     );
-    let fixture = Fixture::new(
+    let fixture = fixture(
         IntegrationType::Slack,
         json!({}),
         json!({"access_token": "xoxb"}),

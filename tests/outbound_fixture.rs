@@ -34,15 +34,33 @@ pub struct Attempt {
 impl Attempt {
     /// A delivery to a webhook connection created with `metadata` (split as on create).
     pub fn webhook(metadata: Value) -> Self {
+        let (public, secrets) = split_secrets(metadata.as_object().expect("object").clone());
+        Self::new(
+            IntegrationType::Webhook,
+            public,
+            secrets,
+            json!({"action": "send_webhook"}),
+            json!({"email": "ada@example.com", "plan": "pro", "note": "naïve ✓"}),
+        )
+    }
+
+    /// A delivery of an event carrying `payload`, through a rule with `rule` metadata, to a
+    /// connection of `kind` with `public` settings and `secrets` (as the handler opens them).
+    pub fn new(
+        kind: IntegrationType,
+        public: Map<String, Value>,
+        secrets: Map<String, Value>,
+        rule: Value,
+        payload: Value,
+    ) -> Self {
         let now = OffsetDateTime::now_utc();
         let (org, workspace) = (OrgId::new(), WorkspaceId::new());
-        let (public, secrets) = split_secrets(metadata.as_object().expect("object").clone());
         let connection = Connection {
             id: ConnectionId::new(),
             org,
             workspace,
-            kind: IntegrationType::Webhook,
-            name: "receiver".into(),
+            kind,
+            name: "destination".into(),
             metadata: public,
             secrets: None,
             hidden: false,
@@ -57,7 +75,7 @@ impl Attempt {
             event: "user.signup".into(),
             resource: "user".into(),
             resource_id: Some("usr_2048".into()),
-            payload: json!({"email": "ada@example.com", "plan": "pro", "note": "naïve ✓"}),
+            payload,
             created_by: "test".into(),
             created_at: now,
         };
@@ -66,14 +84,11 @@ impl Attempt {
             org,
             workspace,
             connection: connection.id,
-            kind: IntegrationType::Webhook,
+            kind,
             event: event.event.clone(),
             resource: None,
             resource_id: None,
-            metadata: json!({"action": "send_webhook"})
-                .as_object()
-                .unwrap()
-                .clone(),
+            metadata: rule.as_object().expect("object").clone(),
             conditions: None,
             active: true,
             hidden: false,
@@ -89,7 +104,7 @@ impl Attempt {
             event_name: event.event.clone(),
             rule: rule.id,
             connection: connection.id,
-            kind: IntegrationType::Webhook,
+            kind,
             status: DeliveryStatus::Processing,
             attempt_count: 0,
             schedule_base: 0,
