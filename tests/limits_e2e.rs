@@ -197,6 +197,20 @@ async fn plan_limits_refuse_loudly_and_usage_shows_them() {
     );
     let body = expect_status(over, 429).await;
     assert_eq!(body["error"]["name"], "QuotaExceeded");
+    // A rule's test event is an event like any other: the spent quota refuses it too.
+    let rule = api.get("/rules").await["records"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let test = api
+        .machine(Method::POST, &format!("/rules/{rule}/test"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_status(test, 429).await["error"]["name"],
+        "QuotaExceeded"
+    );
 
     let usage = api.get("/usage").await;
     assert_eq!(

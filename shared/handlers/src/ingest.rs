@@ -156,6 +156,16 @@ pub async fn accept_many(
     sender: &Sender,
     inputs: Vec<Result<NewEvent, IngestError>>,
 ) -> Vec<Result<Event, IngestError>> {
+    accept_routed(deps, sender, inputs, None).await
+}
+
+/// [`accept_many`], with the router told to route through `only_rule` alone when set.
+async fn accept_routed(
+    deps: &Deps,
+    sender: &Sender,
+    inputs: Vec<Result<NewEvent, IngestError>>,
+    only_rule: Option<RuleId>,
+) -> Vec<Result<Event, IngestError>> {
     // Counted before anything is stored: once answered 201, an event is within the plan.
     let valid = inputs.iter().filter(|i| i.is_ok()).count() as u64;
     if valid > 0
@@ -179,7 +189,7 @@ pub async fn accept_many(
             .iter()
             .map(|i| {
                 let event = results[*i].as_ref().expect("accepted");
-                route_message(event, None)
+                route_message(event, only_rule)
             })
             .collect();
         if let Err(e) = deps.queue.send_batch(QueueName::Events, messages).await {
@@ -207,20 +217,19 @@ fn route_message(event: &Event, only_rule: Option<RuleId>) -> OutgoingMessage {
     OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
 }
 
-/// Stores a rule's test event and has it routed through that rule alone. Stored and answered
-/// like any event, so its delivery shows in the history and can be inspected and replayed.
+/// Stores a rule's test event and has it routed through that rule alone. Accepted like any
+/// event (counted towards the plan, stored, queued), so its delivery shows in the history and
+/// can be inspected and replayed.
 pub async fn accept_test(
     deps: &Deps,
     sender: &Sender,
     input: NewEvent,
     rule: RuleId,
 ) -> Result<Event, IngestError> {
-    let event = store_event(deps, sender, input).await?;
-    deps.queue
-        .send_batch(QueueName::Events, vec![route_message(&event, Some(rule))])
+    accept_routed(deps, sender, vec![Ok(input)], Some(rule))
         .await
-        .map_err(|e| IngestError::Store(StoreError::Backend(e.to_string())))?;
-    Ok(event)
+        .pop()
+        .expect("one result per input")
 }
 
 /// How long an `Idempotency-Key` names its first event.
