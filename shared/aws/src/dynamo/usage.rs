@@ -20,7 +20,7 @@ fn counter_sk(period: &str) -> String {
 /// The smallest UUID v7 text created at or after `at`: ids sort by creation time, so this is
 /// the lower bound of a period's events in the sort key.
 fn first_id_at(at: time::OffsetDateTime) -> String {
-    let ms = (at.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+    let ms = switchyard_core::clock::epoch_millis(at).max(0) as u64;
     format!(
         "{:08x}-{:04x}-7000-8000-000000000000",
         ms >> 16,
@@ -136,7 +136,7 @@ mod tests {
     fn the_first_id_of_a_period_sorts_before_its_events_and_after_earlier_ones() {
         let at = datetime!(2026-11-01 0:00 UTC);
         let bound = first_id_at(at);
-        let ms = (at.unix_timestamp_nanos() / 1_000_000) as u64;
+        let ms = switchyard_core::clock::epoch_millis(at) as u64;
         let id = |ms: u64| {
             uuid::Uuid::new_v7(uuid::Timestamp::from_unix_time(
                 ms / 1000,
