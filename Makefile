@@ -14,7 +14,7 @@ AWS_FEATURE := --features switchyard/aws
 MOTO_ENV = AWS_ENDPOINT_URL=$$SWITCHYARD_TEST_MOTO AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: test test-suites lint fmt build run venv validate package bench
+.PHONY: test test-suites check lint fmt build run venv validate package bench
 
 ## Lint, validate the SAM template, build the arm64 Lambda packages, build everything the
 ## suites start, and run every test — with a moto server for the AWS backend, stopped at the
@@ -49,6 +49,15 @@ package: venv
 	@for bin in $(LAMBDA_BINS); do \
 		printf '%-22s %9d bytes  target/lambda/%s/bootstrap\n' $$bin $$(stat -c %s target/lambda/$$bin/bootstrap) $$bin; \
 	done
+
+## The inner loop (a few minutes warm): formatting, clippy, unit tests, and the suites that need
+## nothing but SQLite and loopback — conformance, the delivery schedule, the embedded e2e.
+## `make test` stays the whole truth.
+check: lint
+	$(CARGO) test --workspace --lib --bins $(AWS_FEATURE)
+	$(CARGO) build -p switchyard $(AWS_FEATURE)
+	$(CARGO) test -p switchyard-tests --test store_conformance --test queue_conformance \
+		--test delivery_schedule --test embedded_e2e --test ingest_atomicity_e2e
 
 ## Formatting and clippy, warnings as errors.
 lint:
