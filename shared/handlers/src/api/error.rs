@@ -102,7 +102,8 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable, machine-readable name: `BadRequest`, `ValidationError`, `Unauthorized`,
-    /// `NotFound`, `Conflict`, `PayloadTooLarge`, `UnprocessableDestination`, `TooEarly`,
+    /// `NotFound`, `Conflict`, `PayloadTooLarge`, `UriTooLong`, `HeadersTooLarge`,
+    /// `UnprocessableDestination`, `TooEarly`,
     /// `RateLimited`, `QuotaExceeded`, `PlanLimitReached`, `MethodNotAllowed`, `InternalError`.
     pub name: String,
     pub message: String,
