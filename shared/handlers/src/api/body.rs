@@ -37,7 +37,7 @@ pub async fn read_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::bad_request("Request body is not valid JSON");
@@ -63,7 +63,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .unwrap_or(&message)
             .to_owned();
         ApiError::validation(ValidationErrors::single(param, msg))
-    })
+    })?;
+    // One JSON value and nothing after it but whitespace: `{...}garbage` is not a body we
+    // half-understood.
+    de.end()
+        .map_err(|_| ApiError::bad_request("Request body is not valid JSON"))?;
+    Ok(value)
 }
 
 /// A path id that must be a UUID; anything else is simply not found.
