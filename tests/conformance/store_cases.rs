@@ -1282,3 +1282,89 @@ pub async fn connection_updates_can_be_conditional_on_what_was_read(
     );
     Ok(())
 }
+
+/// Plan-limited creates counted atomically: 50 concurrent creates of each resource against a
+/// limit of 5 store exactly 5, and the rest are refused with nothing written. A delete makes
+/// room again; a duplicate is still a conflict.
+pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
+    store: &dyn Store,
+) -> Result<()> {
+    const LIMIT: u64 = 5;
+    let org = organization();
+    store.create_organization(&org).await?;
+    let ws = workspace(org.id, "production");
+    ensure!(store.create_workspace_within(&ws, LIMIT).await?);
+
+    let candidates: Vec<Workspace> = (0..50)
+        .map(|n| workspace(org.id, &format!("ws-{n}")))
+        .collect();
+    let created = futures::future::join_all(
+        candidates
+            .iter()
+            .map(|w| store.create_workspace_within(w, LIMIT)),
+    )
+    .await;
+    let created = created.into_iter().collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        created.iter().filter(|c| **c).count() == LIMIT as usize - 1,
+        "workspaces created: {created:?}"
+    );
+    ensure!(store.usage(org.id, None).await?.workspaces == LIMIT);
+
+    let connections: Vec<Connection> = (0..50).map(|_| connection(&ws)).collect();
+    let created = futures::future::join_all(
+        connections
+            .iter()
+            .map(|c| store.create_connection_within(c, LIMIT)),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        created.iter().filter(|c| **c).count() == LIMIT as usize,
+        "connections created: {created:?}"
+    );
+    ensure!(store.usage(org.id, None).await?.connections == LIMIT);
+    let first = connections
+        .iter()
+        .zip(&created)
+        .find(|(_, c)| **c)
+        .map(|(conn, _)| conn.clone())
+        .expect("one was created");
+
+    let rules: Vec<Rule> = (0..50).map(|_| rule(&first, "user.created")).collect();
+    let created = futures::future::join_all(rules.iter().map(|r| store.create_rule_within(r, LIMIT)))
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        created.iter().filter(|c| **c).count() == LIMIT as usize,
+        "rules created: {created:?}"
+    );
+    ensure!(store.usage(org.id, None).await?.rules == LIMIT);
+
+    // At the limit, nothing more; a delete makes room for exactly one.
+    ensure!(!store.create_connection_within(&connection(&ws), LIMIT).await?);
+    let stored = rules
+        .iter()
+        .zip(&created)
+        .find(|(_, c)| **c)
+        .map(|(r, _)| r.id)
+        .expect("one was created");
+    ensure!(store.delete_rule(org.id, stored).await?);
+    ensure!(store.create_rule_within(&rule(&first, "user.created"), LIMIT).await?);
+    ensure!(!store.create_rule_within(&rule(&first, "user.created"), LIMIT).await?);
+
+    // Under the limit, a taken workspace name is still a conflict.
+    let other = organization();
+    store.create_organization(&other).await?;
+    ensure!(store.create_workspace_within(&workspace(other.id, "same"), LIMIT).await?);
+    let taken = store
+        .create_workspace_within(&workspace(other.id, "same"), LIMIT)
+        .await;
+    ensure!(
+        matches!(taken, Err(StoreError::Conflict(_))),
+        "a taken name: {taken:?}"
+    );
+    Ok(())
+}

@@ -51,6 +51,10 @@ pub trait Store: Send + Sync + 'static {
     // Workspaces.
     /// Fails with `Conflict` when the organization already has a workspace of that name.
     async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
+    /// As [`Store::create_workspace`], only while the organization has fewer than `limit`
+    /// workspaces: `false` — nothing written — when it has `limit` already. Counting and writing
+    /// are one atomic step, so concurrent creates never exceed the plan's limit.
+    async fn create_workspace_within(&self, workspace: &Workspace, limit: u64) -> Result<bool, StoreError>;
     async fn workspace(&self, org: OrgId, id: WorkspaceId)
     -> Result<Option<Workspace>, StoreError>;
     /// Replaces name and description; `false` when absent. `Conflict` on a taken name.
@@ -63,6 +67,10 @@ pub trait Store: Send + Sync + 'static {
 
     // Connections.
     async fn create_connection(&self, connection: &Connection) -> Result<(), StoreError>;
+    /// As [`Store::create_connection`], only while the organization has fewer than `limit`
+    /// connections: `false` — nothing written — when it has `limit` already. Counting and writing
+    /// are one atomic step, so concurrent creates never exceed the plan's limit.
+    async fn create_connection_within(&self, connection: &Connection, limit: u64) -> Result<bool, StoreError>;
     async fn connection(
         &self,
         org: OrgId,
@@ -111,6 +119,10 @@ pub trait Store: Send + Sync + 'static {
 
     // Rules.
     async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError>;
+    /// As [`Store::create_rule`], only while the organization has fewer than `limit`
+    /// rules: `false` — nothing written — when it has `limit` already. Counting and writing
+    /// are one atomic step, so concurrent creates never exceed the plan's limit.
+    async fn create_rule_within(&self, rule: &Rule, limit: u64) -> Result<bool, StoreError>;
     async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError>;
     async fn list_rules(
         &self,

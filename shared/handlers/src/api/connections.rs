@@ -140,7 +140,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    deps.store.create_connection(&connection).await?;
+    crate::plan::create_connection(&deps, &connection).await?;
     tracing::info!(org = %machine.org, workspace = %connection.workspace, connection_id = %connection.id, "connection created");
     let connection = NewConnectionView {
         connection: connection.into(),

@@ -176,7 +176,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    deps.store.create_rule(&rule).await?;
+    crate::plan::create_rule(&deps, &rule).await?;
     crate::ingest::remember_keys(
         &deps,
         rule.org,
