@@ -53,6 +53,7 @@ sqlite_cases!(
     usage_counts_an_orgs_resources_and_events_within_its_limit,
     connection_updates_can_be_conditional_on_what_was_read,
     limited_creates_never_exceed_the_limit_under_concurrency,
+    concurrent_replays_of_one_delivery_have_one_winner,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again

@@ -1368,3 +1368,65 @@ pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
     );
     Ok(())
 }
+
+/// A replay on request claims the delivery: of 50 concurrent replays of one completed
+/// delivery exactly one wins; another within the window is refused even after the replayed
+/// attempt completed; after the window one may replay again.
+pub async fn concurrent_replays_of_one_delivery_have_one_winner(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery_with(store, &t, DeliveryStatus::Pending).await?;
+    let complete = |number: u32| {
+        let d = d.clone();
+        async move {
+            store.begin_attempt(t.org, d.id, now()).await?;
+            store
+                .finish_attempt(
+                    t.org,
+                    &record(
+                        attempt(&d, number, Outcome::Delivered, 200),
+                        DeliveryStatus::Completed,
+                    ),
+                )
+                .await
+        }
+    };
+    complete(1).await?;
+
+    let at = now();
+    let since = at - Duration::seconds(5);
+    let replays = futures::future::join_all(
+        (0..50).map(|_| store.replay_delivery(t.org, d.id, at, since)),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    let winners: Vec<&Delivery> = replays.iter().flatten().collect();
+    ensure!(winners.len() == 1, "{} replays won", winners.len());
+    ensure!(winners[0].status == DeliveryStatus::Pending);
+    ensure!(winners[0].schedule_base == 1);
+
+    // The replayed attempt completes at once; a replay within the window is still refused.
+    complete(2).await?;
+    let soon = at + Duration::seconds(1);
+    ensure!(
+        store
+            .replay_delivery(t.org, d.id, soon, soon - Duration::seconds(5))
+            .await?
+            .is_none()
+    );
+    let later = at + Duration::seconds(6);
+    let again = store
+        .replay_delivery(t.org, d.id, later, later - Duration::seconds(5))
+        .await?;
+    ensure!(again.is_some_and(|d| d.schedule_base == 2));
+    // Another organization cannot replay it.
+    let other = tenant(store).await?;
+    let far = at + Duration::hours(1);
+    ensure!(
+        store
+            .replay_delivery(other.org, d.id, far, far - Duration::seconds(5))
+            .await?
+            .is_none()
+    );
+    Ok(())
+}

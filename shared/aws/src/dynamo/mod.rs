@@ -632,7 +632,16 @@ impl Store for DynamoStore {
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        self.restart_delivery_item(org, id, now).await
+        self.restart_delivery_item(org, id, now, None).await
+    }
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.restart_delivery_item(org, id, now, Some(since)).await
     }
 }
 

@@ -248,4 +248,14 @@ pub trait Store: Send + Sync + 'static {
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError>;
+    /// As [`Store::restart_delivery`], for a replay on request (`POST …/retry`), which also
+    /// claims the delivery: only when no replay claimed it after `since`, and records `now` as
+    /// its latest claim. Of concurrent replays exactly one wins; `None` for the others.
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
 }

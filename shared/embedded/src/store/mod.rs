@@ -711,6 +711,35 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'pending', schedule_base = attempt_count,
+                         completed_at = NULL, next_attempt_at = NULL, updated_at = :now,
+                         replayed_at = :now
+                     WHERE org = :org AND id = :id
+                       AND status IN ('completed', 'failed', 'canceled', 'retrying')
+                       AND (replayed_at IS NULL OR replayed_at <= :since)
+                     RETURNING *",
+                )?
+                .query_row(
+                    named_params! {":now": ms(now), ":since": ms(since),
+                                   ":org": org.to_string(), ":id": id.to_string()},
+                    rows::delivery,
+                )
+                .optional()
+            })
+            .await
+    }
+
     async fn update_workspace(&self, workspace: &Workspace) -> Result<bool, StoreError> {
         let ws = workspace.clone();
         self.db

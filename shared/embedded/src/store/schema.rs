@@ -118,6 +118,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_error      TEXT,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
+    -- When a replay on request last claimed it (replay_delivery's window).
+    replayed_at     INTEGER,
     -- One delivery per rule however often the event is routed; also serves deliveries_for_event.
     UNIQUE (event, rule)
 );
@@ -181,7 +183,10 @@ CREATE TABLE IF NOT EXISTS catalog (
 /// Columns added to a table after it first shipped, as `(table, column, declaration)`.
 /// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so a file written by an
 /// older build gets them here. Only nullable columns belong here: existing rows read as NULL.
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("rules", "conditions", "TEXT")];
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("rules", "conditions", "TEXT"),
+    ("deliveries", "replayed_at", "INTEGER"),
+];
 
 /// Brings a file created by an older build up to [`SCHEMA`]; a no-op on a current one. Runs in
 /// an immediate transaction so two processes opening the same file cannot both add a column.
