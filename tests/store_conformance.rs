@@ -54,6 +54,7 @@ sqlite_cases!(
     connection_updates_can_be_conditional_on_what_was_read,
     limited_creates_never_exceed_the_limit_under_concurrency,
     concurrent_replays_of_one_delivery_have_one_winner,
+    oauth_states_are_spent_once,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again

@@ -78,6 +78,7 @@ dynamodb_cases!(
     connection_updates_can_be_conditional_on_what_was_read,
     limited_creates_never_exceed_the_limit_under_concurrency,
     concurrent_replays_of_one_delivery_have_one_winner,
+    oauth_states_are_spent_once,
 );
 
 // What only the DynamoDB adapter has: payloads stored apart from their event when large.

@@ -1430,3 +1430,34 @@ pub async fn concurrent_replays_of_one_delivery_have_one_winner(store: &dyn Stor
     );
     Ok(())
 }
+
+/// An OAuth state is spent once: of 50 concurrent uses exactly one succeeds; it stays spent
+/// until its expiry; another organization's nonce is its own.
+pub async fn oauth_states_are_spent_once(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let at = now();
+    let expires = at + Duration::minutes(10);
+    let uses = futures::future::join_all(
+        (0..50).map(|_| store.consume_oauth_state(t.org, "nonce-1", at, expires)),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        uses.iter().filter(|u| **u).count() == 1,
+        "uses that succeeded: {uses:?}"
+    );
+    let later = at + Duration::minutes(9);
+    ensure!(!store.consume_oauth_state(t.org, "nonce-1", later, expires).await?);
+    ensure!(store.consume_oauth_state(t.org, "nonce-2", at, expires).await?);
+    let other = tenant(store).await?;
+    ensure!(store.consume_oauth_state(other.org, "nonce-1", at, expires).await?);
+    // After its expiry the marker no longer matters (the state itself is refused as expired).
+    let after = expires + Duration::seconds(1);
+    ensure!(
+        store
+            .consume_oauth_state(t.org, "nonce-1", after, after + Duration::minutes(10))
+            .await?
+    );
+    Ok(())
+}

@@ -14,6 +14,7 @@ mod list;
 mod mappings;
 mod memo;
 mod meter;
+mod oauth_states;
 mod plan_limits;
 mod schema;
 mod tenants;
@@ -536,6 +537,16 @@ impl Store for DynamoStore {
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError> {
         self.list_event_items(org, filter, page).await
+    }
+    async fn consume_oauth_state(
+        &self,
+        org: OrgId,
+        nonce: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.consume_oauth_state_item(org, nonce, now, expires_at)
+            .await
     }
     async fn claim_idempotency_key(
         &self,

@@ -161,6 +161,16 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<Option<EventId>, StoreError>;
+    /// Spends an OAuth authorisation state, by its nonce, until `expires_at` (the state's own
+    /// expiry): `true` for the first use, `false` for any later one — a consent makes one
+    /// connection however often its callback is replayed.
+    async fn consume_oauth_state(
+        &self,
+        org: OrgId,
+        nonce: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// Marks the event routed (its deliveries exist). Idempotent. An adapter may already have
     /// marked it in [`Store::insert_deliveries`] (DynamoDB does, in the same write as the claim).
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;

@@ -797,6 +797,33 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn consume_oauth_state(
+        &self,
+        org: OrgId,
+        nonce: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let nonce = nonce.to_owned();
+        self.db
+            .call(move |c| {
+                // One statement: the first use inserts, a later one changes nothing.
+                c.prepare_cached(
+                    "INSERT INTO oauth_states (org, nonce, expires_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (org, nonce) DO UPDATE SET expires_at = excluded.expires_at
+                     WHERE oauth_states.expires_at <= ?4",
+                )?
+                .execute(rusqlite::params![
+                    org.to_string(),
+                    nonce,
+                    ms(expires_at),
+                    ms(now)
+                ])
+                .map(|changed| changed == 1)
+            })
+            .await
+    }
+
     async fn claim_idempotency_key(
         &self,
         org: OrgId,

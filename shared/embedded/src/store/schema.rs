@@ -141,6 +141,15 @@ CREATE TABLE IF NOT EXISTS attempts (
 -- requests really went out.
 CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts (delivery, number);
 
+-- OAuth authorisation states already used (single use), until the state's expiry; an expired
+-- row is replaced if its nonce ever came again.
+CREATE TABLE IF NOT EXISTS oauth_states (
+    org         TEXT NOT NULL,
+    nonce       TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (org, nonce)
+) WITHOUT ROWID;
+
 -- Idempotency-Key claims of POST /events; expired rows are replaced on the next claim.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
     org         TEXT NOT NULL,

@@ -230,6 +230,15 @@ pub async fn callback(
         // Checked again: connections may have been made since `start`.
         crate::plan::check_room(&deps, state.org, Resource::Connections).await?;
     }
+    // Single use, spent before the code is exchanged: a replayed or doubled callback makes no
+    // second connection.
+    if !deps
+        .store
+        .consume_oauth_state(state.org, &state.nonce, deps.now(), state.expires_at)
+        .await?
+    {
+        return Err(state_refused(StateError::Used));
+    }
     let tokens = endpoint
         .exchange_code(provider, &code, &state.callback)
         .await
