@@ -756,15 +756,20 @@ async fn an_event_name_typed_decomposed_matches_a_rule_typed_composed() {
     assert_eq!(event["event"], nfc, "stored as NFC");
     assert_eq!(event["resource"], "caf\u{e9}");
 
-    let delivered = eventually("the NFD event delivered through the NFC rule", DEADLINE, || async {
-        receiver.requests_to("/hook").into_iter().next()
-    })
+    let delivered = eventually(
+        "the NFD event delivered through the NFC rule",
+        DEADLINE,
+        || async { receiver.requests_to("/hook").into_iter().next() },
+    )
     .await;
     assert_eq!(delivered.json()["event"], nfc);
     let listed = api
         .get(&format!("/rules?event={}", "cafe%CC%81.ordered"))
         .await;
-    assert_eq!(listed["count"], 1, "the rule filter is normalised too: {listed}");
+    assert_eq!(
+        listed["count"], 1,
+        "the rule filter is normalised too: {listed}"
+    );
 }
 
 #[tokio::test]
@@ -774,8 +779,10 @@ async fn a_webhook_url_over_2048_bytes_is_refused_at_create_and_update() {
     let long = format!("{}?{}", receiver.url("/hook"), "q".repeat(2100));
     let create = api
         .machine(Method::POST, "/connections")
-        .json(&json!({"workspace": api.workspace_id, "type": "webhook", "name": "long url",
-                      "metadata": {"url": long}}))
+        .json(
+            &json!({"workspace": api.workspace_id, "type": "webhook", "name": "long url",
+                      "metadata": {"url": long}}),
+        )
         .send()
         .await
         .unwrap();
@@ -795,5 +802,9 @@ async fn a_webhook_url_over_2048_bytes_is_refused_at_create_and_update() {
         "metadata.url"
     );
     let stored = api.get(&format!("/connections/{connection}")).await;
-    assert_eq!(stored["metadata"]["url"], receiver.url("/hook"), "unchanged");
+    assert_eq!(
+        stored["metadata"]["url"],
+        receiver.url("/hook"),
+        "unchanged"
+    );
 }

@@ -1333,10 +1333,11 @@ pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
         .expect("one was created");
 
     let rules: Vec<Rule> = (0..50).map(|_| rule(&first, "user.created")).collect();
-    let created = futures::future::join_all(rules.iter().map(|r| store.create_rule_within(r, LIMIT)))
-        .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
+    let created =
+        futures::future::join_all(rules.iter().map(|r| store.create_rule_within(r, LIMIT)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
     ensure!(
         created.iter().filter(|c| **c).count() == LIMIT as usize,
         "rules created: {created:?}"
@@ -1344,7 +1345,11 @@ pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
     ensure!(store.usage(org.id, None).await?.rules == LIMIT);
 
     // At the limit, nothing more; a delete makes room for exactly one.
-    ensure!(!store.create_connection_within(&connection(&ws), LIMIT).await?);
+    ensure!(
+        !store
+            .create_connection_within(&connection(&ws), LIMIT)
+            .await?
+    );
     let stored = rules
         .iter()
         .zip(&created)
@@ -1352,13 +1357,25 @@ pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
         .map(|(r, _)| r.id)
         .expect("one was created");
     ensure!(store.delete_rule(org.id, stored).await?);
-    ensure!(store.create_rule_within(&rule(&first, "user.created"), LIMIT).await?);
-    ensure!(!store.create_rule_within(&rule(&first, "user.created"), LIMIT).await?);
+    ensure!(
+        store
+            .create_rule_within(&rule(&first, "user.created"), LIMIT)
+            .await?
+    );
+    ensure!(
+        !store
+            .create_rule_within(&rule(&first, "user.created"), LIMIT)
+            .await?
+    );
 
     // Under the limit, a taken workspace name is still a conflict.
     let other = organization();
     store.create_organization(&other).await?;
-    ensure!(store.create_workspace_within(&workspace(other.id, "same"), LIMIT).await?);
+    ensure!(
+        store
+            .create_workspace_within(&workspace(other.id, "same"), LIMIT)
+            .await?
+    );
     let taken = store
         .create_workspace_within(&workspace(other.id, "same"), LIMIT)
         .await;
@@ -1394,12 +1411,11 @@ pub async fn concurrent_replays_of_one_delivery_have_one_winner(store: &dyn Stor
 
     let at = now();
     let since = at - Duration::seconds(5);
-    let replays = futures::future::join_all(
-        (0..50).map(|_| store.replay_delivery(t.org, d.id, at, since)),
-    )
-    .await
-    .into_iter()
-    .collect::<Result<Vec<_>, _>>()?;
+    let replays =
+        futures::future::join_all((0..50).map(|_| store.replay_delivery(t.org, d.id, at, since)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
     let winners: Vec<&Delivery> = replays.iter().flatten().collect();
     ensure!(winners.len() == 1, "{} replays won", winners.len());
     ensure!(winners[0].status == DeliveryStatus::Pending);
@@ -1448,10 +1464,22 @@ pub async fn oauth_states_are_spent_once(store: &dyn Store) -> Result<()> {
         "uses that succeeded: {uses:?}"
     );
     let later = at + Duration::minutes(9);
-    ensure!(!store.consume_oauth_state(t.org, "nonce-1", later, expires).await?);
-    ensure!(store.consume_oauth_state(t.org, "nonce-2", at, expires).await?);
+    ensure!(
+        !store
+            .consume_oauth_state(t.org, "nonce-1", later, expires)
+            .await?
+    );
+    ensure!(
+        store
+            .consume_oauth_state(t.org, "nonce-2", at, expires)
+            .await?
+    );
     let other = tenant(store).await?;
-    ensure!(store.consume_oauth_state(other.org, "nonce-1", at, expires).await?);
+    ensure!(
+        store
+            .consume_oauth_state(other.org, "nonce-1", at, expires)
+            .await?
+    );
     // After its expiry the marker no longer matters (the state itself is refused as expired).
     let after = expires + Duration::seconds(1);
     ensure!(

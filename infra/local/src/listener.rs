@@ -178,8 +178,7 @@ pub async fn serve(
             Ok(permit) => permit,
             Err(_) => {
                 let made_room = lock(&registry).close_oldest_idle();
-                match tokio::time::timeout(ADMISSION_WAIT, permits.clone().acquire_owned()).await
-                {
+                match tokio::time::timeout(ADMISSION_WAIT, permits.clone().acquire_owned()).await {
                     Ok(Ok(permit)) => permit,
                     _ => {
                         tracing::warn!(
@@ -241,7 +240,9 @@ pub async fn serve(
     // Stop accepting; idle connections close now, busy ones after their request.
     drop(listener);
     let _ = stop_tx.send(true);
-    let _ = permits.acquire_many(u32::try_from(cap).unwrap_or(u32::MAX)).await;
+    let _ = permits
+        .acquire_many(u32::try_from(cap).unwrap_or(u32::MAX))
+        .await;
     Ok(())
 }
 

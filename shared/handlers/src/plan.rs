@@ -51,7 +51,11 @@ pub async fn create_connection(deps: &Deps, connection: &Connection) -> Result<(
     match deps.settings.plan.of(resource) {
         None => deps.store.create_connection(connection).await?,
         Some(limit) => {
-            if !deps.store.create_connection_within(connection, limit).await? {
+            if !deps
+                .store
+                .create_connection_within(connection, limit)
+                .await?
+            {
                 return Err(PlanError::Resource { resource, limit });
             }
         }

@@ -87,7 +87,11 @@ pub async fn create_workspace_within(
     match limit {
         None => deps.store.create_workspace(&workspace).await?,
         Some(limit) => {
-            if !deps.store.create_workspace_within(&workspace, limit).await? {
+            if !deps
+                .store
+                .create_workspace_within(&workspace, limit)
+                .await?
+            {
                 return Ok(None);
             }
         }

@@ -31,7 +31,12 @@ fn first_id_at(at: time::OffsetDateTime) -> String {
 impl DynamoStore {
     /// The items of `t` that `key` (a key condition) and `filter` select, counted by the
     /// service page by page (up to 1 MB scanned each).
-    pub(super) async fn count(&self, t: Table, key: Expr, filter: Option<Expr>) -> Result<u64, StoreError> {
+    pub(super) async fn count(
+        &self,
+        t: Table,
+        key: Expr,
+        filter: Option<Expr>,
+    ) -> Result<u64, StoreError> {
         let (names, values) = key.merged_with(filter.as_ref());
         let mut total = 0u64;
         let mut start: Option<Item> = None;

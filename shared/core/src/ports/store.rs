@@ -54,7 +54,11 @@ pub trait Store: Send + Sync + 'static {
     /// As [`Store::create_workspace`], only while the organization has fewer than `limit`
     /// workspaces: `false` — nothing written — when it has `limit` already. Counting and writing
     /// are one atomic step, so concurrent creates never exceed the plan's limit.
-    async fn create_workspace_within(&self, workspace: &Workspace, limit: u64) -> Result<bool, StoreError>;
+    async fn create_workspace_within(
+        &self,
+        workspace: &Workspace,
+        limit: u64,
+    ) -> Result<bool, StoreError>;
     async fn workspace(&self, org: OrgId, id: WorkspaceId)
     -> Result<Option<Workspace>, StoreError>;
     /// Replaces name and description; `false` when absent. `Conflict` on a taken name.
@@ -70,7 +74,11 @@ pub trait Store: Send + Sync + 'static {
     /// As [`Store::create_connection`], only while the organization has fewer than `limit`
     /// connections: `false` — nothing written — when it has `limit` already. Counting and writing
     /// are one atomic step, so concurrent creates never exceed the plan's limit.
-    async fn create_connection_within(&self, connection: &Connection, limit: u64) -> Result<bool, StoreError>;
+    async fn create_connection_within(
+        &self,
+        connection: &Connection,
+        limit: u64,
+    ) -> Result<bool, StoreError>;
     async fn connection(
         &self,
         org: OrgId,

@@ -207,10 +207,16 @@ impl Store for SqliteStore {
         self.db.call(move |c| insert_workspace(c, &ws)).await
     }
 
-    async fn create_workspace_within(&self, workspace: &Workspace, limit: u64) -> Result<bool, StoreError> {
+    async fn create_workspace_within(
+        &self,
+        workspace: &Workspace,
+        limit: u64,
+    ) -> Result<bool, StoreError> {
         let ws = workspace.clone();
         self.db
-            .call(move |c| within_limit(c, "workspaces", ws.org, limit, |c| insert_workspace(c, &ws)))
+            .call(move |c| {
+                within_limit(c, "workspaces", ws.org, limit, |c| insert_workspace(c, &ws))
+            })
             .await
     }
 
@@ -245,10 +251,18 @@ impl Store for SqliteStore {
         self.db.call(move |c| insert_connection(c, &conn)).await
     }
 
-    async fn create_connection_within(&self, connection: &Connection, limit: u64) -> Result<bool, StoreError> {
+    async fn create_connection_within(
+        &self,
+        connection: &Connection,
+        limit: u64,
+    ) -> Result<bool, StoreError> {
         let conn = connection.clone();
         self.db
-            .call(move |c| within_limit(c, "connections", conn.org, limit, |c| insert_connection(c, &conn)))
+            .call(move |c| {
+                within_limit(c, "connections", conn.org, limit, |c| {
+                    insert_connection(c, &conn)
+                })
+            })
             .await
     }
 
@@ -732,7 +746,7 @@ impl Store for SqliteStore {
                 )?
                 .query_row(
                     named_params! {":now": ms(now), ":since": ms(since),
-                                   ":org": org.to_string(), ":id": id.to_string()},
+                    ":org": org.to_string(), ":id": id.to_string()},
                     rows::delivery,
                 )
                 .optional()
@@ -876,69 +890,69 @@ fn within_limit(
 }
 
 fn insert_workspace(c: &rusqlite::Connection, ws: &Workspace) -> rusqlite::Result<()> {
-        c.prepare_cached(
-            "INSERT INTO workspaces (id, org, name, description, created_at, updated_at)
+    c.prepare_cached(
+        "INSERT INTO workspaces (id, org, name, description, created_at, updated_at)
              VALUES (:id, :org, :name, :description, :created_at, :updated_at)",
-        )?
-        .execute(named_params! {
-            ":id": ws.id.to_string(),
-            ":org": ws.org.to_string(),
-            ":name": ws.name,
-            ":description": ws.description,
-            ":created_at": ms(ws.created_at),
-            ":updated_at": ms(ws.updated_at),
-        })
-        .map(drop)
+    )?
+    .execute(named_params! {
+        ":id": ws.id.to_string(),
+        ":org": ws.org.to_string(),
+        ":name": ws.name,
+        ":description": ws.description,
+        ":created_at": ms(ws.created_at),
+        ":updated_at": ms(ws.updated_at),
+    })
+    .map(drop)
 }
 
 fn insert_connection(c: &rusqlite::Connection, conn: &Connection) -> rusqlite::Result<()> {
-        c.prepare_cached(
-            "INSERT INTO connections (id, org, workspace, kind, name, metadata, secrets,
+    c.prepare_cached(
+        "INSERT INTO connections (id, org, workspace, kind, name, metadata, secrets,
                                       hidden, created_by, created_at, updated_at)
              VALUES (:id, :org, :workspace, :kind, :name, :metadata, :secrets,
                      :hidden, :created_by, :created_at, :updated_at)",
-        )?
-        .execute(named_params! {
-            ":id": conn.id.to_string(),
-            ":org": conn.org.to_string(),
-            ":workspace": conn.workspace.to_string(),
-            ":kind": conn.kind.as_str(),
-            ":name": conn.name,
-            ":metadata": to_json(&conn.metadata)?,
-            ":secrets": conn.secrets.as_ref().map(|s| s.0.as_str()),
-            ":hidden": conn.hidden,
-            ":created_by": conn.created_by,
-            ":created_at": ms(conn.created_at),
-            ":updated_at": ms(conn.updated_at),
-        })
-        .map(drop)
+    )?
+    .execute(named_params! {
+        ":id": conn.id.to_string(),
+        ":org": conn.org.to_string(),
+        ":workspace": conn.workspace.to_string(),
+        ":kind": conn.kind.as_str(),
+        ":name": conn.name,
+        ":metadata": to_json(&conn.metadata)?,
+        ":secrets": conn.secrets.as_ref().map(|s| s.0.as_str()),
+        ":hidden": conn.hidden,
+        ":created_by": conn.created_by,
+        ":created_at": ms(conn.created_at),
+        ":updated_at": ms(conn.updated_at),
+    })
+    .map(drop)
 }
 
 fn insert_rule(c: &rusqlite::Connection, rule: &Rule) -> rusqlite::Result<()> {
-        c.prepare_cached(
-            "INSERT INTO rules (id, org, workspace, connection, kind, event, resource,
+    c.prepare_cached(
+        "INSERT INTO rules (id, org, workspace, connection, kind, event, resource,
                                 resource_id, metadata, conditions, active, hidden,
                                 created_by, created_at, updated_at)
              VALUES (:id, :org, :workspace, :connection, :kind, :event, :resource,
                      :resource_id, :metadata, :conditions, :active, :hidden,
                      :created_by, :created_at, :updated_at)",
-        )?
-        .execute(named_params! {
-            ":id": rule.id.to_string(),
-            ":org": rule.org.to_string(),
-            ":workspace": rule.workspace.to_string(),
-            ":connection": rule.connection.to_string(),
-            ":kind": rule.kind.as_str(),
-            ":event": rule.event,
-            ":resource": rule.resource,
-            ":resource_id": rule.resource_id,
-            ":metadata": to_json(&rule.metadata)?,
-            ":conditions": rule.conditions.as_ref().map(to_json).transpose()?,
-            ":active": rule.active,
-            ":hidden": rule.hidden,
-            ":created_by": rule.created_by,
-            ":created_at": ms(rule.created_at),
-            ":updated_at": ms(rule.updated_at),
-        })
-        .map(drop)
+    )?
+    .execute(named_params! {
+        ":id": rule.id.to_string(),
+        ":org": rule.org.to_string(),
+        ":workspace": rule.workspace.to_string(),
+        ":connection": rule.connection.to_string(),
+        ":kind": rule.kind.as_str(),
+        ":event": rule.event,
+        ":resource": rule.resource,
+        ":resource_id": rule.resource_id,
+        ":metadata": to_json(&rule.metadata)?,
+        ":conditions": rule.conditions.as_ref().map(to_json).transpose()?,
+        ":active": rule.active,
+        ":hidden": rule.hidden,
+        ":created_by": rule.created_by,
+        ":created_at": ms(rule.created_at),
+        ":updated_at": ms(rule.updated_at),
+    })
+    .map(drop)
 }
