@@ -295,7 +295,7 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    crate::plan::create_connection(&deps, &connection).await?;
+    crate::plan::create_connection(deps, &connection).await?;
     tracing::info!(org = %state.org, workspace = %state.workspace, connection_id = %connection.id, kind = %kind, "OAuth connection created");
     Ok(connection)
 }
