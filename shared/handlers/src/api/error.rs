@@ -103,8 +103,8 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable, machine-readable name: `BadRequest`, `ValidationError`, `Unauthorized`,
     /// `NotFound`, `Conflict`, `PayloadTooLarge`, `UriTooLong`, `HeadersTooLarge`,
-    /// `UnprocessableDestination`, `TooEarly`,
-    /// `RateLimited`, `QuotaExceeded`, `PlanLimitReached`, `MethodNotAllowed`, `InternalError`.
+    /// `UnprocessableDestination`, `TooEarly`, `RateLimited`, `QuotaExceeded`,
+    /// `PlanLimitReached`, `MethodNotAllowed`, `InternalError`.
     pub name: String,
     pub message: String,
     /// Field-level problems (empty unless the request failed validation).
