@@ -152,3 +152,31 @@ async fn oversized_requests_answer_413_414_and_431_in_the_error_format() {
     // Nothing was stored, and ordinary requests still work.
     assert_eq!(api.get("/events").await["count"], 0);
 }
+
+#[tokio::test]
+async fn connections_stuck_in_a_request_head_make_room_at_the_cap() {
+    let (_dir, _server, api) = start(&["--allow-loopback-http", "--max-connections", "10"]);
+    let addr = host_port(&api);
+    let mut stuck = Vec::new();
+    for _ in 0..30 {
+        let mut slow = TcpStream::connect(&addr).await.unwrap();
+        slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+            .await
+            .unwrap();
+        stuck.push(slow);
+    }
+    // Well before the 10 s header timeout, a fresh request is served.
+    let fresh = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let health = fresh
+        .get(format!("{}/healthz", api.base))
+        .send()
+        .await
+        .expect("answered while the cap is full of slow heads");
+    assert_eq!(health.status(), 200);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(closed_within(&mut stuck[0], Duration::from_secs(5)).await);
+}

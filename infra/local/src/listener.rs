@@ -4,8 +4,9 @@
 //!   `header_read_timeout`, which therefore also closes idle keep-alive connections);
 //! - a deadline between two reads of a request body;
 //! - a cap on open connections. At the cap a new connection makes room by closing the
-//!   longest-open connection with no request in progress; when every connection is busy it
-//!   waits briefly for one to end, then is closed.
+//!   longest-open connection with no request in progress (at once when idle, after a short
+//!   grace when in the middle of a request head); when every connection is busy it waits
+//!   briefly for one to end, then is closed.
 //!
 //! Graceful shutdown: stop accepting, let requests in progress finish, close idle connections.
 
@@ -27,8 +28,12 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 /// File descriptors the process needs besides API connections: SQLite and its WAL, outbound
 /// webhook and provider connections, the AWS SDK's pool, stdio.
 const FD_RESERVE: u64 = 256;
-/// How long a connection over the cap waits for a busy one to end before it is closed.
-const ADMISSION_WAIT: Duration = Duration::from_secs(1);
+/// Connections over the cap that may wait for room at once; beyond, a new one is closed.
+const ADMISSION_QUEUE: usize = 64;
+/// How long a connection over the cap waits for room before it is closed.
+const ADMISSION_WAIT: Duration = Duration::from_secs(3);
+/// How long an evicted connection with a partial request head may still complete it.
+const EVICTION_GRACE: Duration = Duration::from_millis(200);
 /// After an accept error (out of descriptors), a pause before the next accept, so the loop
 /// does not spin while connections drain.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
@@ -125,6 +130,12 @@ impl Registry {
     }
 }
 
+/// A new connection's place: a connection permit now, or a place among those waiting for one.
+enum Admission {
+    Now(tokio::sync::OwnedSemaphorePermit),
+    Wait(tokio::sync::OwnedSemaphorePermit),
+}
+
 /// Counts a request in progress on its connection while alive.
 struct InFlight(Arc<Tracked>);
 
@@ -157,6 +168,7 @@ pub async fn serve(
     let http = Arc::new(http);
     let cap = usize::try_from(max_connections).unwrap_or(usize::MAX);
     let permits = Arc::new(Semaphore::new(cap));
+    let waiting = Arc::new(Semaphore::new(ADMISSION_QUEUE));
     let registry = Arc::new(Mutex::new(Registry::default()));
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::pin!(shutdown);
@@ -174,31 +186,48 @@ pub async fn serve(
                 }
             },
         };
-        let permit = match permits.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                let made_room = lock(&registry).close_oldest_idle();
-                match tokio::time::timeout(ADMISSION_WAIT, permits.clone().acquire_owned()).await {
-                    Ok(Ok(permit)) => permit,
-                    _ => {
-                        tracing::warn!(
-                            max_connections,
-                            made_room,
-                            "connection cap reached and every connection busy: closing a new one"
-                        );
-                        continue;
-                    }
+        // At the cap a new connection makes room and waits for it in its own task, so a wave
+        // of them never stalls the accept loop; how many may wait is bounded too.
+        let place = match permits.clone().try_acquire_owned() {
+            Ok(permit) => Admission::Now(permit),
+            Err(_) => match waiting.clone().try_acquire_owned() {
+                Ok(place) => {
+                    lock(&registry).close_oldest_idle();
+                    Admission::Wait(place)
                 }
-            }
+                Err(_) => {
+                    tracing::warn!(max_connections, "connection cap reached: closing a new one");
+                    continue;
+                }
+            },
         };
-        let (id, tracked) = lock(&registry).add();
-        let (http, service, registry, mut stop) = (
+        let (http, service, registry, permits, mut stop) = (
             http.clone(),
             service.clone(),
             registry.clone(),
+            permits.clone(),
             stop_rx.clone(),
         );
         tokio::spawn(async move {
+            let permit = match place {
+                Admission::Now(permit) => permit,
+                Admission::Wait(place) => {
+                    let permit =
+                        tokio::time::timeout(ADMISSION_WAIT, admit(&permits, &registry)).await;
+                    drop(place);
+                    match permit {
+                        Ok(Some(permit)) => permit,
+                        _ => {
+                            tracing::warn!(
+                                max_connections,
+                                "connection cap reached and every connection busy: closing a new one"
+                            );
+                            return;
+                        }
+                    }
+                }
+            };
+            let (id, tracked) = lock(&registry).add();
             let requests = {
                 let tracked = tracked.clone();
                 hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
@@ -213,7 +242,12 @@ pub async fn serve(
             };
             let connection = http.serve_connection(TokioIo::new(stream), requests);
             tokio::pin!(connection);
-            let mut closing = false;
+            // After an eviction: hyper closes an idle connection at once, but one in the middle
+            // of a request head only at its header timeout; past the grace, with still no
+            // request in progress, it is dropped.
+            let grace = tokio::time::sleep(Duration::ZERO);
+            tokio::pin!(grace);
+            let (mut closing, mut evicted) = (false, false);
             loop {
                 tokio::select! {
                     result = connection.as_mut() => {
@@ -224,11 +258,20 @@ pub async fn serve(
                     }
                     () = tracked.close.notified(), if !closing => {
                         closing = true;
+                        evicted = true;
                         connection.as_mut().graceful_shutdown();
+                        grace.as_mut().reset(tokio::time::Instant::now() + EVICTION_GRACE);
                     }
                     _ = stop.changed(), if !closing => {
                         closing = true;
                         connection.as_mut().graceful_shutdown();
+                    }
+                    () = &mut grace, if evicted => {
+                        evicted = false;
+                        if tracked.in_flight.load(Ordering::Acquire) == 0 {
+                            break;
+                        }
+                        // A request arrived meanwhile: it finishes, then hyper closes.
                     }
                 }
             }
@@ -244,6 +287,24 @@ pub async fn serve(
         .acquire_many(u32::try_from(cap).unwrap_or(u32::MAX))
         .await;
     Ok(())
+}
+
+/// Waits for a connection permit, asking for room again every [`EVICTION_GRACE`]: the
+/// connections evicted for this one may have been taken by others waiting before it.
+async fn admit(
+    permits: &Arc<Semaphore>,
+    registry: &Mutex<Registry>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    let acquire = permits.clone().acquire_owned();
+    tokio::pin!(acquire);
+    loop {
+        tokio::select! {
+            permit = &mut acquire => return permit.ok(),
+            () = tokio::time::sleep(EVICTION_GRACE) => {
+                lock(registry).close_oldest_idle();
+            }
+        }
+    }
 }
 
 fn lock(registry: &Mutex<Registry>) -> std::sync::MutexGuard<'_, Registry> {

@@ -4,8 +4,8 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use serde::de::DeserializeOwned;
 use switchyard_core::ValidationErrors;
 
@@ -27,11 +27,17 @@ pub async fn read_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
     Bytes::from_request(req, state)
         .await
         .map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let mut error = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::payload_too_large("Request body too large")
             } else {
                 ApiError::bad_request("Request body could not be read")
-            }
+            };
+            // The rest of the body is unread: the connection cannot carry another request, and
+            // saying so keeps a client from reusing it into a reset.
+            error
+                .headers
+                .push((header::CONNECTION, HeaderValue::from_static("close")));
+            error
         })
 }
 
