@@ -180,3 +180,24 @@ async fn connections_stuck_in_a_request_head_make_room_at_the_cap() {
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(closed_within(&mut stuck[0], Duration::from_secs(5)).await);
 }
+
+#[tokio::test]
+async fn a_body_that_stalls_is_refused_after_the_body_timeout() {
+    let (_dir, _server, api) = start(&["--allow-loopback-http", "--body-timeout", "1"]);
+    let mut slow = TcpStream::connect(host_port(&api)).await.unwrap();
+    let head = format!(
+        "POST /api/v1/events HTTP/1.1\r\nHost: x\r\nX-Meshes-Publishable-Key: {}\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"event\":",
+        api.publishable_key
+    );
+    slow.write_all(head.as_bytes()).await.unwrap();
+    // The answer comes within a bounded wait, in the error format, and the socket closes.
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), slow.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "no answer within 10 s");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_contract_error(&body);
+    assert_eq!(api.get("/events").await["count"], 0, "nothing stored");
+}
