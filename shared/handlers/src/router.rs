@@ -25,6 +25,38 @@ pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
+/// How long after its id was minted an event may still be on its way to the store. Where
+/// ingest sends the message before it stores the event (SQS + DynamoDB: `intake.rs`), the
+/// router can see the message first; past this, the event was never stored (its request
+/// failed, and the client was not answered 201) and the message is dropped.
+pub const ROUTE_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How soon a message that arrived before its event is looked at again: half the event's
+/// age, within these bounds (a dozen looks over the grace period, the first within a second).
+const NOT_YET_STORED_RETRY: (u64, u64) = (1_000, 60_000);
+
+/// A message whose event is not stored: looked at again shortly while the event may still be
+/// on its way, dropped after [`ROUTE_GRACE`].
+async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<(), String> {
+    let age_ms = message.event_id.minted_at_ms().map_or(u64::MAX, |minted| {
+        (epoch_millis(deps.now()) as u64).saturating_sub(minted)
+    });
+    if age_ms > ROUTE_GRACE.as_millis() as u64 {
+        tracing::warn!("event never stored; message dropped");
+        return Ok(());
+    }
+    tracing::debug!("event not stored yet; looking again shortly");
+    let (min, max) = NOT_YET_STORED_RETRY;
+    let again = OutgoingMessage {
+        body: serde_json::to_string(message).expect("message serialises"),
+        delay: std::time::Duration::from_millis((age_ms / 2).clamp(min, max)),
+    };
+    deps.queue
+        .send_batch(QueueName::Events, vec![again])
+        .await
+        .map_err(|e| e.to_string())
+}
+
 async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
     let store = &deps.store;
     let Some(event) = store
@@ -32,9 +64,7 @@ async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
         .await
         .map_err(|e| e.to_string())?
     else {
-        // Nothing to route; retrying cannot make the event appear.
-        tracing::warn!("event not found; message dropped");
-        return Ok(());
+        return not_yet_stored(deps, &message).await;
     };
     let rules = match message.only_rule {
         // A rule's test event: that rule alone, if it still exists in the event's workspace.
