@@ -32,12 +32,10 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Creates the store's tables if they are missing; opening an existing file keeps its data.
+    /// Creates the store's tables, or brings an existing file's up to date; its data is kept.
     pub fn open(db: Db) -> Result<Self, StoreError> {
-        db.call_sync(|c| {
-            c.execute_batch(schema::SCHEMA)?;
-            schema::migrate(c)
-        })?;
+        db.call_sync(|c| Ok(schema::migrate(c)))?
+            .map_err(StoreError::Backend)?;
         Ok(Self { db })
     }
 

@@ -1,4 +1,4 @@
-//! The store's tables. `CREATE … IF NOT EXISTS` so opening an existing file is a no-op; the
+//! The store's tables, created and changed by versioned migrations (`user_version`); the
 //! queue's tables carry a `queue_` prefix and live in the same file.
 //!
 //! Ids are hyphenated UUID v7 text, so `ORDER BY id` is creation order and the `(org, …, id)`
@@ -6,7 +6,8 @@
 //! milliseconds. No foreign keys: tenancy is enforced by every query's `org = ?`, and the
 //! DynamoDB adapter could not enforce them either, so both adapters behave alike.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS organizations (
@@ -189,84 +190,72 @@ CREATE TABLE IF NOT EXISTS catalog (
 ) WITHOUT ROWID;
 ";
 
-/// Columns added to a table after it first shipped, as `(table, column, declaration)`.
-/// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so a file written by an
-/// older build gets them here. Only nullable columns belong here: existing rows read as NULL.
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
-    ("rules", "conditions", "TEXT"),
-    ("deliveries", "replayed_at", "INTEGER"),
-];
+/// The store's migrations, in order; SQLite's `user_version` records how many have run, so
+/// opening a file runs only the ones it lacks. Append, never edit: the first is the schema
+/// as of the first versioned release, later ones change it (`ALTER TABLE …`).
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(SCHEMA)])
+}
 
-/// Brings a file created by an older build up to [`SCHEMA`]; a no-op on a current one. Runs in
-/// an immediate transaction so two processes opening the same file cannot both add a column.
-pub(super) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    for (table, column, declaration) in ADDED_COLUMNS {
-        let present = tx
-            .prepare(&format!(
-                "SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1"
-            ))?
-            .exists([column])?;
-        if !present {
-            tx.execute_batch(&format!(
-                "ALTER TABLE {table} ADD COLUMN {column} {declaration}"
-            ))?;
-        }
+/// Brings the file up to the latest migration; a no-op on a current one. A file written
+/// before migrations were versioned (tables present, `user_version` 0) is refused with what
+/// to do: there were no deployments to carry over.
+pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .map_err(|e| e.to_string())?;
+    let unversioned_tables: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'events')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(|e| e.to_string())?;
+    if version == 0 && unversioned_tables {
+        return Err(
+            "this data directory was written by an older Switchyard whose database \
+             format is not migrated; move it aside (or delete it) and start again"
+                .into(),
+        );
     }
-    tx.commit()
+    migrations().to_latest(conn).map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn columns(conn: &Connection, table: &str) -> Vec<String> {
-        conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap()
+    #[test]
+    fn the_migrations_are_valid() {
+        migrations().validate().unwrap();
     }
 
     #[test]
-    fn an_older_rules_table_gains_conditions_and_keeps_its_rows() {
+    fn a_new_file_reaches_the_latest_version_and_reopening_changes_nothing() {
         let mut conn = Connection::open_in_memory().unwrap();
-        // The rules table as the first release created it.
+        migrate(&mut conn).unwrap();
+        let version = |c: &Connection| -> i64 {
+            c.query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(version(&conn), 1);
         conn.execute_batch(
-            "CREATE TABLE rules (
-                id TEXT PRIMARY KEY, org TEXT NOT NULL, workspace TEXT NOT NULL,
-                connection TEXT NOT NULL, kind TEXT NOT NULL, event TEXT NOT NULL,
-                resource TEXT, resource_id TEXT, metadata TEXT NOT NULL,
-                active INTEGER NOT NULL, hidden INTEGER NOT NULL, created_by TEXT NOT NULL,
-                created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-             INSERT INTO rules VALUES
-                ('r1', 'o1', 'w1', 'c1', 'webhook', 'user.signup', NULL, NULL, '{}',
-                 1, 0, 'test', 0, 0);",
+            "INSERT INTO organizations (id, name, created_at) VALUES ('o1', 'kept', 0);",
         )
         .unwrap();
-        conn.execute_batch(SCHEMA).unwrap();
-        assert!(!columns(&conn, "rules").contains(&"conditions".to_owned()));
-
         migrate(&mut conn).unwrap();
-        migrate(&mut conn).unwrap();
-        let cols = columns(&conn, "rules");
-        assert_eq!(cols.iter().filter(|c| *c == "conditions").count(), 1);
-        let kept: Option<String> = conn
-            .query_row("SELECT conditions FROM rules WHERE id = 'r1'", [], |r| {
-                r.get(0)
-            })
+        assert_eq!(version(&conn), 1);
+        let kept: String = conn
+            .query_row("SELECT name FROM organizations", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(kept, None);
+        assert_eq!(kept, "kept");
     }
 
     #[test]
-    fn a_current_file_is_left_as_it_is() {
+    fn a_file_from_before_versioned_migrations_is_refused_with_what_to_do() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(SCHEMA).unwrap();
-        let before = columns(&conn, "rules");
-        assert!(before.contains(&"conditions".to_owned()));
-        migrate(&mut conn).unwrap();
-        assert_eq!(columns(&conn, "rules"), before);
+        let refusal = migrate(&mut conn).unwrap_err();
+        assert!(refusal.contains("move it aside"), "{refusal}");
     }
 }
