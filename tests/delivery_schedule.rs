@@ -9,6 +9,7 @@ use serde_json::json;
 use switchyard_core::circuit::BreakerPolicy;
 use switchyard_core::clock::{ManualClock, truncated_to_millis};
 use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, IntegrationType, Rule};
+use switchyard_core::fair_share::Shares;
 use switchyard_core::keyring::MasterKeyRing;
 use switchyard_core::ports::{OutgoingMessage, Queue, QueueConsumer, QueueName};
 use switchyard_core::retry::RetryPolicy;
@@ -40,8 +41,8 @@ async fn send_and_route(deps: &Deps, queue: &SqliteQueue, sender: &Sender) -> De
     let input =
         NewEvent::from_json(&json!({"event": "order.placed", "payload": {"n": 1}})).unwrap();
     let event = ingest::accept(deps, sender, input).await.unwrap();
-    let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|e| {
-        router::handle(deps, e)
+    let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|m| {
+        router::route(deps, m)
     })
     .await
     .unwrap();
@@ -161,7 +162,7 @@ impl Rig {
             QueueName::Deliveries,
             10,
             Duration::ZERO,
-            &|e| delivery::handle(deps, e),
+            &|m| delivery::deliver(deps, m),
         )
         .await
         .unwrap()
@@ -453,7 +454,7 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
                 cooldown: Duration::from_secs(30),
                 max_cooldown: Duration::from_secs(60),
             },
-            16,
+            Shares::default(),
         )),
         ..Settings::default()
     };

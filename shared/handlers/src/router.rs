@@ -4,51 +4,61 @@
 //! Safe to run twice for the same event (SQS delivers at least once): deliveries are unique
 //! per (event, rule), and only deliveries that have not started are enqueued again.
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use switchyard_core::DeliveryId;
 use switchyard_core::clock::epoch_millis;
 use switchyard_core::domain::{Delivery, DeliveryStatus};
 use switchyard_core::matching::matching_rules;
 use switchyard_core::message::{DeliveryMessage, EventMessage};
 use switchyard_core::ports::{OutgoingMessage, QueueName};
+use switchyard_core::{DeliveryId, StoreError};
 use tracing::Instrument;
 
 use crate::Deps;
-use crate::sqs::for_each_record;
 
-/// The router Lambda's handler: one SQS batch of [`EventMessage`]s.
-pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    for_each_record(event, |message: EventMessage| {
-        let span = tracing::info_span!("route", org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
-        route(deps, message).instrument(span)
-    })
-    .await
+/// What became of an event message. Each is final for the message: acknowledge it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routed {
+    /// Deliveries written; this many were (re-)enqueued, none for those already started.
+    Enqueued(usize),
+    /// The event does not exist (retrying cannot make it appear).
+    Dropped,
 }
 
-async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
+/// The event could not be routed now; the message is left on the queue to come back after its
+/// visibility timeout (and reaches the DLQ after `maxReceiveCount`).
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("queue: {0}")]
+    Queue(#[source] StoreError),
+}
+
+/// Routes one accepted event.
+pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
+    let span = tracing::info_span!("route", org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
+    expand(deps, message).instrument(span).await
+}
+
+async fn expand(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
     let store = &deps.store;
-    let Some(event) = store
-        .event(message.org, message.event_id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
+    let Some(event) = store.event(message.org, message.event_id).await? else {
         // Nothing to route; retrying cannot make the event appear.
         tracing::warn!("event not found; message dropped");
-        return Ok(());
+        return Ok(Routed::Dropped);
     };
     let rules = match message.only_rule {
         // A rule's test event: that rule alone, if it still exists in the event's workspace.
         Some(rule) => store
             .rule(event.org, rule)
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .filter(|r| r.workspace == event.workspace)
             .into_iter()
             .collect(),
-        None => store
-            .active_rules(event.org, event.workspace, &event.event)
-            .await
-            .map_err(|e| e.to_string())?,
+        None => {
+            store
+                .active_rules(event.org, event.workspace, &event.event)
+                .await?
+        }
     };
     let selected = match message.only_rule {
         Some(_) => rules.iter().collect(),
@@ -77,14 +87,8 @@ async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
             updated_at: now,
         })
         .collect();
-    let deliveries = store
-        .insert_deliveries(event.org, event.id, &new)
-        .await
-        .map_err(|e| e.to_string())?;
-    store
-        .mark_routed(event.org, event.id)
-        .await
-        .map_err(|e| e.to_string())?;
+    let deliveries = store.insert_deliveries(event.org, event.id, &new).await?;
+    store.mark_routed(event.org, event.id).await?;
 
     let messages: Vec<OutgoingMessage> = deliveries
         .iter()
@@ -112,7 +116,7 @@ async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
         deps.queue
             .send_batch(QueueName::Deliveries, chunk.to_vec())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(RouteError::Queue)?;
     }
-    Ok(())
+    Ok(Routed::Enqueued(messages.len()))
 }
