@@ -73,9 +73,14 @@ pub enum Refusal {
     Workspace,
     /// Its organization has its share in flight.
     Organization,
-    /// An attempt to its destination has been in flight longer than `slow_after`.
-    Hanging,
+    /// An attempt to its destination has been in flight longer than `slow_after`: wait until
+    /// the first of those in flight there must have ended (its deadline), when a place is free
+    /// and the breaker has heard how it went.
+    Hanging { until: OffsetDateTime },
 }
+
+/// The soonest a refused attempt looks again after a hang.
+const HANG_RECHECK: Duration = Duration::from_secs(1);
 
 /// An admitted attempt's place; give it back with [`InFlight::release`].
 #[derive(Debug, PartialEq, Eq)]
@@ -90,13 +95,21 @@ impl Slot {
     }
 }
 
+#[derive(Debug)]
+struct Running {
+    id: u64,
+    started: OffsetDateTime,
+    /// When it ends at the latest (its timeout).
+    deadline: OffsetDateTime,
+}
+
 /// The attempts in flight, counted by destination, workspace and organization.
 #[derive(Debug, Default)]
 pub struct InFlight {
     shares: Shares,
     next_id: u64,
-    /// Per destination: each attempt in flight and when it started (at most `per_destination`).
-    destinations: HashMap<ConnectionId, Vec<(u64, OffsetDateTime)>>,
+    /// Per destination: each attempt in flight (at most `per_destination`).
+    destinations: HashMap<ConnectionId, Vec<Running>>,
     workspaces: HashMap<WorkspaceId, usize>,
     organizations: HashMap<OrgId, usize>,
 }
@@ -113,17 +126,26 @@ impl InFlight {
         self.shares
     }
 
-    /// Admits an attempt to `target` starting `now`, or says why it must wait.
-    pub fn admit(&mut self, target: Target, now: OffsetDateTime) -> Result<Slot, Refusal> {
+    /// Admits an attempt to `target` starting `now` and ending by `timeout` at the latest, or
+    /// says why it must wait.
+    pub fn admit(
+        &mut self,
+        target: Target,
+        now: OffsetDateTime,
+        timeout: Duration,
+    ) -> Result<Slot, Refusal> {
         let running = self
             .destinations
             .get(&target.connection)
             .map_or(&[][..], Vec::as_slice);
         if running
             .iter()
-            .any(|(_, started)| now - *started >= self.shares.slow_after)
+            .any(|r| now - r.started >= self.shares.slow_after)
         {
-            return Err(Refusal::Hanging);
+            let first_end = running.iter().map(|r| r.deadline).min().unwrap_or(now);
+            return Err(Refusal::Hanging {
+                until: first_end.max(now + HANG_RECHECK),
+            });
         }
         if running.len() >= self.shares.per_destination {
             return Err(Refusal::Destination);
@@ -139,10 +161,23 @@ impl InFlight {
         self.destinations
             .entry(target.connection)
             .or_default()
-            .push((id, now));
+            .push(Running {
+                id,
+                started: now,
+                deadline: now + timeout,
+            });
         *self.workspaces.entry(target.workspace).or_default() += 1;
         *self.organizations.entry(target.org).or_default() += 1;
         Ok(Slot { id, target })
+    }
+
+    /// Corrects when an admitted attempt ends at the latest, once its own timeout is known.
+    pub fn ends_by(&mut self, slot: &Slot, deadline: OffsetDateTime) {
+        if let Some(running) = self.destinations.get_mut(&slot.target.connection)
+            && let Some(r) = running.iter_mut().find(|r| r.id == slot.id)
+        {
+            r.deadline = deadline;
+        }
     }
 
     /// Gives an admitted attempt's place back, whenever it ended.
@@ -153,7 +188,7 @@ impl InFlight {
             connection,
         } = slot.target;
         if let Some(running) = self.destinations.get_mut(&connection) {
-            running.retain(|(id, _)| *id != slot.id);
+            running.retain(|r| r.id != slot.id);
             if running.is_empty() {
                 self.destinations.remove(&connection);
             }
@@ -191,6 +226,9 @@ fn decrement<K: std::hash::Hash + Eq>(map: &mut HashMap<K, usize>, key: K) {
 mod tests {
     use super::*;
 
+    /// The attempts' timeout.
+    const T: Duration = Duration::from_secs(30);
+
     fn t(ms: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap()
             + Duration::from_millis(ms as u64)
@@ -205,7 +243,9 @@ mod tests {
     }
 
     fn fill(slots: &mut InFlight, to: impl Fn() -> Target, n: usize) -> Vec<Slot> {
-        (0..n).map(|_| slots.admit(to(), t(0)).unwrap()).collect()
+        (0..n)
+            .map(|_| slots.admit(to(), t(0), T).unwrap())
+            .collect()
     }
 
     #[test]
@@ -231,16 +271,19 @@ mod tests {
         let mut slots = InFlight::new(Shares::of(64));
         let one = target(OrgId::new(), WorkspaceId::new());
         let held = fill(&mut slots, || one, 16);
-        assert_eq!(slots.admit(one, t(0)), Err(Refusal::Destination));
+        assert_eq!(slots.admit(one, t(0), T), Err(Refusal::Destination));
         // Another destination of the same workspace still goes.
         let sibling = Target {
             connection: ConnectionId::new(),
             ..one
         };
-        assert!(slots.admit(sibling, t(0)).is_ok());
+        assert!(slots.admit(sibling, t(0), T).is_ok());
         let mut held = held.into_iter();
         slots.release(held.next().unwrap());
-        assert!(slots.admit(one, t(0)).is_ok(), "a place given back is free");
+        assert!(
+            slots.admit(one, t(0), T).is_ok(),
+            "a place given back is free"
+        );
     }
 
     #[test]
@@ -248,11 +291,14 @@ mod tests {
         let mut slots = InFlight::new(Shares::of(64));
         let (org, ws) = (OrgId::new(), WorkspaceId::new());
         fill(&mut slots, || target(org, ws), 32);
-        assert_eq!(slots.admit(target(org, ws), t(0)), Err(Refusal::Workspace));
+        assert_eq!(
+            slots.admit(target(org, ws), t(0), T),
+            Err(Refusal::Workspace)
+        );
         let ws2 = WorkspaceId::new();
         fill(&mut slots, || target(org, ws2), 16);
         assert_eq!(
-            slots.admit(target(org, WorkspaceId::new()), t(0)),
+            slots.admit(target(org, WorkspaceId::new()), t(0), T),
             Err(Refusal::Organization)
         );
         // Another organization finds its share free whatever this one holds.
@@ -265,17 +311,27 @@ mod tests {
     fn a_destination_with_an_attempt_in_flight_too_long_is_hanging_until_it_ends() {
         let mut slots = InFlight::new(Shares::of(64));
         let to = target(OrgId::new(), WorkspaceId::new());
-        let stuck = slots.admit(to, t(0)).unwrap();
-        let quick = slots.admit(to, t(4_000)).unwrap();
+        let stuck = slots.admit(to, t(0), T).unwrap();
+        let quick = slots.admit(to, t(4_000), T).unwrap();
         slots.release(quick);
-        assert!(slots.admit(to, t(4_999)).is_ok(), "not slow yet");
-        assert_eq!(slots.admit(to, t(5_000)), Err(Refusal::Hanging));
+        assert!(slots.admit(to, t(4_999), T).is_ok(), "not slow yet");
+        assert_eq!(
+            slots.admit(to, t(5_000), T),
+            Err(Refusal::Hanging { until: t(30_000) }),
+            "until the stuck attempt's timeout at the latest"
+        );
+        // Its own timeout was shorter than assumed at admission.
+        slots.ends_by(&stuck, t(10_000));
+        assert_eq!(
+            slots.admit(to, t(5_000), T),
+            Err(Refusal::Hanging { until: t(10_000) })
+        );
         // Other destinations of the same tenant are not affected.
         let sibling = Target {
             connection: ConnectionId::new(),
             ..to
         };
-        assert!(slots.admit(sibling, t(5_000)).is_ok());
+        assert!(slots.admit(sibling, t(5_000), T).is_ok());
         slots.release(stuck);
         let (in_flight, ..) = slots.counts(&to);
         assert_eq!(in_flight, 1, "the attempt admitted at 4.999 s");

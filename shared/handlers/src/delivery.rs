@@ -18,12 +18,13 @@ use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{
     AttemptRecord, DeliveryRequest, DeliveryResult, MAX_DELAY, OutgoingMessage, QueueName,
 };
-use switchyard_core::webhook::attempt_timeout;
+use switchyard_core::webhook::{DEFAULT_ATTEMPT_TIMEOUT, attempt_timeout};
 use switchyard_core::{AttemptId, StoreError};
 use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::Deps;
+use crate::protection::Permit;
 
 /// What became of a delivery message. Each is final for the message: acknowledge it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +113,13 @@ async fn attempt(
         workspace: current.workspace,
         connection: current.connection,
     };
-    let permit = match deps.settings.protection.enter(target, now) {
+    // The attempt's own timeout is known once its connection is loaded: until then the
+    // longest a connection may set.
+    let permit = match deps
+        .settings
+        .protection
+        .enter(target, now, DEFAULT_ATTEMPT_TIMEOUT)
+    {
         Ok(permit) => permit,
         Err(until) => {
             // Paused, hanging or over its share: try later, no attempt made.
@@ -131,7 +138,7 @@ async fn attempt(
     };
 
     let started = deps.clock.now();
-    let result = load_and_deliver(deps, &delivery, message.attempt, now, deadline).await?;
+    let result = load_and_deliver(deps, &delivery, message.attempt, now, &permit, deadline).await?;
 
     permit.finish(deps.now(), result.outcome);
 
@@ -213,6 +220,7 @@ async fn load_and_deliver(
     delivery: &Delivery,
     attempt: u32,
     now: time::OffsetDateTime,
+    permit: &Permit<'_>,
     deadline: Option<Instant>,
 ) -> Result<DeliveryResult, StoreError> {
     let store = &deps.store;
@@ -238,6 +246,7 @@ async fn load_and_deliver(
     let timeout = attempt_timeout(&connection.metadata);
     let cutoff = Instant::now() + timeout + TIMEOUT_GRACE;
     let cutoff = deadline.map_or(cutoff, |d| d.min(cutoff));
+    permit.ends_by(deps.now() + cutoff.saturating_duration_since(Instant::now()));
     // SaaS connectors receive the connection's field mapping applied to the payload (webhooks
     // send the envelope and take none). A `fail_action` field that fails makes no request.
     let mapping = match connection.kind {

@@ -59,18 +59,27 @@ impl Protection {
         f(&mut self.state.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
-    /// Admits an attempt to `target` now, or says until when to defer it.
-    pub fn enter(&self, target: Target, now: OffsetDateTime) -> Result<Permit<'_>, OffsetDateTime> {
+    /// Admits an attempt to `target` that ends by `timeout` at the latest, or says until when
+    /// to defer it.
+    pub fn enter(
+        &self,
+        target: Target,
+        now: OffsetDateTime,
+        timeout: Duration,
+    ) -> Result<Permit<'_>, OffsetDateTime> {
         let slot = self.with(|state| {
-            let slot = state.in_flight.admit(target, now).map_err(|refusal| {
-                let wait = match refusal {
-                    // Until an attempt in flight there has ended; it times out at the latest.
-                    Refusal::Hanging => state.in_flight.shares().slow_after,
-                    Refusal::Destination | Refusal::Workspace | Refusal::Organization => BUSY_RETRY,
-                };
-                tracing::debug!(?refusal, "over a share; attempt deferred");
-                now + wait
-            })?;
+            let slot = state
+                .in_flight
+                .admit(target, now, timeout)
+                .map_err(|refusal| {
+                    tracing::debug!(?refusal, "over a share or hanging; attempt deferred");
+                    match refusal {
+                        Refusal::Hanging { until } => until,
+                        Refusal::Destination | Refusal::Workspace | Refusal::Organization => {
+                            now + BUSY_RETRY
+                        }
+                    }
+                })?;
             // The breaker last: a probe it grants is then surely made.
             let breaker = state
                 .breakers
@@ -92,6 +101,14 @@ impl Protection {
 }
 
 impl Permit<'_> {
+    /// The attempt ends by `deadline` at the latest (known once its connection is loaded).
+    pub fn ends_by(&self, deadline: OffsetDateTime) {
+        if let Some(slot) = &self.slot {
+            self.protection
+                .with(|state| state.in_flight.ends_by(slot, deadline));
+        }
+    }
+
     /// Records the attempt's outcome with the breaker: a destination that timed out, could not
     /// be reached, failed with a 5xx or is rate limiting counts as unhealthy.
     pub fn finish(self, now: OffsetDateTime, outcome: Outcome) {
@@ -126,6 +143,8 @@ mod tests {
     use super::*;
     use switchyard_core::{OrgId, WorkspaceId};
 
+    const T: Duration = Duration::from_secs(30);
+
     fn t(secs: i64) -> OffsetDateTime {
         OffsetDateTime::from_unix_timestamp(1_800_000_000 + secs).unwrap()
     }
@@ -142,12 +161,12 @@ mod tests {
     fn a_hanging_destination_is_deferred_while_others_go() {
         let protection = Protection::new(BreakerPolicy::default(), Shares::of(64));
         let (hanging, healthy) = (target(), target());
-        let stuck = protection.enter(hanging, t(0)).unwrap();
-        assert_eq!(protection.enter(hanging, t(5)).err(), Some(t(10)));
-        assert!(protection.enter(healthy, t(5)).is_ok());
+        let stuck = protection.enter(hanging, t(0), T).unwrap();
+        assert_eq!(protection.enter(hanging, t(5), T).err(), Some(t(30)));
+        assert!(protection.enter(healthy, t(5), T).is_ok());
         // It timed out: its place is free, and the timeout counts against the destination.
         stuck.finish(t(30), Outcome::Timeout);
-        assert!(protection.enter(hanging, t(30)).is_ok());
+        assert!(protection.enter(hanging, t(30), T).is_ok());
     }
 
     #[test]
@@ -166,13 +185,13 @@ mod tests {
         );
         let to = target();
         protection
-            .enter(to, t(0))
+            .enter(to, t(0), T)
             .unwrap()
             .finish(t(1), Outcome::NetworkError);
-        assert_eq!(protection.enter(to, t(2)).err(), Some(t(31)));
-        assert_eq!(protection.enter(to, t(3)).err(), Some(t(31)), "not busy");
-        let probe = protection.enter(to, t(31)).expect("the probe");
+        assert_eq!(protection.enter(to, t(2), T).err(), Some(t(31)));
+        assert_eq!(protection.enter(to, t(3), T).err(), Some(t(31)), "not busy");
+        let probe = protection.enter(to, t(31), T).expect("the probe");
         probe.finish(t(32), Outcome::Delivered);
-        assert!(protection.enter(to, t(32)).is_ok());
+        assert!(protection.enter(to, t(32), T).is_ok());
     }
 }
