@@ -15,8 +15,9 @@ use switchyard_core::fair_share::{InFlight, Refusal, Shares, Slot, Target};
 use switchyard_core::outcome::Outcome;
 use time::OffsetDateTime;
 
-/// How soon an attempt turned away by a share looks again.
-const BUSY_RETRY: Duration = Duration::from_secs(1);
+/// How soon an attempt turned away by a share looks again: soon, since a place frees as soon as
+/// any attempt there ends (SQS rounds it up to a second).
+const BUSY_RETRY: Duration = Duration::from_millis(250);
 
 #[derive(Debug)]
 pub struct Protection {
