@@ -1,5 +1,6 @@
 //! The embedded runtime: one process that plays API Gateway (axum), the SQS event source
-//! mappings (pollers over the SQLite queue) and the Lambda functions (the shared handlers).
+//! mappings (consumers over the queue, each message its own task within bounded, fairly
+//! shared slots) and the Lambda functions (the shared typed handlers, called directly).
 
 use std::path::Path;
 
