@@ -457,6 +457,7 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
         protection: Arc::new(Protection::new(
             BreakerPolicy {
                 failure_threshold: 3,
+                timeout_threshold: 2,
                 cooldown: Duration::from_secs(30),
                 max_cooldown: Duration::from_secs(60),
             },

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use switchyard_core::ConnectionId;
-use switchyard_core::circuit::{Admission, BreakerPolicy, CircuitBreaker};
+use switchyard_core::circuit::{Admission, BreakerPolicy, CircuitBreaker, Health};
 use switchyard_core::fair_share::{InFlight, Refusal, Shares, Slot, Target};
 use switchyard_core::outcome::Outcome;
 use time::OffsetDateTime;
@@ -110,21 +110,21 @@ impl Permit<'_> {
         }
     }
 
-    /// Records the attempt's outcome with the breaker: a destination that timed out, could not
-    /// be reached, failed with a 5xx or is rate limiting counts as unhealthy.
+    /// Records the attempt's outcome with the breaker: a destination that timed out counts as
+    /// hung; one that could not be reached, failed with a 5xx or is rate limiting as down.
     pub fn finish(self, now: OffsetDateTime, outcome: Outcome) {
-        let healthy = !matches!(
-            outcome,
-            Outcome::Timeout
-                | Outcome::NetworkError
-                | Outcome::RejectedServerError
-                | Outcome::RateLimited
-        );
+        let health = match outcome {
+            Outcome::Timeout => Health::Hung,
+            Outcome::NetworkError | Outcome::RejectedServerError | Outcome::RateLimited => {
+                Health::Down
+            }
+            _ => Health::Up,
+        };
         if let Some(slot) = &self.slot {
             let connection = slot.target().connection;
             self.protection.with(|state| {
                 if let Some(breaker) = state.breakers.get_mut(&connection) {
-                    breaker.record(now, healthy);
+                    breaker.record(now, health);
                 }
             });
         }
@@ -174,6 +174,7 @@ mod tests {
     fn an_open_circuit_defers_without_holding_a_place() {
         let policy = BreakerPolicy {
             failure_threshold: 1,
+            timeout_threshold: 1,
             cooldown: Duration::from_secs(30),
             max_cooldown: Duration::from_secs(60),
         };
