@@ -6,19 +6,22 @@ VENV_BIN := .venv/bin
 # The four Lambda functions' binaries (functions/*).
 LAMBDA_BINS := switchyard-ingest switchyard-api switchyard-router switchyard-delivery
 # The end-to-end suites that start `switchyard serve`: run a second time on the AWS backend.
-E2E_SUITES := embedded_e2e api_e2e isolation_e2e isolation_delivery_e2e webhook_signing chaos mappings_e2e \
+E2E_SUITES := embedded_e2e api_e2e isolation_e2e isolation_delivery_e2e webhook_signing chaos \
+	ingest_atomicity_e2e mappings_e2e \
 	mappings_delivery_e2e connectors_e2e slack_environments_e2e limits_e2e oauth_e2e
 # What a process needs to reach the moto server `infra/dev/with-moto.sh` started.
+# The local binary's AWS backend (`serve --backend aws`) is a cargo feature, off by default.
+AWS_FEATURE := --features switchyard/aws
 MOTO_ENV = AWS_ENDPOINT_URL=$$SWITCHYARD_TEST_MOTO AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: test test-suites lint fmt build run venv validate package bench
+.PHONY: test test-suites check lint fmt build run venv validate package bench
 
 ## Lint, validate the SAM template, build the arm64 Lambda packages, build everything the
 ## suites start, and run every test — with a moto server for the AWS backend, stopped at the
 ## end whatever happens. Ends with one line totalling every suite: "tests: N passed, N failed".
 test: lint venv validate package
-	$(CARGO) build --workspace --bins
+	$(CARGO) build --workspace --bins $(AWS_FEATURE)
 	mkdir -p target
 	set -o pipefail; infra/dev/with-moto.sh $(MAKE) --no-print-directory test-suites 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log
@@ -27,7 +30,7 @@ test: lint venv validate package
 ## tests — SQLite and DynamoDB/SQS conformance, Lambda handlers, e2e on the embedded default —
 ## then the e2e suites again with `serve --backend aws`.
 test-suites:
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --all-targets $(AWS_FEATURE)
 	SWITCHYARD_E2E_BACKEND=aws $(MOTO_ENV) $(CARGO) test -p switchyard-tests $(E2E_SUITES:%=--test %)
 
 ## The pinned Python tools (moto, SAM CLI, cfn-lint, cargo-lambda) in .venv.
@@ -48,16 +51,26 @@ package: venv
 		printf '%-22s %9d bytes  target/lambda/%s/bootstrap\n' $$bin $$(stat -c %s target/lambda/$$bin/bootstrap) $$bin; \
 	done
 
+## The inner loop (a few minutes warm): formatting, clippy, unit tests, and the suites that need
+## nothing but SQLite and loopback — conformance, the delivery schedule, the embedded e2e.
+## `make test` stays the whole truth.
+check: lint
+	$(CARGO) test --workspace --lib --bins $(AWS_FEATURE)
+	$(CARGO) build -p switchyard $(AWS_FEATURE)
+	$(CARGO) test -p switchyard-tests --test store_conformance --test queue_conformance \
+		--test delivery_schedule --test embedded_e2e --test ingest_atomicity_e2e
+
 ## Formatting and clippy, warnings as errors.
 lint:
 	$(CARGO) fmt --all --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy --workspace --all-targets $(AWS_FEATURE) -- -D warnings
+	$(CARGO) clippy -p switchyard --all-targets -- -D warnings
 
 fmt:
 	$(CARGO) fmt --all
 
 build:
-	$(CARGO) build --release -p switchyard
+	$(CARGO) build --release -p switchyard --features aws
 
 ## Benchmarks on this machine (a few minutes): release build, then `switchyard bench`, which
 ## writes bench.md, bench.json and latency.svg to target/bench/ (docs/benchmarks.md).

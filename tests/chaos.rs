@@ -1,17 +1,71 @@
 //! Crash safety under load: the real `switchyard serve` is killed with SIGKILL several times
-//! while events are being accepted and delivered. Every event answered 201 must reach the
-//! receiver at least once; duplicates are counted and reported, and every copy of a delivery
-//! carries the same `webhook-id`, so a receiver can drop them.
+//! while events are being accepted and delivered — single events and bulk requests, each
+//! with an `Idempotency-Key`, and a client that retries what the dying process did not
+//! answer, as a careful client would. Every event answered 201 must reach the receiver at
+//! least once; every item sent must end as exactly one event, however often it was retried;
+//! duplicate deliveries are counted and reported, and every copy of a delivery carries the
+//! same `webhook-id`, so a receiver can drop them.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{Value, json};
 use switchyard_tests::{Api, Receiver, Switchyard, eventually};
 
 const ROUNDS: usize = 3;
-const EVENTS_PER_ROUND: usize = 60;
+const REQUESTS_PER_ROUND: usize = 60;
+/// Every this many requests is a bulk request of [`BULK_ITEMS`] events.
+const BULK_EVERY: usize = 4;
+const BULK_ITEMS: usize = 5;
+
+/// One client request: its key, its path and body, and the items (tags) it carries.
+#[derive(Clone)]
+struct Request {
+    key: String,
+    path: &'static str,
+    body: Value,
+}
+
+fn request(round: usize, n: usize) -> Request {
+    let item =
+        |i: usize| json!({"event": "order.placed", "payload": {"tag": format!("{round}-{n}-{i}")}});
+    let (path, body) = if n % BULK_EVERY == 0 {
+        ("/events/bulk", (0..BULK_ITEMS).map(item).collect())
+    } else {
+        ("/events", item(0))
+    };
+    Request {
+        key: format!("chaos-{round}-{n}"),
+        path,
+        body,
+    }
+}
+
+/// Sends the request; the event ids it was answered with, or `None` when the process died
+/// under it (not accepted, so not owed — the client retries it).
+async fn send(api: &Api, r: &Request) -> Option<Vec<String>> {
+    let response = api
+        .request(Method::POST, r.path)
+        .header("X-Meshes-Publishable-Key", &api.publishable_key)
+        .header("Idempotency-Key", &r.key)
+        .json(&r.body)
+        .send()
+        .await
+        .ok()?;
+    if response.status() != 201 {
+        return None;
+    }
+    let body: Value = response.json().await.ok()?;
+    Some(match r.path {
+        "/events" => vec![body["event"]["id"].as_str()?.to_owned()],
+        _ => body["records"]
+            .as_array()?
+            .iter()
+            .filter_map(|e| e["id"].as_str().map(str::to_owned))
+            .collect(),
+    })
+}
 
 #[tokio::test]
 async fn kill_9_under_load_loses_no_accepted_event() {
@@ -22,7 +76,8 @@ async fn kill_9_under_load_loses_no_accepted_event() {
     receiver.answer_after(20);
 
     let mut accepted = BTreeSet::new();
-    let mut refused = 0usize;
+    let mut unanswered: Vec<Request> = Vec::new();
+    let (mut cut_short, mut retried) = (0usize, 0usize);
     for round in 0..ROUNDS {
         let server = Switchyard::start(&data);
         let api = Api::from_credentials(&server.credentials());
@@ -30,40 +85,50 @@ async fn kill_9_under_load_loses_no_accepted_event() {
             api.webhook_rule(&receiver.url("/hook"), "order.placed")
                 .await;
         }
-        let sends = (0..EVENTS_PER_ROUND).map(|n| {
+        // The requests the last process died under are retried first, with their keys.
+        let mut batch = std::mem::take(&mut unanswered);
+        retried += batch.len();
+        batch.extend((0..REQUESTS_PER_ROUND).map(|n| request(round, n)));
+        let sends = batch.iter().map(|r| {
             let api = api.clone();
-            async move {
-                api.request(Method::POST, "/events")
-                    .header("X-Meshes-Publishable-Key", &api.publishable_key)
-                    .json(&json!({"event": "order.placed", "payload": {"round": round, "n": n}}))
-                    .send()
-                    .await
-            }
+            async move { send(&api, r).await }
         });
         let sending = futures::future::join_all(sends);
-        // Kill once some deliveries have started arriving in this round.
+        // Killed once some deliveries of this round have arrived, with requests in flight.
         let before = receiver.requests_to("/hook").len();
         let killer = async {
             eventually("deliveries in flight", Duration::from_secs(30), || async {
                 (receiver.requests_to("/hook").len() > before + 5).then_some(())
             })
             .await;
+            server.kill();
         };
-        let (responses, ()) = tokio::join!(sending, killer);
-        server.kill();
-        for response in responses {
-            match response {
-                Ok(r) if r.status() == 201 => {
-                    let body: serde_json::Value = r.json().await.unwrap();
-                    accepted.insert(body["event"]["id"].as_str().unwrap().to_owned());
+        let (answers, ()) = tokio::join!(sending, killer);
+        for (r, answer) in batch.into_iter().zip(answers) {
+            match answer {
+                Some(ids) => accepted.extend(ids),
+                None => {
+                    cut_short += 1;
+                    unanswered.push(r);
                 }
-                // The process died under this request: not accepted, so not owed.
-                _ => refused += 1,
             }
         }
     }
 
+    // The last retries, against a server left running.
     let _server = Switchyard::start(&data);
+    let api = Api::from_credentials(&_server.credentials());
+    retried += unanswered.len();
+    for r in &unanswered {
+        let ids = send(&api, r)
+            .await
+            .expect("a retry against a live server is answered");
+        accepted.extend(ids);
+    }
+    let items = ROUNDS
+        * (REQUESTS_PER_ROUND / BULK_EVERY * BULK_ITEMS
+            + (REQUESTS_PER_ROUND - REQUESTS_PER_ROUND / BULK_EVERY));
+
     let copies = eventually(
         "every accepted event delivered",
         Duration::from_secs(150),
@@ -81,21 +146,32 @@ async fn kill_9_under_load_loses_no_accepted_event() {
         },
     )
     .await;
+    let mut events_per_item: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in receiver.requests_to("/hook") {
+        let body = r.json();
+        events_per_item
+            .entry(body["payload"]["tag"].as_str().unwrap().to_owned())
+            .or_default()
+            .insert(body["uuid"].as_str().unwrap().to_owned());
+    }
 
     let duplicates: usize = copies.values().map(|c| c.len() - 1).sum();
-    // Stored just before a kill, its 201 lost with the process: delivered, never acknowledged.
-    let unacknowledged = copies.keys().filter(|id| !accepted.contains(*id)).count();
     println!(
-        "chaos: {} accepted, {} refused while dying, {} delivered ({} never acknowledged), {} duplicate deliveries",
+        "chaos: {items} items in {} requests, {cut_short} requests cut short by a kill and \
+         {retried} retried with their key; {} events accepted, {} delivered, 0 lost, \
+         {duplicates} duplicate deliveries (attempts in flight at a kill)",
+        ROUNDS * REQUESTS_PER_ROUND,
         accepted.len(),
-        refused,
         copies.len(),
-        unacknowledged,
-        duplicates
     );
+    assert_eq!(accepted.len(), items, "every item accepted once retried");
+    assert_eq!(events_per_item.len(), items, "every item delivered");
+    for (tag, events) in &events_per_item {
+        assert_eq!(events.len(), 1, "item {tag}: one event however often sent");
+    }
     assert!(
-        accepted.len() >= EVENTS_PER_ROUND,
-        "most sends should be accepted"
+        copies.keys().all(|id| accepted.contains(id)),
+        "nothing delivered that was not accepted"
     );
     for (uuid, ids) in &copies {
         assert!(

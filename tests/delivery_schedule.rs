@@ -15,7 +15,7 @@ use switchyard_core::ports::{OutgoingMessage, Queue, QueueConsumer, QueueName};
 use switchyard_core::retry::RetryPolicy;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_core::{Clock, ConnectionId, OrgId, RuleId};
-use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore};
+use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore};
 use switchyard_handlers::ingest::{self, NewEvent, Sender};
 use switchyard_handlers::protection::Protection;
 use switchyard_handlers::replay::{self, Replay};
@@ -40,7 +40,7 @@ struct Rig {
 async fn send_and_route(deps: &Deps, queue: &SqliteQueue, sender: &Sender) -> Delivery {
     let input =
         NewEvent::from_json(&json!({"event": "order.placed", "payload": {"n": 1}})).unwrap();
-    let event = ingest::accept(deps, sender, input).await.unwrap();
+    let (event, _) = ingest::accept(deps, sender, input, None).await.unwrap();
     let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|m| {
         router::route(deps, m)
     })
@@ -89,6 +89,7 @@ impl Rig {
         let client = OutboundClient::new(ClientSettings::default()).unwrap();
         let deps = Deps {
             store,
+            intake: Arc::new(SqliteIntake::new((*queue).clone())),
             queue: queue.clone(),
             keys: Arc::new(MasterKeyRing::new("t", [("t".to_owned(), [7u8; 32])])),
             clock: clock.clone(),

@@ -15,7 +15,7 @@ use switchyard_core::keyring::MasterKeyRing;
 use switchyard_core::oauth::{Provider, Providers, TokenEndpoint, TokenSet};
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_core::{Clock, ConnectionId, SystemClock};
-use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore};
+use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore};
 use switchyard_handlers::oauth::{FreshToken, OAuth, needs_reauthorization};
 use switchyard_handlers::{Deps, Settings, tenancy};
 use switchyard_integrations::oauth::OAuthClient;
@@ -62,6 +62,7 @@ fn process(db_path: &std::path::Path, server: &OAuthServer) -> Deps {
     .unwrap();
     Deps {
         store,
+        intake: Arc::new(SqliteIntake::new((*queue).clone())),
         queue,
         keys: Arc::new(MasterKeyRing::new("k", [("k".to_owned(), MASTER_KEY)])),
         clock,

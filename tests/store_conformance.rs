@@ -48,6 +48,7 @@ sqlite_cases!(
     catalog_keeps_first_seen_keys_per_workspace,
     machine_keys_are_listed_per_org_and_revoked_in_place,
     idempotency_keys_are_claimed_once_per_workspace_until_expiry,
+    idempotency_claims_are_read_and_released_only_by_their_holder,
     rule_conditions_read_back_as_written,
     connection_mappings_are_versioned_scoped_and_deleted_with_their_connection,
     usage_counts_an_orgs_resources_and_events_within_its_limit,
@@ -176,5 +177,88 @@ async fn purging_history_removes_old_events_with_their_deliveries() -> Result<()
     assert!(store.attempts(t.org, deliveries[0].id).await?.is_empty());
     assert_eq!(store.event(t.org, recent.id).await?, Some(recent));
     assert_eq!(store.attempts(t.org, deliveries[1].id).await?.len(), 1);
+    Ok(())
+}
+
+/// SQLite-specific: ingest's intake writes the claim, the events and their queue messages in
+/// one transaction — a failure before the commit (here a panic, as a full disk would fail the
+/// write) leaves nothing: no event, no message, the key free.
+#[tokio::test]
+async fn intake_commits_claim_events_and_messages_together() -> Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+    use switchyard_core::SystemClock;
+    use switchyard_core::ports::{
+        Accepted, Claim, EventIntake, Intake, OutgoingMessage, QueueConsumer, QueueName,
+    };
+    use switchyard_embedded::{QueueSettings, SqliteIntake, SqliteQueue};
+
+    let db = Db::in_memory()?;
+    let store = SqliteStore::open(db.clone())?;
+    let queue = SqliteQueue::open(db, Arc::new(SystemClock), |_| QueueSettings::default())?;
+    let fail = Arc::new(AtomicBool::new(true));
+    let hook = fail.clone();
+    let intake = SqliteIntake::new(queue.clone()).with_before_commit(Arc::new(move || {
+        assert!(
+            !hook.load(Ordering::SeqCst),
+            "injected failure before commit"
+        );
+    }));
+    let t = tenant(&store).await?;
+    let events = [event(&t.workspace, "a.b"), event(&t.workspace, "a.b")];
+    let request = || Intake {
+        events: events.to_vec(),
+        messages: events
+            .iter()
+            .map(|e| OutgoingMessage::now(e.id.to_string()))
+            .collect(),
+        catalog: Vec::new(),
+    };
+    let claim = Claim {
+        org: t.org,
+        workspace: t.workspace.id,
+        key: "k".into(),
+        first: events[0].id,
+        now: now(),
+        expires_at: now() + time::Duration::hours(1),
+    };
+    let wait = Duration::from_millis(10);
+
+    assert!(intake.accept(Some(&claim), request()).await.is_err());
+    for e in &events {
+        assert!(store.event(t.org, e.id).await?.is_none(), "rolled back");
+    }
+    assert!(queue.receive(QueueName::Events, 10, wait).await?.is_empty());
+    assert!(
+        store
+            .idempotency_claim(t.org, t.workspace.id, "k", now())
+            .await?
+            .is_none()
+    );
+
+    fail.store(false, Ordering::SeqCst);
+    assert_eq!(
+        intake.accept(Some(&claim), request()).await?,
+        Accepted::Stored
+    );
+    for e in &events {
+        assert!(store.event(t.org, e.id).await?.is_some());
+    }
+    let queued = queue.receive(QueueName::Events, 10, wait).await?;
+    assert_eq!(queued.len(), 2, "one message per event");
+
+    // The key now answers the first request; nothing is written again.
+    let twin = Claim {
+        first: switchyard_core::EventId::new(),
+        ..claim.clone()
+    };
+    assert_eq!(
+        intake.accept(Some(&twin), request()).await?,
+        Accepted::KeyHeld(events[0].id)
+    );
+    // Completing a request whose events are stored adds no second message.
+    assert_eq!(intake.accept(None, request()).await?, Accepted::Stored);
+    assert!(queue.receive(QueueName::Events, 10, wait).await?.is_empty());
     Ok(())
 }

@@ -72,6 +72,7 @@ dynamodb_cases!(
     catalog_keeps_first_seen_keys_per_workspace,
     machine_keys_are_listed_per_org_and_revoked_in_place,
     idempotency_keys_are_claimed_once_per_workspace_until_expiry,
+    idempotency_claims_are_read_and_released_only_by_their_holder,
     rule_conditions_read_back_as_written,
     connection_mappings_are_versioned_scoped_and_deleted_with_their_connection,
     usage_counts_an_orgs_resources_and_events_within_its_limit,

@@ -1099,6 +1099,58 @@ pub async fn idempotency_keys_are_claimed_once_per_workspace_until_expiry(
     Ok(())
 }
 
+pub async fn idempotency_claims_are_read_and_released_only_by_their_holder(
+    store: &dyn Store,
+) -> Result<()> {
+    let t = tenant(store).await?;
+    let ws = t.workspace.id;
+    let (first, second) = (EventId::new(), EventId::new());
+    let start = now();
+    let until = start + Duration::hours(24);
+    ensure!(
+        store
+            .idempotency_claim(t.org, ws, "k2", start)
+            .await?
+            .is_none()
+    );
+    ensure!(
+        store
+            .claim_idempotency_key(t.org, ws, "k2", first, start, until)
+            .await?
+            .is_none()
+    );
+    ensure!(store.idempotency_claim(t.org, ws, "k2", start).await? == Some(first));
+    ensure!(
+        store
+            .idempotency_claim(t.org, ws, "k2", until + Duration::seconds(1))
+            .await?
+            .is_none(),
+        "an expired claim reads as none"
+    );
+    // Only the holder releases it.
+    store
+        .release_idempotency_key(t.org, ws, "k2", second)
+        .await?;
+    ensure!(store.idempotency_claim(t.org, ws, "k2", start).await? == Some(first));
+    store
+        .release_idempotency_key(t.org, ws, "k2", first)
+        .await?;
+    ensure!(
+        store
+            .idempotency_claim(t.org, ws, "k2", start)
+            .await?
+            .is_none()
+    );
+    ensure!(
+        store
+            .claim_idempotency_key(t.org, ws, "k2", second, start, until)
+            .await?
+            .is_none(),
+        "a released key is free for a fresh request"
+    );
+    Ok(())
+}
+
 pub async fn connection_mappings_are_versioned_scoped_and_deleted_with_their_connection(
     store: &dyn Store,
 ) -> Result<()> {

@@ -14,7 +14,7 @@ use switchyard_core::ports::QueueConsumer;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_embedded::SqliteStore;
 use switchyard_handlers::Deps;
-use switchyard_handlers::limits::{IngestLimiter, RateLimit};
+use switchyard_handlers::limits::RateLimit;
 
 use crate::embedded;
 
@@ -121,6 +121,9 @@ pub async fn open_existing(data_dir: &Path) -> anyhow::Result<Backend> {
     }
 }
 
+/// The AWS adapters, compiled in with the `aws` feature (`cargo build -p switchyard --features
+/// aws`); the default build leaves the AWS SDK out so a first `cargo run` stays light.
+#[cfg(feature = "aws")]
 async fn open_aws(
     args: &BackendArgs,
     url_policy: UrlPolicy,
@@ -141,10 +144,23 @@ async fn open_aws(
     let mut aws = switchyard_aws::build_deps(&clients, &resources, url_policy)
         .await
         .map_err(anyhow::Error::msg)?;
-    aws.deps.settings.ingest_limiter = Arc::new(IngestLimiter::new(rate_limit));
+    aws.deps.settings.ingest_limiter =
+        Arc::new(switchyard_handlers::limits::IngestLimiter::new(rate_limit));
     Ok(Backend {
         deps: aws.deps,
         consumer: aws.queue,
         history: None,
     })
+}
+
+#[cfg(not(feature = "aws"))]
+async fn open_aws(
+    _args: &BackendArgs,
+    _url_policy: UrlPolicy,
+    _rate_limit: Option<RateLimit>,
+) -> anyhow::Result<Backend> {
+    anyhow::bail!(
+        "this switchyard was built without the AWS backend; build it with \
+         `cargo build -p switchyard --features aws`"
+    )
 }

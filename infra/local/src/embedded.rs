@@ -11,10 +11,12 @@ use anyhow::Context;
 use switchyard_core::ports::QueueName;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_core::{Clock, SystemClock};
-use switchyard_embedded::{Db, QueueSettings, SqliteQueue, SqliteStore, open_file_key_ring};
+use switchyard_embedded::{
+    Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore, open_file_key_ring,
+};
 use switchyard_handlers::limits::{IngestLimiter, RateLimit};
 use switchyard_handlers::oauth::OAuth;
-use switchyard_handlers::{Deps, Settings};
+use switchyard_handlers::{Deps, Settings, failpoint};
 use switchyard_integrations::oauth::OAuthClient;
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
 
@@ -68,9 +70,12 @@ pub fn open(
         )),
     )
     .map_err(anyhow::Error::msg)?;
+    let intake = SqliteIntake::new((*queue).clone())
+        .with_before_commit(Arc::new(|| failpoint::hit("ingest.commit")));
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
+        intake: Arc::new(intake),
         keys,
         clock,
         integrations: Arc::new(

@@ -7,6 +7,7 @@ use std::time::Duration;
 use switchyard_core::SystemClock;
 use switchyard_core::plan::PlanLimits;
 use switchyard_core::webhook::UrlPolicy;
+use switchyard_handlers::intake::QueueFirstIntake;
 use switchyard_handlers::oauth::OAuth;
 use switchyard_handlers::{Deps, Settings};
 use switchyard_integrations::oauth::OAuthClient;
@@ -60,6 +61,7 @@ pub async fn build_deps(
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
+        intake: Arc::new(QueueFirstIntake::new(store.clone(), queue.clone())),
         keys: Arc::new(keys),
         clock: Arc::new(SystemClock),
         integrations: Arc::new(

@@ -60,3 +60,49 @@ id_type!(
     /// One try at a delivery.
     AttemptId,
 );
+
+impl EventId {
+    /// The id of item `index` of a request whose first item is `self`: the same UUIDv7 with
+    /// `index` added to its random bits, so an idempotent retry of a bulk request names the
+    /// same events without storing a list of them.
+    pub fn nth(self, index: usize) -> Self {
+        const RANDOM: u128 = (1 << 62) - 1;
+        let bits = self.0.as_u128();
+        let random = (bits & RANDOM).wrapping_add(index as u128) & RANDOM;
+        Self(Uuid::from_u128((bits & !RANDOM) | random))
+    }
+
+    /// When the id was minted (UUIDv7's millisecond timestamp), if it is a v7 id.
+    pub fn minted_at_ms(self) -> Option<u64> {
+        let (secs, nanos) = self.0.get_timestamp()?.to_unix();
+        Some(secs * 1000 + u64::from(nanos) / 1_000_000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nth_ids_are_distinct_v7_ids_of_the_same_instant() {
+        let first = EventId::new();
+        let ids: Vec<EventId> = (0..100).map(|i| first.nth(i)).collect();
+        assert_eq!(ids[0], first);
+        let unique: std::collections::HashSet<_> = ids.iter().collect();
+        assert_eq!(unique.len(), 100);
+        for id in &ids {
+            assert_eq!(id.0.get_version_num(), 7);
+            assert_eq!(id.0.get_variant(), uuid::Variant::RFC4122);
+            assert_eq!(id.minted_at_ms(), first.minted_at_ms());
+        }
+    }
+
+    #[test]
+    fn nth_wraps_inside_the_random_bits() {
+        let max = EventId(Uuid::from_u128(Uuid::now_v7().as_u128() | ((1 << 62) - 1)));
+        let next = max.nth(1);
+        assert_eq!(next.0.get_version_num(), 7);
+        assert_eq!(next.minted_at_ms(), max.minted_at_ms());
+        assert_ne!(next, max);
+    }
+}

@@ -2,11 +2,13 @@
 //! system in one process with nothing to install.
 
 mod db;
+mod intake;
 mod keyring;
 mod queue;
 mod store;
 
 pub use db::Db;
+pub use intake::{BeforeCommit, SqliteIntake};
 pub use keyring::open_file_key_ring;
 pub use queue::{QueueSettings, QueuedMessage, SqliteQueue};
 pub use store::SqliteStore;

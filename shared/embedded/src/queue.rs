@@ -63,7 +63,7 @@ pub struct QueuedMessage {
 /// SQS-like queues over the shared SQLite database.
 #[derive(Clone)]
 pub struct SqliteQueue {
-    db: Db,
+    pub(crate) db: Db,
     clock: Arc<dyn Clock>,
     settings: [QueueSettings; 4],
     /// Wakes long polls of a queue when something may have become visible in it.
@@ -174,11 +174,11 @@ impl SqliteQueue {
         Ok(moved)
     }
 
-    fn now_ms(&self) -> i64 {
+    pub(crate) fn now_ms(&self) -> i64 {
         epoch_millis(self.clock.now())
     }
 
-    fn wake(&self, queue: QueueName) {
+    pub(crate) fn wake(&self, queue: QueueName) {
         self.arrivals[index(queue)].notify_waiters();
     }
 
@@ -306,7 +306,7 @@ fn receive_tx(
     })
 }
 
-fn insert(
+pub(crate) fn insert(
     conn: &Connection,
     queue: QueueName,
     body: &str,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use switchyard_core::Clock;
 use switchyard_core::keyring::KeyRing;
-use switchyard_core::ports::{Integration, Queue, Store};
+use switchyard_core::ports::{EventIntake, Integration, Queue, Store};
 use switchyard_core::retry::RetryPolicy;
 use switchyard_core::webhook::UrlPolicy;
 
@@ -27,6 +27,8 @@ pub struct Settings {
 pub struct Deps {
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    /// Ingest's write path: events and their routing messages, all or none.
+    pub intake: Arc<dyn EventIntake>,
     pub keys: Arc<dyn KeyRing>,
     pub clock: Arc<dyn Clock>,
     pub integrations: Arc<dyn Integration>,

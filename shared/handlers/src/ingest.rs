@@ -1,10 +1,11 @@
-//! Ingest: validate an event, store it, put it on the events queue. Once this returns `Ok`,
-//! the event is durable and will be routed (the API answers 201 only then).
+//! Ingest: validate events, then store them and put them on the events queue through the
+//! intake port, all of a request or none of it. Once this returns `Ok`, the events are durable
+//! and will be routed (the API answers 201 only then).
 
 use serde_json::{Map, Value};
 use switchyard_core::domain::{CatalogEntry, CatalogKind, Event};
 use switchyard_core::message::EventMessage;
-use switchyard_core::ports::{OutgoingMessage, QueueName};
+use switchyard_core::ports::{Accepted, Claim, Intake, OutgoingMessage, QueueName};
 use switchyard_core::validation::{self, MAX_EVENT_BYTES};
 use switchyard_core::{EventId, OrgId, RuleId, StoreError, ValidationErrors, WorkspaceId};
 
@@ -39,8 +40,6 @@ pub struct NewEvent {
     pub resource: String,
     pub resource_id: Option<String>,
     pub workspace: Option<WorkspaceId>,
-    /// Set by idempotent ingest to store the event under an id claimed in advance.
-    pub id: Option<EventId>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -136,27 +135,76 @@ impl NewEvent {
             resource,
             resource_id,
             workspace,
-            id: None,
         })
     }
 }
 
-/// Stores the event and enqueues it for routing.
-pub async fn accept(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Event, IngestError> {
-    accept_many(deps, sender, vec![Ok(input)])
-        .await
-        .pop()
-        .expect("one result per input")
+/// The events of one request as answered: each input's event, or why it was refused.
+#[derive(Debug)]
+pub struct Answer {
+    pub results: Vec<Result<Event, IngestError>>,
+    /// The request repeats an earlier one's `Idempotency-Key`: these are that request's events,
+    /// and nothing new was stored or sent.
+    pub replayed: bool,
 }
 
-/// Stores each valid event and enqueues them for routing in batches of ten (one SQS request
-/// per ten events). Results are in input order; an input that was already invalid stays so.
+/// How long an `Idempotency-Key` names its first request.
+pub const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::hours(24);
+
+/// How long a request waits for a concurrent one holding its `Idempotency-Key` to finish,
+/// before completing that request's events itself (its holder may have crashed).
+const KEY_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// An event this much older than its stored twin's routing is re-enqueued when a retry with
+/// its `Idempotency-Key` finds it unrouted; the router's claims make the extra copy harmless.
+const REROUTE_AFTER: time::Duration = time::Duration::seconds(30);
+
+/// Accepts one event, answering an earlier request's event again when `key` repeats its
+/// `Idempotency-Key`. Returns the event and whether it is such a replay.
+pub async fn accept(
+    deps: &Deps,
+    sender: &Sender,
+    input: NewEvent,
+    key: Option<&str>,
+) -> Result<(Event, bool), IngestError> {
+    let answer = accept_many(deps, sender, vec![Ok(input)], key).await?;
+    let replayed = answer.replayed;
+    let event = answer
+        .results
+        .into_iter()
+        .next()
+        .expect("one result per input")?;
+    Ok((event, replayed))
+}
+
+/// Accepts a request's events: all of them are stored and queued for routing together, or
+/// none is (embedded; with SQS, queued before stored — see [`crate::intake`]). Results are in
+/// input order; an input that was already invalid stays so. With `key`, a repeat within 24 h
+/// answers the first request's events and stores nothing; a repeat of a request cut short
+/// by a crash completes it under the same ids.
 pub async fn accept_many(
     deps: &Deps,
     sender: &Sender,
     inputs: Vec<Result<NewEvent, IngestError>>,
-) -> Vec<Result<Event, IngestError>> {
-    accept_routed(deps, sender, inputs, None).await
+    key: Option<&str>,
+) -> Result<Answer, IngestError> {
+    accept_routed(deps, sender, inputs, None, key).await
+}
+
+/// Stores a rule's test event and has it routed through that rule alone. Accepted like any
+/// event (counted towards the plan, stored, queued), so its delivery shows in the history and
+/// can be inspected and replayed.
+pub async fn accept_test(
+    deps: &Deps,
+    sender: &Sender,
+    input: NewEvent,
+    rule: RuleId,
+) -> Result<Event, IngestError> {
+    accept_routed(deps, sender, vec![Ok(input)], Some(rule), None)
+        .await?
+        .results
+        .pop()
+        .expect("one result per input")
 }
 
 /// [`accept_many`], with the router told to route through `only_rule` alone when set.
@@ -165,44 +213,183 @@ async fn accept_routed(
     sender: &Sender,
     inputs: Vec<Result<NewEvent, IngestError>>,
     only_rule: Option<RuleId>,
-) -> Vec<Result<Event, IngestError>> {
-    // Counted before anything is stored: once answered 201, an event is within the plan.
-    let valid = inputs.iter().filter(|i| i.is_ok()).count() as u64;
-    if valid > 0
-        && let Err(e) = crate::plan::count_events(deps, sender.org(), valid).await
-    {
-        return inputs
-            .into_iter()
-            .map(|input| input.and_then(|_| Err(IngestError::Plan(e.clone()))))
-            .collect();
+    key: Option<&str>,
+) -> Result<Answer, IngestError> {
+    if let Some(key) = key {
+        check_key(key)?;
     }
+    // Ids by position: item i of the request whose first id is `base` is `base.nth(i)`, so a
+    // retry names the same events without a list of them being kept.
+    let base = EventId::new();
     let mut results = Vec::with_capacity(inputs.len());
-    for input in inputs {
+    for (i, input) in inputs.into_iter().enumerate() {
         results.push(match input {
-            Ok(input) => store_event(deps, sender, input).await,
+            Ok(input) => new_event(deps, sender, input, base.nth(i)).await,
             Err(e) => Err(e),
         });
     }
-    let accepted: Vec<usize> = (0..results.len()).filter(|i| results[*i].is_ok()).collect();
-    for chunk in accepted.chunks(10) {
-        let messages = chunk
-            .iter()
-            .map(|i| {
-                let event = results[*i].as_ref().expect("accepted");
-                route_message(event, only_rule)
-            })
+    let claim = key.and_then(|key| {
+        let first = results.iter().find_map(|r| r.as_ref().ok())?;
+        let now = deps.now();
+        Some(Claim {
+            org: first.org,
+            workspace: first.workspace,
+            key: key.to_owned(),
+            first: base,
+            now,
+            expires_at: now + IDEMPOTENCY_WINDOW,
+        })
+    });
+    let valid = results.iter().filter(|r| r.is_ok()).count();
+    if valid == 0 {
+        return Ok(Answer {
+            results,
+            replayed: false,
+        });
+    }
+    // Counted before anything is stored: once answered 201, an event is within the plan. A
+    // known replay is not counted again.
+    if let Some(claim) = &claim
+        && deps.settings.plan.events_per_month.is_some()
+        && let Some(first) = deps
+            .store
+            .idempotency_claim(claim.org, claim.workspace, &claim.key, claim.now)
+            .await?
+    {
+        return replay(deps, claim, first, results, only_rule).await;
+    }
+    if let Err(e) = crate::plan::count_events(deps, sender.org(), valid as u64).await {
+        let results = results
+            .into_iter()
+            .map(|r| r.and_then(|_| Err(IngestError::Plan(e.clone()))))
             .collect();
-        if let Err(e) = deps.queue.send_batch(QueueName::Events, messages).await {
-            // Stored but not queued: not accepted, so the caller retries (not a silent drop).
-            tracing::error!(error = %e, "events stored but not enqueued");
-            for i in chunk {
-                results[*i] = Err(IngestError::Store(StoreError::Backend(e.to_string())));
+        return Ok(Answer {
+            results,
+            replayed: false,
+        });
+    }
+    let stored: Vec<&Event> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
+    match deps
+        .intake
+        .accept(claim.as_ref(), intake(deps, &stored, only_rule))
+        .await?
+    {
+        Accepted::Stored => {
+            crate::failpoint::hit("ingest.stored");
+            crate::metrics::events_ingested(stored.len());
+            for e in &stored {
+                tracing::info!(org = %e.org, workspace = %e.workspace, event_id = %e.id, event = %e.event, "event accepted");
             }
-        } else {
-            crate::metrics::events_ingested(chunk.len());
+            Ok(Answer {
+                results,
+                replayed: false,
+            })
+        }
+        Accepted::KeyHeld(first) => {
+            let claim = claim.expect("a key is held only when claimed");
+            replay(deps, &claim, first, results, only_rule).await
         }
     }
-    results
+}
+
+/// Answers a repeated `Idempotency-Key` with the events of the request that holds it (same
+/// positions, ids from its `first`). While that request is still being written elsewhere it
+/// waits, bounded; past the wait it completes the missing events itself (the holder may have
+/// crashed between claiming and storing).
+async fn replay(
+    deps: &Deps,
+    claim: &Claim,
+    first: EventId,
+    mut results: Vec<Result<Event, IngestError>>,
+    only_rule: Option<RuleId>,
+) -> Result<Answer, IngestError> {
+    for r in results.iter_mut().flatten() {
+        r.id = first.nth(position_of(r.id, claim.first));
+    }
+    let deadline = tokio::time::Instant::now() + KEY_WAIT;
+    let missing = loop {
+        let mut missing = Vec::new();
+        for r in results.iter_mut().flatten() {
+            match deps.store.event(r.org, r.id).await? {
+                Some(stored) => *r = stored,
+                None => missing.push(r.clone()),
+            }
+        }
+        if missing.is_empty() || tokio::time::Instant::now() >= deadline {
+            break missing;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    if !missing.is_empty() {
+        tracing::warn!(
+            events = missing.len(),
+            "completing a request cut short, under its Idempotency-Key"
+        );
+        let missing: Vec<&Event> = missing.iter().collect();
+        deps.intake
+            .accept(None, intake(deps, &missing, only_rule))
+            .await?;
+    }
+    reroute_stale(deps, &results, only_rule).await?;
+    Ok(Answer {
+        results,
+        replayed: true,
+    })
+}
+
+/// The position of `id` in the request whose first id is `base` (ids are `base.nth(i)`).
+fn position_of(id: EventId, base: EventId) -> usize {
+    const RANDOM: u128 = (1 << 62) - 1;
+    ((id.0.as_u128() & RANDOM).wrapping_sub(base.0.as_u128() & RANDOM) & RANDOM) as usize
+}
+
+/// Re-enqueues replayed events left unrouted well after they were stored (their message lost
+/// to the events DLQ, or dropped by a router that saw them too late).
+async fn reroute_stale(
+    deps: &Deps,
+    results: &[Result<Event, IngestError>],
+    only_rule: Option<RuleId>,
+) -> Result<(), StoreError> {
+    let stale_before = deps.now() - REROUTE_AFTER;
+    let mut messages = Vec::new();
+    for e in results.iter().flatten() {
+        if e.created_at < stale_before && !deps.store.is_routed(e.org, e.id).await? {
+            messages.push(route_message(e, only_rule));
+        }
+    }
+    for chunk in messages.chunks(10) {
+        deps.queue
+            .send_batch(QueueName::Events, chunk.to_vec())
+            .await?;
+    }
+    Ok(())
+}
+
+fn check_key(key: &str) -> Result<(), IngestError> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(IngestError::Invalid(ValidationErrors::single(
+            "Idempotency-Key",
+            "must be 1 to 255 visible ASCII characters",
+        )));
+    }
+    Ok(())
+}
+
+/// What the intake writes for `events`: them, one routing message each, their catalog keys.
+fn intake(deps: &Deps, events: &[&Event], only_rule: Option<RuleId>) -> Intake {
+    let mut catalog: Vec<CatalogEntry> = Vec::new();
+    for e in events {
+        for entry in catalog_entries(deps, e.org, e.workspace, &e.event, Some(&e.resource)) {
+            if !catalog.contains(&entry) {
+                catalog.push(entry);
+            }
+        }
+    }
+    Intake {
+        events: events.iter().map(|e| (*e).clone()).collect(),
+        messages: events.iter().map(|e| route_message(e, only_rule)).collect(),
+        catalog,
+    }
 }
 
 /// The events-queue message that has the router route `event` (through `only_rule` alone,
@@ -215,69 +402,6 @@ fn route_message(event: &Event, only_rule: Option<RuleId>) -> OutgoingMessage {
         only_rule,
     };
     OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
-}
-
-/// Stores a rule's test event and has it routed through that rule alone. Accepted like any
-/// event (counted towards the plan, stored, queued), so its delivery shows in the history and
-/// can be inspected and replayed.
-pub async fn accept_test(
-    deps: &Deps,
-    sender: &Sender,
-    input: NewEvent,
-    rule: RuleId,
-) -> Result<Event, IngestError> {
-    accept_routed(deps, sender, vec![Ok(input)], Some(rule))
-        .await
-        .pop()
-        .expect("one result per input")
-}
-
-/// How long an `Idempotency-Key` names its first event.
-pub const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::hours(24);
-
-/// Accepts an event under an `Idempotency-Key`: the same key within 24 h (per workspace)
-/// answers the first event again and stores nothing. Returns the event and whether it is a
-/// replay.
-pub async fn accept_idempotent(
-    deps: &Deps,
-    sender: &Sender,
-    mut input: NewEvent,
-    key: &str,
-) -> Result<(Event, bool), IngestError> {
-    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(IngestError::Invalid(ValidationErrors::single(
-            "Idempotency-Key",
-            "must be 1 to 255 visible ASCII characters",
-        )));
-    }
-    let (org, workspace, _) = resolve_workspace(deps, sender, &input).await?;
-    let id = EventId::new();
-    let now = deps.now();
-    let claimed = deps
-        .store
-        .claim_idempotency_key(org, workspace, key, id, now, now + IDEMPOTENCY_WINDOW)
-        .await?;
-    let Some(first) = claimed else {
-        input.id = Some(id);
-        return accept(deps, sender, input).await.map(|e| (e, false));
-    };
-    if let Some(event) = deps.store.event(org, first).await? {
-        return Ok((event, true));
-    }
-    // Claimed, but its event was never stored (the claimer died or is still writing):
-    // complete the claim under the same id; a concurrent twin makes the insert conflict.
-    input.id = Some(first);
-    match accept(deps, sender, input).await {
-        Err(IngestError::Store(StoreError::Conflict(_))) => deps
-            .store
-            .event(org, first)
-            .await?
-            .map(|e| (e, true))
-            .ok_or(IngestError::Store(StoreError::Backend(
-                "idempotent event vanished".into(),
-            ))),
-        other => other.map(|e| (e, false)),
-    }
 }
 
 /// The tenant an event belongs to: the publishable key's workspace, or for a machine key the
@@ -308,10 +432,16 @@ async fn resolve_workspace(
     })
 }
 
-async fn store_event(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Event, IngestError> {
+/// The event `input` becomes, under `id`, in its sender's workspace.
+async fn new_event(
+    deps: &Deps,
+    sender: &Sender,
+    input: NewEvent,
+    id: EventId,
+) -> Result<Event, IngestError> {
     let (org, workspace, created_by) = resolve_workspace(deps, sender, &input).await?;
-    let event = Event {
-        id: input.id.unwrap_or_default(),
+    Ok(Event {
+        id,
         org,
         workspace,
         event: input.event,
@@ -320,11 +450,7 @@ async fn store_event(deps: &Deps, sender: &Sender, input: NewEvent) -> Result<Ev
         payload: input.payload,
         created_by,
         created_at: deps.now(),
-    };
-    deps.store.insert_event(&event).await?;
-    remember_keys(deps, org, workspace, &event.event, Some(&event.resource)).await?;
-    tracing::info!(org = %org, workspace = %workspace, event_id = %event.id, event = %event.event, "event accepted");
-    Ok(event)
+    })
 }
 
 /// Adds an event type (and resource) to the workspace's catalogs, as seen in events and rules.
@@ -335,6 +461,17 @@ pub async fn remember_keys(
     event: &str,
     resource: Option<&str>,
 ) -> Result<(), StoreError> {
+    let entries = catalog_entries(deps, org, workspace, event, resource);
+    deps.store.add_to_catalog(&entries).await
+}
+
+fn catalog_entries(
+    deps: &Deps,
+    org: OrgId,
+    workspace: WorkspaceId,
+    event: &str,
+    resource: Option<&str>,
+) -> Vec<CatalogEntry> {
     let created_at = deps.now();
     let entry = |kind, key: &str| CatalogEntry {
         org,
@@ -347,5 +484,5 @@ pub async fn remember_keys(
     if let Some(resource) = resource {
         entries.push(entry(CatalogKind::Resource, resource));
     }
-    deps.store.add_to_catalog(&entries).await
+    entries
 }

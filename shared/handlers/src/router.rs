@@ -19,7 +19,9 @@ use crate::Deps;
 pub enum Routed {
     /// Deliveries written; this many were (re-)enqueued, none for those already started.
     Enqueued(usize),
-    /// The event does not exist (retrying cannot make it appear).
+    /// Its event was not stored yet: looked at again shortly (re-enqueued with a delay).
+    NotYetStored,
+    /// Its event was never stored, past [`ROUTE_GRACE`] (retrying cannot make it appear).
     Dropped,
 }
 
@@ -33,18 +35,49 @@ pub enum RouteError {
     Queue(#[source] StoreError),
 }
 
+/// How long after its id was minted an event may still be on its way to the store. Where
+/// ingest sends the message before it stores the event (SQS + DynamoDB: `intake.rs`), the
+/// router can see the message first; past this, the event was never stored (its request
+/// failed, and the client was not answered 201) and the message is dropped.
+pub const ROUTE_GRACE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// How soon a message that arrived before its event is looked at again: half the event's
+/// age, within these bounds (a dozen looks over the grace period, the first within a second).
+const NOT_YET_STORED_RETRY: (u64, u64) = (1_000, 60_000);
+
 /// Routes one accepted event.
 pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
     let span = tracing::info_span!("route", org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
     expand(deps, message).instrument(span).await
 }
 
+/// A message whose event is not stored: looked at again shortly while the event may still be
+/// on its way, dropped after [`ROUTE_GRACE`].
+async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<Routed, RouteError> {
+    let age_ms = message.event_id.minted_at_ms().map_or(u64::MAX, |minted| {
+        (epoch_millis(deps.now()) as u64).saturating_sub(minted)
+    });
+    if age_ms > ROUTE_GRACE.as_millis() as u64 {
+        tracing::warn!("event never stored; message dropped");
+        return Ok(Routed::Dropped);
+    }
+    tracing::debug!("event not stored yet; looking again shortly");
+    let (min, max) = NOT_YET_STORED_RETRY;
+    let again = OutgoingMessage {
+        body: serde_json::to_string(message).expect("message serialises"),
+        delay: std::time::Duration::from_millis((age_ms / 2).clamp(min, max)),
+    };
+    deps.queue
+        .send_batch(QueueName::Events, vec![again])
+        .await
+        .map_err(RouteError::Queue)?;
+    Ok(Routed::NotYetStored)
+}
+
 async fn expand(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
     let store = &deps.store;
     let Some(event) = store.event(message.org, message.event_id).await? else {
-        // Nothing to route; retrying cannot make the event appear.
-        tracing::warn!("event not found; message dropped");
-        return Ok(Routed::Dropped);
+        return not_yet_stored(deps, &message).await;
     };
     let rules = match message.only_rule {
         // A rule's test event: that rule alone, if it still exists in the event's workspace.

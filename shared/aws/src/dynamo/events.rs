@@ -120,6 +120,47 @@ impl DynamoStore {
         ))
     }
 
+    /// The event an unexpired claim names (a strongly consistent read).
+    pub(super) async fn idempotency_item(
+        &self,
+        org: OrgId,
+        ws: switchyard_core::WorkspaceId,
+        key: &str,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<EventId>, StoreError> {
+        let Some(held) = self
+            .get(Table::History, idempotency_pk(org, ws, key), IDEMPOTENCY_SK)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let reader = super::item::Reader::new(&held, "idempotency key");
+        let expires: i64 = reader.parse("exp")?;
+        if expires <= switchyard_core::clock::epoch_millis(now) {
+            return Ok(None);
+        }
+        reader.parse("event").map(Some)
+    }
+
+    /// Deletes the claim if `event` still holds it.
+    pub(super) async fn release_idempotency_item(
+        &self,
+        org: OrgId,
+        ws: switchyard_core::WorkspaceId,
+        key: &str,
+        event: EventId,
+    ) -> Result<(), StoreError> {
+        let held_by_us = Expr::new("#event = :event").value(":event", s(event.to_string()));
+        self.delete_if(
+            Table::History,
+            idempotency_pk(org, ws, key),
+            IDEMPOTENCY_SK,
+            held_by_us,
+        )
+        .await
+        .map(drop)
+    }
+
     /// Sets `rt`; free when this process already set it (a re-routed event).
     pub(super) async fn mark_event_routed(
         &self,

@@ -180,14 +180,27 @@ impl DynamoStore {
 
     /// A DeleteItem of an item that must exist; `false` when it did not.
     async fn delete(&self, t: Table, pk: String, sk: &str) -> Result<bool, StoreError> {
+        self.delete_if(t, pk, sk, Expr::new("attribute_exists(#pk)"))
+            .await
+    }
+
+    /// A DeleteItem under `condition`; `false` when it did not hold.
+    async fn delete_if(
+        &self,
+        t: Table,
+        pk: String,
+        sk: &str,
+        condition: Expr,
+    ) -> Result<bool, StoreError> {
         let result = self
             .client
             .delete_item()
             .table_name(self.table(t))
             .key(keys::PK, s(pk))
             .key(keys::SK, s(sk))
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", keys::PK)
+            .condition_expression(condition.text)
+            .set_expression_attribute_names(non_empty(condition.names))
+            .set_expression_attribute_values(non_empty(condition.values))
             .send()
             .await;
         self.meter.write(0);
@@ -498,6 +511,25 @@ impl Store for DynamoStore {
         expires_at: OffsetDateTime,
     ) -> Result<Option<EventId>, StoreError> {
         self.claim_idempotency_item(org, workspace, key, event, now, expires_at)
+            .await
+    }
+    async fn idempotency_claim(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<EventId>, StoreError> {
+        self.idempotency_item(org, workspace, key, now).await
+    }
+    async fn release_idempotency_key(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        key: &str,
+        event: EventId,
+    ) -> Result<(), StoreError> {
+        self.release_idempotency_item(org, workspace, key, event)
             .await
     }
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError> {

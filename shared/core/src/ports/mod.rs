@@ -1,10 +1,12 @@
 //! The ports: what handlers need from the world, as traits. Adapters: SQLite (embedded) and
 //! DynamoDB/SQS (AWS). Each has a conformance suite that every adapter must pass.
 
+mod intake;
 mod integration;
 mod queue;
 mod store;
 
+pub use intake::{Accepted, Claim, EventIntake, Intake};
 pub use integration::{DeliveryRequest, DeliveryResult, Integration};
 pub use queue::{
     MAX_DELAY, OutgoingMessage, Queue, QueueConsumer, QueueDepth, QueueName, ReceivedMessage,

@@ -149,6 +149,23 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<Option<EventId>, StoreError>;
+    /// The event an unexpired claim of `key` names, if any. A read: nothing is claimed.
+    async fn idempotency_claim(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<EventId>, StoreError>;
+    /// Releases `key` if `event` still holds it, so that the client's retry of a request that
+    /// failed starts afresh.
+    async fn release_idempotency_key(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        key: &str,
+        event: EventId,
+    ) -> Result<(), StoreError>;
     /// Marks the event routed (its deliveries exist). Idempotent. An adapter may already have
     /// marked it in [`Store::insert_deliveries`] (DynamoDB does, in the same write as the claim).
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;

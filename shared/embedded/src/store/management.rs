@@ -98,22 +98,26 @@ pub(super) fn delete_rule(c: &Connection, org: OrgId, id: RuleId) -> rusqlite::R
 
 pub(super) fn add_to_catalog(c: &mut Connection, entries: &[CatalogEntry]) -> rusqlite::Result<()> {
     let tx = c.transaction()?;
-    {
-        let mut insert = tx.prepare_cached(
-            "INSERT OR IGNORE INTO catalog (org, workspace, kind, key, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for e in entries {
-            insert.execute(rusqlite::params![
-                e.org.to_string(),
-                e.workspace.to_string(),
-                e.kind.as_str(),
-                e.key,
-                ms(e.created_at),
-            ])?;
-        }
-    }
+    insert_catalog(&tx, entries)?;
     tx.commit()
+}
+
+/// Adds catalog keys inside the caller's transaction; keys already there keep their time.
+pub(super) fn insert_catalog(c: &Connection, entries: &[CatalogEntry]) -> rusqlite::Result<()> {
+    let mut insert = c.prepare_cached(
+        "INSERT OR IGNORE INTO catalog (org, workspace, kind, key, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for e in entries {
+        insert.execute(rusqlite::params![
+            e.org.to_string(),
+            e.workspace.to_string(),
+            e.kind.as_str(),
+            e.key,
+            ms(e.created_at),
+        ])?;
+    }
+    Ok(())
 }
 
 pub(super) fn catalog(
@@ -152,23 +156,51 @@ pub(super) fn claim_idempotency_key(
     expires_at: OffsetDateTime,
 ) -> rusqlite::Result<Option<EventId>> {
     let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    let existing: Option<(String, i64)> = tx
-        .query_row(
+    let held = claim_in(&tx, org, workspace, key, event, now, expires_at)?;
+    tx.commit()?;
+    Ok(held)
+}
+
+/// The event an unexpired claim of `key` names, if any.
+pub(super) fn held_claim(
+    c: &Connection,
+    org: OrgId,
+    workspace: WorkspaceId,
+    key: &str,
+    now: OffsetDateTime,
+) -> rusqlite::Result<Option<EventId>> {
+    let existing: Option<(String, i64)> = c
+        .prepare_cached(
             "SELECT event, expires_at FROM idempotency_keys
              WHERE org = ?1 AND workspace = ?2 AND key = ?3",
+        )?
+        .query_row(
             rusqlite::params![org.to_string(), workspace.to_string(), key],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )
         .optional()?;
-    if let Some((held_by, until)) = existing
-        && until > ms(now)
-    {
-        let id = held_by.parse().map_err(|e| {
+    match existing {
+        Some((held_by, until)) if until > ms(now) => held_by.parse().map(Some).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-        })?;
-        return Ok(Some(id));
+        }),
+        _ => Ok(None),
     }
-    tx.prepare_cached(
+}
+
+/// [`claim_idempotency_key`] inside the caller's (immediate) transaction.
+pub(super) fn claim_in(
+    c: &Connection,
+    org: OrgId,
+    workspace: WorkspaceId,
+    key: &str,
+    event: EventId,
+    now: OffsetDateTime,
+    expires_at: OffsetDateTime,
+) -> rusqlite::Result<Option<EventId>> {
+    if let Some(held) = held_claim(c, org, workspace, key, now)? {
+        return Ok(Some(held));
+    }
+    c.prepare_cached(
         "INSERT OR REPLACE INTO idempotency_keys (org, workspace, key, event, expires_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -179,6 +211,25 @@ pub(super) fn claim_idempotency_key(
         event.to_string(),
         ms(expires_at)
     ])?;
-    tx.commit()?;
     Ok(None)
+}
+
+/// Releases a claim of `key` if `event` still holds it.
+pub(super) fn release_idempotency_key(
+    c: &Connection,
+    org: OrgId,
+    workspace: WorkspaceId,
+    key: &str,
+    event: EventId,
+) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "DELETE FROM idempotency_keys WHERE org = ?1 AND workspace = ?2 AND key = ?3 AND event = ?4",
+    )?
+    .execute(rusqlite::params![
+        org.to_string(),
+        workspace.to_string(),
+        key,
+        event.to_string()
+    ])
+    .map(drop)
 }

@@ -4,6 +4,7 @@
 //! organization's id reads as absent rather than being filtered after the fact. Writes that
 //! must be atomic (deliveries of an event, an attempt and its delivery) run in one transaction.
 
+mod intake;
 mod list;
 mod management;
 mod mappings;
@@ -20,6 +21,7 @@ use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, StoreErr
 use time::{Duration, OffsetDateTime};
 
 use crate::db::Db;
+pub(crate) use intake::accept;
 use list::ListQuery;
 use rows::{ms, ms_opt, to_json};
 
@@ -416,28 +418,11 @@ impl Store for SqliteStore {
 
     async fn insert_event(&self, event: &Event) -> Result<(), StoreError> {
         let ev = event.clone();
-        self.db
-            .call(move |c| {
-                c.prepare_cached(
-                    "INSERT INTO events (id, org, workspace, event, resource, resource_id,
-                                         payload, created_by, created_at)
-                     VALUES (:id, :org, :workspace, :event, :resource, :resource_id,
-                             :payload, :created_by, :created_at)",
-                )?
-                .execute(named_params! {
-                    ":id": ev.id.to_string(),
-                    ":org": ev.org.to_string(),
-                    ":workspace": ev.workspace.to_string(),
-                    ":event": ev.event,
-                    ":resource": ev.resource,
-                    ":resource_id": ev.resource_id,
-                    ":payload": to_json(&ev.payload)?,
-                    ":created_by": ev.created_by,
-                    ":created_at": ms(ev.created_at),
-                })
-                .map(drop)
-            })
-            .await
+        if self.db.call(move |c| insert_event_row(c, &ev)).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("event already exists".into()))
+        }
     }
 
     async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
@@ -831,6 +816,32 @@ impl Store for SqliteStore {
             })
             .await
     }
+
+    async fn idempotency_claim(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        key: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<EventId>, StoreError> {
+        let key = key.to_owned();
+        self.db
+            .call(move |c| management::held_claim(c, org, workspace, &key, now))
+            .await
+    }
+
+    async fn release_idempotency_key(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        key: &str,
+        event: EventId,
+    ) -> Result<(), StoreError> {
+        let key = key.to_owned();
+        self.db
+            .call(move |c| management::release_idempotency_key(c, org, workspace, &key, event))
+            .await
+    }
 }
 
 /// Every delivery of an event, in creation order.
@@ -842,4 +853,28 @@ fn deliveries_of_event(
     c.prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND event = ?2 ORDER BY id")?
         .query_map([org.to_string(), event.to_string()], rows::delivery)?
         .collect()
+}
+
+/// Inserts an event row; `false` (and nothing written) when its id is already stored.
+fn insert_event_row(c: &rusqlite::Connection, ev: &Event) -> rusqlite::Result<bool> {
+    let inserted = c
+        .prepare_cached(
+            "INSERT INTO events (id, org, workspace, event, resource, resource_id,
+                                 payload, created_by, created_at)
+             VALUES (:id, :org, :workspace, :event, :resource, :resource_id,
+                     :payload, :created_by, :created_at)
+             ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(named_params! {
+            ":id": ev.id.to_string(),
+            ":org": ev.org.to_string(),
+            ":workspace": ev.workspace.to_string(),
+            ":event": ev.event,
+            ":resource": ev.resource,
+            ":resource_id": ev.resource_id,
+            ":payload": to_json(&ev.payload)?,
+            ":created_by": ev.created_by,
+            ":created_at": ms(ev.created_at),
+        })?;
+    Ok(inserted == 1)
 }

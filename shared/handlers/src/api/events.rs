@@ -67,20 +67,12 @@ pub async fn create(
     EventSender(sender): EventSender,
     request: Request,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<EventCreated>)> {
-    let key = match request.headers().get(IDEMPOTENCY_KEY) {
-        None => None,
-        Some(v) => Some(v.to_str().map(str::to_owned).map_err(|_| {
-            ApiError::validation(ValidationErrors::single("Idempotency-Key", "must be ASCII"))
-        })?),
-    };
+    let key = idempotency_key(request.headers())?;
     let bytes = read_bytes(request, &deps).await?;
     let body: Value = parse_json(&bytes)?;
     let input = NewEvent::from_json(&body)?;
     let mut headers = rate_limit::check(&deps, target_workspace(&sender, input.workspace)?, 1)?;
-    let (event, replayed) = match key {
-        Some(key) => ingest::accept_idempotent(&deps, &sender, input, &key).await?,
-        None => (ingest::accept(&deps, &sender, input).await?, false),
-    };
+    let (event, replayed) = ingest::accept(&deps, &sender, input, key.as_deref()).await?;
     if replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
@@ -88,7 +80,17 @@ pub async fn create(
     Ok((StatusCode::CREATED, headers, Json(EventCreated { event })))
 }
 
-const IDEMPOTENCY_KEY: &str = "idempotency-key";
+/// The request's `Idempotency-Key` (extension), if it has one.
+fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    headers
+        .get("idempotency-key")
+        .map(|v| {
+            v.to_str().map(str::to_owned).map_err(|_| {
+                ApiError::validation(ValidationErrors::single("Idempotency-Key", "must be ASCII"))
+            })
+        })
+        .transpose()
+}
 
 #[utoipa::path(
     get,
@@ -243,12 +245,26 @@ pub const MAX_BULK: usize = 100;
     tag = "events",
     description = "Sends 1–100 events. Each item is validated on its own: 201 when every item \
         was accepted, 207 with a per-item result when some were not (the accepted ones are \
-        stored and delivered). **Extension**: every item counts against the workspace's ingest \
-        rate limit (429 with `Retry-After`; 400 when the batch is larger than the bucket).",
+        stored and delivered). The accepted items are stored and queued together: all of \
+        them or none. **Extension**: every item counts against the workspace's ingest \
+        rate limit (429 with `Retry-After`; 400 when the batch is larger than the bucket). \
+        **Extension**: `Idempotency-Key` for the whole request — a repeat within 24 h answers \
+        the first request's events (`Idempotent-Replayed: true`), and a repeat of a request \
+        cut short by a crash completes it under the same ids, so a retry duplicates nothing.",
     security(("publishable_key" = []), ("machine_jwt" = [])),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            pattern = r"^[\x21-\x7e]+$",
+            description = "Extension: a client-chosen key of 1–255 visible ASCII characters \
+                that makes retries of this request safe for 24 h."),
+    ),
     request_body = EventBatch,
     responses(
-        (status = 201, description = "Every item accepted.", body = BulkAccepted),
+        (status = 201, description = "Every item accepted.", body = BulkAccepted, headers(
+            ("Idempotent-Replayed" = String,
+                description = "Extension: `true` when this answers an earlier request with \
+                    the same Idempotency-Key."),
+        )),
         (status = 207, description = "Some items refused; see each record.", body = BulkPartial),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
@@ -262,6 +278,7 @@ pub async fn bulk(
     EventSender(sender): EventSender,
     request: Request,
 ) -> ApiResult<axum::response::Response> {
+    let key = idempotency_key(request.headers())?;
     let bytes = read_bytes(request, &deps).await?;
     let body: Value = parse_json(&bytes)?;
     let Some(items) = body.as_array() else {
@@ -281,12 +298,16 @@ pub async fn bulk(
     let body_workspace = inputs
         .iter()
         .find_map(|i| i.as_ref().ok().and_then(|e| e.workspace));
-    let headers = rate_limit::check(
+    let mut headers = rate_limit::check(
         &deps,
         target_workspace(&sender, body_workspace)?,
         items.len() as u32,
     )?;
-    let results = ingest::accept_many(&deps, &sender, inputs).await;
+    let answer = ingest::accept_many(&deps, &sender, inputs, key.as_deref()).await?;
+    if answer.replayed {
+        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    let results = answer.results;
     let error_count = results.iter().filter(|r| r.is_err()).count();
     let records: Vec<BulkItem> = results
         .into_iter()
