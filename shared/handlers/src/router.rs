@@ -45,6 +45,12 @@ pub const ROUTE_GRACE: std::time::Duration = std::time::Duration::from_secs(300)
 /// age, within these bounds (a dozen looks over the grace period, the first within a second).
 const NOT_YET_STORED_RETRY: (u64, u64) = (1_000, 60_000);
 
+/// A message that overtook its event is usually only milliseconds ahead of it (ingest stores
+/// the event right after sending): it is looked at once more after this, in place, before
+/// being re-enqueued for a second or more. Only while the event is this young, so a message
+/// whose event was never stored does not hold a routing slot.
+const OVERTAKEN: (std::time::Duration, u64) = (std::time::Duration::from_millis(100), 2_000);
+
 /// Routes one accepted event.
 pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
     let span = tracing::info_span!("route", org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
@@ -54,9 +60,7 @@ pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteEr
 /// A message whose event is not stored: looked at again shortly while the event may still be
 /// on its way, dropped after [`ROUTE_GRACE`].
 async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<Routed, RouteError> {
-    let age_ms = message.event_id.minted_at_ms().map_or(u64::MAX, |minted| {
-        (epoch_millis(deps.now()) as u64).saturating_sub(minted)
-    });
+    let age_ms = age_ms(deps, message);
     if age_ms > ROUTE_GRACE.as_millis() as u64 {
         tracing::warn!("event never stored; message dropped");
         return Ok(Routed::Dropped);
@@ -74,9 +78,22 @@ async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<Routed, R
     Ok(Routed::NotYetStored)
 }
 
+/// How long ago the message's event id was minted (unknown: as old as can be).
+fn age_ms(deps: &Deps, message: &EventMessage) -> u64 {
+    message.event_id.minted_at_ms().map_or(u64::MAX, |minted| {
+        (epoch_millis(deps.now()) as u64).saturating_sub(minted)
+    })
+}
+
 async fn expand(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
     let store = &deps.store;
-    let Some(event) = store.event(message.org, message.event_id).await? else {
+    let mut event = store.event(message.org, message.event_id).await?;
+    let (pause, young_ms) = OVERTAKEN;
+    if event.is_none() && age_ms(deps, &message) < young_ms {
+        tokio::time::sleep(pause).await;
+        event = store.event(message.org, message.event_id).await?;
+    }
+    let Some(event) = event else {
         return not_yet_stored(deps, &message).await;
     };
     let rules = match message.only_rule {
