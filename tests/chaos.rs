@@ -30,7 +30,7 @@ struct Request {
 fn request(round: usize, n: usize) -> Request {
     let item =
         |i: usize| json!({"event": "order.placed", "payload": {"tag": format!("{round}-{n}-{i}")}});
-    let (path, body) = if n % BULK_EVERY == 0 {
+    let (path, body) = if n.is_multiple_of(BULK_EVERY) {
         ("/events/bulk", (0..BULK_ITEMS).map(item).collect())
     } else {
         ("/events", item(0))

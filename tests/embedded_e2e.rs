@@ -173,6 +173,15 @@ async fn bad_input_gets_contract_errors_and_nothing_is_stored() {
         .unwrap();
     assert_contract_error(&expect_status(malformed, 400).await);
 
+    // One JSON value, then nothing but whitespace.
+    let trailing = with_key(events())
+        .header("content-type", "application/json")
+        .body("{\"event\": \"user.signup\"}garbage")
+        .send()
+        .await
+        .unwrap();
+    assert_contract_error(&expect_status(trailing, 400).await);
+
     let missing = with_key(events())
         .json(&json!({"payload": {}}))
         .send()
@@ -228,6 +237,8 @@ async fn bad_input_gets_contract_errors_and_nothing_is_stored() {
     let expired = api.jwt_with(-120, 30, &api.secret_key);
     let forged = api.jwt_with(0, 30, "not-the-secret");
     let too_long = api.jwt_with(0, 3600, &api.secret_key);
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let not_yet = api.jwt_claims(0, 60, &api.secret_key, json!({"nbf": now + 30}));
     let alg_none = {
         use base64::Engine;
         let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -244,6 +255,7 @@ async fn bad_input_gets_contract_errors_and_nothing_is_stored() {
         ("expired", expired),
         ("forged", forged),
         ("over 60 s", too_long),
+        ("not yet valid (nbf)", not_yet),
         ("alg none", alg_none),
     ] {
         let response = events()
@@ -266,6 +278,15 @@ async fn bad_input_gets_contract_errors_and_nothing_is_stored() {
             "{what} token must be refused on the management API"
         );
     }
+    // Within the 5 s leeway, as for `iat`.
+    let skewed = api.jwt_claims(0, 60, &api.secret_key, json!({"nbf": now + 2}));
+    let response = api
+        .request(Method::GET, "/workspaces")
+        .bearer_auth(&skewed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "nbf within the leeway is accepted");
 
     let stored = api.get("/events").await;
     assert_eq!(stored["count"], 0, "nothing stored: {stored}");
@@ -718,4 +739,72 @@ async fn dlq_cli_lists_and_redrives_a_failed_delivery() {
     .await;
     assert_eq!(done["rule_events"][0]["attempt_count"], 2);
     assert!(run_cli(&server, &["dlq", "list"]).starts_with("0 message(s)"));
+}
+
+#[tokio::test]
+async fn an_event_name_typed_decomposed_matches_a_rule_typed_composed() {
+    let (_dir, _server, api) = start();
+    let receiver = Receiver::start().await;
+    // "café.ordered" with a precomposed é (NFC) in the rule, e + combining acute (NFD) in
+    // the event: one name, however the keyboard produced it.
+    let nfc = "caf\u{e9}.ordered";
+    let nfd = "cafe\u{301}.ordered";
+    api.webhook_rule(&receiver.url("/hook"), nfc).await;
+    let event = api
+        .send_event(json!({"event": nfd, "resource": "cafe\u{301}"}))
+        .await;
+    assert_eq!(event["event"], nfc, "stored as NFC");
+    assert_eq!(event["resource"], "caf\u{e9}");
+
+    let delivered = eventually(
+        "the NFD event delivered through the NFC rule",
+        DEADLINE,
+        || async { receiver.requests_to("/hook").into_iter().next() },
+    )
+    .await;
+    assert_eq!(delivered.json()["event"], nfc);
+    let listed = api
+        .get(&format!("/rules?event={}", "cafe%CC%81.ordered"))
+        .await;
+    assert_eq!(
+        listed["count"], 1,
+        "the rule filter is normalised too: {listed}"
+    );
+}
+
+#[tokio::test]
+async fn a_webhook_url_over_2048_bytes_is_refused_at_create_and_update() {
+    let (_dir, _server, api) = start();
+    let receiver = Receiver::start().await;
+    let long = format!("{}?{}", receiver.url("/hook"), "q".repeat(2100));
+    let create = api
+        .machine(Method::POST, "/connections")
+        .json(
+            &json!({"workspace": api.workspace_id, "type": "webhook", "name": "long url",
+                      "metadata": {"url": long}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let body = expect_status(create, 422).await;
+    assert_contract_error(&body);
+    assert_eq!(body["error"]["data"][0]["param"], "metadata.url");
+
+    let (connection, _) = api.webhook_rule(&receiver.url("/hook"), "a.b").await;
+    let update = api
+        .machine(Method::PUT, &format!("/connections/{connection}"))
+        .json(&json!({"metadata": {"url": long}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        expect_status(update, 422).await["error"]["data"][0]["param"],
+        "metadata.url"
+    );
+    let stored = api.get(&format!("/connections/{connection}")).await;
+    assert_eq!(
+        stored["metadata"]["url"],
+        receiver.url("/hook"),
+        "unchanged"
+    );
 }

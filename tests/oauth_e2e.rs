@@ -228,6 +228,37 @@ async fn connects_through_the_authorization_code_flow() {
     assert_eq!(s.api.get("/connections").await["count"], 1);
 }
 
+/// One state, 50 callbacks at once (50 consents of one authorisation, each with its own
+/// code): exactly one connection, one code exchanged, the rest refused as used.
+#[tokio::test]
+async fn one_state_used_fifty_times_makes_one_connection() {
+    let s = setup().await;
+    let workspace = s.api.workspace_id.clone();
+    let authorize = s
+        .start(&[("workspace", workspace.as_str()), ("name", "Once")])
+        .await;
+    let mut callbacks = Vec::new();
+    for _ in 0..50 {
+        callbacks.push(s.consent(&authorize).await);
+    }
+    let answers = futures::future::join_all(callbacks.iter().map(|c| s.callback(c))).await;
+    let mut created = 0;
+    for answer in answers {
+        match answer.status().as_u16() {
+            201 => created += 1,
+            400 => {
+                let body = expect_status(answer, 400).await;
+                assert_contract_error(&body);
+                assert_eq!(body["error"]["name"], "InvalidState", "{body}");
+            }
+            other => panic!("unexpected {other}: {}", answer.text().await.unwrap()),
+        }
+    }
+    assert_eq!(created, 1, "one connection per consent");
+    assert_eq!(s.api.get("/connections").await["count"], 1);
+    assert_eq!(s.provider.code_grants(), 1, "one code exchanged");
+}
+
 #[tokio::test]
 async fn refused_and_forged_flows_store_nothing() {
     let s = setup().await;

@@ -62,6 +62,13 @@ async fn loopback_is_refused_unless_the_flag_allows_it() {
         refused_mapped,
     )
     .await;
+    // IPv4-translated (SIIT): judged by the IPv4 address it carries.
+    assert_refused(
+        &strict,
+        &format!("https://[::ffff:0:127.0.0.1]:{port}/"),
+        "destination address ::ffff:0:7f00:1 is not allowed (loopback)",
+    )
+    .await;
     assert_refused(&strict, &format!("https://loop.test:{port}/"), refused_v4).await;
     // `localhost` never reaches a DNS server: it is loopback by definition.
     let system = integrations(UrlPolicy::default());
@@ -132,6 +139,7 @@ async fn ip_literals_of_every_refused_class_are_never_contacted() {
             "cloud metadata service",
         ),
         ("[2002:a00:1::1]", "2002:a00:1::1", "private network"),
+        ("[::ffff:0:a00:1]", "::ffff:0:a00:1", "private network"),
         ("[fd00:ec2::254]", "fd00:ec2::254", "cloud metadata service"),
     ];
     for (host, shown, class) in cases {

@@ -53,6 +53,9 @@ sqlite_cases!(
     connection_mappings_are_versioned_scoped_and_deleted_with_their_connection,
     usage_counts_an_orgs_resources_and_events_within_its_limit,
     connection_updates_can_be_conditional_on_what_was_read,
+    limited_creates_never_exceed_the_limit_under_concurrency,
+    concurrent_replays_of_one_delivery_have_one_winner,
+    oauth_states_are_spent_once,
 );
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again

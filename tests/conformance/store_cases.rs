@@ -1334,3 +1334,210 @@ pub async fn connection_updates_can_be_conditional_on_what_was_read(
     );
     Ok(())
 }
+
+/// Plan-limited creates counted atomically: 50 concurrent creates of each resource against a
+/// limit of 5 store exactly 5, and the rest are refused with nothing written. A delete makes
+/// room again; a duplicate is still a conflict.
+pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
+    store: &dyn Store,
+) -> Result<()> {
+    const LIMIT: u64 = 5;
+    let org = organization();
+    store.create_organization(&org).await?;
+    let ws = workspace(org.id, "production");
+    ensure!(store.create_workspace_within(&ws, LIMIT).await?);
+
+    let candidates: Vec<Workspace> = (0..50)
+        .map(|n| workspace(org.id, &format!("ws-{n}")))
+        .collect();
+    let created = futures::future::join_all(
+        candidates
+            .iter()
+            .map(|w| store.create_workspace_within(w, LIMIT)),
+    )
+    .await;
+    let created = created.into_iter().collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        created.iter().filter(|c| **c).count() == LIMIT as usize - 1,
+        "workspaces created: {created:?}"
+    );
+    ensure!(store.usage(org.id, None).await?.workspaces == LIMIT);
+
+    let connections: Vec<Connection> = (0..50).map(|_| connection(&ws)).collect();
+    let created = futures::future::join_all(
+        connections
+            .iter()
+            .map(|c| store.create_connection_within(c, LIMIT)),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        created.iter().filter(|c| **c).count() == LIMIT as usize,
+        "connections created: {created:?}"
+    );
+    ensure!(store.usage(org.id, None).await?.connections == LIMIT);
+    let first = connections
+        .iter()
+        .zip(&created)
+        .find(|(_, c)| **c)
+        .map(|(conn, _)| conn.clone())
+        .expect("one was created");
+
+    let rules: Vec<Rule> = (0..50).map(|_| rule(&first, "user.created")).collect();
+    let created =
+        futures::future::join_all(rules.iter().map(|r| store.create_rule_within(r, LIMIT)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        created.iter().filter(|c| **c).count() == LIMIT as usize,
+        "rules created: {created:?}"
+    );
+    ensure!(store.usage(org.id, None).await?.rules == LIMIT);
+
+    // At the limit, nothing more; a delete makes room for exactly one.
+    ensure!(
+        !store
+            .create_connection_within(&connection(&ws), LIMIT)
+            .await?
+    );
+    let stored = rules
+        .iter()
+        .zip(&created)
+        .find(|(_, c)| **c)
+        .map(|(r, _)| r.id)
+        .expect("one was created");
+    ensure!(store.delete_rule(org.id, stored).await?);
+    ensure!(
+        store
+            .create_rule_within(&rule(&first, "user.created"), LIMIT)
+            .await?
+    );
+    ensure!(
+        !store
+            .create_rule_within(&rule(&first, "user.created"), LIMIT)
+            .await?
+    );
+
+    // Under the limit, a taken workspace name is still a conflict.
+    let other = organization();
+    store.create_organization(&other).await?;
+    ensure!(
+        store
+            .create_workspace_within(&workspace(other.id, "same"), LIMIT)
+            .await?
+    );
+    let taken = store
+        .create_workspace_within(&workspace(other.id, "same"), LIMIT)
+        .await;
+    ensure!(
+        matches!(taken, Err(StoreError::Conflict(_))),
+        "a taken name: {taken:?}"
+    );
+    Ok(())
+}
+
+/// A replay on request claims the delivery: of 50 concurrent replays of one completed
+/// delivery exactly one wins; another within the window is refused even after the replayed
+/// attempt completed; after the window one may replay again.
+pub async fn concurrent_replays_of_one_delivery_have_one_winner(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery_with(store, &t, DeliveryStatus::Pending).await?;
+    let complete = |number: u32| {
+        let d = d.clone();
+        async move {
+            store.begin_attempt(t.org, d.id, now()).await?;
+            store
+                .finish_attempt(
+                    t.org,
+                    &record(
+                        attempt(&d, number, Outcome::Delivered, 200),
+                        DeliveryStatus::Completed,
+                    ),
+                )
+                .await
+        }
+    };
+    complete(1).await?;
+
+    let at = now();
+    let since = at - Duration::seconds(5);
+    let replays =
+        futures::future::join_all((0..50).map(|_| store.replay_delivery(t.org, d.id, at, since)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+    let winners: Vec<&Delivery> = replays.iter().flatten().collect();
+    ensure!(winners.len() == 1, "{} replays won", winners.len());
+    ensure!(winners[0].status == DeliveryStatus::Pending);
+    ensure!(winners[0].schedule_base == 1);
+
+    // The replayed attempt completes at once; a replay within the window is still refused.
+    complete(2).await?;
+    let soon = at + Duration::seconds(1);
+    ensure!(
+        store
+            .replay_delivery(t.org, d.id, soon, soon - Duration::seconds(5))
+            .await?
+            .is_none()
+    );
+    let later = at + Duration::seconds(6);
+    let again = store
+        .replay_delivery(t.org, d.id, later, later - Duration::seconds(5))
+        .await?;
+    ensure!(again.is_some_and(|d| d.schedule_base == 2));
+    // Another organization cannot replay it.
+    let other = tenant(store).await?;
+    let far = at + Duration::hours(1);
+    ensure!(
+        store
+            .replay_delivery(other.org, d.id, far, far - Duration::seconds(5))
+            .await?
+            .is_none()
+    );
+    Ok(())
+}
+
+/// An OAuth state is spent once: of 50 concurrent uses exactly one succeeds; it stays spent
+/// until its expiry; another organization's nonce is its own.
+pub async fn oauth_states_are_spent_once(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let at = now();
+    let expires = at + Duration::minutes(10);
+    let uses = futures::future::join_all(
+        (0..50).map(|_| store.consume_oauth_state(t.org, "nonce-1", at, expires)),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
+    ensure!(
+        uses.iter().filter(|u| **u).count() == 1,
+        "uses that succeeded: {uses:?}"
+    );
+    let later = at + Duration::minutes(9);
+    ensure!(
+        !store
+            .consume_oauth_state(t.org, "nonce-1", later, expires)
+            .await?
+    );
+    ensure!(
+        store
+            .consume_oauth_state(t.org, "nonce-2", at, expires)
+            .await?
+    );
+    let other = tenant(store).await?;
+    ensure!(
+        store
+            .consume_oauth_state(other.org, "nonce-1", at, expires)
+            .await?
+    );
+    // After its expiry the marker no longer matters (the state itself is refused as expired).
+    let after = expires + Duration::seconds(1);
+    ensure!(
+        store
+            .consume_oauth_state(t.org, "nonce-1", after, after + Duration::minutes(10))
+            .await?
+    );
+    Ok(())
+}

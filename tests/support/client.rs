@@ -38,16 +38,24 @@ impl Api {
 
     /// A JWT with the given claims overrides (for forged and expired tokens).
     pub fn jwt_with(&self, iat_offset: i64, lifetime: i64, secret: &str) -> String {
+        self.jwt_claims(iat_offset, lifetime, secret, json!({}))
+    }
+
+    /// As [`Api::jwt_with`], with `extra` claims merged in (`nbf`, …).
+    pub fn jwt_claims(&self, iat_offset: i64, lifetime: i64, secret: &str, extra: Value) -> String {
         let now = time::OffsetDateTime::now_utc().unix_timestamp() + iat_offset;
         let mut header = Header::new(Algorithm::HS256);
         header.kid = Some(self.access_key.clone());
-        let claims = json!({
+        let mut claims = json!({
             "iss": format!("urn:meshes:m2m:{}", self.access_key),
             "aud": "meshes-api",
             "org": self.org_id,
             "iat": now,
             "exp": now + lifetime,
         });
+        if let (Some(claims), Value::Object(extra)) = (claims.as_object_mut(), extra) {
+            claims.extend(extra);
+        }
         encode(
             &header,
             &claims,

@@ -183,6 +183,8 @@ pub struct ServeArgs {
     pub ingest_burst: Option<u32>,
     #[command(flatten)]
     pub plan: PlanArgs,
+    #[command(flatten)]
+    pub listener: crate::listener::ListenerArgs,
 }
 
 /// What each organization may use; unset is unlimited. Refusals are loud: 429 `QuotaExceeded`

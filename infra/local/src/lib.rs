@@ -9,6 +9,7 @@ pub mod credentials_file;
 pub mod dlq;
 pub mod embedded;
 pub mod listen;
+pub mod listener;
 pub mod retention;
 pub mod runtime;
 pub mod token;

@@ -113,9 +113,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("listening on {api_url}");
     let app = switchyard_handlers::api::router(deps)
         .merge(switchyard_handlers::metrics::router(consumer.clone()));
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    let max_connections = crate::listener::fit_descriptors(args.listener.max_connections)?;
+    crate::listener::serve(
+        listener,
+        app,
+        &args.listener,
+        max_connections,
+        shutdown_signal(),
+    )
+    .await?;
     tracing::info!("shutting down: finishing the messages in hand");
     let _ = stop_tx.send(true);
     while workers.join_next().await.is_some() {}

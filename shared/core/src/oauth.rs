@@ -180,6 +180,8 @@ pub enum StateError {
     Forged,
     #[error("the authorisation took too long; start again")]
     Expired,
+    #[error("this authorisation was already used; start again")]
+    Used,
 }
 
 /// Prefix of a state's seal, so a state cannot be confused with any other sealed value.

@@ -49,6 +49,13 @@ pub fn resource_id(errors: &mut ValidationErrors, param: &str, id: &str) {
     }
 }
 
+/// An event name or resource as stored and matched: Unicode NFC, so `café` typed with a
+/// combining accent (NFD) is the same name as `café` typed with a precomposed one.
+pub fn normalized_name(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().collect()
+}
+
 /// Event names and resources: 1–128 printable characters with no whitespace (`user.signup`).
 pub fn event_name(errors: &mut ValidationErrors, param: &str, name: &str) {
     let len = name.chars().count();
@@ -67,6 +74,13 @@ mod tests {
         let mut e = ValidationErrors::default();
         check(&mut e, "p", value);
         e.is_empty()
+    }
+
+    #[test]
+    fn names_are_nfc() {
+        let nfd = "cafe\u{301}.ordered";
+        assert_eq!(normalized_name(nfd), "caf\u{e9}.ordered");
+        assert_eq!(normalized_name("user.signup"), "user.signup");
     }
 
     #[test]

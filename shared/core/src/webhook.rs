@@ -170,6 +170,21 @@ pub struct WebhookConfig {
     pub timeout: Duration,
 }
 
+/// The longest webhook URL accepted (bytes). Servers and proxies refuse request lines much
+/// longer (414), so a longer URL could only fail on every attempt for the whole schedule.
+pub const MAX_URL_BYTES: usize = 2048;
+
+/// Refuses a `url` over [`MAX_URL_BYTES`]: a destination that cannot be delivered to.
+pub fn check_url_length(metadata: &Map<String, Value>) -> Result<(), ValidationErrors> {
+    match metadata.get("url").and_then(Value::as_str) {
+        Some(url) if url.len() > MAX_URL_BYTES => Err(ValidationErrors::single(
+            "metadata.url",
+            format!("must be at most {MAX_URL_BYTES} bytes"),
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Which URLs may be delivered to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct UrlPolicy {
@@ -271,6 +286,10 @@ fn read_url(
     policy: UrlPolicy,
     errors: &mut ValidationErrors,
 ) -> Option<Url> {
+    if let Err(e) = check_url_length(metadata) {
+        errors.0.extend(e.0);
+        return None;
+    }
     match metadata.get("url") {
         Some(Value::String(s)) => match Url::parse(s) {
             Ok(url) => match policy.check(&url) {
@@ -658,6 +677,20 @@ mod tests {
             Duration::from_secs(1)
         );
         assert_eq!(attempt_timeout(&meta(json!({}))), DEFAULT_ATTEMPT_TIMEOUT);
+    }
+
+    #[test]
+    fn urls_are_at_most_2048_bytes() {
+        let url = |len: usize| {
+            let base = "https://example.com/";
+            meta(json!({"url": format!("{base}{}", "a".repeat(len - base.len()))}))
+        };
+        assert!(check_url_length(&url(MAX_URL_BYTES)).is_ok());
+        assert!(WebhookConfig::from_metadata(&url(MAX_URL_BYTES), UrlPolicy::default()).is_ok());
+        let long = url(MAX_URL_BYTES + 1);
+        let errors = check_url_length(&long).unwrap_err();
+        assert_eq!(errors.0[0].param, "metadata.url");
+        assert!(WebhookConfig::from_metadata(&long, UrlPolicy::default()).is_err());
     }
 
     #[test]

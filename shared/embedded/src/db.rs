@@ -28,6 +28,28 @@ fn checkpoint_while_open(checkpoints: &Connection, owner: &Weak<Mutex<Connection
     }
 }
 
+/// Creates the database file readable by its owner only (0600), or narrows an existing one and
+/// its `-wal`/`-shm` files: it holds sealed secrets and every payload. SQLite gives the WAL and
+/// shared-memory files it creates the database file's mode, so they follow.
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |e: std::io::Error| StoreError::Backend(format!("{}: {e}", path.display()));
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = format!("{}{suffix}", path.display());
+        match std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(io(e)),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Prepared statements kept per connection: every distinct statement the store and the queue
 /// run, with room to spare.
 const STATEMENT_CACHE: usize = 256;
@@ -40,6 +62,7 @@ pub struct Db {
 impl Db {
     /// Opens (creating if needed) the database file, and starts its checkpointer.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        owner_only(path)?;
         let conn = Connection::open(path).map_err(backend)?;
         let db = Self::configure(conn)?;
         let checkpoints = Connection::open(path).map_err(backend)?;
@@ -111,5 +134,36 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
             StoreError::Conflict(e.to_string())
         }
         _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &str) -> u32 {
+        std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn database_and_its_wal_are_owner_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switchyard.db");
+        // A file left world-readable by an older version is narrowed too.
+        std::fs::write(&path, b"").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let db = Db::open(&path).unwrap();
+        db.call_sync(|c| c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);"))
+            .unwrap();
+        let base = path.display().to_string();
+        for file in [base.clone(), format!("{base}-wal"), format!("{base}-shm")] {
+            assert_eq!(mode(&file), 0o600, "{file}");
+        }
+
+        let fresh = dir.path().join("fresh.db");
+        drop(Db::open(&fresh).unwrap());
+        assert_eq!(mode(&fresh.display().to_string()), 0o600);
     }
 }

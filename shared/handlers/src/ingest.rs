@@ -68,7 +68,7 @@ impl NewEvent {
         let event = match obj.get("event") {
             Some(Value::String(s)) => {
                 validation::event_name(&mut errors, "event", s);
-                s.clone()
+                validation::normalized_name(s)
             }
             None | Some(Value::Null) => {
                 errors.push("event", "is required");
@@ -91,7 +91,7 @@ impl NewEvent {
             None | Some(Value::Null) => "global".to_owned(),
             Some(Value::String(s)) => {
                 validation::event_name(&mut errors, "resource", s);
-                s.clone()
+                validation::normalized_name(s)
             }
             Some(_) => {
                 errors.push("resource", "must be a string");

@@ -2,6 +2,7 @@
 //! before the event is stored, so an answered 201 never exceeds the plan), workspaces,
 //! connections and rules at their create routes.
 
+use switchyard_core::domain::{Connection, Rule};
 use switchyard_core::plan::{Resource, UsagePeriod};
 use switchyard_core::{OrgId, StoreError};
 
@@ -29,8 +30,9 @@ pub async fn count_events(deps: &Deps, org: OrgId, n: u64) -> Result<(), PlanErr
     }
 }
 
-/// Whether `org` may create one more `resource`. Checked before the write, so concurrent
-/// creates can overshoot by the few that race; the next create is refused again.
+/// Whether `org` may create one more `resource`: a cheap early refusal before a create's
+/// costlier steps (a destination probe). The create itself is counted atomically
+/// ([`create_connection`], [`create_rule`]), so concurrent creates never overshoot.
 pub async fn check_room(deps: &Deps, org: OrgId, resource: Resource) -> Result<(), PlanError> {
     let Some(limit) = deps.settings.plan.of(resource) else {
         return Ok(());
@@ -38,6 +40,39 @@ pub async fn check_room(deps: &Deps, org: OrgId, resource: Resource) -> Result<(
     let usage = deps.store.usage(org, None).await?;
     if usage.of(resource) >= limit {
         return Err(PlanError::Resource { resource, limit });
+    }
+    Ok(())
+}
+
+/// Stores a new connection within the plan's limit: the store counts and writes in one
+/// atomic step, so of concurrent creates only those that fit succeed (403 for the rest).
+pub async fn create_connection(deps: &Deps, connection: &Connection) -> Result<(), PlanError> {
+    let resource = Resource::Connections;
+    match deps.settings.plan.of(resource) {
+        None => deps.store.create_connection(connection).await?,
+        Some(limit) => {
+            if !deps
+                .store
+                .create_connection_within(connection, limit)
+                .await?
+            {
+                return Err(PlanError::Resource { resource, limit });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// As [`create_connection`], for a rule.
+pub async fn create_rule(deps: &Deps, rule: &Rule) -> Result<(), PlanError> {
+    let resource = Resource::Rules;
+    match deps.settings.plan.of(resource) {
+        None => deps.store.create_rule(rule).await?,
+        Some(limit) => {
+            if !deps.store.create_rule_within(rule, limit).await? {
+                return Err(PlanError::Resource { resource, limit });
+            }
+        }
     }
     Ok(())
 }

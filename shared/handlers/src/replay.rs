@@ -12,7 +12,8 @@ use switchyard_core::{DeliveryId, OrgId, StoreError};
 
 use crate::Deps;
 
-/// A retry due this soon is "imminent": replaying now would only duplicate it.
+/// A retry due this soon is "imminent": replaying now would only duplicate it. Also the window
+/// after a replay in which another replay of the same delivery is refused (425).
 pub const IMMINENT: Duration = Duration::from_secs(5);
 
 #[derive(Debug)]
@@ -39,8 +40,14 @@ pub async fn replay(deps: &Deps, org: OrgId, id: DeliveryId) -> Result<Replay, S
     if imminent {
         return Ok(Replay::AlreadyImminent);
     }
-    let Some(restarted) = deps.store.restart_delivery(org, id, now).await? else {
-        // Moved to pending/processing between the read and the write.
+    // The claim: of concurrent replays one wins, and a replay within IMMINENT of the last one
+    // answers like an imminent attempt, however fast that attempt was made.
+    let Some(restarted) = deps
+        .store
+        .replay_delivery(org, id, now, now - IMMINENT)
+        .await?
+    else {
+        // Moved to pending/processing, or replayed, between the read and the write.
         return Ok(Replay::AlreadyImminent);
     };
     let message = DeliveryMessage {

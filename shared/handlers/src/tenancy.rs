@@ -61,6 +61,20 @@ pub async fn create_workspace(
     name: &str,
     description: Option<String>,
 ) -> Result<(Workspace, String), StoreError> {
+    create_workspace_within(deps, org, name, description, None)
+        .await
+        .map(|created| created.expect("no limit to reach"))
+}
+
+/// As [`create_workspace`], only while the organization has fewer than `limit` workspaces
+/// (counted atomically with the create); `None` at the limit, nothing written.
+pub async fn create_workspace_within(
+    deps: &Deps,
+    org: OrgId,
+    name: &str,
+    description: Option<String>,
+    limit: Option<u64>,
+) -> Result<Option<(Workspace, String)>, StoreError> {
     let now = deps.now();
     let workspace = Workspace {
         id: WorkspaceId::new(),
@@ -70,7 +84,18 @@ pub async fn create_workspace(
         created_at: now,
         updated_at: now,
     };
-    deps.store.create_workspace(&workspace).await?;
+    match limit {
+        None => deps.store.create_workspace(&workspace).await?,
+        Some(limit) => {
+            if !deps
+                .store
+                .create_workspace_within(&workspace, limit)
+                .await?
+            {
+                return Ok(None);
+            }
+        }
+    }
     let key = new_publishable_key(org, workspace.id);
     deps.store
         .put_publishable_key(&PublishableKey {
@@ -83,7 +108,7 @@ pub async fn create_workspace(
             expires_at: None,
         })
         .await?;
-    Ok((workspace, key))
+    Ok(Some((workspace, key)))
 }
 
 /// The longest grace period a rotated-out publishable key may keep working.

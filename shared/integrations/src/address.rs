@@ -6,7 +6,7 @@
 //! allowed; loopback additionally when the embedded runtime runs with `--allow-loopback-http`.
 //!
 //! Addresses that embed an IPv4 address (IPv4-mapped `::ffff:a.b.c.d`, IPv4-compatible
-//! `::a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::`) are judged by the IPv4
+//! `::a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d`, NAT64 `64:ff9b::a.b.c.d`, 6to4 `2002:AABB:CCDD::`) are judged by the IPv4
 //! address they carry: `::ffff:10.0.0.1` reaches 10.0.0.1 on a dual-stack socket.
 
 use std::fmt;
@@ -123,6 +123,9 @@ fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
     }
     if bits >> 32 == 0 {
         return Some(low32); // ::a.b.c.d (IPv4-compatible, deprecated)
+    }
+    if bits >> 32 == 0xffff_0000 {
+        return Some(low32); // ::ffff:0:a.b.c.d (IPv4-translated, SIIT: RFC 2765)
     }
     if in_v6(ip, Ipv6Addr::new(0x64, 0xff9b, 0, 0, 0, 0, 0, 0), 96) {
         return Some(low32); // NAT64 well-known prefix
@@ -314,6 +317,10 @@ mod tests {
             ("::127.0.0.1", Loopback),
             ("::10.0.0.1", Private),
             ("::169.254.169.254", Metadata),
+            ("::ffff:0:127.0.0.1", Loopback),
+            ("::ffff:0:10.0.0.1", Private),
+            ("::ffff:0:169.254.169.254", Metadata),
+            ("::ffff:0:8.8.8.8", Public),
             ("64:ff9b::10.0.0.1", Private),
             ("64:ff9b::169.254.169.254", Metadata),
             ("64:ff9b::7f00:1", Loopback),

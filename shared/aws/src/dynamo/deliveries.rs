@@ -374,11 +374,29 @@ impl DynamoStore {
         org: OrgId,
         id: DeliveryId,
         now: OffsetDateTime,
+        replay_since: Option<OffsetDateTime>,
     ) -> Result<Option<Delivery>, StoreError> {
-        let set = Expr::new("SET #st = :pending, #base = #n, #up = :now REMOVE #done, #next")
+        let restart = "#st IN (:completed, :failed, :canceled, :retrying)";
+        let (set, when) = match replay_since {
+            None => (
+                Expr::new("SET #st = :pending, #base = #n, #up = :now REMOVE #done, #next"),
+                Expr::new(restart),
+            ),
+            // A replay also claims the delivery: `replayed` moves only if no replay after `since`.
+            Some(since) => (
+                Expr::new(
+                    "SET #st = :pending, #base = #n, #up = :now, #replayed = :now REMOVE #done, #next",
+                ),
+                Expr::new(format!(
+                    "{restart} AND (attribute_not_exists(#replayed) OR #replayed <= :since)"
+                ))
+                .value(":since", ms(since)),
+            ),
+        };
+        let set = set
             .value(":pending", status(DeliveryStatus::Pending))
             .value(":now", ms(now));
-        let when = Expr::new("#st IN (:completed, :failed, :canceled, :retrying)")
+        let when = when
             .value(":completed", status(DeliveryStatus::Completed))
             .value(":failed", status(DeliveryStatus::Failed))
             .value(":canceled", status(DeliveryStatus::Canceled))

@@ -135,8 +135,7 @@ impl DynamoStore {
             return Ok(None);
         };
         let reader = super::item::Reader::new(&held, "idempotency key");
-        let expires: i64 = reader.parse("exp")?;
-        if expires <= switchyard_core::clock::epoch_millis(now) {
+        if reader.time("exp")? <= now {
             return Ok(None);
         }
         reader.parse("event").map(Some)

@@ -122,6 +122,11 @@ pub(crate) fn delivery_pk(org: OrgId, id: DeliveryId) -> String {
 
 pub(crate) const IDEMPOTENCY_SK: &str = "K";
 
+/// A spent OAuth authorisation state (history table, expiring with the state).
+pub(crate) fn oauth_state_pk(org: OrgId, nonce: &str) -> String {
+    format!("OS#{org}#{nonce}")
+}
+
 pub(crate) fn idempotency_pk(org: OrgId, ws: WorkspaceId, key: &str) -> String {
     format!("IK#{org}#{ws}#{key}")
 }

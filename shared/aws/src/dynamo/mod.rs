@@ -14,6 +14,8 @@ mod list;
 mod mappings;
 mod memo;
 mod meter;
+mod oauth_states;
+mod plan_limits;
 mod schema;
 mod tenants;
 mod usage;
@@ -41,6 +43,7 @@ pub use schema::table_definitions;
 
 use expr::{Expr, non_empty};
 use memo::Memo;
+use plan_limits::Limited;
 
 /// How many keys each memo remembers (a few hundred KiB at most).
 const MEMO_CAPACITY: usize = 4096;
@@ -395,6 +398,27 @@ impl Store for DynamoStore {
     async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
         self.create_workspace_items(workspace).await
     }
+    async fn create_workspace_within(
+        &self,
+        workspace: &Workspace,
+        limit: u64,
+    ) -> Result<bool, StoreError> {
+        let items = vec![
+            (codec::workspace_item(workspace), Some(absent())),
+            (codec::workspace_name_item(workspace), Some(absent())),
+        ];
+        match self
+            .create_within(workspace.org, keys::WORKSPACES, limit, items)
+            .await?
+        {
+            Limited::Created => Ok(true),
+            Limited::AtLimit => Ok(false),
+            Limited::Refused => Err(StoreError::Conflict(format!(
+                "a workspace named {} already exists",
+                workspace.name
+            ))),
+        }
+    }
     async fn workspace(
         &self,
         org: OrgId,
@@ -414,6 +438,21 @@ impl Store for DynamoStore {
     }
     async fn create_connection(&self, connection: &Connection) -> Result<(), StoreError> {
         self.create_connection_item(connection).await
+    }
+    async fn create_connection_within(
+        &self,
+        connection: &Connection,
+        limit: u64,
+    ) -> Result<bool, StoreError> {
+        let items = vec![(codec::connection_item(connection)?, Some(absent()))];
+        match self
+            .create_within(connection.org, keys::CONNECTIONS, limit, items)
+            .await?
+        {
+            Limited::Created => Ok(true),
+            Limited::AtLimit => Ok(false),
+            Limited::Refused => Err(StoreError::Conflict("connection already exists".into())),
+        }
     }
     async fn connection(
         &self,
@@ -464,6 +503,17 @@ impl Store for DynamoStore {
     async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError> {
         self.create_rule_item(rule).await
     }
+    async fn create_rule_within(&self, rule: &Rule, limit: u64) -> Result<bool, StoreError> {
+        let items = vec![(codec::rule_item(rule)?, Some(absent()))];
+        match self
+            .create_within(rule.org, keys::RULES, limit, items)
+            .await?
+        {
+            Limited::Created => Ok(true),
+            Limited::AtLimit => Ok(false),
+            Limited::Refused => Err(StoreError::Conflict("rule already exists".into())),
+        }
+    }
     async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError> {
         self.rule_item(org, id).await
     }
@@ -500,6 +550,16 @@ impl Store for DynamoStore {
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError> {
         self.list_event_items(org, filter, page).await
+    }
+    async fn consume_oauth_state(
+        &self,
+        org: OrgId,
+        nonce: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        self.consume_oauth_state_item(org, nonce, now, expires_at)
+            .await
     }
     async fn claim_idempotency_key(
         &self,
@@ -615,7 +675,16 @@ impl Store for DynamoStore {
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        self.restart_delivery_item(org, id, now).await
+        self.restart_delivery_item(org, id, now, None).await
+    }
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.restart_delivery_item(org, id, now, Some(since)).await
     }
 }
 

@@ -31,7 +31,12 @@ fn first_id_at(at: time::OffsetDateTime) -> String {
 impl DynamoStore {
     /// The items of `t` that `key` (a key condition) and `filter` select, counted by the
     /// service page by page (up to 1 MB scanned each).
-    async fn count(&self, t: Table, key: Expr, filter: Option<Expr>) -> Result<u64, StoreError> {
+    pub(super) async fn count(
+        &self,
+        t: Table,
+        key: Expr,
+        filter: Option<Expr>,
+    ) -> Result<u64, StoreError> {
         let (names, values) = key.merged_with(filter.as_ref());
         let mut total = 0u64;
         let mut start: Option<Item> = None;
@@ -45,6 +50,8 @@ impl DynamoStore {
                 .set_expression_attribute_names(non_empty(names.clone()))
                 .set_expression_attribute_values(non_empty(values.clone()))
                 .select(Select::Count)
+                // Strongly consistent: a plan-limited create counts what committed before it.
+                .consistent_read(true)
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await

@@ -51,6 +51,14 @@ pub trait Store: Send + Sync + 'static {
     // Workspaces.
     /// Fails with `Conflict` when the organization already has a workspace of that name.
     async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError>;
+    /// As [`Store::create_workspace`], only while the organization has fewer than `limit`
+    /// workspaces: `false` — nothing written — when it has `limit` already. Counting and writing
+    /// are one atomic step, so concurrent creates never exceed the plan's limit.
+    async fn create_workspace_within(
+        &self,
+        workspace: &Workspace,
+        limit: u64,
+    ) -> Result<bool, StoreError>;
     async fn workspace(&self, org: OrgId, id: WorkspaceId)
     -> Result<Option<Workspace>, StoreError>;
     /// Replaces name and description; `false` when absent. `Conflict` on a taken name.
@@ -63,6 +71,14 @@ pub trait Store: Send + Sync + 'static {
 
     // Connections.
     async fn create_connection(&self, connection: &Connection) -> Result<(), StoreError>;
+    /// As [`Store::create_connection`], only while the organization has fewer than `limit`
+    /// connections: `false` — nothing written — when it has `limit` already. Counting and writing
+    /// are one atomic step, so concurrent creates never exceed the plan's limit.
+    async fn create_connection_within(
+        &self,
+        connection: &Connection,
+        limit: u64,
+    ) -> Result<bool, StoreError>;
     async fn connection(
         &self,
         org: OrgId,
@@ -111,6 +127,10 @@ pub trait Store: Send + Sync + 'static {
 
     // Rules.
     async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError>;
+    /// As [`Store::create_rule`], only while the organization has fewer than `limit`
+    /// rules: `false` — nothing written — when it has `limit` already. Counting and writing
+    /// are one atomic step, so concurrent creates never exceed the plan's limit.
+    async fn create_rule_within(&self, rule: &Rule, limit: u64) -> Result<bool, StoreError>;
     async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError>;
     async fn list_rules(
         &self,
@@ -149,6 +169,16 @@ pub trait Store: Send + Sync + 'static {
         now: OffsetDateTime,
         expires_at: OffsetDateTime,
     ) -> Result<Option<EventId>, StoreError>;
+    /// Spends an OAuth authorisation state, by its nonce, until `expires_at` (the state's own
+    /// expiry): `true` for the first use, `false` for any later one — a consent makes one
+    /// connection however often its callback is replayed.
+    async fn consume_oauth_state(
+        &self,
+        org: OrgId,
+        nonce: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError>;
     /// The event an unexpired claim of `key` names, if any. A read: nothing is claimed.
     async fn idempotency_claim(
         &self,
@@ -252,5 +282,15 @@ pub trait Store: Send + Sync + 'static {
         org: OrgId,
         id: DeliveryId,
         now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
+    /// As [`Store::restart_delivery`], for a replay on request (`POST …/retry`), which also
+    /// claims the delivery: only when no replay claimed it after `since`, and records `now` as
+    /// its latest claim. Of concurrent replays exactly one wins; `None` for the others.
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError>;
 }

@@ -206,21 +206,18 @@ impl Store for SqliteStore {
     async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
         let ws = workspace.clone();
         // UNIQUE (org, name) turns a taken name into `Conflict` via `db::backend`.
+        self.db.call(move |c| insert_workspace(c, &ws)).await
+    }
+
+    async fn create_workspace_within(
+        &self,
+        workspace: &Workspace,
+        limit: u64,
+    ) -> Result<bool, StoreError> {
+        let ws = workspace.clone();
         self.db
             .call(move |c| {
-                c.prepare_cached(
-                    "INSERT INTO workspaces (id, org, name, description, created_at, updated_at)
-                     VALUES (:id, :org, :name, :description, :created_at, :updated_at)",
-                )?
-                .execute(named_params! {
-                    ":id": ws.id.to_string(),
-                    ":org": ws.org.to_string(),
-                    ":name": ws.name,
-                    ":description": ws.description,
-                    ":created_at": ms(ws.created_at),
-                    ":updated_at": ms(ws.updated_at),
-                })
-                .map(drop)
+                within_limit(c, "workspaces", ws.org, limit, |c| insert_workspace(c, &ws))
             })
             .await
     }
@@ -253,28 +250,20 @@ impl Store for SqliteStore {
 
     async fn create_connection(&self, connection: &Connection) -> Result<(), StoreError> {
         let conn = connection.clone();
+        self.db.call(move |c| insert_connection(c, &conn)).await
+    }
+
+    async fn create_connection_within(
+        &self,
+        connection: &Connection,
+        limit: u64,
+    ) -> Result<bool, StoreError> {
+        let conn = connection.clone();
         self.db
             .call(move |c| {
-                c.prepare_cached(
-                    "INSERT INTO connections (id, org, workspace, kind, name, metadata, secrets,
-                                              hidden, created_by, created_at, updated_at)
-                     VALUES (:id, :org, :workspace, :kind, :name, :metadata, :secrets,
-                             :hidden, :created_by, :created_at, :updated_at)",
-                )?
-                .execute(named_params! {
-                    ":id": conn.id.to_string(),
-                    ":org": conn.org.to_string(),
-                    ":workspace": conn.workspace.to_string(),
-                    ":kind": conn.kind.as_str(),
-                    ":name": conn.name,
-                    ":metadata": to_json(&conn.metadata)?,
-                    ":secrets": conn.secrets.map(|s| s.0),
-                    ":hidden": conn.hidden,
-                    ":created_by": conn.created_by,
-                    ":created_at": ms(conn.created_at),
-                    ":updated_at": ms(conn.updated_at),
+                within_limit(c, "connections", conn.org, limit, |c| {
+                    insert_connection(c, &conn)
                 })
-                .map(drop)
             })
             .await
     }
@@ -336,35 +325,13 @@ impl Store for SqliteStore {
 
     async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError> {
         let rule = rule.clone();
+        self.db.call(move |c| insert_rule(c, &rule)).await
+    }
+
+    async fn create_rule_within(&self, rule: &Rule, limit: u64) -> Result<bool, StoreError> {
+        let rule = rule.clone();
         self.db
-            .call(move |c| {
-                c.prepare_cached(
-                    "INSERT INTO rules (id, org, workspace, connection, kind, event, resource,
-                                        resource_id, metadata, conditions, active, hidden,
-                                        created_by, created_at, updated_at)
-                     VALUES (:id, :org, :workspace, :connection, :kind, :event, :resource,
-                             :resource_id, :metadata, :conditions, :active, :hidden,
-                             :created_by, :created_at, :updated_at)",
-                )?
-                .execute(named_params! {
-                    ":id": rule.id.to_string(),
-                    ":org": rule.org.to_string(),
-                    ":workspace": rule.workspace.to_string(),
-                    ":connection": rule.connection.to_string(),
-                    ":kind": rule.kind.as_str(),
-                    ":event": rule.event,
-                    ":resource": rule.resource,
-                    ":resource_id": rule.resource_id,
-                    ":metadata": to_json(&rule.metadata)?,
-                    ":conditions": rule.conditions.as_ref().map(to_json).transpose()?,
-                    ":active": rule.active,
-                    ":hidden": rule.hidden,
-                    ":created_by": rule.created_by,
-                    ":created_at": ms(rule.created_at),
-                    ":updated_at": ms(rule.updated_at),
-                })
-                .map(drop)
-            })
+            .call(move |c| within_limit(c, "rules", rule.org, limit, |c| insert_rule(c, &rule)))
             .await
     }
 
@@ -743,6 +710,35 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'pending', schedule_base = attempt_count,
+                         completed_at = NULL, next_attempt_at = NULL, updated_at = :now,
+                         replayed_at = :now
+                     WHERE org = :org AND id = :id
+                       AND status IN ('completed', 'failed', 'canceled', 'retrying')
+                       AND (replayed_at IS NULL OR replayed_at <= :since)
+                     RETURNING *",
+                )?
+                .query_row(
+                    named_params! {":now": ms(now), ":since": ms(since),
+                    ":org": org.to_string(), ":id": id.to_string()},
+                    rows::delivery,
+                )
+                .optional()
+            })
+            .await
+    }
+
     async fn update_workspace(&self, workspace: &Workspace) -> Result<bool, StoreError> {
         let ws = workspace.clone();
         self.db
@@ -800,6 +796,33 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn consume_oauth_state(
+        &self,
+        org: OrgId,
+        nonce: &str,
+        now: OffsetDateTime,
+        expires_at: OffsetDateTime,
+    ) -> Result<bool, StoreError> {
+        let nonce = nonce.to_owned();
+        self.db
+            .call(move |c| {
+                // One statement: the first use inserts, a later one changes nothing.
+                c.prepare_cached(
+                    "INSERT INTO oauth_states (org, nonce, expires_at) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (org, nonce) DO UPDATE SET expires_at = excluded.expires_at
+                     WHERE oauth_states.expires_at <= ?4",
+                )?
+                .execute(rusqlite::params![
+                    org.to_string(),
+                    nonce,
+                    ms(expires_at),
+                    ms(now)
+                ])
+                .map(|changed| changed == 1)
+            })
+            .await
+    }
+
     async fn claim_idempotency_key(
         &self,
         org: OrgId,
@@ -853,6 +876,96 @@ fn deliveries_of_event(
     c.prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND event = ?2 ORDER BY id")?
         .query_map([org.to_string(), event.to_string()], rows::delivery)?
         .collect()
+}
+
+/// Runs `insert` only while `org` has fewer than `limit` rows in `table`: the count and the
+/// insert are one IMMEDIATE transaction, so concurrent creates (of any process sharing the
+/// file) cannot both see room for one. `false` when at the limit, nothing written.
+fn within_limit(
+    c: &mut rusqlite::Connection,
+    table: &'static str,
+    org: OrgId,
+    limit: u64,
+    insert: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<()>,
+) -> rusqlite::Result<bool> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let count: u64 = tx
+        .prepare_cached(&format!("SELECT COUNT(*) FROM {table} WHERE org = ?1"))?
+        .query_row([org.to_string()], |r| r.get(0))?;
+    if count >= limit {
+        return Ok(false);
+    }
+    insert(&tx)?;
+    tx.commit()?;
+    Ok(true)
+}
+
+fn insert_workspace(c: &rusqlite::Connection, ws: &Workspace) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO workspaces (id, org, name, description, created_at, updated_at)
+             VALUES (:id, :org, :name, :description, :created_at, :updated_at)",
+    )?
+    .execute(named_params! {
+        ":id": ws.id.to_string(),
+        ":org": ws.org.to_string(),
+        ":name": ws.name,
+        ":description": ws.description,
+        ":created_at": ms(ws.created_at),
+        ":updated_at": ms(ws.updated_at),
+    })
+    .map(drop)
+}
+
+fn insert_connection(c: &rusqlite::Connection, conn: &Connection) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO connections (id, org, workspace, kind, name, metadata, secrets,
+                                      hidden, created_by, created_at, updated_at)
+             VALUES (:id, :org, :workspace, :kind, :name, :metadata, :secrets,
+                     :hidden, :created_by, :created_at, :updated_at)",
+    )?
+    .execute(named_params! {
+        ":id": conn.id.to_string(),
+        ":org": conn.org.to_string(),
+        ":workspace": conn.workspace.to_string(),
+        ":kind": conn.kind.as_str(),
+        ":name": conn.name,
+        ":metadata": to_json(&conn.metadata)?,
+        ":secrets": conn.secrets.as_ref().map(|s| s.0.as_str()),
+        ":hidden": conn.hidden,
+        ":created_by": conn.created_by,
+        ":created_at": ms(conn.created_at),
+        ":updated_at": ms(conn.updated_at),
+    })
+    .map(drop)
+}
+
+fn insert_rule(c: &rusqlite::Connection, rule: &Rule) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO rules (id, org, workspace, connection, kind, event, resource,
+                                resource_id, metadata, conditions, active, hidden,
+                                created_by, created_at, updated_at)
+             VALUES (:id, :org, :workspace, :connection, :kind, :event, :resource,
+                     :resource_id, :metadata, :conditions, :active, :hidden,
+                     :created_by, :created_at, :updated_at)",
+    )?
+    .execute(named_params! {
+        ":id": rule.id.to_string(),
+        ":org": rule.org.to_string(),
+        ":workspace": rule.workspace.to_string(),
+        ":connection": rule.connection.to_string(),
+        ":kind": rule.kind.as_str(),
+        ":event": rule.event,
+        ":resource": rule.resource,
+        ":resource_id": rule.resource_id,
+        ":metadata": to_json(&rule.metadata)?,
+        ":conditions": rule.conditions.as_ref().map(to_json).transpose()?,
+        ":active": rule.active,
+        ":hidden": rule.hidden,
+        ":created_by": rule.created_by,
+        ":created_at": ms(rule.created_at),
+        ":updated_at": ms(rule.updated_at),
+    })
+    .map(drop)
 }
 
 /// Inserts an event row; `false` (and nothing written) when its id is already stored.

@@ -118,6 +118,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     last_error      TEXT,
     created_at      INTEGER NOT NULL,
     updated_at      INTEGER NOT NULL,
+    -- When a replay on request last claimed it (replay_delivery's window).
+    replayed_at     INTEGER,
     -- One delivery per rule however often the event is routed; also serves deliveries_for_event.
     UNIQUE (event, rule)
 );
@@ -138,6 +140,15 @@ CREATE TABLE IF NOT EXISTS attempts (
 -- Not unique: a redelivered queue message can run the same attempt number twice, and both
 -- requests really went out.
 CREATE INDEX IF NOT EXISTS attempts_by_delivery ON attempts (delivery, number);
+
+-- OAuth authorisation states already used (single use), until the state's expiry; an expired
+-- row is replaced if its nonce ever came again.
+CREATE TABLE IF NOT EXISTS oauth_states (
+    org         TEXT NOT NULL,
+    nonce       TEXT NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    PRIMARY KEY (org, nonce)
+) WITHOUT ROWID;
 
 -- Idempotency-Key claims of POST /events; expired rows are replaced on the next claim.
 CREATE TABLE IF NOT EXISTS idempotency_keys (
@@ -181,7 +192,10 @@ CREATE TABLE IF NOT EXISTS catalog (
 /// Columns added to a table after it first shipped, as `(table, column, declaration)`.
 /// `CREATE TABLE IF NOT EXISTS` leaves an existing table as it was, so a file written by an
 /// older build gets them here. Only nullable columns belong here: existing rows read as NULL.
-const ADDED_COLUMNS: &[(&str, &str, &str)] = &[("rules", "conditions", "TEXT")];
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("rules", "conditions", "TEXT"),
+    ("deliveries", "replayed_at", "INTEGER"),
+];
 
 /// Brings a file created by an older build up to [`SCHEMA`]; a no-op on a current one. Runs in
 /// an immediate transaction so two processes opening the same file cannot both add a column.

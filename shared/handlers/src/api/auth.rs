@@ -22,7 +22,7 @@ use crate::Deps;
 use crate::ingest::Sender;
 
 const PUBLISHABLE_KEY_HEADER: &str = "x-meshes-publishable-key";
-/// Clock skew tolerated on `exp` and `iat`.
+/// Clock skew tolerated on `exp`, `iat` and `nbf`.
 const LEEWAY_SECS: u64 = 5;
 
 /// A caller authenticated with a machine key: may act on every workspace of `org`.
@@ -37,6 +37,8 @@ struct Claims {
     org: String,
     iat: i64,
     exp: i64,
+    /// Optional; a token is refused before it (RFC 7519 §4.1.5).
+    nbf: Option<i64>,
 }
 
 fn denied(reason: &str) -> ApiError {
@@ -97,8 +99,12 @@ async fn verify_machine_jwt(deps: &Deps, token: &str) -> Result<Machine, ApiErro
     if claims.exp - claims.iat > JWT_MAX_LIFETIME_SECS {
         return Err(denied("token lifetime exceeds 60 s"));
     }
-    if claims.iat > deps.clock.now().unix_timestamp() + LEEWAY_SECS as i64 {
+    let latest = deps.clock.now().unix_timestamp() + LEEWAY_SECS as i64;
+    if claims.iat > latest {
         return Err(denied("token issued in the future"));
+    }
+    if claims.nbf.is_some_and(|nbf| nbf > latest) {
+        return Err(denied("token not valid yet (nbf)"));
     }
     Ok(Machine {
         org: key.org,

@@ -4,8 +4,8 @@
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use serde::de::DeserializeOwned;
 use switchyard_core::ValidationErrors;
 
@@ -27,17 +27,23 @@ pub async fn read_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
     Bytes::from_request(req, state)
         .await
         .map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            let mut error = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::payload_too_large("Request body too large")
             } else {
                 ApiError::bad_request("Request body could not be read")
-            }
+            };
+            // The rest of the body is unread: the connection cannot carry another request, and
+            // saying so keeps a client from reusing it into a reset.
+            error
+                .headers
+                .push((header::CONNECTION, HeaderValue::from_static("close")));
+            error
         })
 }
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
         if inner.is_syntax() || inner.is_eof() {
             return ApiError::bad_request("Request body is not valid JSON");
@@ -63,7 +69,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             .unwrap_or(&message)
             .to_owned();
         ApiError::validation(ValidationErrors::single(param, msg))
-    })
+    })?;
+    // One JSON value and nothing after it but whitespace: `{...}garbage` is not a body we
+    // half-understood.
+    de.end()
+        .map_err(|_| ApiError::bad_request("Request body is not valid JSON"))?;
+    Ok(value)
 }
 
 /// A path id that must be a UUID; anything else is simply not found.

@@ -10,7 +10,7 @@ use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::signing::{
     SIGNING_SECRET, SigningSecret, new_signing_secret, rotate_signing_secret,
 };
-use switchyard_core::webhook::{WebhookConfig, split_secrets};
+use switchyard_core::webhook::{self, WebhookConfig, split_secrets};
 use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
 use utoipa::ToSchema;
 
@@ -105,6 +105,9 @@ pub async fn create(
     if let Some(secret) = &generated {
         metadata.insert(SIGNING_SECRET.into(), Value::from(secret.as_str()));
     }
+    if kind == Some(IntegrationType::Webhook) {
+        webhook::check_url_length(&metadata).map_err(unprocessable)?;
+    }
     if kind == Some(IntegrationType::Webhook)
         && let Err(e) = WebhookConfig::from_metadata(&metadata, deps.settings.url_policy)
     {
@@ -137,7 +140,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    deps.store.create_connection(&connection).await?;
+    crate::plan::create_connection(&deps, &connection).await?;
     tracing::info!(org = %machine.org, workspace = %connection.workspace, connection_id = %connection.id, "connection created");
     let connection = NewConnectionView {
         connection: connection.into(),
@@ -263,6 +266,7 @@ pub struct UpdateConnection {
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
+        (status = 422, response = UnprocessableDestination),
     ),
 )]
 pub async fn update(
@@ -297,6 +301,9 @@ pub async fn update(
         // Validated as delivery will read it: the new public part with every secret in force.
         let mut effective = public.clone();
         effective.extend(secrets.clone());
+        if connection.kind == IntegrationType::Webhook {
+            webhook::check_url_length(&effective).map_err(unprocessable)?;
+        }
         if connection.kind == IntegrationType::Webhook
             && let Err(e) = WebhookConfig::from_metadata(&effective, deps.settings.url_policy)
         {

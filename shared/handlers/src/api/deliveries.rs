@@ -215,7 +215,8 @@ pub async fn response_details(
     summary = "Retry a delivery",
     tag = "deliveries",
     description = "Replays the event's delivery through the rule now, on a fresh retry \
-        schedule, whatever its status. 425 when a retry is already in progress or imminent. \
+        schedule, whatever its status. 425 when a retry is already in progress or imminent, \
+        or another retry of it was accepted in the last 5 s (of concurrent retries one wins). \
         **Extension**: the answer is the delivery as queued again (Meshes does not publish \
         one).",
     security(("machine_jwt" = [])),

@@ -102,8 +102,9 @@ pub struct ErrorBody {
 #[derive(Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// A stable, machine-readable name: `BadRequest`, `ValidationError`, `Unauthorized`,
-    /// `NotFound`, `Conflict`, `PayloadTooLarge`, `UnprocessableDestination`, `TooEarly`,
-    /// `RateLimited`, `QuotaExceeded`, `PlanLimitReached`, `MethodNotAllowed`, `InternalError`.
+    /// `NotFound`, `Conflict`, `PayloadTooLarge`, `UriTooLong`, `HeadersTooLarge`,
+    /// `UnprocessableDestination`, `TooEarly`, `RateLimited`, `QuotaExceeded`,
+    /// `PlanLimitReached`, `MethodNotAllowed`, `InternalError`.
     pub name: String,
     pub message: String,
     /// Field-level problems (empty unless the request failed validation).

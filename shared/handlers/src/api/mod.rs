@@ -8,6 +8,7 @@ mod connections;
 mod deliveries;
 mod error;
 mod events;
+mod head_limits;
 mod keys;
 mod mappings;
 mod oauth;
@@ -50,6 +51,7 @@ pub fn router(deps: Deps) -> Router {
         .fallback(|| async { ApiError::not_found("Route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(head_limits::enforce))
         .with_state(deps)
 }
 

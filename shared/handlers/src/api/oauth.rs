@@ -230,6 +230,15 @@ pub async fn callback(
         // Checked again: connections may have been made since `start`.
         crate::plan::check_room(&deps, state.org, Resource::Connections).await?;
     }
+    // Single use, spent before the code is exchanged: a replayed or doubled callback makes no
+    // second connection.
+    if !deps
+        .store
+        .consume_oauth_state(state.org, &state.nonce, deps.now(), state.expires_at)
+        .await?
+    {
+        return Err(state_refused(StateError::Used));
+    }
     let tokens = endpoint
         .exchange_code(provider, &code, &state.callback)
         .await
@@ -286,7 +295,7 @@ async fn create(
         created_at: now,
         updated_at: now,
     };
-    deps.store.create_connection(&connection).await?;
+    crate::plan::create_connection(deps, &connection).await?;
     tracing::info!(org = %state.org, workspace = %state.workspace, connection_id = %connection.id, kind = %kind, "OAuth connection created");
     Ok(connection)
 }

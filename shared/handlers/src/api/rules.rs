@@ -164,8 +164,9 @@ pub async fn create(
         workspace: body.workspace,
         connection: connection.id,
         kind: connection.kind,
-        event: body.event,
-        resource: body.resource,
+        // NFC, as ingest stores event names: a rule matches however the name was typed.
+        event: validation::normalized_name(&body.event),
+        resource: body.resource.as_deref().map(validation::normalized_name),
         resource_id: body.resource_id,
         metadata: body.metadata,
         conditions,
@@ -175,7 +176,7 @@ pub async fn create(
         created_at: now,
         updated_at: now,
     };
-    deps.store.create_rule(&rule).await?;
+    crate::plan::create_rule(&deps, &rule).await?;
     crate::ingest::remember_keys(
         &deps,
         rule.org,
@@ -217,8 +218,14 @@ pub async fn list(
     let filter = RuleFilter {
         workspace: params.id("workspace")?,
         connection: params.id("connection")?,
-        event: params.get("event"),
-        resource: params.get("resource"),
+        event: params
+            .get("event")
+            .as_deref()
+            .map(validation::normalized_name),
+        resource: params
+            .get("resource")
+            .as_deref()
+            .map(validation::normalized_name),
         resource_id: params.get("resource_id"),
     };
     list_filtered(&deps, &machine, &filter, &params).await
@@ -249,8 +256,14 @@ pub async fn list_for_workspace(
     let filter = RuleFilter {
         workspace: Some(workspace),
         connection: params.id("connection")?,
-        event: params.get("event"),
-        resource: params.get("resource"),
+        event: params
+            .get("event")
+            .as_deref()
+            .map(validation::normalized_name),
+        resource: params
+            .get("resource")
+            .as_deref()
+            .map(validation::normalized_name),
         resource_id: params.get("resource_id"),
     };
     list_filtered(&deps, &machine, &filter, &params).await

@@ -62,15 +62,21 @@ pub async fn create(
         validation::description(&mut errors, "description", d);
     }
     errors.into_result(()).map_err(ApiError::validation)?;
-    crate::plan::check_room(&deps, machine.org, Resource::Workspaces).await?;
+    let limit = deps.settings.plan.of(Resource::Workspaces);
     let (workspace, key) =
-        tenancy::create_workspace(&deps, machine.org, &body.name, body.description)
+        tenancy::create_workspace_within(&deps, machine.org, &body.name, body.description, limit)
             .await
             .map_err(|e| match e {
                 switchyard_core::StoreError::Conflict(_) => {
                     ApiError::conflict("A workspace with this name already exists")
                 }
                 other => other.into(),
+            })?
+            .ok_or_else(|| {
+                ApiError::from(crate::plan::PlanError::Resource {
+                    resource: Resource::Workspaces,
+                    limit: limit.unwrap_or_default(),
+                })
             })?;
     let view = WorkspaceView::new(
         workspace,
