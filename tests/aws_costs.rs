@@ -121,8 +121,8 @@ async fn measure(fan_out: usize, events: usize, per_round: usize) -> Option<Meas
 /// Plays the two event source mappings until the round's events are routed and its
 /// deliveries attempted: batches of up to ten, as Lambda hands them over.
 async fn drain(deps: &switchyard_handlers::Deps, consumer: &dyn QueueConsumer, deliveries: usize) {
-    let route = |e| router::handle(deps, e);
-    let deliver = |e| delivery::handle(deps, e);
+    let route = |m| router::route(deps, m);
+    let deliver = |m| delivery::deliver(deps, m);
     let mut delivered = 0;
     let mut idle = 0;
     while delivered < deliveries {

@@ -46,6 +46,17 @@ fn quick_bench_loses_nothing_and_writes_its_reports() {
     assert!(report["raw_http_posts_per_sec"].as_f64().unwrap() > 0.0);
     assert!(report["server_peak_rss_bytes"].as_u64().unwrap() > 0);
     assert!(report["latency"][0]["latency"]["samples"].as_u64().unwrap() > 0);
+    // Beside a destination that never answers, the other tenants' deliveries all arrived (the
+    // delivery check above) and were measured.
+    let slow = &report["slow_destination"];
+    assert!(slow["hung_requests"].as_u64().unwrap() > 0, "{slow}");
+    for whose in ["other_workspace", "other_organization"] {
+        assert!(slow[whose]["samples"].as_u64().unwrap() > 0, "{slow}");
+    }
+    assert!(
+        stdout.contains("beside a destination that never answers"),
+        "{stdout}"
+    );
     let svg = std::fs::read_to_string(out.path().join("latency.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("p99"));
     assert!(out.path().join("bench.md").exists());

@@ -9,6 +9,7 @@ use serde_json::json;
 use switchyard_core::circuit::BreakerPolicy;
 use switchyard_core::clock::{ManualClock, truncated_to_millis};
 use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, IntegrationType, Rule};
+use switchyard_core::fair_share::Shares;
 use switchyard_core::keyring::MasterKeyRing;
 use switchyard_core::ports::{OutgoingMessage, Queue, QueueConsumer, QueueName};
 use switchyard_core::retry::RetryPolicy;
@@ -20,7 +21,7 @@ use switchyard_handlers::protection::Protection;
 use switchyard_handlers::replay::{self, Replay};
 use switchyard_handlers::{Deps, Settings, delivery, dlq, event_source, router, tenancy};
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
-use switchyard_tests::Receiver;
+use switchyard_tests::{Receiver, eventually};
 use time::OffsetDateTime;
 
 const MAX_RECEIVES: u32 = 3;
@@ -40,8 +41,8 @@ async fn send_and_route(deps: &Deps, queue: &SqliteQueue, sender: &Sender) -> De
     let input =
         NewEvent::from_json(&json!({"event": "order.placed", "payload": {"n": 1}})).unwrap();
     let (event, _) = ingest::accept(deps, sender, input, None).await.unwrap();
-    let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|e| {
-        router::handle(deps, e)
+    let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|m| {
+        router::route(deps, m)
     })
     .await
     .unwrap();
@@ -64,6 +65,11 @@ impl Rig {
     }
 
     async fn with_settings(settings: Settings) -> Self {
+        Self::with_connection(settings, json!({})).await
+    }
+
+    /// With `extra` settings in the connection's metadata (besides its URL).
+    async fn with_connection(settings: Settings, extra: serde_json::Value) -> Self {
         // Stored times are milliseconds: start on one so waits compare exactly.
         let clock = Arc::new(ManualClock::new(truncated_to_millis(
             OffsetDateTime::now_utc(),
@@ -105,10 +111,11 @@ impl Rig {
             workspace: ws.id,
             kind: IntegrationType::Webhook,
             name: "hook".into(),
-            metadata: json!({"url": receiver.url("/hook")})
-                .as_object()
-                .unwrap()
-                .clone(),
+            metadata: {
+                let mut metadata = extra.as_object().unwrap().clone();
+                metadata.insert("url".into(), receiver.url("/hook").into());
+                metadata
+            },
             secrets: None,
             hidden: false,
             created_by: "test".into(),
@@ -162,7 +169,7 @@ impl Rig {
             QueueName::Deliveries,
             10,
             Duration::ZERO,
-            &|e| delivery::handle(deps, e),
+            &|m| delivery::deliver(deps, m),
         )
         .await
         .unwrap()
@@ -451,10 +458,11 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
         protection: Arc::new(Protection::new(
             BreakerPolicy {
                 failure_threshold: 3,
+                timeout_threshold: 2,
                 cooldown: Duration::from_secs(30),
                 max_cooldown: Duration::from_secs(60),
             },
-            16,
+            Shares::default(),
         )),
         ..Settings::default()
     };
@@ -501,4 +509,67 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
         assert_eq!(now.status, DeliveryStatus::Completed);
         assert_eq!(now.attempt_count, 2);
     }
+}
+
+#[tokio::test]
+async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off() {
+    let settings = Settings {
+        retry: no_jitter(),
+        ..Settings::default()
+    };
+    let rig = Rig::with_connection(settings, json!({"timeout_ms": 1000})).await;
+    rig.receiver.hang();
+    let deliveries = [rig.delivery.clone(), rig.another().await];
+
+    // One attempt goes out and gets no answer.
+    let (deps, queue) = (rig.deps.clone(), rig.queue.clone());
+    let hanging = tokio::spawn(async move {
+        event_source::pump_once(
+            queue.as_ref(),
+            QueueName::Deliveries,
+            1,
+            Duration::ZERO,
+            &|m| delivery::deliver(&deps, m),
+        )
+        .await
+        .unwrap()
+    });
+    eventually(
+        "the first attempt in flight",
+        Duration::from_secs(10),
+        || async { (rig.hits() == 1).then_some(()) },
+    )
+    .await;
+    // Five seconds on, the destination counts as hanging: the other delivery is deferred, not
+    // attempted and not counted.
+    rig.clock.advance(Duration::from_secs(5));
+    assert_eq!(rig.step().await, 1);
+    assert_eq!(rig.hits(), 1);
+    // The hanging call is cut off by the connection's 1 s timeout: a `timeout`, to be retried.
+    assert_eq!(hanging.await.unwrap(), 1);
+    let mut counts = Vec::new();
+    for d in &deliveries {
+        let now = rig
+            .deps
+            .store
+            .delivery(rig.org, d.id)
+            .await
+            .unwrap()
+            .unwrap();
+        if now.attempt_count == 1 {
+            assert_eq!(now.status, DeliveryStatus::Retrying);
+            let attempts = rig.deps.store.attempts(rig.org, d.id).await.unwrap();
+            assert_eq!(attempts[0].outcome.as_str(), "timeout");
+            assert!(attempts[0].duration_ms < 5000, "{:?}", attempts[0]);
+        } else {
+            assert_eq!(
+                now.status,
+                DeliveryStatus::Pending,
+                "deferred, not attempted"
+            );
+        }
+        counts.push(now.attempt_count);
+    }
+    counts.sort();
+    assert_eq!(counts, [0, 1]);
 }

@@ -236,14 +236,21 @@ impl Stack {
 
     /// A webhook connection and a rule for `event`, created through the api function.
     async fn webhook_rule(&self, api: &LambdaFunction, url: &str, event: &str) {
+        self.webhook_rule_with(api, json!({"url": url}), event)
+            .await
+    }
+
+    /// The same, with the connection's `metadata` given whole.
+    async fn webhook_rule_with(&self, api: &LambdaFunction, metadata: Value, event: &str) {
         let ws = &self.api.workspace_id;
+        let name = metadata["url"].as_str().unwrap_or("hook").to_owned();
         let (status, conn) = self
             .call(
                 api,
                 "POST",
                 "/api/v1/connections",
                 Some(json!({
-                "workspace": ws, "type": "webhook", "name": "hook", "metadata": {"url": url}})),
+                "workspace": ws, "type": "webhook", "name": name, "metadata": metadata})),
             )
             .await;
         assert_eq!(status, 201, "{conn}");
@@ -396,4 +403,55 @@ async fn a_failed_delivery_redriven_from_the_dlq_is_delivered_once() {
         .call(&api, "GET", &format!("/api/v1/events/{id}"), None)
         .await;
     assert_eq!(again["rule_events"], event["rule_events"]);
+}
+
+#[tokio::test]
+async fn a_hanging_destination_holds_only_its_own_record_of_a_batch() {
+    let Some(s) = stack().await else { return };
+    let (healthy, hanging) = (Receiver::start().await, Receiver::start().await);
+    hanging.hang();
+    let (ingest, api, router, delivery) = tokio::join!(
+        LambdaFunction::start("switchyard-ingest", &s.env),
+        LambdaFunction::start("switchyard-api", &s.env),
+        LambdaFunction::start("switchyard-router", &s.env),
+        LambdaFunction::start("switchyard-delivery", &s.env),
+    );
+    s.webhook_rule_with(
+        &api,
+        json!({"url": hanging.url("/hang"), "timeout_ms": 1000}),
+        "user.signup",
+    )
+    .await;
+    s.webhook_rule(&api, &healthy.url("/hook"), "user.signup")
+        .await;
+    let id = s
+        .send_event(&ingest, json!({"event": "user.signup", "payload": {}}))
+        .await;
+    assert!(s.pump(QueueName::Events, &router).await.is_empty());
+
+    // Both deliveries in one batch: attempted together, the hanging one cut off by its timeout.
+    let started = Instant::now();
+    assert!(s.pump(QueueName::Deliveries, &delivery).await.is_empty());
+    let took = started.elapsed();
+    let (held, delivered) = (hanging.requests_to("/hang"), healthy.requests_to("/hook"));
+    assert_eq!((held.len(), delivered.len()), (1, 1));
+    assert!(
+        delivered[0].received_at < held[0].received_at + Duration::from_millis(900),
+        "the healthy record did not wait for the hanging one"
+    );
+    assert!(
+        took < Duration::from_secs(15),
+        "the batch answered once the hanging call was cut off, not after 30 s: {took:?}"
+    );
+    let (_, event) = s
+        .call(&api, "GET", &format!("/api/v1/events/{id}"), None)
+        .await;
+    let mut statuses: Vec<&str> = event["rule_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    statuses.sort();
+    assert_eq!(statuses, ["completed", "retrying"], "{event}");
 }

@@ -1,9 +1,10 @@
-//! A real HTTP destination on 127.0.0.1 that records every request and answers a status the
-//! test chooses.
+//! A real HTTP destination on 127.0.0.1 that records every request (and when it arrived) and
+//! answers a status the test chooses — or, hanging, accepts every request and never answers.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU16, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -16,6 +17,8 @@ pub struct Received {
     pub path: String,
     pub headers: HeaderMap,
     pub body: Bytes,
+    /// When the request had arrived, body and all.
+    pub received_at: Instant,
 }
 
 impl Received {
@@ -35,6 +38,8 @@ struct Shared {
     retry_after: AtomicU64,
     /// Milliseconds to wait before answering, so deliveries are in flight for a while.
     delay_ms: AtomicU64,
+    /// Never answer: the connection stays open until the client gives up.
+    hanging: AtomicBool,
 }
 
 /// Stops serving when dropped.
@@ -87,6 +92,11 @@ impl Receiver {
         self.shared.delay_ms.store(ms, Ordering::SeqCst);
     }
 
+    /// Accepts every later request and never answers it (the client's timeout ends it).
+    pub fn hang(&self) {
+        self.shared.hanging.store(true, Ordering::SeqCst);
+    }
+
     pub fn requests(&self) -> Vec<Received> {
         self.shared.requests.lock().expect("lock").clone()
     }
@@ -117,7 +127,11 @@ async fn record(
         path: uri.path().to_owned(),
         headers,
         body,
+        received_at: Instant::now(),
     });
+    if shared.hanging.load(Ordering::SeqCst) {
+        std::future::pending::<()>().await;
+    }
     let delay = shared.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;

@@ -1,5 +1,6 @@
 //! The delivery Lambda: the delivery queue's event source mapping calls it with batches of delivery
-//! messages, one attempt each; it answers with the failed records only (`ReportBatchItemFailures`).
+//! messages, one attempt each, run concurrently and cut off before the invocation's deadline; it
+//! answers with the failed records only (`ReportBatchItemFailures`).
 
 use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
@@ -11,8 +12,9 @@ async fn main() -> Result<(), Error> {
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let deps = deps.clone();
         async move {
+            let deadline = event.context.deadline();
             Ok::<SqsBatchResponse, Error>(
-                switchyard_handlers::delivery::handle(&deps, event.payload).await,
+                switchyard_handlers::lambda::deliver_batch(&deps, event.payload, deadline).await,
             )
         }
     }))

@@ -12,7 +12,7 @@ async fn main() -> Result<(), Error> {
         let deps = deps.clone();
         async move {
             Ok::<SqsBatchResponse, Error>(
-                switchyard_handlers::router::handle(&deps, event.payload).await,
+                switchyard_handlers::lambda::route_batch(&deps, event.payload).await,
             )
         }
     }))

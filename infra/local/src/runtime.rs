@@ -1,11 +1,18 @@
 //! The embedded runtime: one process that plays API Gateway (axum), the SQS event source
-//! mappings (pollers over the SQLite queue) and the Lambda functions (the shared handlers).
+//! mappings (consumers over the queue, each message its own task within bounded, fairly
+//! shared slots) and the Lambda functions (the shared typed handlers, called directly).
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use anyhow::Context;
+use switchyard_core::circuit::BreakerPolicy;
+use switchyard_core::fair_share::Shares;
+use switchyard_core::message::{DeliveryMessage, EventMessage};
 use switchyard_core::ports::QueueName;
 use switchyard_core::webhook::UrlPolicy;
+use switchyard_handlers::protection::Protection;
 use switchyard_handlers::{Deps, delivery, event_source, router, tenancy};
 use tokio::sync::watch;
 
@@ -15,10 +22,14 @@ use crate::backend::{self, Backend};
 use crate::cli::ServeArgs;
 use crate::credentials_file::{self, Credentials};
 
-/// Concurrent delivery pollers, each handling a batch of up to 10 at once (as up to this many
-/// concurrent Lambda invocations would).
-const DELIVERY_POLLERS: usize = 4;
-const BATCH_SIZE: usize = 10;
+/// Delivery attempts in flight at once, each its own task. Their fair shares
+/// ([`Shares::of`]): a workspace at most half, an organization at most three quarters, a
+/// destination at most 16; an attempt over a share is deferred, not counted.
+const DELIVERY_SLOTS: usize = 64;
+/// Receive loops feeding the delivery slots (one receive takes up to ten messages).
+const DELIVERY_POLLERS: usize = 2;
+/// Events routed at once, each its own task.
+const ROUTING_SLOTS: usize = 16;
 
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let data_dir = &args.data.data_dir;
@@ -38,6 +49,10 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         history,
     } = backend::open(data_dir, &args.backend, url_policy, rate_limit).await?;
     deps.settings.plan = args.plan.limits();
+    deps.settings.protection = Arc::new(Protection::new(
+        BreakerPolicy::default(),
+        Shares::of(DELIVERY_SLOTS),
+    ));
 
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
@@ -57,16 +72,18 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let deps = deps.clone();
         let consumer = consumer.clone();
         let stop = stop_rx.clone();
-        workers.spawn(async move {
-            event_source::run(
-                consumer,
-                QueueName::Events,
-                BATCH_SIZE,
-                |e| router::handle(&deps, e),
-                stop,
-            )
-            .await
-        });
+        let route = move |message: EventMessage| {
+            let deps = deps.clone();
+            async move { router::route(&deps, message).await }
+        };
+        workers.spawn(event_source::run(
+            consumer,
+            QueueName::Events,
+            ROUTING_SLOTS,
+            1,
+            route,
+            stop,
+        ));
     }
     if let Some(store) = history {
         let (clock, days, stop) = (
@@ -76,20 +93,20 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         );
         workers.spawn(crate::retention::sweep(store, clock, days, stop));
     }
-    for _ in 0..DELIVERY_POLLERS {
+    {
         let deps = deps.clone();
-        let consumer = consumer.clone();
-        let stop = stop_rx.clone();
-        workers.spawn(async move {
-            event_source::run(
-                consumer,
-                QueueName::Deliveries,
-                BATCH_SIZE,
-                |e| delivery::handle(&deps, e),
-                stop,
-            )
-            .await
-        });
+        let deliver = move |message: DeliveryMessage| {
+            let deps = deps.clone();
+            async move { delivery::deliver(&deps, message).await }
+        };
+        workers.spawn(event_source::run(
+            consumer.clone(),
+            QueueName::Deliveries,
+            DELIVERY_SLOTS,
+            DELIVERY_POLLERS,
+            deliver,
+            stop_rx.clone(),
+        ));
     }
 
     tracing::info!(%api_url, "listening");
@@ -105,7 +122,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         shutdown_signal(),
     )
     .await?;
-    tracing::info!("shutting down: finishing in-flight batches");
+    tracing::info!("shutting down: finishing the messages in hand");
     let _ = stop_tx.send(true);
     while workers.join_next().await.is_some() {}
     tracing::info!("stopped cleanly");

@@ -1,4 +1,5 @@
-//! A circuit breaker for one destination: after sustained failures it opens and attempts wait
+//! A circuit breaker for one destination: after sustained failures — or fewer timeouts, since
+//! a destination that hangs holds each attempt for a whole timeout — it opens and attempts wait
 //! (deferred, not failed) until a cool-down passes; then one probe attempt decides whether it
 //! closes again or stays open with a longer cool-down. Pure: the caller passes the time.
 //!
@@ -13,6 +14,8 @@ use time::OffsetDateTime;
 pub struct BreakerPolicy {
     /// Consecutive failed attempts that open the circuit.
     pub failure_threshold: u32,
+    /// Timeouts among those consecutive failures that open it sooner.
+    pub timeout_threshold: u32,
     /// The first cool-down; each failed probe doubles it, up to `max_cooldown`.
     pub cooldown: Duration,
     pub max_cooldown: Duration,
@@ -22,6 +25,7 @@ impl Default for BreakerPolicy {
     fn default() -> Self {
         Self {
             failure_threshold: 5,
+            timeout_threshold: 2,
             cooldown: Duration::from_secs(30),
             max_cooldown: Duration::from_secs(10 * 60),
         }
@@ -39,10 +43,22 @@ pub enum Admission {
     WaitUntil(OffsetDateTime),
 }
 
+/// How an admitted attempt found its destination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Health {
+    /// It answered in a way that says it is up (anything but the two below).
+    Up,
+    /// It could not be reached, failed with a 5xx or is rate limiting.
+    Down,
+    /// It did not answer within the attempt's timeout.
+    Hung,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum State {
     Closed {
         failures: u32,
+        timeouts: u32,
     },
     Open {
         until: OffsetDateTime,
@@ -69,7 +85,10 @@ impl CircuitBreaker {
     pub fn new(policy: BreakerPolicy) -> Self {
         Self {
             policy,
-            state: State::Closed { failures: 0 },
+            state: State::Closed {
+                failures: 0,
+                timeouts: 0,
+            },
         }
     }
 
@@ -101,25 +120,30 @@ impl CircuitBreaker {
         }
     }
 
-    /// Records how an admitted attempt ended. `healthy` is whether the destination answered in
-    /// a way that says it is up (any answer but a network error, timeout or 5xx).
-    pub fn record(&mut self, now: OffsetDateTime, healthy: bool) {
-        self.state = match (&self.state, healthy) {
-            (_, true) => State::Closed { failures: 0 },
-            (State::Closed { failures }, false)
-                if failures + 1 >= self.policy.failure_threshold =>
+    /// Records how an admitted attempt ended.
+    pub fn record(&mut self, now: OffsetDateTime, health: Health) {
+        let hung = u32::from(health == Health::Hung);
+        self.state = match (&self.state, health) {
+            (_, Health::Up) => State::Closed {
+                failures: 0,
+                timeouts: 0,
+            },
+            (State::Closed { failures, timeouts }, _)
+                if failures + 1 >= self.policy.failure_threshold
+                    || timeouts + hung >= self.policy.timeout_threshold =>
             {
                 State::Open {
                     until: now + self.policy.cooldown,
                     cooldown: self.policy.cooldown,
                 }
             }
-            (State::Closed { failures }, false) => State::Closed {
+            (State::Closed { failures, timeouts }, _) => State::Closed {
                 failures: failures + 1,
+                timeouts: timeouts + hung,
             },
             // An attempt admitted before the circuit opened, ending late: already counted.
-            (State::Open { .. }, false) => self.state.clone(),
-            (State::HalfOpen { cooldown, .. }, false) => {
+            (State::Open { .. }, _) => self.state.clone(),
+            (State::HalfOpen { cooldown, .. }, _) => {
                 let longer = (*cooldown * 2).min(self.policy.max_cooldown);
                 State::Open {
                     until: now + longer,
@@ -145,6 +169,7 @@ mod tests {
     fn breaker() -> CircuitBreaker {
         CircuitBreaker::new(BreakerPolicy {
             failure_threshold: 3,
+            timeout_threshold: 2,
             cooldown: Duration::from_secs(30),
             max_cooldown: Duration::from_secs(100),
         })
@@ -153,13 +178,13 @@ mod tests {
     #[test]
     fn opens_after_consecutive_failures_only() {
         let mut b = breaker();
-        b.record(t(0), false);
-        b.record(t(1), false);
-        b.record(t(2), true);
-        b.record(t(3), false);
-        b.record(t(4), false);
+        b.record(t(0), Health::Down);
+        b.record(t(1), Health::Down);
+        b.record(t(2), Health::Up);
+        b.record(t(3), Health::Down);
+        b.record(t(4), Health::Down);
         assert_eq!(b.admit(t(5)), Admission::Go, "a success resets the count");
-        b.record(t(5), false);
+        b.record(t(5), Health::Down);
         assert_eq!(b.admit(t(6)), Admission::WaitUntil(t(35)));
         assert!(b.is_open());
     }
@@ -168,7 +193,7 @@ mod tests {
     fn one_probe_after_the_cooldown_decides() {
         let mut b = breaker();
         for s in 0..3 {
-            b.record(t(s), false);
+            b.record(t(s), Health::Down);
         }
         assert_eq!(b.admit(t(32)), Admission::Probe);
         assert_eq!(
@@ -176,7 +201,7 @@ mod tests {
             Admission::WaitUntil(t(34)),
             "only one probe at a time"
         );
-        b.record(t(34), true);
+        b.record(t(34), Health::Up);
         assert_eq!(b.admit(t(35)), Admission::Go);
         assert!(!b.is_open());
     }
@@ -185,13 +210,13 @@ mod tests {
     fn failed_probes_double_the_cooldown_up_to_the_cap() {
         let mut b = breaker();
         for s in 0..3 {
-            b.record(t(s), false);
+            b.record(t(s), Health::Down);
         }
         assert_eq!(b.admit(t(32)), Admission::Probe);
-        b.record(t(32), false);
+        b.record(t(32), Health::Down);
         assert_eq!(b.admit(t(33)), Admission::WaitUntil(t(92)));
         assert_eq!(b.admit(t(92)), Admission::Probe);
-        b.record(t(92), false);
+        b.record(t(92), Health::Down);
         assert_eq!(
             b.admit(t(93)),
             Admission::WaitUntil(t(192)),
@@ -203,17 +228,34 @@ mod tests {
     fn late_failures_of_attempts_admitted_before_opening_do_not_extend_the_cooldown() {
         let mut b = breaker();
         for s in 0..3 {
-            b.record(t(s), false);
+            b.record(t(s), Health::Down);
         }
-        b.record(t(3), false);
+        b.record(t(3), Health::Down);
         assert_eq!(b.admit(t(4)), Admission::WaitUntil(t(32)));
+    }
+
+    #[test]
+    fn timeouts_open_it_sooner_than_failures() {
+        let mut b = breaker();
+        b.record(t(0), Health::Hung);
+        assert_eq!(b.admit(t(1)), Admission::Go);
+        b.record(t(1), Health::Down);
+        b.record(t(2), Health::Up);
+        b.record(t(3), Health::Hung);
+        assert_eq!(
+            b.admit(t(4)),
+            Admission::Go,
+            "an answer in between resets them"
+        );
+        b.record(t(31), Health::Hung);
+        assert_eq!(b.admit(t(32)), Admission::WaitUntil(t(61)));
     }
 
     #[test]
     fn a_lost_probe_does_not_block_forever() {
         let mut b = breaker();
         for s in 0..3 {
-            b.record(t(s), false);
+            b.record(t(s), Health::Down);
         }
         assert_eq!(b.admit(t(40)), Admission::Probe);
         assert_eq!(

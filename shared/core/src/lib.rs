@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod domain;
 pub mod envelope;
 pub mod error;
+pub mod fair_share;
 pub mod ids;
 pub mod integration_catalog;
 pub mod json_path;

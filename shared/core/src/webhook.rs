@@ -17,10 +17,13 @@
 //! | `signing_secret` | `whsec_…` (Standard Webhooks; generated on create if absent) | yes |
 //! | `signature_algorithm` | `sha256`, `sha512`: also send the Meshes-style HMAC | |
 //! | `signature_header` | that HMAC's header, default `X-Meshes-Signature` | |
+//! | `timeout_ms` | how long an attempt waits for the answer, 1000–30000 (default 30000) | |
 //!
 //! Custom headers and the auth header may not replace what Switchyard itself sets: framing
 //! headers (`Content-Type`, `Host`, …) and the signature headers, which receivers must be able
 //! to trust.
+
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -44,6 +47,13 @@ pub const AUTH_HEADER_VALUE: &str = "auth_header_value";
 pub const HEADERS: &str = "headers";
 pub const SIGNATURE_ALGORITHM: &str = "signature_algorithm";
 pub const SIGNATURE_HEADER: &str = "signature_header";
+pub const TIMEOUT_MS: &str = "timeout_ms";
+
+/// How long an attempt waits for its answer unless the connection says less: the outbound
+/// client's total timeout.
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The shortest `timeout_ms` a connection may set.
+const MIN_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// The contract's bound on custom headers per connection.
 pub const MAX_CUSTOM_HEADERS: usize = 5;
@@ -156,6 +166,8 @@ pub struct WebhookConfig {
     pub auth: Auth,
     pub headers: Vec<CustomHeader>,
     pub signing: Signing,
+    /// How long an attempt waits for the answer (`timeout_ms`).
+    pub timeout: Duration,
 }
 
 /// The longest webhook URL accepted (bytes). Servers and proxies refuse request lines much
@@ -242,6 +254,7 @@ impl WebhookConfig {
         let hmac_header = signing.hmac.as_ref().map(|h| h.header.as_str());
         let auth = read_auth(metadata, hmac_header, &mut errors);
         let headers = read_headers(metadata, &auth, hmac_header, &mut errors);
+        let timeout = read_timeout(metadata, &mut errors);
         match url {
             Some(url) if errors.is_empty() => Ok(Self {
                 url,
@@ -250,6 +263,7 @@ impl WebhookConfig {
                 auth,
                 headers,
                 signing,
+                timeout,
             }),
             _ => Err(errors),
         }
@@ -295,6 +309,31 @@ fn read_url(
             None
         }
     }
+}
+
+/// `timeout_ms`: whole milliseconds within 1000..=30000; absent is the default.
+fn read_timeout(metadata: &Map<String, Value>, errors: &mut ValidationErrors) -> Duration {
+    let range = MIN_ATTEMPT_TIMEOUT.as_millis() as u64..=DEFAULT_ATTEMPT_TIMEOUT.as_millis() as u64;
+    match metadata.get(TIMEOUT_MS) {
+        None | Some(Value::Null) => DEFAULT_ATTEMPT_TIMEOUT,
+        Some(v) => match v.as_u64().filter(|ms| range.contains(ms)) {
+            Some(ms) => Duration::from_millis(ms),
+            None => {
+                errors.push(
+                    param(TIMEOUT_MS),
+                    "must be a whole number of milliseconds from 1000 to 30000",
+                );
+                DEFAULT_ATTEMPT_TIMEOUT
+            }
+        },
+    }
+}
+
+/// How long an attempt to a connection waits for its answer: its `timeout_ms` (validated on
+/// create and update), the default otherwise. Read by the delivery handler for every type.
+pub fn attempt_timeout(metadata: &Map<String, Value>) -> Duration {
+    let mut ignored = ValidationErrors::default();
+    read_timeout(metadata, &mut ignored)
 }
 
 fn param(key: &str) -> String {
@@ -605,6 +644,39 @@ mod tests {
         assert!(WebhookConfig::from_metadata(&http_remote, local).is_err());
         let creds = meta(json!({"url": "https://u:p@example.com/"}));
         assert!(WebhookConfig::from_metadata(&creds, strict).is_err());
+    }
+
+    #[test]
+    fn timeout_ms_lowers_the_attempt_timeout_within_bounds() {
+        let url = "https://e.com";
+        assert_eq!(
+            config(json!({"url": url})).unwrap().timeout,
+            DEFAULT_ATTEMPT_TIMEOUT
+        );
+        assert_eq!(
+            config(json!({"url": url, "timeout_ms": 2500}))
+                .unwrap()
+                .timeout,
+            Duration::from_millis(2500)
+        );
+        for bad in [
+            json!(999),
+            json!(30001),
+            json!(1.5),
+            json!("2000"),
+            json!(-1),
+        ] {
+            assert_eq!(
+                params(json!({"url": url, "timeout_ms": bad})),
+                ["metadata.timeout_ms"],
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            attempt_timeout(&meta(json!({"timeout_ms": 1000}))),
+            Duration::from_secs(1)
+        );
+        assert_eq!(attempt_timeout(&meta(json!({}))), DEFAULT_ATTEMPT_TIMEOUT);
     }
 
     #[test]

@@ -8,32 +8,71 @@
 
 use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
 use rand::Rng;
 use serde_json::{Map, Value};
-use switchyard_core::AttemptId;
 use switchyard_core::clock::epoch_millis;
 use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus, SecretsError};
+use switchyard_core::fair_share::Target;
 use switchyard_core::message::DeliveryMessage;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{
     AttemptRecord, DeliveryRequest, DeliveryResult, MAX_DELAY, OutgoingMessage, QueueName,
 };
+use switchyard_core::webhook::{DEFAULT_ATTEMPT_TIMEOUT, attempt_timeout};
+use switchyard_core::{AttemptId, StoreError};
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use crate::Deps;
-use crate::sqs::for_each_record;
+use crate::protection::Permit;
 
-/// The delivery Lambda's handler: one SQS batch of [`DeliveryMessage`]s, attempted concurrently.
-pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    for_each_record(event, |message: DeliveryMessage| {
-        let span = tracing::info_span!("deliver", org = %message.org, workspace = %message.workspace, event_id = %message.event_id, delivery_id = %message.delivery_id, attempt = message.attempt);
-        attempt(deps, message).instrument(span)
-    })
-    .await
+/// What became of a delivery message. Each is final for the message: acknowledge it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// An attempt was made and recorded; the delivery moved to this status.
+    Attempted(DeliveryStatus),
+    /// Not due yet, or its destination is paused, hanging or over a share: re-enqueued for
+    /// later, no attempt made or counted.
+    Deferred,
+    /// A duplicate or stale message, or its delivery is gone: nothing to do.
+    Dropped,
 }
 
-async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
+/// The delivery could not be handled now; the message is left on the queue to come back after
+/// its visibility timeout (and reaches the DLQ after `maxReceiveCount`).
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("queue: {0}")]
+    Queue(#[source] StoreError),
+}
+
+/// How much longer than the connection's timeout an attempt may take before it is cut off
+/// here: the integration's own timeout normally ends it first, describing the request.
+const TIMEOUT_GRACE: Duration = Duration::from_secs(1);
+
+/// One attempt for `message`, as the embedded runtime runs it.
+pub async fn deliver(deps: &Deps, message: DeliveryMessage) -> Result<Handled, DeliveryError> {
+    deliver_by(deps, message, None).await
+}
+
+/// One attempt for `message` that ends, answered or not, by `deadline` (a Lambda invocation's
+/// end, less the time to record it) as well as within the connection's timeout.
+pub async fn deliver_by(
+    deps: &Deps,
+    message: DeliveryMessage,
+    deadline: Option<Instant>,
+) -> Result<Handled, DeliveryError> {
+    let span = tracing::info_span!("deliver", org = %message.org, workspace = %message.workspace, event_id = %message.event_id, delivery_id = %message.delivery_id, attempt = message.attempt);
+    attempt(deps, message, deadline).instrument(span).await
+}
+
+async fn attempt(
+    deps: &Deps,
+    message: DeliveryMessage,
+    deadline: Option<Instant>,
+) -> Result<Handled, DeliveryError> {
     let store = &deps.store;
     let org = message.org;
     let now = deps.now();
@@ -41,31 +80,24 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
     let wait_ms = message.not_before - epoch_millis(now);
     if wait_ms > 0 {
         // Not yet: another hop of at most 15 minutes.
-        return send(
+        send(
             deps,
             QueueName::Deliveries,
             &message,
             Duration::from_millis(wait_ms as u64),
         )
-        .await;
+        .await?;
+        return Ok(Handled::Deferred);
     }
 
-    let Some(current) = store
-        .delivery(org, message.delivery_id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
+    let Some(current) = store.delivery(org, message.delivery_id).await? else {
         tracing::warn!("delivery not found; message dropped");
-        return Ok(());
+        return Ok(Handled::Dropped);
     };
     let current = if is_redrive_of_failure(&message, &current) {
         // Sent to the DLQ when this delivery failed, and redriven since: start afresh.
-        let Some(restarted) = store
-            .restart_delivery(org, current.id, now)
-            .await
-            .map_err(|e| e.to_string())?
-        else {
-            return Ok(());
+        let Some(restarted) = store.restart_delivery(org, current.id, now).await? else {
+            return Ok(Handled::Dropped);
         };
         tracing::info!("redriven from the DLQ: fresh retry schedule");
         restarted
@@ -74,42 +106,39 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
     };
     if current.status.is_final() || message.attempt <= current.attempt_count {
         tracing::debug!(status = %current.status, "duplicate or stale message dropped");
-        return Ok(());
+        return Ok(Handled::Dropped);
     }
-    let permit = match deps.settings.protection.enter(current.connection, now) {
+    let target = Target {
+        org,
+        workspace: current.workspace,
+        connection: current.connection,
+    };
+    // The attempt's own timeout is known once its connection is loaded: until then the
+    // longest a connection may set.
+    let permit = match deps
+        .settings
+        .protection
+        .enter(target, now, DEFAULT_ATTEMPT_TIMEOUT)
+    {
         Ok(permit) => permit,
         Err(until) => {
-            // The destination's circuit is open or it is saturated: try later, no attempt made.
+            // Paused, hanging or over its share: try later, no attempt made.
             tracing::debug!(connection_id = %current.connection, "destination paused; attempt deferred");
             let deferred = DeliveryMessage {
                 not_before: epoch_millis(until),
                 ..message
             };
             let wait = (until - now).try_into().unwrap_or(Duration::ZERO);
-            return send(deps, QueueName::Deliveries, &deferred, wait).await;
+            send(deps, QueueName::Deliveries, &deferred, wait).await?;
+            return Ok(Handled::Deferred);
         }
     };
-    let Some(delivery) = store
-        .begin_attempt(org, message.delivery_id, now)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(());
+    let Some(delivery) = store.begin_attempt(org, message.delivery_id, now).await? else {
+        return Ok(Handled::Dropped);
     };
 
     let started = deps.clock.now();
-    let result = match load_and_deliver(deps, &delivery, message.attempt, now).await? {
-        Ok(result) => result,
-        Err(reason) => DeliveryResult {
-            outcome: Outcome::InternalError,
-            status_code: None,
-            request: String::new(),
-            response_body: None,
-            error: Some(reason),
-            retry_after: None,
-            duration: Duration::ZERO,
-        },
-    };
+    let result = load_and_deliver(deps, &delivery, message.attempt, now, &permit, deadline).await?;
 
     permit.finish(deps.now(), result.outcome);
 
@@ -169,13 +198,10 @@ async fn attempt(deps: &Deps, message: DeliveryMessage) -> Result<(), String> {
         }
         _ => {}
     }
-    let after = store
-        .finish_attempt(org, &record)
-        .await
-        .map_err(|e| e.to_string())?;
+    let after = store.finish_attempt(org, &record).await?;
     crate::metrics::attempt_recorded(after.status, record.attempt.status_code, result.duration);
     tracing::info!(outcome = %record.attempt.outcome, status = %after.status, "attempt recorded");
-    Ok(())
+    Ok(Handled::Attempted(after.status))
 }
 
 /// A message this handler dead-lettered on purpose when the delivery failed — and only the
@@ -186,56 +212,59 @@ fn is_redrive_of_failure(message: &DeliveryMessage, current: &Delivery) -> bool 
         && message.attempt == current.attempt_count + 1
 }
 
-/// Loads what the attempt needs and calls the integration. The outer error is a storage
-/// failure (retry the message); the inner one a delivery that cannot be attempted at all.
+/// Loads what the attempt needs and calls the integration, waiting at most the connection's
+/// timeout and never past `deadline`. The error is a storage failure (retry the message); a
+/// delivery that cannot be attempted at all is an `internal_error` result.
 async fn load_and_deliver(
     deps: &Deps,
     delivery: &Delivery,
     attempt: u32,
     now: time::OffsetDateTime,
-) -> Result<Result<DeliveryResult, String>, String> {
+    permit: &Permit<'_>,
+    deadline: Option<Instant>,
+) -> Result<DeliveryResult, StoreError> {
     let store = &deps.store;
     let org = delivery.org;
-    let event = store
-        .event(org, delivery.event)
-        .await
-        .map_err(|e| e.to_string())?;
-    let rule = store
-        .rule(org, delivery.rule)
-        .await
-        .map_err(|e| e.to_string())?;
-    let connection = store
-        .connection(org, delivery.connection)
-        .await
-        .map_err(|e| e.to_string())?;
+    let event = store.event(org, delivery.event).await?;
+    let rule = store.rule(org, delivery.rule).await?;
+    let connection = store.connection(org, delivery.connection).await?;
     let (Some(event), Some(rule), Some(connection)) = (event, rule, connection) else {
-        return Ok(Err("the event, rule or connection no longer exists".into()));
+        return Ok(internal_error(
+            "the event, rule or connection no longer exists".into(),
+        ));
     };
     let secrets = match connection.open_secrets(deps.keys.as_ref()) {
         Ok(secrets) => secrets,
         // Not a map (never written so): the connector runs without them, as before.
         Err(SecretsError::Malformed) => Map::new(),
-        Err(e) => return Ok(Err(format!("connection credentials cannot be opened: {e}"))),
+        Err(e) => {
+            return Ok(internal_error(format!(
+                "connection credentials cannot be opened: {e}"
+            )));
+        }
     };
+    let timeout = attempt_timeout(&connection.metadata);
+    let cutoff = Instant::now() + timeout + TIMEOUT_GRACE;
+    let cutoff = deadline.map_or(cutoff, |d| d.min(cutoff));
+    permit.ends_by(deps.now() + cutoff.saturating_duration_since(Instant::now()));
     // SaaS connectors receive the connection's field mapping applied to the payload (webhooks
     // send the envelope and take none). A `fail_action` field that fails makes no request.
     let mapping = match connection.kind {
         switchyard_core::domain::IntegrationType::Webhook => None,
         _ => store
             .connection_mapping(org, connection.id)
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .map(|stored| stored.mapping),
     };
     let (fields, warnings) = match connector_fields(mapping.as_ref(), &event.payload) {
         Ok(mapped) => (mapped.fields, mapped.warnings),
-        Err(failure) => return Ok(Ok(mapping_error(&failure))),
+        Err(failure) => return Ok(mapping_error(&failure)),
     };
     // OAuth connections: a fresh access token, refreshed and the attempt made again once
     // when the provider refuses it.
     let mut token = match crate::oauth::FreshToken::prepare(deps, &connection, secrets).await {
         Ok(token) => token,
-        Err(result) => return Ok(Ok(result)),
+        Err(result) => return Ok(result),
     };
     let result = loop {
         let request = DeliveryRequest {
@@ -248,13 +277,47 @@ async fn load_and_deliver(
             attempt,
             sent_at: now,
         };
-        let result = deps.integrations.deliver(request).await;
+        // Only the call is cut off: a token refresh, once started, is let finish (a rotated
+        // refresh token must be stored).
+        let called = Instant::now();
+        let call = deps.integrations.deliver(request);
+        let result = match tokio::time::timeout_at(cutoff, call).await {
+            Ok(result) => result,
+            Err(_) => no_answer(called.elapsed()),
+        };
         match token.after(deps, &connection, result).await {
             crate::oauth::Next::Done(result) => break result,
             crate::oauth::Next::Retry => continue,
         }
     };
-    Ok(Ok(with_warnings(result, &warnings)))
+    Ok(with_warnings(result, &warnings))
+}
+
+/// A call cut off here: no answer within the connection's timeout, or before the invocation's
+/// deadline.
+fn no_answer(waited: Duration) -> DeliveryResult {
+    DeliveryResult {
+        outcome: Outcome::Timeout,
+        status_code: None,
+        request: String::new(),
+        response_body: None,
+        error: Some(format!("no answer within {} ms", waited.as_millis())),
+        retry_after: None,
+        duration: waited,
+    }
+}
+
+/// An attempt that made no request: it cannot be made at all.
+fn internal_error(reason: String) -> DeliveryResult {
+    DeliveryResult {
+        outcome: Outcome::InternalError,
+        status_code: None,
+        request: String::new(),
+        response_body: None,
+        error: Some(reason),
+        retry_after: None,
+        duration: Duration::ZERO,
+    }
 }
 
 /// The fields a connector sends: the mapping applied to the payload, or the payload's own
@@ -313,7 +376,7 @@ async fn send(
     queue: QueueName,
     message: &DeliveryMessage,
     delay: Duration,
-) -> Result<(), String> {
+) -> Result<(), DeliveryError> {
     let body = serde_json::to_string(message).expect("message serialises");
     deps.queue
         .send_batch(
@@ -324,5 +387,5 @@ async fn send(
             }],
         )
         .await
-        .map_err(|e| e.to_string())
+        .map_err(DeliveryError::Queue)
 }

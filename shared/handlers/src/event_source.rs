@@ -1,108 +1,189 @@
-//! Lambda's SQS event source mapping, played where there is no Lambda: receive a batch, hand it
-//! to the handler as the SQS event document Lambda would build, delete what succeeded, and
-//! leave reported failures to come back after the visibility timeout (and reach the DLQ after
-//! `maxReceiveCount`).
+//! The queues' consumer where there is no Lambda (the embedded runtime). Each received message
+//! runs as its own task, within a bound of slots its queue's pollers share; a poller receives
+//! again as soon as a slot is free, so a slow message holds only its own slot — never a batch,
+//! never a poller. A message is deleted as soon as its handler says it is done (in small groups
+//! under load); one whose handler fails, or that cannot be read, is left to come back after
+//! the visibility timeout and reaches the DLQ after `maxReceiveCount`: the SQS semantics Lambda's
+//! event source mapping gives.
 
-use std::collections::{HashMap, HashSet};
+use std::fmt::Display;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use futures::future::join_all;
+use serde::de::DeserializeOwned;
 use switchyard_core::StoreError;
 use switchyard_core::ports::{QueueConsumer, QueueName, ReceivedMessage};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinSet;
 
 /// How long one receive waits for messages before checking for shutdown again.
 const LONG_POLL: Duration = Duration::from_millis(500);
+/// The most messages one receive asks for (SQS's limit).
+const MAX_RECEIVE: usize = 10;
 
-/// Pumps `queue` into `handler` until `shutdown` turns true. The batch in hand when shutdown
-/// arrives is finished first, so nothing is left half-processed.
-pub async fn run<H, Fut>(
+/// Consumes `queue` until `shutdown` turns true: `pollers` receive loops, at most `slots`
+/// messages in hand at once. On shutdown no more is received and every message in hand is
+/// finished first, so nothing is left half-processed.
+pub async fn run<T, H, Fut, O, E>(
     consumer: Arc<dyn QueueConsumer>,
     queue: QueueName,
-    batch_size: usize,
+    slots: usize,
+    pollers: usize,
     handler: H,
+    shutdown: watch::Receiver<bool>,
+) where
+    T: DeserializeOwned + Send + 'static,
+    H: Fn(T) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    O: 'static,
+    E: Display + 'static,
+{
+    let slots = Arc::new(Semaphore::new(slots.max(1)));
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let deleter = tokio::spawn(delete_done(consumer.clone(), queue, done_rx));
+    join_all((0..pollers.max(1)).map(|_| {
+        poll(
+            consumer.clone(),
+            queue,
+            slots.clone(),
+            handler.clone(),
+            done_tx.clone(),
+            shutdown.clone(),
+        )
+    }))
+    .await;
+    drop(done_tx);
+    let _ = deleter.await;
+}
+
+async fn poll<T, H, Fut, O, E>(
+    consumer: Arc<dyn QueueConsumer>,
+    queue: QueueName,
+    slots: Arc<Semaphore>,
+    handler: H,
+    done: mpsc::UnboundedSender<String>,
     mut shutdown: watch::Receiver<bool>,
 ) where
-    H: Fn(SqsEvent) -> Fut,
-    Fut: Future<Output = SqsBatchResponse>,
+    T: DeserializeOwned + Send + 'static,
+    H: Fn(T) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<O, E>> + Send + 'static,
+    O: 'static,
+    E: Display + 'static,
 {
-    loop {
-        if *shutdown.borrow() {
-            return;
-        }
-        let pumped = tokio::select! {
-            r = pump_once(consumer.as_ref(), queue, batch_size, LONG_POLL, &handler) => r,
-            _ = shutdown.changed() => return,
+    let mut tasks = JoinSet::new();
+    while !*shutdown.borrow() {
+        // Receive only for free slots: at least one, then as many more as are free now.
+        let first = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            _ = shutdown.changed() => break,
         };
-        if let Err(e) = pumped {
-            tracing::error!(%queue, error = %e, "queue unavailable; backing off");
-            tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut free = vec![first];
+        while free.len() < MAX_RECEIVE
+            && let Ok(slot) = slots.clone().try_acquire_owned()
+        {
+            free.push(slot);
         }
+        let received = tokio::select! {
+            r = consumer.receive(queue, free.len(), LONG_POLL) => r,
+            _ = shutdown.changed() => break,
+        };
+        match received {
+            Ok(messages) => {
+                for (message, slot) in messages.into_iter().zip(free) {
+                    let handled = handle(&handler, queue, message);
+                    let done = done.clone();
+                    tasks.spawn(async move {
+                        if let Some(receipt) = handled.await {
+                            let _ = done.send(receipt);
+                        }
+                        drop(slot);
+                    });
+                }
+            }
+            Err(e) => {
+                drop(free);
+                tracing::error!(%queue, error = %e, "queue unavailable; backing off");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+                    _ = shutdown.changed() => break,
+                }
+            }
+        }
+        while tasks.try_join_next().is_some() {}
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Runs the handler on one message; its receipt handle when it is done with (to delete).
+fn handle<T, H, Fut, O, E>(
+    handler: &H,
+    queue: QueueName,
+    message: ReceivedMessage,
+) -> impl Future<Output = Option<String>> + use<T, H, Fut, O, E>
+where
+    T: DeserializeOwned,
+    H: Fn(T) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+    E: Display,
+{
+    let parsed = serde_json::from_str::<T>(&message.body).map(handler);
+    async move {
+        let error = match parsed {
+            Ok(handled) => match handled.await {
+                Ok(_) => return Some(message.receipt_handle),
+                Err(e) => e.to_string(),
+            },
+            Err(e) => format!("unreadable message body: {e}"),
+        };
+        tracing::error!(%queue, message_id = %message.message_id, error = %error, "message failed; left for retry");
+        None
     }
 }
 
-/// One round: receive a batch (waiting up to `wait`), hand it to the handler, delete what it
-/// did not report as failed. Returns how many messages were received.
-pub async fn pump_once<H, Fut>(
+/// Deletes finished messages as they come, up to ten per call.
+async fn delete_done(
+    consumer: Arc<dyn QueueConsumer>,
+    queue: QueueName,
+    mut done: mpsc::UnboundedReceiver<String>,
+) {
+    let mut receipts = Vec::with_capacity(MAX_RECEIVE);
+    while done.recv_many(&mut receipts, MAX_RECEIVE).await > 0 {
+        if let Err(e) = consumer.delete_batch(queue, &receipts).await {
+            // The messages come back after the visibility timeout; handlers are idempotent.
+            tracing::error!(%queue, error = %e, "delete failed; messages will be seen again");
+        }
+        receipts.clear();
+    }
+}
+
+/// One round, for tests that step the queues under a manual clock: receive up to `max`
+/// (waiting up to `wait`), handle them all concurrently, delete those done with. Returns how
+/// many messages were received.
+pub async fn pump_once<T, H, Fut, O, E>(
     consumer: &dyn QueueConsumer,
     queue: QueueName,
-    batch_size: usize,
+    max: usize,
     wait: Duration,
     handler: &H,
 ) -> Result<usize, StoreError>
 where
-    H: Fn(SqsEvent) -> Fut,
-    Fut: Future<Output = SqsBatchResponse>,
+    T: DeserializeOwned,
+    H: Fn(T) -> Fut,
+    Fut: Future<Output = Result<O, E>>,
+    E: Display,
 {
-    let messages = consumer.receive(queue, batch_size, wait).await?;
-    if messages.is_empty() {
-        return Ok(0);
-    }
-    let response = handler(sqs_event(queue, &messages)).await;
-    let failed: HashSet<&str> = response
-        .batch_item_failures
-        .iter()
-        .map(|f| f.item_identifier.as_str())
+    let messages = consumer.receive(queue, max, wait).await?;
+    let received = messages.len();
+    let done: Vec<String> = join_all(messages.into_iter().map(|m| handle(handler, queue, m)))
+        .await
+        .into_iter()
+        .flatten()
         .collect();
-    let done: Vec<String> = messages
-        .iter()
-        .filter(|m| !failed.contains(m.message_id.as_str()))
-        .map(|m| m.receipt_handle.clone())
-        .collect();
-    if let Err(e) = consumer.delete_batch(queue, &done).await {
-        // The messages come back after the visibility timeout; handlers are idempotent.
+    if !done.is_empty()
+        && let Err(e) = consumer.delete_batch(queue, &done).await
+    {
         tracing::error!(%queue, error = %e, "delete failed; messages will be seen again");
     }
-    Ok(messages.len())
-}
-
-/// The SQS event document Lambda would pass for these messages.
-pub fn sqs_event(queue: QueueName, messages: &[ReceivedMessage]) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    event.records = messages
-        .iter()
-        .map(|m| {
-            let mut record = SqsMessage::default();
-            record.message_id = Some(m.message_id.clone());
-            record.receipt_handle = Some(m.receipt_handle.clone());
-            record.body = Some(m.body.clone());
-            record.attributes = HashMap::from([
-                (
-                    "ApproximateReceiveCount".to_owned(),
-                    m.receive_count.to_string(),
-                ),
-                ("SentTimestamp".to_owned(), m.sent_at_ms.to_string()),
-                (
-                    "ApproximateFirstReceiveTimestamp".to_owned(),
-                    m.first_received_at_ms.to_string(),
-                ),
-            ]);
-            record.event_source = Some("aws:sqs".to_owned());
-            record.event_source_arn = Some(format!("arn:switchyard:sqs:local:{queue}"));
-            record.aws_region = Some("local".to_owned());
-            record
-        })
-        .collect();
-    event
+    Ok(received)
 }

@@ -1,10 +1,12 @@
 //! Switchyard's handlers, written once over the ports and run unchanged as Lambda functions
 //! (AWS) or inside one process (the embedded default).
 //!
-//! - [`router::handle`] and [`delivery::handle`] take an SQS event document and answer with
-//!   partial batch failures, exactly as Lambda's SQS event source mapping calls them.
+//! - [`router::route`] and [`delivery::deliver`] handle one queue message each and say what
+//!   became of it (typed), or fail with a typed error that leaves the message for retry.
+//! - [`lambda`] is their Lambda edge: SQS event documents in, partial batch failures out.
 //! - [`api::router`] is the `/api/v1` HTTP surface (ingest included).
-//! - [`event_source`] plays Lambda's event source mapping where there is no Lambda.
+//! - [`event_source`] consumes the queues where there is no Lambda: each message its own task,
+//!   within a bound of slots.
 
 pub mod api;
 pub mod delivery;
@@ -15,6 +17,7 @@ pub mod event_source;
 pub mod failpoint;
 pub mod ingest;
 pub mod intake;
+pub mod lambda;
 pub mod limits;
 pub mod metrics;
 pub mod oauth;
@@ -22,7 +25,6 @@ pub mod plan;
 pub mod protection;
 pub mod replay;
 pub mod router;
-mod sqs;
 pub mod tenancy;
 
 pub use deps::{Deps, Settings};

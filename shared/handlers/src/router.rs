@@ -4,25 +4,35 @@
 //! Safe to run twice for the same event (SQS delivers at least once): deliveries are unique
 //! per (event, rule), and only deliveries that have not started are enqueued again.
 
-use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent};
-use switchyard_core::DeliveryId;
 use switchyard_core::clock::epoch_millis;
 use switchyard_core::domain::{Delivery, DeliveryStatus};
 use switchyard_core::matching::matching_rules;
 use switchyard_core::message::{DeliveryMessage, EventMessage};
 use switchyard_core::ports::{OutgoingMessage, QueueName};
+use switchyard_core::{DeliveryId, StoreError};
 use tracing::Instrument;
 
 use crate::Deps;
-use crate::sqs::for_each_record;
 
-/// The router Lambda's handler: one SQS batch of [`EventMessage`]s.
-pub async fn handle(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    for_each_record(event, |message: EventMessage| {
-        let span = tracing::info_span!("route", org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
-        route(deps, message).instrument(span)
-    })
-    .await
+/// What became of an event message. Each is final for the message: acknowledge it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Routed {
+    /// Deliveries written; this many were (re-)enqueued, none for those already started.
+    Enqueued(usize),
+    /// Its event was not stored yet: looked at again shortly (re-enqueued with a delay).
+    NotYetStored,
+    /// Its event was never stored, past [`ROUTE_GRACE`] (retrying cannot make it appear).
+    Dropped,
+}
+
+/// The event could not be routed now; the message is left on the queue to come back after its
+/// visibility timeout (and reaches the DLQ after `maxReceiveCount`).
+#[derive(Debug, thiserror::Error)]
+pub enum RouteError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("queue: {0}")]
+    Queue(#[source] StoreError),
 }
 
 /// How long after its id was minted an event may still be on its way to the store. Where
@@ -35,15 +45,25 @@ pub const ROUTE_GRACE: std::time::Duration = std::time::Duration::from_secs(300)
 /// age, within these bounds (a dozen looks over the grace period, the first within a second).
 const NOT_YET_STORED_RETRY: (u64, u64) = (1_000, 60_000);
 
+/// A message that overtook its event is usually only milliseconds ahead of it (ingest stores
+/// the event right after sending): it is looked at once more after this, in place, before
+/// being re-enqueued for a second or more. Only while the event is this young, so a message
+/// whose event was never stored does not hold a routing slot.
+const OVERTAKEN: (std::time::Duration, u64) = (std::time::Duration::from_millis(100), 2_000);
+
+/// Routes one accepted event.
+pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
+    let span = tracing::info_span!("route", org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
+    expand(deps, message).instrument(span).await
+}
+
 /// A message whose event is not stored: looked at again shortly while the event may still be
 /// on its way, dropped after [`ROUTE_GRACE`].
-async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<(), String> {
-    let age_ms = message.event_id.minted_at_ms().map_or(u64::MAX, |minted| {
-        (epoch_millis(deps.now()) as u64).saturating_sub(minted)
-    });
+async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<Routed, RouteError> {
+    let age_ms = age_ms(deps, message);
     if age_ms > ROUTE_GRACE.as_millis() as u64 {
         tracing::warn!("event never stored; message dropped");
-        return Ok(());
+        return Ok(Routed::Dropped);
     }
     tracing::debug!("event not stored yet; looking again shortly");
     let (min, max) = NOT_YET_STORED_RETRY;
@@ -54,31 +74,41 @@ async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<(), Strin
     deps.queue
         .send_batch(QueueName::Events, vec![again])
         .await
-        .map_err(|e| e.to_string())
+        .map_err(RouteError::Queue)?;
+    Ok(Routed::NotYetStored)
 }
 
-async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
+/// How long ago the message's event id was minted (unknown: as old as can be).
+fn age_ms(deps: &Deps, message: &EventMessage) -> u64 {
+    message.event_id.minted_at_ms().map_or(u64::MAX, |minted| {
+        (epoch_millis(deps.now()) as u64).saturating_sub(minted)
+    })
+}
+
+async fn expand(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
     let store = &deps.store;
-    let Some(event) = store
-        .event(message.org, message.event_id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
+    let mut event = store.event(message.org, message.event_id).await?;
+    let (pause, young_ms) = OVERTAKEN;
+    if event.is_none() && age_ms(deps, &message) < young_ms {
+        tokio::time::sleep(pause).await;
+        event = store.event(message.org, message.event_id).await?;
+    }
+    let Some(event) = event else {
         return not_yet_stored(deps, &message).await;
     };
     let rules = match message.only_rule {
         // A rule's test event: that rule alone, if it still exists in the event's workspace.
         Some(rule) => store
             .rule(event.org, rule)
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .filter(|r| r.workspace == event.workspace)
             .into_iter()
             .collect(),
-        None => store
-            .active_rules(event.org, event.workspace, &event.event)
-            .await
-            .map_err(|e| e.to_string())?,
+        None => {
+            store
+                .active_rules(event.org, event.workspace, &event.event)
+                .await?
+        }
     };
     let selected = match message.only_rule {
         Some(_) => rules.iter().collect(),
@@ -107,14 +137,8 @@ async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
             updated_at: now,
         })
         .collect();
-    let deliveries = store
-        .insert_deliveries(event.org, event.id, &new)
-        .await
-        .map_err(|e| e.to_string())?;
-    store
-        .mark_routed(event.org, event.id)
-        .await
-        .map_err(|e| e.to_string())?;
+    let deliveries = store.insert_deliveries(event.org, event.id, &new).await?;
+    store.mark_routed(event.org, event.id).await?;
 
     let messages: Vec<OutgoingMessage> = deliveries
         .iter()
@@ -142,7 +166,7 @@ async fn route(deps: &Deps, message: EventMessage) -> Result<(), String> {
         deps.queue
             .send_batch(QueueName::Deliveries, chunk.to_vec())
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(RouteError::Queue)?;
     }
-    Ok(())
+    Ok(Routed::Enqueued(messages.len()))
 }

@@ -105,6 +105,8 @@ impl Integration for Webhook {
             .request(method, config.url.clone())
             .headers(wire.headers)
             .body(wire.body)
+            // The connection's `timeout_ms` (at most the client's 30 s total).
+            .timeout(config.timeout)
             .send()
             .await;
         match sent {

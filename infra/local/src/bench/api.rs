@@ -37,6 +37,21 @@ impl Api {
         Ok(body)
     }
 
+    /// A new workspace of the same organization, and a client sending events to it.
+    pub async fn new_workspace(&self, name: &str) -> anyhow::Result<Api> {
+        let created = self
+            .machine_post("/workspaces", json!({"name": name}))
+            .await?;
+        let workspace = &created["workspace"];
+        let mut creds = self.creds.clone();
+        creds.workspace_id = workspace["id"].as_str().context("workspace id")?.to_owned();
+        creds.publishable_key = workspace["publishable_key"]["public_key"]
+            .as_str()
+            .context("publishable key")?
+            .to_owned();
+        Api::new(&creds)
+    }
+
     /// A webhook connection to `url` (signing on: the default) and a rule sending `event`
     /// to it; returns the rule id.
     pub async fn webhook_rule(&self, url: &str, event: &str) -> anyhow::Result<String> {

@@ -8,10 +8,11 @@ mod plot;
 mod receiver;
 mod report;
 mod server;
+mod slow;
 mod stats;
 mod verify;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -41,6 +42,8 @@ struct Plan {
     low_rate: f64,
     load_fractions: &'static [f64],
     phase_seconds: f64,
+    /// Events/s offered to each destination of the slow destination phase.
+    slow_rate: f64,
     /// Longest wait for a phase's deliveries.
     drain: Duration,
 }
@@ -52,6 +55,7 @@ const FULL: Plan = Plan {
     low_rate: 50.0,
     load_fractions: &[0.25, 0.5, 0.8],
     phase_seconds: 10.0,
+    slow_rate: 50.0,
     drain: Duration::from_secs(180),
 };
 
@@ -62,13 +66,14 @@ const QUICK: Plan = Plan {
     low_rate: 20.0,
     load_fractions: &[0.8],
     phase_seconds: 2.0,
+    slow_rate: 20.0,
     drain: Duration::from_secs(60),
 };
 
 /// Concurrent ingest senders in the closed-loop phases.
 const SENDERS: usize = 16;
-/// The delivery side's concurrency (4 pollers × batches of 10), matched by the baseline.
-const DELIVERY_CONCURRENCY: usize = 40;
+/// The delivery side's concurrency (the runtime's 64 attempt slots), matched by the baseline.
+const DELIVERY_CONCURRENCY: usize = 64;
 /// The most destinations any rule set uses.
 const DESTINATIONS: u16 = 10;
 
@@ -84,7 +89,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let binary = std::env::current_exe().context("cannot find the switchyard binary")?;
     let receiver = Receiver::start().await?;
     let server = Server::start(&binary)?;
-    let result = measure(plan, &server, &receiver).await;
+    let result = measure(plan, &binary, &server, &receiver).await;
     let usage = server.usage();
     server.stop();
     let mut report = result?;
@@ -126,7 +131,12 @@ fn bar(len: u64, what: &str) -> ProgressBar {
     bar
 }
 
-async fn measure(plan: &Plan, server: &Server, receiver: &Receiver) -> anyhow::Result<Report> {
+async fn measure(
+    plan: &Plan,
+    binary: &Path,
+    server: &Server,
+    receiver: &Receiver,
+) -> anyhow::Result<Report> {
     let api = api::Api::new(&server.creds)?;
     let receipts = &receiver.receipts;
     let mut expected = Vec::new();
@@ -217,6 +227,7 @@ async fn measure(plan: &Plan, server: &Server, receiver: &Receiver) -> anyhow::R
                     event_id: id.clone(),
                     destination: d as u16,
                     rule_id: rule_id.clone(),
+                    api: None,
                 });
             }
         }
@@ -257,9 +268,22 @@ async fn measure(plan: &Plan, server: &Server, receiver: &Receiver) -> anyhow::R
                 event_id: id,
                 destination: 0,
                 rule_id: rules[0][0].clone(),
+                api: None,
             });
         }
     }
+
+    // A destination that never answers, beside another workspace's and organization's.
+    let phase = Duration::from_secs_f64(plan.phase_seconds);
+    let slow_destination = slow::measure(
+        binary,
+        server,
+        &api,
+        receiver,
+        (plan.slow_rate, phase, plan.drain),
+        &mut expected,
+    )
+    .await?;
 
     let delivery = verify::verify(&api, receipts, &expected).await;
     Ok(Report {
@@ -269,6 +293,7 @@ async fn measure(plan: &Plan, server: &Server, receiver: &Receiver) -> anyhow::R
         ingest_events_per_sec: ingest_per_sec,
         fan_out: fan_out_results,
         latency,
+        slow_destination,
         server_peak_rss_bytes: 0,
         server_cpu_seconds: 0.0,
         delivery,

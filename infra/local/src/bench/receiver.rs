@@ -1,6 +1,8 @@
 //! The destination: an axum server on 127.0.0.1 that counts every webhook by (event id,
 //! destination) and measures ingest→receipt latency from the send time the load generator put
 //! in the payload. `/raw` answers the baseline's plain POSTs the same way, counting only.
+//! `/hang` accepts requests and answers none of them until [`Receiver::release_hung`]: the
+//! slow destination phase's endpoint that never answers.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -21,12 +23,16 @@ pub struct Receipts {
     pub origin: Instant,
     /// Deliveries per (event id, destination).
     pub counts: Mutex<HashMap<(String, u16), u32>>,
-    /// ingest→receipt, µs, since the last [`Receipts::take_latencies`].
-    latencies_us: Mutex<Vec<u64>>,
+    /// (destination, ingest→receipt µs), since the latencies were last taken.
+    latencies_us: Mutex<Vec<(u16, u64)>>,
     pub webhooks: AtomicU64,
     pub raw_posts: AtomicU64,
     /// When the latest webhook arrived, µs since `origin`.
     pub last_receipt_us: AtomicU64,
+    /// Requests `/hang` has held.
+    pub hung: AtomicU64,
+    /// Turns true when `/hang` answers again.
+    released: tokio::sync::watch::Sender<bool>,
 }
 
 impl Receipts {
@@ -35,7 +41,17 @@ impl Receipts {
     }
 
     pub fn take_latencies(&self) -> Vec<u64> {
-        std::mem::take(&mut *self.latencies_us.lock().expect("lock"))
+        let taken = std::mem::take(&mut *self.latencies_us.lock().expect("lock"));
+        taken.into_iter().map(|(_, us)| us).collect()
+    }
+
+    /// The latencies since they were last taken, per destination.
+    pub fn take_latencies_by_destination(&self) -> HashMap<u16, Vec<u64>> {
+        let mut by = HashMap::<u16, Vec<u64>>::new();
+        for (destination, us) in std::mem::take(&mut *self.latencies_us.lock().expect("lock")) {
+            by.entry(destination).or_default().push(us);
+        }
+        by
     }
 }
 
@@ -53,10 +69,13 @@ impl Receiver {
             webhooks: AtomicU64::new(0),
             raw_posts: AtomicU64::new(0),
             last_receipt_us: AtomicU64::new(0),
+            hung: AtomicU64::new(0),
+            released: tokio::sync::watch::Sender::new(false),
         });
         let app = Router::new()
             .route("/d/{destination}", post(webhook))
             .route("/raw", post(raw))
+            .route("/hang", post(hang))
             .with_state(receipts.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
@@ -66,6 +85,11 @@ impl Receiver {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// `/hang` answers what it held, and every later request at once.
+    pub fn release_hung(&self) {
+        self.receipts.released.send_replace(true);
     }
 }
 
@@ -100,9 +124,16 @@ async fn webhook(
         .latencies_us
         .lock()
         .expect("lock")
-        .push(now.saturating_sub(envelope.payload.sent_us));
+        .push((destination, now.saturating_sub(envelope.payload.sent_us)));
     receipts.webhooks.fetch_add(1, Ordering::Relaxed);
     receipts.last_receipt_us.fetch_max(now, Ordering::Relaxed);
+    StatusCode::OK
+}
+
+async fn hang(State(receipts): State<Arc<Receipts>>) -> StatusCode {
+    let mut released = receipts.released.subscribe();
+    receipts.hung.fetch_add(1, Ordering::Relaxed);
+    let _ = released.wait_for(|r| *r).await;
     StatusCode::OK
 }
 

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use super::slow::SlowDestination;
 use super::stats::Percentiles;
 use super::verify::Verdict;
 
@@ -41,6 +42,7 @@ pub struct Report {
     pub ingest_events_per_sec: f64,
     pub fan_out: Vec<FanOut>,
     pub latency: Vec<LatencyPoint>,
+    pub slow_destination: SlowDestination,
     pub server_peak_rss_bytes: u64,
     pub server_cpu_seconds: f64,
     pub delivery: Verdict,
@@ -105,6 +107,17 @@ impl Report {
                 md,
                 "| ingest→receipt p50 / p95 / p99 ms, {} ({:.0}/s offered) | {:.1} / {:.1} / {:.1} |",
                 p.label, p.offered_per_sec, p.latency.p50_ms, p.latency.p95_ms, p.latency.p99_ms
+            );
+        }
+        let s = &self.slow_destination;
+        for (whose, p) in [
+            ("another workspace", &s.other_workspace),
+            ("another organization", &s.other_organization),
+        ] {
+            let _ = writeln!(
+                md,
+                "| ingest→receipt p50 / p95 / p99 ms, {whose}, beside a destination that never answers ({:.0}/s each, {} requests held) | {:.1} / {:.1} / {:.1} |",
+                s.offered_per_sec, s.hung_requests, p.p50_ms, p.p95_ms, p.p99_ms
             );
         }
         let _ = writeln!(

@@ -55,6 +55,10 @@ impl Server {
         })
     }
 
+    pub fn data_dir(&self) -> &Path {
+        self._data_dir.path()
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.id()
     }

@@ -242,6 +242,17 @@ doc_schema!(
             "signature_header",
             string("Header of the Meshes-style signature (default `X-Meshes-Signature`)."),
         )
+        .property(
+            "timeout_ms",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1000))
+                .maximum(Some(30000))
+                .description(Some(
+                    "Extension: how long an attempt waits for the answer, in milliseconds \
+                     (default 30000). A timeout is retried on the schedule.",
+                )),
+        )
         .into()
 );
 
