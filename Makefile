@@ -60,11 +60,17 @@ check: lint
 	$(CARGO) test -p switchyard-tests --test store_conformance --test queue_conformance \
 		--test delivery_schedule --test embedded_e2e --test ingest_atomicity_e2e
 
-## Formatting and clippy, warnings as errors.
-lint:
+## cargo-machete, which finds dependencies a crate no longer uses; pinned, installed once.
+MACHETE := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/cargo-machete
+$(MACHETE):
+	$(CARGO) install cargo-machete --version 0.9.2 --locked
+
+## Formatting, clippy (warnings as errors) and no unused dependencies.
+lint: $(MACHETE)
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets $(AWS_FEATURE) -- -D warnings
 	$(CARGO) clippy -p switchyard --all-targets -- -D warnings
+	$(MACHETE)
 
 fmt:
 	$(CARGO) fmt --all

@@ -770,6 +770,16 @@ async fn an_event_name_typed_decomposed_matches_a_rule_typed_composed() {
         listed["count"], 1,
         "the rule filter is normalised too: {listed}"
     );
+    let events = api
+        .get(&format!(
+            "/events?workspace={}&event=cafe%CC%81.ordered&resource=cafe%CC%81",
+            api.workspace_id
+        ))
+        .await;
+    assert_eq!(
+        events["count"], 1,
+        "and so are the event list's filters: {events}"
+    );
 }
 
 #[tokio::test]
