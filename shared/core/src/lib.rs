@@ -8,6 +8,7 @@ pub mod circuit;
 pub mod clock;
 pub mod conditions;
 pub mod credentials;
+pub mod delivery_policy;
 pub mod domain;
 pub mod envelope;
 pub mod error;

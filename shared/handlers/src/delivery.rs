@@ -11,6 +11,7 @@ use std::time::Duration;
 use rand::Rng;
 use serde_json::{Map, Value};
 use switchyard_core::clock::epoch_millis;
+use switchyard_core::delivery_policy::{AttemptEnd, Next, after_attempt};
 use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus, SecretsError};
 use switchyard_core::fair_share::Target;
 use switchyard_core::message::DeliveryMessage;
@@ -143,21 +144,23 @@ async fn attempt(
     permit.finish(deps.now(), result.outcome);
 
     let made = delivery.attempt_count + 1;
-    let next_delay = if result.outcome == Outcome::Delivered
-        || !result.outcome.is_retryable(result.status_code)
-    {
-        None
-    } else {
-        let jitter = rand::rng().random_range(-1.0..=1.0);
-        let in_schedule = made - delivery.schedule_base;
-        deps.settings
-            .retry
-            .next_delay(in_schedule, jitter, result.retry_after)
+    let end = AttemptEnd {
+        outcome: result.outcome,
+        status_code: result.status_code,
+        retry_after: result.retry_after,
     };
-    let (status, next_attempt_at) = match (result.outcome, next_delay) {
-        (Outcome::Delivered, _) => (DeliveryStatus::Completed, None),
-        (_, Some(delay)) => (DeliveryStatus::Retrying, Some(now + delay)),
-        (_, None) => (DeliveryStatus::Failed, None),
+    let jitter = rand::rng().random_range(-1.0..=1.0);
+    let next_step = after_attempt(
+        end,
+        made,
+        delivery.schedule_base,
+        &deps.settings.retry,
+        jitter,
+    );
+    let status = next_step.status();
+    let next_attempt_at = match next_step {
+        Next::RetryAfter(delay) => Some(now + delay),
+        Next::Complete | Next::DeadLetter => None,
     };
     let last_error = (result.outcome != Outcome::Delivered).then(|| describe(&result));
     let record = AttemptRecord {
@@ -187,16 +190,13 @@ async fn attempt(
         resume: status == DeliveryStatus::Failed,
         ..message
     };
-    match status {
-        DeliveryStatus::Retrying => {
-            let delay = next_delay.unwrap_or_default();
-            send(deps, QueueName::Deliveries, &next, delay).await?;
-        }
-        DeliveryStatus::Failed => {
+    match next_step {
+        Next::RetryAfter(delay) => send(deps, QueueName::Deliveries, &next, delay).await?,
+        Next::DeadLetter => {
             tracing::warn!("delivery failed; sent to the delivery DLQ for redrive");
             send(deps, QueueName::DeliveriesDlq, &next, Duration::ZERO).await?;
         }
-        _ => {}
+        Next::Complete => {}
     }
     let after = store.finish_attempt(org, &record).await?;
     crate::metrics::attempt_recorded(after.status, record.attempt.status_code, result.duration);
