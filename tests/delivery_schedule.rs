@@ -19,7 +19,7 @@ use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteSt
 use switchyard_handlers::ingest::{self, NewEvent, Sender};
 use switchyard_handlers::protection::Protection;
 use switchyard_handlers::replay::{self, Replay};
-use switchyard_handlers::{Deps, Settings, delivery, dlq, event_source, router, tenancy};
+use switchyard_handlers::{Deps, Live, Settings, delivery, dlq, event_source, router, tenancy};
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
 use switchyard_tests::{Receiver, eventually};
 use time::OffsetDateTime;
@@ -65,11 +65,11 @@ impl Rig {
     }
 
     async fn with_settings(settings: Settings) -> Self {
-        Self::with_connection(settings, json!({})).await
+        Self::with_connection(settings, Live::default(), json!({})).await
     }
 
     /// With `extra` settings in the connection's metadata (besides its URL).
-    async fn with_connection(settings: Settings, extra: serde_json::Value) -> Self {
+    async fn with_connection(settings: Settings, live: Live, extra: serde_json::Value) -> Self {
         // Stored times are milliseconds: start on one so waits compare exactly.
         let clock = Arc::new(ManualClock::new(truncated_to_millis(
             OffsetDateTime::now_utc(),
@@ -98,6 +98,7 @@ impl Rig {
                 url_policy,
                 ..settings
             },
+            live,
         };
         let receiver = Receiver::start().await;
         let (org, _) = tenancy::create_organization(&deps, "test").await.unwrap();
@@ -455,6 +456,9 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
             schedule: vec![Duration::ZERO; 5],
             jitter: 0.0,
         },
+        ..Settings::default()
+    };
+    let live = Live {
         protection: Arc::new(Protection::new(
             BreakerPolicy {
                 failure_threshold: 3,
@@ -464,9 +468,9 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
             },
             Shares::default(),
         )),
-        ..Settings::default()
+        ..Live::default()
     };
-    let rig = Rig::with_settings(settings).await;
+    let rig = Rig::with_connection(settings, live, json!({})).await;
     rig.receiver.respond_with(503);
     let mut deliveries = vec![rig.delivery.clone()];
     for _ in 0..3 {
@@ -517,7 +521,7 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
         retry: no_jitter(),
         ..Settings::default()
     };
-    let rig = Rig::with_connection(settings, json!({"timeout_ms": 1000})).await;
+    let rig = Rig::with_connection(settings, Live::default(), json!({"timeout_ms": 1000})).await;
     rig.receiver.hang();
     let deliveries = [rig.delivery.clone(), rig.another().await];
 

@@ -17,7 +17,7 @@ use switchyard_core::webhook::UrlPolicy;
 use switchyard_core::{Clock, ConnectionId, SystemClock};
 use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore};
 use switchyard_handlers::oauth::{FreshToken, OAuth, needs_reauthorization};
-use switchyard_handlers::{Deps, Settings, tenancy};
+use switchyard_handlers::{Deps, Live, Settings, tenancy};
 use switchyard_integrations::oauth::OAuthClient;
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
 use switchyard_tests::OAuthServer;
@@ -69,8 +69,11 @@ fn process(db_path: &std::path::Path, server: &OAuthServer) -> Deps {
         integrations: Arc::new(Integrations::new(client(), url_policy)),
         settings: Settings {
             url_policy,
-            oauth: Arc::new(oauth),
             ..Settings::default()
+        },
+        live: Live {
+            oauth: Arc::new(oauth),
+            ..Live::default()
         },
     }
 }

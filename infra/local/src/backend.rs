@@ -144,7 +144,7 @@ async fn open_aws(
     let mut aws = switchyard_aws::build_deps(&clients, &resources, url_policy)
         .await
         .map_err(anyhow::Error::msg)?;
-    aws.deps.settings.ingest_limiter =
+    aws.deps.live.ingest_limiter =
         Arc::new(switchyard_handlers::limits::IngestLimiter::new(rate_limit));
     Ok(Backend {
         deps: aws.deps,

@@ -16,7 +16,7 @@ use switchyard_embedded::{
 };
 use switchyard_handlers::limits::{IngestLimiter, RateLimit};
 use switchyard_handlers::oauth::OAuth;
-use switchyard_handlers::{Deps, Settings, failpoint};
+use switchyard_handlers::{Deps, Live, Settings, failpoint};
 use switchyard_integrations::oauth::OAuthClient;
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
 
@@ -84,9 +84,12 @@ pub fn open(
         ),
         settings: Settings {
             url_policy,
+            ..Settings::default()
+        },
+        live: Live {
             ingest_limiter: Arc::new(IngestLimiter::new(rate_limit)),
             oauth: Arc::new(oauth),
-            ..Settings::default()
+            ..Live::default()
         },
     };
     Ok(Embedded { deps, store, queue })

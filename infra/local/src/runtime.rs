@@ -49,7 +49,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         history,
     } = backend::open(data_dir, &args.backend, url_policy, rate_limit).await?;
     deps.settings.plan = args.plan.limits();
-    deps.settings.protection = Arc::new(Protection::new(
+    deps.live.protection = Arc::new(Protection::new(
         BreakerPolicy::default(),
         Shares::of(DELIVERY_SLOTS),
     ));

@@ -9,7 +9,7 @@ use switchyard_core::plan::PlanLimits;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_handlers::intake::QueueFirstIntake;
 use switchyard_handlers::oauth::OAuth;
-use switchyard_handlers::{Deps, Settings};
+use switchyard_handlers::{Deps, Live, Settings};
 use switchyard_integrations::oauth::OAuthClient;
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
 
@@ -73,8 +73,11 @@ pub async fn build_deps(
                 retention_days: resources.retention_days,
                 ..PlanLimits::from_lookup(|name| std::env::var(name).ok())?
             },
-            oauth: Arc::new(oauth),
             ..Settings::default()
+        },
+        live: Live {
+            oauth: Arc::new(oauth),
+            ..Live::default()
         },
     };
     Ok(AwsBackend { deps, store, queue })

@@ -117,7 +117,7 @@ async fn attempt(
     // The attempt's own timeout is known once its connection is loaded: until then the
     // longest a connection may set.
     let permit = match deps
-        .settings
+        .live
         .protection
         .enter(target, now, DEFAULT_ATTEMPT_TIMEOUT)
     {

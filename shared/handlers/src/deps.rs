@@ -1,5 +1,5 @@
-//! What every handler is given: the ports and the settings, built once per process (per cold
-//! start on Lambda) and shared.
+//! What every handler is given: the ports, the settings and the process's live state, built
+//! once per process (per cold start on Lambda) and shared.
 
 use std::sync::Arc;
 
@@ -9,18 +9,25 @@ use switchyard_core::ports::{EventIntake, Integration, Queue, Store};
 use switchyard_core::retry::RetryPolicy;
 use switchyard_core::webhook::UrlPolicy;
 
+/// Configuration: fixed once the process has started.
 #[derive(Clone, Debug, Default)]
 pub struct Settings {
     pub url_policy: UrlPolicy,
     pub retry: RetryPolicy,
-    /// Per-workspace ingest rate limits (unlimited by default).
-    pub ingest_limiter: std::sync::Arc<crate::limits::IngestLimiter>,
     /// What each organization may use (unlimited by default).
     pub plan: switchyard_core::plan::PlanLimits,
-    /// Per-connection circuit breakers and in-flight caps.
-    pub protection: std::sync::Arc<crate::protection::Protection>,
+}
+
+/// What the handlers of one process share and change as they run, kept apart from the
+/// configuration: rate-limit buckets, destination guards, OAuth refreshes in flight.
+#[derive(Clone, Debug, Default)]
+pub struct Live {
+    /// Per-workspace ingest rate limits (unlimited by default).
+    pub ingest_limiter: Arc<crate::limits::IngestLimiter>,
+    /// Per-destination circuit breakers and fair shares of the attempts in flight.
+    pub protection: Arc<crate::protection::Protection>,
     /// OAuth providers, the token endpoint client and refreshes in flight (none by default).
-    pub oauth: std::sync::Arc<crate::oauth::OAuth>,
+    pub oauth: Arc<crate::oauth::OAuth>,
 }
 
 #[derive(Clone)]
@@ -33,6 +40,7 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     pub integrations: Arc<dyn Integration>,
     pub settings: Settings,
+    pub live: Live,
 }
 
 impl Deps {

@@ -27,4 +27,4 @@ pub mod replay;
 pub mod router;
 pub mod tenancy;
 
-pub use deps::{Deps, Settings};
+pub use deps::{Deps, Live, Settings};

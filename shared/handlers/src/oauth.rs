@@ -177,7 +177,7 @@ async fn refresh(
     connection: &Connection,
     stale: &Secret,
 ) -> Result<Map<String, Value>, DeliveryResult> {
-    let oauth = &deps.settings.oauth;
+    let oauth = &deps.live.oauth;
     let (Some(provider), Some(endpoint)) = (oauth.providers.get(connection.kind), &oauth.tokens)
     else {
         return Err(failed(

@@ -221,7 +221,7 @@ pub async fn callback(
         .get("code")
         .ok_or_else(|| ApiError::validation(ValidationErrors::single("code", "is required")))?;
     let endpoint = deps
-        .settings
+        .live
         .oauth
         .tokens
         .clone()
@@ -346,11 +346,11 @@ fn configured<'a>(deps: &'a Deps, raw: &str) -> ApiResult<(IntegrationType, &'a 
             ))
         })?;
     let provider = deps
-        .settings
+        .live
         .oauth
         .providers
         .get(kind)
-        .filter(|_| deps.settings.oauth.tokens.is_some())
+        .filter(|_| deps.live.oauth.tokens.is_some())
         .ok_or_else(|| not_configured(kind))?;
     Ok((kind, provider))
 }
@@ -384,7 +384,7 @@ fn exchange_failed(kind: IntegrationType, e: TokenError) -> ApiError {
 /// Our callback URL for `kind`: under the configured public URL, else the request's host.
 fn callback_url(deps: &Deps, headers: &HeaderMap, kind: IntegrationType) -> ApiResult<String> {
     let path = format!("/api/v1/connections/oauth/{kind}/callback");
-    if let Some(base) = &deps.settings.oauth.public_url {
+    if let Some(base) = &deps.live.oauth.public_url {
         return base
             .join(&path)
             .map(String::from)

@@ -12,7 +12,7 @@ use crate::Deps;
 /// Takes `n` tokens for the workspace; the headers to send with the answer, or the 429.
 pub fn check(deps: &Deps, workspace: WorkspaceId, n: u32) -> Result<HeaderMap, ApiError> {
     let Some(decision) = deps
-        .settings
+        .live
         .ingest_limiter
         .take(workspace, deps.clock.now(), n)
     else {
