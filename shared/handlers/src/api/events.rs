@@ -7,7 +7,7 @@ use axum::response::IntoResponse;
 use serde_json::Value;
 use switchyard_core::domain::{Event, EventStatus};
 use switchyard_core::ports::EventFilter;
-use switchyard_core::{EventId, OrgId, ValidationErrors, WorkspaceId, validation};
+use switchyard_core::{EventId, OrgId, ValidationErrors, WorkspaceId};
 
 use super::auth::{EventSender, Machine};
 use super::body::{PathId, parse_json, read_bytes};
@@ -150,15 +150,8 @@ async fn list_in(
 ) -> ApiResult<Json<List<EventView>>> {
     let filter = EventFilter {
         workspace,
-        // Stored in NFC: a filter finds them however its name was typed.
-        event: params
-            .get("event")
-            .as_deref()
-            .map(validation::normalized_name),
-        resource: params
-            .get("resource")
-            .as_deref()
-            .map(validation::normalized_name),
+        event: params.name("event"),
+        resource: params.name("resource"),
         resource_id: params.get("resource_id"),
     };
     let page = deps.store.list_events(org, &filter, params.page()?).await?;

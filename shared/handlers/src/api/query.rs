@@ -28,6 +28,14 @@ impl Params {
         self.0.get(name).filter(|v| !v.is_empty()).cloned()
     }
 
+    /// A filter on an event type or resource, in NFC as they are stored, so it finds them
+    /// however its name was typed.
+    pub fn name(&self, name: &str) -> Option<String> {
+        self.get(name)
+            .as_deref()
+            .map(switchyard_core::validation::normalized_name)
+    }
+
     /// `?limit=&cursor=`.
     pub fn page(&self) -> Result<PageRequest, ApiError> {
         let mut errors = ValidationErrors::default();

@@ -218,14 +218,8 @@ pub async fn list(
     let filter = RuleFilter {
         workspace: params.id("workspace")?,
         connection: params.id("connection")?,
-        event: params
-            .get("event")
-            .as_deref()
-            .map(validation::normalized_name),
-        resource: params
-            .get("resource")
-            .as_deref()
-            .map(validation::normalized_name),
+        event: params.name("event"),
+        resource: params.name("resource"),
         resource_id: params.get("resource_id"),
     };
     list_filtered(&deps, &machine, &filter, &params).await
@@ -256,14 +250,8 @@ pub async fn list_for_workspace(
     let filter = RuleFilter {
         workspace: Some(workspace),
         connection: params.id("connection")?,
-        event: params
-            .get("event")
-            .as_deref()
-            .map(validation::normalized_name),
-        resource: params
-            .get("resource")
-            .as_deref()
-            .map(validation::normalized_name),
+        event: params.name("event"),
+        resource: params.name("resource"),
         resource_id: params.get("resource_id"),
     };
     list_filtered(&deps, &machine, &filter, &params).await
