@@ -105,8 +105,9 @@ impl Integration for Webhook {
             .request(method, config.url.clone())
             .headers(wire.headers)
             .body(wire.body)
-            // The connection's `timeout_ms` (at most the client's 30 s total).
-            .timeout(config.timeout)
+            // The connection's `timeout_ms`, never longer than the client's own total: a
+            // request's timeout replaces the client's rather than adding to it.
+            .timeout(config.timeout.min(self.client.settings.total_timeout))
             .send()
             .await;
         match sent {
