@@ -10,7 +10,8 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 use switchyard_tests::{
-    Api, DEADLINE, Receiver, delivered_at_least, event_when, eventually, expect_status, start,
+    Api, DEADLINE, E2eBackend, Receiver, delivered_at_least, event_when, eventually, expect_status,
+    start,
 };
 
 /// At most this many attempts to one destination are in flight (core's fair shares).
@@ -118,6 +119,12 @@ async fn a_hanging_destination_does_not_slow_other_workspaces_or_organizations()
             .or_default()
             .push(request.received_at.duration_since(at));
     }
+    // Moto answers each SQS and DynamoDB call in Python: its own p99 with nothing hanging is
+    // about half a second on a 2-core machine, so the AWS run gets twice the bound.
+    let bound = match E2eBackend::from_env() {
+        E2eBackend::Aws(_) => Duration::from_secs(2),
+        E2eBackend::Embedded => Duration::from_secs(1),
+    };
     for (path, mut took) in latencies {
         took.sort();
         let (p50, p99) = (percentile(&took, 0.5), percentile(&took, 0.99));
@@ -127,7 +134,7 @@ async fn a_hanging_destination_does_not_slow_other_workspaces_or_organizations()
         );
         assert_eq!(took.len(), 60, "{path}: each event delivered once");
         assert!(
-            p99 < Duration::from_secs(1),
+            p99 < bound,
             "{path}: p99 {p99:?} beside a hanging destination"
         );
     }
