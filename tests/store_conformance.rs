@@ -54,6 +54,7 @@ sqlite_cases!(
     usage_counts_an_orgs_resources_and_events_within_its_limit,
     connection_updates_can_be_conditional_on_what_was_read,
     limited_creates_never_exceed_the_limit_under_concurrency,
+    limited_creates_never_exceed_the_limit_one_at_a_time,
     concurrent_replays_of_one_delivery_have_one_winner,
     oauth_states_are_spent_once,
 );

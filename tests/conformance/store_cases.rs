@@ -1341,6 +1341,32 @@ pub async fn connection_updates_can_be_conditional_on_what_was_read(
 pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
     store: &dyn Store,
 ) -> Result<()> {
+    limited_creates(store, true).await
+}
+
+/// The same, one create after another: for moto, whose server runs requests on threads with
+/// no lock around a conditional write or a transaction, so its `TransactWriteItems` is not
+/// atomic under concurrency the way DynamoDB's (serializable) is.
+pub async fn limited_creates_never_exceed_the_limit_one_at_a_time(store: &dyn Store) -> Result<()> {
+    limited_creates(store, false).await
+}
+
+/// Awaits `calls` all at once, or one after another.
+async fn all<T>(
+    concurrent: bool,
+    calls: impl IntoIterator<Item = impl Future<Output = T>>,
+) -> Vec<T> {
+    if concurrent {
+        return futures::future::join_all(calls).await;
+    }
+    let mut out = Vec::new();
+    for call in calls {
+        out.push(call.await);
+    }
+    out
+}
+
+async fn limited_creates(store: &dyn Store, concurrent: bool) -> Result<()> {
     const LIMIT: u64 = 5;
     let org = organization();
     store.create_organization(&org).await?;
@@ -1350,7 +1376,8 @@ pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
     let candidates: Vec<Workspace> = (0..50)
         .map(|n| workspace(org.id, &format!("ws-{n}")))
         .collect();
-    let created = futures::future::join_all(
+    let created = all(
+        concurrent,
         candidates
             .iter()
             .map(|w| store.create_workspace_within(w, LIMIT)),
@@ -1364,7 +1391,8 @@ pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
     ensure!(store.usage(org.id, None).await?.workspaces == LIMIT);
 
     let connections: Vec<Connection> = (0..50).map(|_| connection(&ws)).collect();
-    let created = futures::future::join_all(
+    let created = all(
+        concurrent,
         connections
             .iter()
             .map(|c| store.create_connection_within(c, LIMIT)),
@@ -1385,11 +1413,13 @@ pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
         .expect("one was created");
 
     let rules: Vec<Rule> = (0..50).map(|_| rule(&first, "user.created")).collect();
-    let created =
-        futures::future::join_all(rules.iter().map(|r| store.create_rule_within(r, LIMIT)))
-            .await
-            .into_iter()
-            .collect::<Result<Vec<_>, _>>()?;
+    let created = all(
+        concurrent,
+        rules.iter().map(|r| store.create_rule_within(r, LIMIT)),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>, _>>()?;
     ensure!(
         created.iter().filter(|c| **c).count() == LIMIT as usize,
         "rules created: {created:?}"
