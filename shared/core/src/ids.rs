@@ -61,15 +61,23 @@ id_type!(
     AttemptId,
 );
 
+/// The random bits of a UUIDv7 (the low 62), where [`EventId::nth`] counts.
+const V7_RANDOM: u128 = (1 << 62) - 1;
+
 impl EventId {
     /// The id of item `index` of a request whose first item is `self`: the same UUIDv7 with
     /// `index` added to its random bits, so an idempotent retry of a bulk request names the
     /// same events without storing a list of them.
     pub fn nth(self, index: usize) -> Self {
-        const RANDOM: u128 = (1 << 62) - 1;
         let bits = self.0.as_u128();
-        let random = (bits & RANDOM).wrapping_add(index as u128) & RANDOM;
-        Self(Uuid::from_u128((bits & !RANDOM) | random))
+        let random = (bits & V7_RANDOM).wrapping_add(index as u128) & V7_RANDOM;
+        Self(Uuid::from_u128((bits & !V7_RANDOM) | random))
+    }
+
+    /// The `index` for which `first.nth(index)` is this id: its position in that request.
+    pub fn position_after(self, first: EventId) -> usize {
+        ((self.0.as_u128() & V7_RANDOM).wrapping_sub(first.0.as_u128() & V7_RANDOM) & V7_RANDOM)
+            as usize
     }
 
     /// When the id was minted (UUIDv7's millisecond timestamp), if it is a v7 id.
@@ -90,6 +98,9 @@ mod tests {
         assert_eq!(ids[0], first);
         let unique: std::collections::HashSet<_> = ids.iter().collect();
         assert_eq!(unique.len(), 100);
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(id.position_after(first), i);
+        }
         for id in &ids {
             assert_eq!(id.0.get_version_num(), 7);
             assert_eq!(id.0.get_variant(), uuid::Variant::RFC4122);

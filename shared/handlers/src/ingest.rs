@@ -304,7 +304,7 @@ async fn replay(
     only_rule: Option<RuleId>,
 ) -> Result<Answer, IngestError> {
     for r in results.iter_mut().flatten() {
-        r.id = first.nth(position_of(r.id, claim.first));
+        r.id = first.nth(r.id.position_after(claim.first));
     }
     let deadline = tokio::time::Instant::now() + KEY_WAIT;
     let missing = loop {
@@ -335,12 +335,6 @@ async fn replay(
         results,
         replayed: true,
     })
-}
-
-/// The position of `id` in the request whose first id is `base` (ids are `base.nth(i)`).
-fn position_of(id: EventId, base: EventId) -> usize {
-    const RANDOM: u128 = (1 << 62) - 1;
-    ((id.0.as_u128() & RANDOM).wrapping_sub(base.0.as_u128() & RANDOM) & RANDOM) as usize
 }
 
 /// Re-enqueues replayed events left unrouted well after they were stored (their message lost
