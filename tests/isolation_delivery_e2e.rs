@@ -8,33 +8,14 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use switchyard_tests::{
     Api, DEADLINE, E2eBackend, Receiver, delivered_at_least, event_when, eventually, expect_status,
-    start,
+    second_organization, start,
 };
 
 /// At most this many attempts to one destination are in flight (core's fair shares).
 const DESTINATION_SHARE: usize = 16;
-
-/// The same server's API as a second organization, made by `switchyard orgs create`.
-fn second_organization(server: &switchyard_tests::Switchyard, first: &Api) -> Api {
-    let output = std::process::Command::new(switchyard_tests::binary())
-        .args(["orgs", "create", "globex", "--data-dir"])
-        .arg(&server.data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut creds: Value = serde_json::from_slice(&output.stdout).unwrap();
-    creds["api_url"] = json!(first.base);
-    let api = Api::from_credentials(&creds);
-    assert_ne!(api.org_id, first.org_id);
-    api
-}
 
 /// A second workspace of `api`'s organization, with its own publishable key.
 async fn second_workspace(api: &Api) -> Api {

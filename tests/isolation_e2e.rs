@@ -4,7 +4,9 @@
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use switchyard_tests::{Api, Receiver, all_deliveries, event_when, expect_status, start};
+use switchyard_tests::{
+    Api, Receiver, all_deliveries, event_when, expect_status, second_organization, start,
+};
 
 /// What one organization owns: a second workspace, and in each workspace a connection, a
 /// rule and a delivered event.
@@ -154,20 +156,7 @@ async fn assert_isolated(attacker: &Tenant, victim: &Tenant) {
 #[tokio::test]
 async fn nothing_crosses_between_organizations_or_workspaces() {
     let (_dir, server, api_a) = start();
-    let output = std::process::Command::new(switchyard_tests::binary())
-        .args(["orgs", "create", "globex", "--data-dir"])
-        .arg(&server.data_dir)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut creds: Value = serde_json::from_slice(&output.stdout).unwrap();
-    creds["api_url"] = json!(api_a.base);
-    let api_b = Api::from_credentials(&creds);
-    assert_ne!(api_a.org_id, api_b.org_id);
+    let api_b = second_organization(&server, &api_a);
 
     let receiver = Receiver::start().await;
     let a = populate(api_a, &receiver, "acme").await;

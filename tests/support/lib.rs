@@ -23,7 +23,7 @@ pub use provider::{FakeProvider, ProviderRequest, Reply};
 pub use receiver::{Received, Receiver};
 pub use scenario::{
     DEADLINE, WithFakeSlack, all_deliveries, assert_contract_error, delivered_at_least, event_when,
-    serve_with_fake_slack, start,
+    second_organization, serve_with_fake_slack, start,
 };
 
 /// Polls `check` until it returns `Some`, or panics after `deadline` naming `what`.

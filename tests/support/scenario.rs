@@ -86,3 +86,23 @@ pub async fn serve_with_fake_slack(reply: crate::Reply) -> WithFakeSlack {
         _dir: dir,
     }
 }
+
+/// The same server's API as a second organization, made by the operator's `switchyard orgs
+/// create` (the process inherits the backend's environment).
+pub fn second_organization(server: &Switchyard, first: &Api) -> Api {
+    let output = std::process::Command::new(crate::binary())
+        .args(["orgs", "create", "globex", "--data-dir"])
+        .arg(&server.data_dir)
+        .output()
+        .expect("switchyard orgs create");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut creds: Value = serde_json::from_slice(&output.stdout).expect("credentials JSON");
+    creds["api_url"] = serde_json::json!(first.base);
+    let api = Api::from_credentials(&creds);
+    assert_ne!(api.org_id, first.org_id);
+    api
+}
