@@ -1,7 +1,7 @@
 //! The `Store` conformance suite against the embedded SQLite adapter. The cases live in
-//! `conformance/store_cases.rs` and take `&dyn Store`, so other adapters can run them too.
+//! `conformance/store_cases/` (one file per role) and take `&dyn Store`, so other adapters can run them too.
 
-#[path = "conformance/store_cases.rs"]
+#[path = "conformance/store_cases/mod.rs"]
 mod store_cases;
 #[path = "conformance/store_fixtures.rs"]
 mod store_fixtures;
@@ -11,7 +11,9 @@ use std::slice;
 use anyhow::Result;
 use switchyard_core::domain::DeliveryStatus;
 use switchyard_core::outcome::Outcome;
-use switchyard_core::ports::{AttemptRecord, Store};
+use switchyard_core::ports::{
+    AttemptRecord, Connections, Deliveries, Events, KeyClaims, Rules, Tenants, Workspaces,
+};
 use switchyard_embedded::{Db, SqliteStore};
 
 use store_fixtures::*;

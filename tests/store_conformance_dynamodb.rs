@@ -3,7 +3,7 @@
 
 // One case (SQLITE_ONLY, below) is not run here.
 #[allow(dead_code)]
-#[path = "conformance/store_cases.rs"]
+#[path = "conformance/store_cases/mod.rs"]
 mod store_cases;
 #[path = "conformance/store_fixtures.rs"]
 mod store_fixtures;
@@ -93,7 +93,7 @@ dynamodb_cases!(
 // What only the DynamoDB adapter has: payloads stored apart from their event when large.
 
 use switchyard_core::page::PageRequest;
-use switchyard_core::ports::{EventFilter, Store};
+use switchyard_core::ports::{EventFilter, Events};
 
 /// Large payloads live in their own item; reads, lists (filtered too) and paging put each
 /// back with its event, interleaved with small inline ones.
