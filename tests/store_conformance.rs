@@ -61,6 +61,17 @@ sqlite_cases!(
     oauth_states_are_spent_once,
 );
 
+/// SQLite's choices where adapters may differ: an attempt in flight reads `processing` (one
+/// write per attempt is cheap here), and routing is marked by its own write.
+#[tokio::test]
+async fn sqlite_stores_processing_and_marks_routing_apart() -> Result<()> {
+    let store = SqliteStore::open(Db::in_memory()?)?;
+    let choices = store_cases::adapter_choices(&store).await?;
+    assert_eq!(choices.status_during_attempt, DeliveryStatus::Processing);
+    assert!(!choices.routed_by_insert_deliveries);
+    Ok(())
+}
+
 /// SQLite-specific: what was committed is there after the file is closed and opened again
 /// (and opening an existing file does not recreate or clear its tables).
 #[tokio::test]

@@ -7,10 +7,10 @@ use switchyard_core::domain::*;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::Store;
 
-use super::record;
 use switchyard_core::{AttemptId, DeliveryId};
 use time::Duration;
 
+use super::record;
 use crate::store_fixtures::*;
 
 pub async fn insert_deliveries_is_idempotent_per_event_and_rule(store: &dyn Store) -> Result<()> {
@@ -334,4 +334,33 @@ pub async fn concurrent_replays_of_one_delivery_have_one_winner(store: &dyn Stor
             .is_none()
     );
     Ok(())
+}
+
+/// Where the adapters may differ, measured rather than described: the stored status of a
+/// delivery between `begin_attempt` and `finish_attempt`, and whether `insert_deliveries`
+/// alone already marks the event routed. Each adapter's suite asserts its own answer.
+pub struct AdapterChoices {
+    pub status_during_attempt: DeliveryStatus,
+    pub routed_by_insert_deliveries: bool,
+}
+
+pub async fn adapter_choices(store: &dyn Store) -> Result<AdapterChoices> {
+    let t = tenant(store).await?;
+    let rule = stored_rule(store, &t, "user.created").await?;
+    let event = stored_event(store, &t, "user.created").await?;
+    let d = delivery(&event, &rule);
+    store
+        .insert_deliveries(t.org, event.id, slice::from_ref(&d))
+        .await?;
+    let routed_by_insert_deliveries = store.is_routed(t.org, event.id).await?;
+    let seen = store.begin_attempt(t.org, d.id, now()).await?;
+    ensure!(
+        seen.map(|d| d.status) == Some(DeliveryStatus::Processing),
+        "begin_attempt answers the delivery as its attempt sees it"
+    );
+    let stored = store.delivery(t.org, d.id).await?;
+    Ok(AdapterChoices {
+        status_during_attempt: stored.expect("the delivery is stored").status,
+        routed_by_insert_deliveries,
+    })
 }

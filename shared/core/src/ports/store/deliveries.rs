@@ -36,9 +36,9 @@ pub trait Deliveries: Send + Sync + 'static {
 
     /// The delivery as its next attempt sees it — `processing`, its first start time kept (or
     /// `now`) — when it may be attempted; `None` when it is final (completed, failed or
-    /// canceled) or absent, and must not be attempted. An adapter may store `processing` now
-    /// (SQLite) or leave the stored delivery as it is until [`Deliveries::finish_attempt`] records
-    /// the attempt and sets the start time if unset (DynamoDB: one write per attempt saved).
+    /// canceled) or absent, and must not be attempted. Whether the stored delivery reads
+    /// `processing` before [`Deliveries::finish_attempt`] records the attempt is the adapter's
+    /// choice; each adapter's suite pins it (`adapter_choices`).
     async fn begin_attempt(
         &self,
         org: OrgId,

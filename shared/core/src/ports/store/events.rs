@@ -27,8 +27,9 @@ pub trait Events: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError>;
 
-    /// Marks the event routed (its deliveries exist). Idempotent. An adapter may already have
-    /// marked it in [`super::Deliveries::insert_deliveries`] (DynamoDB does, in the same write as the claim).
+    /// Marks the event routed (its deliveries exist). Idempotent. Whether
+    /// [`super::Deliveries::insert_deliveries`] already marked it is the adapter's choice;
+    /// each adapter's suite pins it (`adapter_choices`).
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;
 
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError>;
