@@ -57,6 +57,8 @@ id_type!(
     EventId,
     /// One event delivered through one rule (the contract's `rule_event`).
     DeliveryId,
+    /// An embed session: one workspace's access for one of a customer's users.
+    SessionId,
     /// One try at a delivery.
     AttemptId,
 );

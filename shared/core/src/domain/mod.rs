@@ -7,6 +7,7 @@ mod credential;
 mod delivery;
 mod event;
 mod rule;
+mod session;
 mod workspace;
 
 pub use catalog::{CatalogEntry, CatalogKind};
@@ -15,4 +16,5 @@ pub use credential::{MachineKey, Organization, PublishableKey};
 pub use delivery::{Attempt, Delivery, DeliveryStatus};
 pub use event::{Event, EventStatus};
 pub use rule::{Rule, RuleFilter};
+pub use session::{Access, LaunchPage, PAYLOAD_READ_SCOPE, Session, SessionRole, SessionType};
 pub use workspace::Workspace;

@@ -13,5 +13,5 @@ pub use queue::{
 };
 pub use store::{
     AttemptRecord, Catalog, Connections, Deliveries, EventFilter, Events, KeyClaims, Mappings,
-    Metering, Rules, Store, Tenants, Workspaces,
+    Metering, Rules, SessionFilter, Sessions, Store, Tenants, Workspaces,
 };

@@ -194,8 +194,37 @@ CREATE TABLE IF NOT EXISTS catalog (
 /// opening a file runs only the ones it lacks. Append, never edit: the first is the schema
 /// as of the first versioned release, later ones change it (`ALTER TABLE …`).
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(SCHEMA)])
+    Migrations::new(vec![M::up(SCHEMA), M::up(SESSIONS)])
 }
+
+/// Embed sessions (version 2). Tokens are kept as SHA-256 hashes only; `status` is
+/// `active` or `revoked`, a column so that lists filter on it by equality.
+const SESSIONS: &str = "
+CREATE TABLE sessions (
+    id                TEXT PRIMARY KEY,
+    org               TEXT NOT NULL,
+    workspace         TEXT NOT NULL,
+    session_type      TEXT NOT NULL,
+    role              TEXT NOT NULL,
+    resource          TEXT,
+    resource_id       TEXT,
+    external_user_id  TEXT,
+    scopes            TEXT NOT NULL,
+    launch_page       TEXT,
+    allowed_origins   TEXT NOT NULL,
+    token_hash        TEXT NOT NULL,
+    expires_at        INTEGER NOT NULL,
+    ttl_seconds       INTEGER NOT NULL,
+    launch_hash       TEXT NOT NULL,
+    launch_expires_at INTEGER NOT NULL,
+    launch_spent      INTEGER NOT NULL DEFAULT 0,
+    created_at        INTEGER NOT NULL,
+    status            TEXT NOT NULL,
+    revoked_at        INTEGER
+);
+CREATE INDEX sessions_by_org ON sessions (org, id);
+CREATE INDEX sessions_by_workspace ON sessions (org, workspace, id);
+";
 
 /// Brings the file up to the latest migration; a no-op on a current one. A file written
 /// before migrations were versioned (tables present, `user_version` 0) is refused with what
@@ -238,13 +267,13 @@ mod tests {
             c.query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap()
         };
-        assert_eq!(version(&conn), 1);
+        assert_eq!(version(&conn), 2);
         conn.execute_batch(
             "INSERT INTO organizations (id, name, created_at) VALUES ('o1', 'kept', 0);",
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(version(&conn), 1);
+        assert_eq!(version(&conn), 2);
         let kept: String = conn
             .query_row("SELECT name FROM organizations", [], |r| r.get(0))
             .unwrap();
