@@ -11,7 +11,7 @@ use switchyard_core::integration_catalog::{self, ActionSpec};
 use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId};
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Caller, Reader};
 use super::body::PathId;
 use super::error::{ApiError, ApiResult};
 use super::openapi::{BadRequest, NotFound, Unauthorized, UnprocessableDestination};
@@ -113,14 +113,14 @@ fn action_views(kind: IntegrationType) -> Vec<ActionView> {
     description = "Every integration type, how it authenticates, and its actions. **Extension**: \
         `available` says whether this version can deliver to the type.",
     tag = "catalog",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     responses(
         (status = 200, description = "Every integration type (unpaged).",
             body = List<IntegrationView>),
         (status = 401, response = Unauthorized),
     ),
 )]
-pub async fn integrations(_machine: Machine) -> Json<List<IntegrationView>> {
+pub async fn integrations(_caller: Reader) -> Json<List<IntegrationView>> {
     let records = integration_catalog::all()
         .iter()
         .map(|s| IntegrationView {
@@ -146,7 +146,7 @@ pub async fn integrations(_machine: Machine) -> Json<List<IntegrationView>> {
         this route but does not publish its response shape; this body is Switchyard's \
         (**extension**).",
     tag = "catalog",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Connection id.")),
     responses(
         (status = 200, description = "The actions rules on this connection may take.",
@@ -157,10 +157,10 @@ pub async fn integrations(_machine: Machine) -> Json<List<IntegrationView>> {
 )]
 pub async fn connection_actions(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<ConnectionActions>> {
-    let connection = super::load_connection(&deps, machine.org, id).await?;
+    let connection = caller.connection(&deps, id).await?;
     Ok(Json(ConnectionActions {
         kind: connection.kind.as_str(),
         actions: action_views(connection.kind),
@@ -181,7 +181,7 @@ pub async fn connection_actions(
         route but does not publish its response shape; this body is Switchyard's \
         (**extension**).",
     tag = "catalog",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(
         ("id" = uuid::Uuid, Path, description = "Connection id."),
         ("refresh" = Option<bool>, Query,
@@ -198,12 +198,12 @@ pub async fn connection_actions(
 )]
 pub async fn connection_fields(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(id): PathId<ConnectionId>,
     params: Params,
 ) -> ApiResult<Json<ConnectionFields>> {
     let refresh = matches!(params.get("refresh").as_deref(), Some("true" | "1"));
-    let connection = super::load_connection(&deps, machine.org, id).await?;
+    let connection = caller.connection(&deps, id).await?;
     let secrets = connection
         .open_secrets(deps.keys.as_ref())
         .map_err(ApiError::internal)?;
@@ -230,14 +230,14 @@ pub async fn connection_fields(
 
 async fn workspace_catalog(
     deps: &Deps,
-    machine: &Machine,
+    caller: &Caller,
     workspace: WorkspaceId,
     kind: CatalogKind,
 ) -> ApiResult<Json<List<CatalogEntryView>>> {
-    super::load_workspace(deps, machine.org, workspace).await?;
+    caller.workspace(deps, workspace).await?;
     let records = deps
         .catalog()
-        .catalog(machine.org, workspace, kind)
+        .catalog(caller.org(), workspace, kind)
         .await?
         .into_iter()
         .map(|e| {
@@ -270,7 +270,7 @@ async fn workspace_catalog(
         has this route but does not publish its response shape; this body is Switchyard's \
         (**extension**).",
     tag = "catalog",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
     responses(
         (status = 200, description = "Every event type (unpaged).", body = List<CatalogEntryView>),
@@ -280,10 +280,10 @@ async fn workspace_catalog(
 )]
 pub async fn event_types(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(workspace): PathId<WorkspaceId>,
 ) -> ApiResult<Json<List<CatalogEntryView>>> {
-    workspace_catalog(&deps, &machine, workspace, CatalogKind::EventType).await
+    workspace_catalog(&deps, &caller, workspace, CatalogKind::EventType).await
 }
 
 /// The resources the workspace has seen (from events and rules).
@@ -296,7 +296,7 @@ pub async fn event_types(
         has this route but does not publish its response shape; this body is Switchyard's \
         (**extension**).",
     tag = "catalog",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
     responses(
         (status = 200, description = "Every resource (unpaged).", body = List<CatalogEntryView>),
@@ -306,8 +306,8 @@ pub async fn event_types(
 )]
 pub async fn resources(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(workspace): PathId<WorkspaceId>,
 ) -> ApiResult<Json<List<CatalogEntryView>>> {
-    workspace_catalog(&deps, &machine, workspace, CatalogKind::Resource).await
+    workspace_catalog(&deps, &caller, workspace, CatalogKind::Resource).await
 }

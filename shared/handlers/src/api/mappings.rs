@@ -12,10 +12,10 @@ use switchyard_core::mapping::{
 use switchyard_core::{ConnectionId, StoreError, ValidationErrors};
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Reader, Writer};
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized};
+use super::openapi::{BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized};
 use crate::Deps;
 
 /// The connection id in the path.
@@ -136,7 +136,7 @@ pub enum OnErrorName {
         mapping yet answers an empty one (`fields: []`) at version 0; its connector then \
         receives the payload's top-level fields as they are.",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     responses(
         (status = 200, description = "The mapping.", body = MappingView),
@@ -146,11 +146,11 @@ pub enum OnErrorName {
 )]
 pub async fn get(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<MappingView>> {
-    super::load_connection(&deps, machine.org, id).await?;
-    let stored = deps.mappings().connection_mapping(machine.org, id).await?;
+    caller.connection(&deps, id).await?;
+    let stored = deps.mappings().connection_mapping(caller.org(), id).await?;
     let (mapping, version) = match stored {
         Some(s) => (s.mapping, s.version),
         None => (FieldMapping::empty(), 0),
@@ -169,7 +169,7 @@ pub async fn get(
         named like `fields[3].transforms[0].type`. Webhook connections send the event envelope \
         and do not apply a mapping.",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     request_body = PutMapping,
     responses(
@@ -177,6 +177,7 @@ pub async fn get(
             body = MappingView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
@@ -184,15 +185,15 @@ pub async fn get(
 )]
 pub async fn put(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathId(id): PathId<ConnectionId>,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<MappingView>> {
-    super::load_connection(&deps, machine.org, id).await?;
+    caller.connection(&deps, id).await?;
     let (mapping, expected) = parse(body).map_err(ApiError::validation)?;
     let version = match deps
         .mappings()
-        .put_connection_mapping(machine.org, id, &mapping, expected)
+        .put_connection_mapping(caller.org(), id, &mapping, expected)
         .await
     {
         Ok(version) => version,
@@ -203,7 +204,7 @@ pub async fn put(
         }
         Err(e) => return Err(e.into()),
     };
-    tracing::info!(org = %machine.org, connection_id = %id, version, fields = mapping.fields.len(), "field mapping written");
+    tracing::info!(org = %caller.org(), connection_id = %id, version, fields = mapping.fields.len(), "field mapping written");
     Ok(Json(view(mapping, version)))
 }
 

@@ -12,12 +12,14 @@ use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 use super::{
-    catalog, connections, deliveries, events, keys, oauth, rule_test, rules, usage, workspaces,
+    catalog, connections, deliveries, events, keys, oauth, rule_test, rules, sessions, usage,
+    workspaces,
 };
 
 /// The security scheme names the annotations use.
 pub const MACHINE_JWT: &str = "machine_jwt";
 pub const PUBLISHABLE_KEY: &str = "publishable_key";
+pub const SESSION_TOKEN: &str = "session_token";
 
 /// Malformed JSON, a failed validation (`error.data` names each field), or a query parameter
 /// out of range.
@@ -30,6 +32,13 @@ pub struct BadRequest(ErrorBody);
 #[derive(ToResponse)]
 #[allow(dead_code)]
 pub struct Unauthorized(ErrorBody);
+
+/// An embed session's role, type or scopes do not allow this (a write by a member or a
+/// dashboard session, a payload without `events.payload:read`), or a route that needs a
+/// machine key was called with a session token.
+#[derive(ToResponse)]
+#[allow(dead_code)]
+pub struct Forbidden(ErrorBody);
 
 /// Unknown id, malformed id, or another tenant's id (existence is not revealed across
 /// tenants).
@@ -141,12 +150,18 @@ pub struct InternalError(ErrorBody);
         keys::list,
         keys::create,
         keys::revoke,
+        sessions::create,
+        sessions::list,
+        sessions::refresh,
+        sessions::revoke,
+        sessions::launch,
     ),
     components(
         schemas(ErrorBody),
         responses(
             BadRequest,
             Unauthorized,
+            Forbidden,
             NotFound,
             Conflict,
             PayloadTooLarge,
@@ -170,6 +185,9 @@ pub struct InternalError(ErrorBody);
             workspace's event types and resources."),
         (name = "credentials", description = "Extension: machine keys and publishable-key \
             rotation."),
+        (name = "sessions", description = "Embed sessions: a customer's user inside one \
+            workspace, with a role (member, admin, owner), a type (workspace, resource, \
+            dashboard) and scopes."),
         (name = "meta", description = "Health and this document."),
     ),
 )]
@@ -200,6 +218,21 @@ impl Modify for Security {
                          access key; claims `iss` = `urn:meshes:m2m:<access key>`, `aud` = \
                          `meshes-api`, `org` = the organization id, `iat`, `exp`, lifetime at \
                          most 60 s. Acts on every workspace of the organization.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            SESSION_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An embed session's access token (`POST /sessions`): one workspace, \
+                         as the session's type, role and scopes allow — member reads; admin \
+                         and owner also write; dashboard reads only; a resource session sees \
+                         its resource's events only; payloads need `events.payload:read`. \
+                         Outside its reach: 404; a write it may not make: 403.",
                     ))
                     .build(),
             ),

@@ -314,8 +314,10 @@ pub struct EventDetailView {
     #[schema(required = true)]
     pub completed_at: Option<OffsetDateTime>,
     pub rule_events: Vec<RuleEventView>,
-    #[schema(value_type = Object)]
-    pub payload: Value,
+    /// Absent for an embed session without the `events.payload:read` scope.
+    #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
 }
 
 impl EventDetailView {
@@ -344,7 +346,7 @@ impl EventDetailView {
                 .into_iter()
                 .map(|d| RuleEventView::new(d, &e))
                 .collect(),
-            payload: e.payload,
+            payload: Some(e.payload),
         }
     }
 }
