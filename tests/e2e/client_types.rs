@@ -1,5 +1,4 @@
-//! Meshes' official clients, simulated: every route of the v1 contract (sessions excepted: they
-//! come with the embed) answered by the real process and decoded into strict types written
+//! Meshes' official clients, simulated: every route of the v1 contract answered by the real process and decoded into strict types written
 //! from the contract — UUID ids, RFC 3339 times, the status and outcome enums, maps where the
 //! clients unmarshal maps, bare arrays where they expect arrays. A field a typed client
 //! requires that is missing or of another type fails the decode here as it would there; keys
@@ -737,4 +736,114 @@ async fn every_contract_route_decodes_into_the_clients_types() {
     )
     .await;
     checked("DELETE /connections/{id}");
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SessionRole {
+    Member,
+    Admin,
+    Owner,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SessionType {
+    Workspace,
+    Resource,
+    Dashboard,
+}
+
+/// `POST /sessions/{id}/refresh`, and the body of `POST /sessions`.
+#[derive(Debug, Deserialize)]
+struct SessionToken {
+    session_id: Uuid,
+    workspace_id: Uuid,
+    session_type: SessionType,
+    role: SessionRole,
+    resource: Option<String>,
+    resource_id: Option<String>,
+    access_token: String,
+    expires_in: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: Time,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionCreated {
+    #[serde(flatten)]
+    session: SessionToken,
+    launch_token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    launch_expires_at: Time,
+    launch_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SessionStatus {
+    Active,
+    Revoked,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionRecord {
+    session_id: Uuid,
+    workspace_id: Uuid,
+    session_type: SessionType,
+    role: SessionRole,
+    resource: Option<String>,
+    resource_id: Option<String>,
+    external_user_id: Option<String>,
+    status: SessionStatus,
+    is_expired: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: Time,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: Time,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionRevoked {
+    revoked: bool,
+}
+
+#[tokio::test]
+async fn the_session_routes_decode_into_the_clients_types() {
+    let (_dir, _server, api) = start();
+    let created: SessionCreated = call(
+        &api,
+        Method::POST,
+        "/sessions",
+        Some(json!({"workspace_id": api.workspace_id, "role": "admin",
+                    "session_type": "resource", "resource": "user", "resource_id": "usr_1",
+                    "external_user_id": "customer-1"})),
+        200,
+    )
+    .await;
+    let id = created.session.session_id;
+    let listed: List<SessionRecord> = call(
+        &api,
+        Method::GET,
+        &format!(
+            "/sessions?workspace_id={}&status=active&resource=user&resource_id=usr_1",
+            api.workspace_id
+        ),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(listed.records[0].session_id, id);
+    let refreshed: SessionToken = call(
+        &api,
+        Method::POST,
+        &format!("/sessions/{id}/refresh"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(refreshed.session_id, id);
+    let revoked: SessionRevoked =
+        call(&api, Method::DELETE, &format!("/sessions/{id}"), None, 200).await;
+    assert!(revoked.revoked);
 }

@@ -528,6 +528,19 @@ async fn a_launch_token_is_spent_once_from_an_allowed_origin() {
         401,
         "a launch token is spent once"
     );
+    // The embed page itself, on Switchyard's own origin, may spend one too.
+    let own = create_session(
+        &api,
+        json!({"workspace_id": api.workspace_id, "allowed_origins": [app]}),
+    )
+    .await;
+    let (code, _) = status(
+        api.request(Method::POST, "/sessions/launch")
+            .header("Origin", api.base.as_str())
+            .json(&json!({"launch_token": own["launch_token"]})),
+    )
+    .await;
+    assert_eq!(code, 200);
 
     // A revoked session's launch token is refused; so is a launch token used as a bearer.
     let revoked = create_session(

@@ -589,8 +589,9 @@ pub async fn revoke(
     operation_id = "launchSession",
     summary = "Exchange an embed launch token",
     description = "**Extension**: the embed page spends the launch URL's token, once, within \
-        its `launch_ttl_seconds`, from one of the session's `allowed_origins` (the request's \
-        `Origin`; with none configured, only a request without an `Origin`). It learns the \
+        its `launch_ttl_seconds`, from one of the session's `allowed_origins` or from \
+        Switchyard's own origin (the embed page) — the request's `Origin`; with no origins \
+        configured, a request without an `Origin` is accepted too. It learns the \
         session's workspace, type, role, first page and allowed origins — not the access token, \
         which the host page hands it by `postMessage`. A token spent, expired, revoked or \
         unknown, or a refused origin, answers 401 alike.",
@@ -620,11 +621,16 @@ pub async fn launch(
         .session(org, id)
         .await?
         .ok_or_else(|| refused("unknown session"))?;
+    // A host page of an allowed origin, or the embed page itself (served by Switchyard,
+    // which only allowed origins may frame); with no origins configured, no browser page.
+    let own = super::public_url(&deps, &headers, "/")?
+        .origin()
+        .ascii_serialization();
     let request_origin = headers
         .get(axum::http::header::ORIGIN)
         .map(|o| o.to_str().unwrap_or_default());
     let origin_ok = match request_origin {
-        Some(o) => session.allowed_origins.iter().any(|a| a == o),
+        Some(o) => o == own || session.allowed_origins.iter().any(|a| a == o),
         None => session.allowed_origins.is_empty(),
     };
     if !origin_ok {
