@@ -67,7 +67,6 @@ const ID: &str = "Connection id.";
         (status = 201, description = "Created.", body = ConnectionCreated),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
         (status = 403, response = PlanLimitReached),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),

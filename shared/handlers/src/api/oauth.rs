@@ -22,7 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Writer;
 use super::error::{ApiError, ApiResult, ErrorBody};
-use super::openapi::{BadRequest, Forbidden, NotFound, PlanLimitReached, Unauthorized};
+use super::openapi::{BadRequest, NotFound, PlanLimitReached, Unauthorized};
 use super::query::Params;
 use super::views::{ConnectionCreated, NewConnectionView};
 use crate::Deps;
@@ -86,7 +86,6 @@ const TYPE: &str = "An OAuth integration type: `hubspot`, `salesforce`, `slack`,
         (status = 200, description = "Where to send the user.", body = AuthorizationStart),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
         (status = 403, response = PlanLimitReached),
         (status = 404, response = NotFound),
     ),

@@ -81,7 +81,8 @@ pub struct TooEarly(ErrorBody);
 pub struct RateLimited(ErrorBody);
 
 /// Extension: the organization's plan allows no more of this resource (`PlanLimitReached`);
-/// `GET /usage` shows the limits.
+/// `GET /usage` shows the limits. Or (`Forbidden`) an embed session may not make this write,
+/// or the route needs a machine key.
 #[derive(ToResponse)]
 #[allow(dead_code)]
 pub struct PlanLimitReached(ErrorBody);

@@ -105,7 +105,6 @@ fn actions(kind: IntegrationType) -> Vec<&'static str> {
         (status = 201, description = "Created.", body = RuleCreated),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
-        (status = 403, response = Forbidden),
         (status = 403, response = PlanLimitReached),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),

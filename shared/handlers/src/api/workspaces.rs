@@ -12,7 +12,7 @@ use super::auth::{Caller, Machine, Reader};
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
 use super::openapi::{
-    BadRequest, Conflict, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
 };
 use super::query::Params;
 use super::schemas::PageParams;
@@ -183,6 +183,7 @@ pub struct UpdateWorkspace {
         (status = 200, description = "The updated workspace.", body = WorkspaceView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
