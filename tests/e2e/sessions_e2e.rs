@@ -46,7 +46,7 @@ async fn status(request: RequestBuilder) -> (u16, Value) {
 
 #[tokio::test]
 async fn sessions_are_created_listed_refreshed_and_revoked() {
-    let (_dir, _server, api) = start();
+    let (dir, _server, api) = start();
     let created = create_session(
         &api,
         json!({"workspace_id": api.workspace_id,
@@ -170,6 +170,15 @@ async fn sessions_are_created_listed_refreshed_and_revoked() {
         status(as_session(&api, &forged, Method::GET, &own)).await.0,
         401
     );
+
+    // The server's log tells what happened and never a token.
+    let log = std::fs::read_to_string(dir.path().join("data.log")).expect("server log");
+    assert!(log.contains("embed session created"), "{log}");
+    assert!(log.contains("authentication refused"), "{log}");
+    for token in [first.as_str(), second.as_str(), launch_token] {
+        let secret = token.rsplit('.').next().unwrap();
+        assert!(!log.contains(secret), "a token's secret reached the log");
+    }
 }
 
 #[tokio::test]
@@ -376,6 +385,28 @@ async fn the_permission_matrix_is_enforced_by_the_api() {
     ))
     .await;
     assert_eq!(code, 404);
+    // Its rule test event is about its own resource, so it can follow it.
+    let (code, tested) = status(
+        as_session(
+            &api,
+            &resource,
+            Method::POST,
+            &format!("/rules/{rule}/test"),
+        )
+        .json(&json!({"resource": "user", "resource_id": "usr_2"})),
+    )
+    .await;
+    assert_eq!(code, 201, "{tested}");
+    assert_eq!(tested["event"]["resource_id"], "usr_1");
+    let tested = tested["event"]["id"].as_str().unwrap();
+    let (code, _) = status(as_session(
+        &api,
+        &resource,
+        Method::GET,
+        &format!("/events/{tested}"),
+    ))
+    .await;
+    assert_eq!(code, 200);
     let (code, attempts) = status(as_session(
         &api,
         &resource,

@@ -94,6 +94,13 @@ pub async fn send(
             body.insert(key.into(), Value::from(value.as_str()));
         }
     };
+    // A resource session's test event is about its own resource: it could not see another.
+    if let Caller::Session(session) = &*caller
+        && let (Some(resource), Some(resource_id)) = (&session.resource, &session.resource_id)
+    {
+        body.insert("resource".into(), Value::from(resource.as_str()));
+        body.insert("resource_id".into(), Value::from(resource_id.as_str()));
+    }
     fill(&mut body, "resource", rule.resource.as_ref());
     fill(&mut body, "resource_id", rule.resource_id.as_ref());
     if body.get("payload").is_none_or(Value::is_null) {
