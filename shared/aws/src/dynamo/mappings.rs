@@ -4,14 +4,17 @@
 
 use switchyard_core::mapping::{FieldMapping, VersionedMapping};
 use switchyard_core::{ConnectionId, OrgId, StoreError};
+use time::OffsetDateTime;
 
 use super::expr::Expr;
-use super::item::{Item, Reader, json_s, n, s};
+use super::item::{Item, Reader, json_s, ms, n, s};
 use super::keys::{PK, SK, mapping_sk, org_pk};
 use super::{DynamoStore, Table, absent};
 
 const MAPPING: &str = "mapping";
 const VERSION: &str = "version";
+const CREATED_AT: &str = "created_at";
+const UPDATED_AT: &str = "updated_at";
 
 impl DynamoStore {
     pub(super) async fn connection_mapping_item(
@@ -29,6 +32,8 @@ impl DynamoStore {
         Ok(Some(VersionedMapping {
             mapping: r.json(MAPPING)?,
             version: r.num(VERSION)?,
+            created_at: r.time(CREATED_AT)?,
+            updated_at: r.time(UPDATED_AT)?,
         }))
     }
 
@@ -38,14 +43,26 @@ impl DynamoStore {
         connection: ConnectionId,
         mapping: &FieldMapping,
         expected: u64,
+        at: OffsetDateTime,
     ) -> Result<u64, StoreError> {
         // Saturating: an `expected` that high is never the stored version, so the put is refused.
         let version = expected.saturating_add(1);
+        // A put replaces the item, so a later version carries the first one's `created_at`
+        // forward: read here, and the version condition below makes the read current.
+        let created_at = match expected {
+            0 => at,
+            _ => self
+                .connection_mapping_item(org, connection)
+                .await?
+                .map_or(at, |stored| stored.created_at),
+        };
         let item: Item = [
             (PK.to_owned(), s(org_pk(org))),
             (SK.to_owned(), s(mapping_sk(connection))),
             (VERSION.to_owned(), n(version)),
             (MAPPING.to_owned(), json_s(mapping)?),
+            (CREATED_AT.to_owned(), ms(created_at)),
+            (UPDATED_AT.to_owned(), ms(at)),
         ]
         .into_iter()
         .collect();

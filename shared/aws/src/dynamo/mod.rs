@@ -8,6 +8,7 @@ mod configuration;
 mod deliveries;
 mod events;
 mod expr;
+mod format;
 mod item;
 mod keys;
 mod list;
@@ -496,8 +497,9 @@ impl Store for DynamoStore {
         connection: ConnectionId,
         mapping: &switchyard_core::mapping::FieldMapping,
         expected_version: u64,
+        at: OffsetDateTime,
     ) -> Result<u64, StoreError> {
-        self.put_connection_mapping_item(org, connection, mapping, expected_version)
+        self.put_connection_mapping_item(org, connection, mapping, expected_version, at)
             .await
     }
     async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError> {

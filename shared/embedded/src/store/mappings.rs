@@ -2,31 +2,36 @@
 //! two editors cannot overwrite each other unseen.
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params};
+use switchyard_core::clock::from_epoch_millis;
 use switchyard_core::mapping::{FieldMapping, VersionedMapping};
 use switchyard_core::{ConnectionId, OrgId};
+use time::OffsetDateTime;
 
-use super::rows::to_json;
+use super::rows::{ms, to_json};
 
 pub(super) fn connection_mapping(
     c: &Connection,
     org: OrgId,
     connection: ConnectionId,
 ) -> rusqlite::Result<Option<VersionedMapping>> {
-    let row: Option<(String, i64)> = c
+    let row: Option<(String, i64, i64, i64)> = c
         .prepare_cached(
-            "SELECT mapping, version FROM connection_mappings WHERE org = ?1 AND connection = ?2",
+            "SELECT mapping, version, created_at, updated_at FROM connection_mappings
+             WHERE org = ?1 AND connection = ?2",
         )?
         .query_row([org.to_string(), connection.to_string()], |row| {
-            Ok((row.get(0)?, row.get(1)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })
         .optional()?;
-    row.map(|(text, version)| {
+    row.map(|(text, version, created_at, updated_at)| {
         let mapping: FieldMapping = serde_json::from_str(&text).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
         })?;
         Ok(VersionedMapping {
             mapping,
             version: version as u64,
+            created_at: from_epoch_millis(created_at),
+            updated_at: from_epoch_millis(updated_at),
         })
     })
     .transpose()
@@ -39,6 +44,7 @@ pub(super) fn put_connection_mapping(
     connection: ConnectionId,
     mapping: &FieldMapping,
     expected: u64,
+    at: OffsetDateTime,
 ) -> rusqlite::Result<Option<u64>> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: u64 = tx
@@ -54,15 +60,17 @@ pub(super) fn put_connection_mapping(
     }
     let version = expected + 1;
     tx.prepare_cached(
-        "INSERT INTO connection_mappings (org, connection, version, mapping)
-         VALUES (:org, :connection, :version, :mapping)
-         ON CONFLICT (org, connection) DO UPDATE SET version = :version, mapping = :mapping",
+        "INSERT INTO connection_mappings (org, connection, version, mapping, created_at, updated_at)
+         VALUES (:org, :connection, :version, :mapping, :at, :at)
+         ON CONFLICT (org, connection)
+         DO UPDATE SET version = :version, mapping = :mapping, updated_at = :at",
     )?
     .execute(named_params! {
         ":org": org.to_string(),
         ":connection": connection.to_string(),
         ":version": version as i64,
         ":mapping": to_json(mapping)?,
+        ":at": ms(at),
     })?;
     tx.commit()?;
     Ok(Some(version))

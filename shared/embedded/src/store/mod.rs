@@ -311,11 +311,12 @@ impl Store for SqliteStore {
         connection: ConnectionId,
         mapping: &switchyard_core::mapping::FieldMapping,
         expected_version: u64,
+        at: OffsetDateTime,
     ) -> Result<u64, StoreError> {
         let mapping = mapping.clone();
         self.db
             .call(move |c| {
-                mappings::put_connection_mapping(c, org, connection, &mapping, expected_version)
+                mappings::put_connection_mapping(c, org, connection, &mapping, expected_version, at)
             })
             .await?
             .ok_or_else(|| StoreError::Conflict("the mapping's version has moved".into()))
