@@ -133,7 +133,7 @@ async fn every_validation_rule_answers_400_naming_the_field() {
         .map(|i| json!({"dest": format!("f{i}"), "source": {"type": "literal", "value": i}}))
         .collect();
     let cases = [
-        (mapping(json!(too_many_fields)), "fields"),
+        (mapping(json!(too_many_fields)), "schema.fields"),
         (
             mapping(json!([field(json!(vec![json!({"type": "trim"}); 11]))])),
             "schema.fields[0].transforms",
