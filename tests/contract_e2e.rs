@@ -5,6 +5,9 @@
 //! them. Also the credential formats the Node API client and the MCP server refuse to start
 //! without, CORS on the browser-callable ingest routes only, conditional and unconditional
 //! mapping writes, and an older Switchyard's data refused at start. Runs on both backends.
+//!
+//! Not here: the integrations catalog, a connection's actions and fields, and sessions — their
+//! shapes are other work's (issue 14's catalog and the embed issue).
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -171,6 +174,109 @@ struct MappingAnswer {
     status: String,
 }
 
+/// The list envelope.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct List<T> {
+    count: u64,
+    limit: u64,
+    next_cursor: Option<String>,
+    records: Vec<T>,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Workspace {
+    id: Uuid,
+    name: String,
+    description: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct PublishableKey {
+    public_key: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct WorkspaceDetail {
+    #[serde(flatten)]
+    workspace: Workspace,
+    publishable_key: PublishableKey,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Connection {
+    id: Uuid,
+    workspace: Uuid,
+    #[serde(rename = "type")]
+    kind: String,
+    name: String,
+    metadata: serde_json::Map<String, Value>,
+    created_at: String,
+    updated_at: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Rule {
+    id: Uuid,
+    workspace: Uuid,
+    connection: Uuid,
+    event: String,
+    resource: Option<String>,
+    resource_id: Option<String>,
+    metadata: RuleMetadata,
+    active: bool,
+    created_at: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct RuleMetadata {
+    action: String,
+}
+
+/// An event as create responses and lists carry it.
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Event {
+    id: Uuid,
+    event: String,
+    workspace: Uuid,
+    resource: String,
+    resource_id: Option<String>,
+    #[serde(rename = "type")]
+    kind: String,
+    created_by: String,
+    created_at: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Created<T> {
+    #[serde(
+        alias = "workspace",
+        alias = "connection",
+        alias = "rule",
+        alias = "event"
+    )]
+    created: T,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct BulkPartial {
+    count: u64,
+    error_count: u64,
+    records: Vec<Value>,
+}
+
 #[derive(Deserialize)]
 struct MachineKey {
     access_key: String,
@@ -236,6 +342,78 @@ async fn every_way_of_getting_credentials_gives_ones_the_official_clients_accept
         )
         .await,
     );
+}
+
+// --- The resources every client reads -----------------------------------------------------
+
+#[tokio::test]
+async fn workspaces_connections_rules_and_events_decode_as_the_contract_types() {
+    let (_dir, _server, api) = start();
+    let receiver = Receiver::start().await;
+    let ws = api.workspace_id.clone();
+
+    let listed: List<Workspace> = decode("GET /workspaces", &api.get("/workspaces").await);
+    assert_eq!(listed.records.len() as u64, listed.count);
+    let detail: WorkspaceDetail = decode(
+        "GET /workspaces/{id}",
+        &api.get(&format!("/workspaces/{ws}")).await,
+    );
+    assert_eq!(detail.publishable_key.public_key, api.publishable_key);
+    let _: Created<Workspace> = decode(
+        "POST /workspaces",
+        &api.post("/workspaces", json!({"name": "staging"})).await,
+    );
+
+    let (connection, rule) = api
+        .webhook_rule(&receiver.url("/hook"), "user.signup")
+        .await;
+    let _: Connection = decode(
+        "GET /connections/{id}",
+        &api.get(&format!("/connections/{connection}")).await,
+    );
+    let _: List<Connection> = decode("GET /connections", &api.get("/connections").await);
+    let _: List<Connection> = decode(
+        "GET /workspaces/{id}/connections",
+        &api.get(&format!("/workspaces/{ws}/connections")).await,
+    );
+    let _: Rule = decode("GET /rules/{id}", &api.get(&format!("/rules/{rule}")).await);
+    let _: List<Rule> = decode("GET /rules", &api.get("/rules").await);
+    let _: List<Rule> = decode(
+        "GET /workspaces/{id}/rules",
+        &api.get(&format!("/workspaces/{ws}/rules")).await,
+    );
+
+    let one = expect_status(
+        api.request(Method::POST, "/events")
+            .header("x-meshes-publishable-key", &api.publishable_key)
+            .json(&json!({"event": "user.signup", "payload": {"email": "ada@example.com"}}))
+            .send()
+            .await
+            .unwrap(),
+        201,
+    )
+    .await;
+    let created: Created<Event> = decode("POST /events", &one);
+    assert_eq!(created.created.resource, "global");
+    let partial = expect_status(
+        api.request(Method::POST, "/events/bulk")
+            .header("x-meshes-publishable-key", &api.publishable_key)
+            .json(&json!([{"event": "user.signup", "payload": {}}, {"event": ""}]))
+            .send()
+            .await
+            .unwrap(),
+        207,
+    )
+    .await;
+    let partial: BulkPartial = decode("POST /events/bulk (207)", &partial);
+    assert_eq!((partial.count, partial.error_count), (2, 1));
+    let _: List<Event> = decode("GET /events", &api.get("/events").await);
+    let _: List<Event> = decode(
+        "GET /workspaces/{id}/events",
+        &api.get(&format!("/workspaces/{ws}/events")).await,
+    );
+    let id = created.created.id;
+    let _: EventDetail = decode("GET /events/{id}", &api.get(&format!("/events/{id}")).await);
 }
 
 // --- Event types, resources, payload ------------------------------------------------------
