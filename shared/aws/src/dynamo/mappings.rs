@@ -2,7 +2,9 @@
 //! partition, written with a condition on its version (a put that must not overwrite for the
 //! first version), so a stale writer gets `Conflict` and nothing changes.
 
+use async_trait::async_trait;
 use switchyard_core::mapping::{FieldMapping, VersionedMapping};
+use switchyard_core::ports::Mappings;
 use switchyard_core::{ConnectionId, OrgId, StoreError};
 use time::OffsetDateTime;
 
@@ -16,8 +18,9 @@ const VERSION: &str = "version";
 const CREATED_AT: &str = "created_at";
 const UPDATED_AT: &str = "updated_at";
 
-impl DynamoStore {
-    pub(super) async fn connection_mapping_item(
+#[async_trait]
+impl Mappings for DynamoStore {
+    async fn connection_mapping(
         &self,
         org: OrgId,
         connection: ConnectionId,
@@ -37,6 +40,20 @@ impl DynamoStore {
         }))
     }
 
+    async fn put_connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        mapping: &switchyard_core::mapping::FieldMapping,
+        expected_version: u64,
+        at: OffsetDateTime,
+    ) -> Result<u64, StoreError> {
+        self.put_connection_mapping_item(org, connection, mapping, expected_version, at)
+            .await
+    }
+}
+
+impl DynamoStore {
     pub(super) async fn put_connection_mapping_item(
         &self,
         org: OrgId,
@@ -52,7 +69,7 @@ impl DynamoStore {
         let created_at = match expected {
             0 => at,
             _ => self
-                .connection_mapping_item(org, connection)
+                .connection_mapping(org, connection)
                 .await?
                 .map_or(at, |stored| stored.created_at),
         };

@@ -225,7 +225,7 @@ pub async fn get(
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<MappingEnvelope>> {
     let connection = super::load_connection(&deps, machine.org, id).await?;
-    let stored = deps.store.connection_mapping(machine.org, id).await?;
+    let stored = deps.mappings().connection_mapping(machine.org, id).await?;
     Ok(Json(envelope(&connection, stored)))
 }
 
@@ -268,7 +268,7 @@ pub async fn put(
         None => write_unconditionally(&deps, machine.org, id, &put.mapping, now).await?,
     };
     tracing::info!(org = %machine.org, connection_id = %id, version, fields = put.mapping.fields.len(), "field mapping written");
-    let stored = deps.store.connection_mapping(machine.org, id).await?;
+    let stored = deps.mappings().connection_mapping(machine.org, id).await?;
     Ok(Json(envelope(&connection, stored)))
 }
 
@@ -282,7 +282,7 @@ async fn write(
     now: OffsetDateTime,
 ) -> ApiResult<u64> {
     match deps
-        .store
+        .mappings()
         .put_connection_mapping(org, id, mapping, expected, now)
         .await
     {
@@ -305,12 +305,12 @@ async fn write_unconditionally(
 ) -> ApiResult<u64> {
     for _ in 0..UNCONDITIONAL_TRIES {
         let current = deps
-            .store
+            .mappings()
             .connection_mapping(org, id)
             .await?
             .map_or(0, |m| m.version);
         match deps
-            .store
+            .mappings()
             .put_connection_mapping(org, id, mapping, current, now)
             .await
         {

@@ -50,7 +50,7 @@ async fn workspace_catalog(
     kind: CatalogKind,
 ) -> ApiResult<Json<Vec<CatalogEntryView>>> {
     super::load_workspace(deps, machine.org, workspace).await?;
-    let entries = deps.store.catalog(machine.org, workspace, kind).await?;
+    let entries = deps.catalog().catalog(machine.org, workspace, kind).await?;
     Ok(Json(
         entries
             .into_iter()

@@ -1,0 +1,879 @@
+//! The SaaS connectors against a fake provider on 127.0.0.1 that speaks each provider's wire
+//! format: the exact requests each action sends, and the outcome of every kind of answer
+//! (success, 401, 404, 429 with the provider's reset header, 5xx). One table row per provider
+//! action; the failure matrix runs over every row.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+use switchyard_core::domain::IntegrationType;
+use switchyard_core::outcome::Outcome;
+use switchyard_core::ports::Integration;
+use switchyard_core::webhook::UrlPolicy;
+use switchyard_integrations::{ClientSettings, Integrations, OutboundClient, ProviderUrls};
+use switchyard_tests::{FakeProvider, ProviderRequest, Reply};
+
+#[path = "connectors_cases.rs"]
+mod connector_cases;
+use switchyard_tests::outbound as outbound_fixture;
+
+use outbound_fixture::Attempt;
+
+fn object(v: Value) -> Map<String, Value> {
+    v.as_object().expect("object").clone()
+}
+
+/// One delivery to a connection of `kind` of an event whose payload has the fields the
+/// connectors read (and characters Slack must escape).
+fn fixture(kind: IntegrationType, metadata: Value, secrets: Value, rule: Value) -> Attempt {
+    Attempt::new(
+        kind,
+        object(metadata),
+        object(secrets),
+        rule,
+        json!({
+            "email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
+            "plan": "pro", "note": "<!channel> & co"
+        }),
+    )
+}
+
+fn integrations(fake: &FakeProvider) -> Integrations {
+    let client = OutboundClient::new(ClientSettings {
+        connect_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_secs(5),
+    })
+    .expect("client");
+    Integrations::new(
+        client,
+        UrlPolicy {
+            allow_loopback_http: true,
+        },
+    )
+    .with_provider_urls(ProviderUrls::all_at(&fake.base_url()))
+}
+
+/// One provider action: the connection, the rule, the calls it makes (each route with the
+/// provider's success answer, in order) and what the last call must carry.
+struct Case {
+    name: &'static str,
+    kind: IntegrationType,
+    metadata: Value,
+    secrets: Value,
+    rule: Value,
+    /// Every call of the action in order: route and the provider's success answer.
+    calls: Vec<(String, Reply)>,
+    /// Checks the requests the action sent (one per call).
+    expect: fn(&[ProviderRequest]),
+    /// The provider's own answers for an unauthorized call and a rate limit (with the reset
+    /// header it documents, meaning `reset_secs`).
+    unauthorized: Reply,
+    rate_limited: Reply,
+    reset_secs: Option<u64>,
+}
+
+fn bearer(request: &ProviderRequest, token: &str) {
+    assert_eq!(
+        request.header("authorization"),
+        Some(format!("Bearer {token}").as_str()),
+        "{}",
+        request.route()
+    );
+}
+
+fn slack_cases() -> Vec<Case> {
+    vec![Case {
+        name: "slack send_message",
+        kind: IntegrationType::Slack,
+        metadata: json!({}),
+        secrets: json!({"access_token": "xoxb-test-token"}),
+        rule: json!({"action": "send_message", "id": "C0123",
+            "value": "New {{plan}} signup: {{email}} ({{note}})"}),
+        calls: vec![(
+            "POST /slack/api/chat.postMessage".into(),
+            Reply::json(
+                200,
+                json!({"ok": true, "channel": "C0123", "ts": "1503435956.000247"}),
+            ),
+        )],
+        expect: |requests| {
+            let r = &requests[0];
+            bearer(r, "xoxb-test-token");
+            assert!(
+                r.header("content-type")
+                    .unwrap()
+                    .starts_with("application/json")
+            );
+            assert_eq!(
+                r.json(),
+                json!({"channel": "C0123",
+                    "text": "New pro signup: ada@example.com (&lt;!channel&gt; &amp; co)"})
+            );
+        },
+        unauthorized: Reply::json(200, json!({"ok": false, "error": "invalid_auth"})),
+        rate_limited: Reply::json(429, json!({"ok": false, "error": "ratelimited"}))
+            .header("Retry-After", "30"),
+        reset_secs: Some(30),
+    }]
+}
+
+fn all_cases(base: &str) -> Vec<Case> {
+    let mut cases = slack_cases();
+    cases.extend(connector_cases::cases(base));
+    cases
+}
+
+#[tokio::test]
+async fn each_action_sends_the_documented_requests() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    for case in all_cases(&fake.base_url()) {
+        fake.clear();
+        for (route, reply) in &case.calls {
+            fake.script(route, reply.clone());
+        }
+        let fixture = fixture(
+            case.kind,
+            case.metadata.clone(),
+            case.secrets.clone(),
+            case.rule.clone(),
+        );
+        let result = fixture.deliver(&integrations).await;
+        assert_eq!(
+            result.outcome,
+            Outcome::Delivered,
+            "{}: {result:?}",
+            case.name
+        );
+        let requests = fake.requests();
+        let routes: Vec<String> = requests.iter().map(ProviderRequest::route).collect();
+        let expected: Vec<&str> = case
+            .calls
+            .iter()
+            .map(|(r, _)| r.split('?').next().unwrap())
+            .collect();
+        assert_eq!(routes, expected, "{}", case.name);
+        (case.expect)(&requests);
+        // Credentials never reach the delivery history.
+        let secrets = case.secrets.as_object().unwrap();
+        for value in secrets.values().filter_map(Value::as_str) {
+            assert!(!result.request.contains(value), "{}", case.name);
+            assert!(!format!("{result:?}").contains(value), "{}", case.name);
+        }
+    }
+}
+
+#[test]
+fn every_saas_type_and_action_has_a_row() {
+    let cases = all_cases("http://127.0.0.1:9");
+    for spec in switchyard_core::integration_catalog::all() {
+        if spec.kind == IntegrationType::Webhook {
+            continue;
+        }
+        for action in spec.actions {
+            assert!(
+                cases
+                    .iter()
+                    .any(|c| c.kind == spec.kind && c.rule["action"] == action.action),
+                "no row for {} {}",
+                spec.kind,
+                action.action
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn provider_answers_map_to_outcomes() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    for case in all_cases(&fake.base_url()) {
+        let (last_route, _) = case.calls.last().expect("an action makes a call").clone();
+        let failures = [
+            ("401", case.unauthorized.clone(), Outcome::AuthFailed, None),
+            (
+                "404",
+                Reply::json(404, json!({"message": "Not Found"})),
+                Outcome::RejectedClientError,
+                None,
+            ),
+            (
+                "429",
+                case.rate_limited.clone(),
+                Outcome::RateLimited,
+                case.reset_secs.map(Duration::from_secs),
+            ),
+            (
+                "503",
+                Reply::json(503, json!({"message": "Service Unavailable"})),
+                Outcome::RejectedServerError,
+                None,
+            ),
+            // A provider API's redirect is not a webhook's success.
+            (
+                "301",
+                Reply::json(301, json!(null)).header("Location", "https://elsewhere.example/"),
+                Outcome::RejectedClientError,
+                None,
+            ),
+        ];
+        for (what, reply, outcome, retry_after) in failures {
+            fake.clear();
+            for (route, ok) in &case.calls {
+                fake.script(route, ok.clone());
+            }
+            fake.script(&last_route, reply);
+            let fixture = fixture(
+                case.kind,
+                case.metadata.clone(),
+                case.secrets.clone(),
+                case.rule.clone(),
+            );
+            let result = fixture.deliver(&integrations).await;
+            assert_eq!(result.outcome, outcome, "{} {what}: {result:?}", case.name);
+            // Described without the query (it may carry an e-mail address).
+            assert!(
+                !result.request.contains('?'),
+                "{}: {}",
+                case.name,
+                result.request
+            );
+            assert!(result.response_body.is_some(), "{} {what}", case.name);
+            if let Some(expected) = retry_after {
+                // The reset is a delay or a Unix time; either way within a second of it.
+                let got = result
+                    .retry_after
+                    .expect("retry_after from the reset header");
+                assert!(
+                    got.as_secs().abs_diff(expected.as_secs()) <= 1,
+                    "{} {what}: {got:?} vs {expected:?}",
+                    case.name
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_unreachable_provider_is_a_network_error() {
+    let fake = FakeProvider::start().await;
+    let base = fake.base_url();
+    drop(fake);
+    let client = OutboundClient::new(ClientSettings::default()).expect("client");
+    let integrations = Integrations::new(
+        client,
+        UrlPolicy {
+            allow_loopback_http: true,
+        },
+    )
+    .with_provider_urls(ProviderUrls::all_at(&base));
+    let case = &slack_cases()[0];
+    let fixture = fixture(
+        case.kind,
+        case.metadata.clone(),
+        case.secrets.clone(),
+        case.rule.clone(),
+    );
+    let result = fixture.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::NetworkError, "{result:?}");
+}
+
+/// A provider that does not answer within the client's bound is a `timeout`.
+#[tokio::test]
+async fn a_slow_provider_is_a_timeout() {
+    let fake = FakeProvider::start().await;
+    let client = OutboundClient::new(ClientSettings {
+        connect_timeout: Duration::from_secs(2),
+        total_timeout: Duration::from_millis(300),
+    })
+    .expect("client");
+    let integrations = Integrations::new(
+        client,
+        UrlPolicy {
+            allow_loopback_http: true,
+        },
+    )
+    .with_provider_urls(ProviderUrls::all_at(&fake.base_url()));
+    fake.script(
+        "POST /zoom/v2/meetings/1/registrants",
+        Reply::json(201, json!({})).after(Duration::from_secs(2)),
+    );
+    let fixture = fixture(
+        IntegrationType::Zoom,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_meeting_registrant", "id": "1"}),
+    );
+    let result = fixture.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::Timeout, "{result:?}");
+    assert_eq!(
+        result.request,
+        format!("POST {}/zoom/v2/meetings/1/registrants", fake.base_url())
+    );
+}
+
+#[tokio::test]
+async fn slack_error_codes_in_a_200_are_classified() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let case = &slack_cases()[0];
+    for (code, outcome) in [
+        ("channel_not_found", Outcome::RejectedClientError),
+        ("not_in_channel", Outcome::RejectedClientError),
+        ("token_revoked", Outcome::AuthFailed),
+        ("ratelimited", Outcome::RateLimited),
+        ("internal_error", Outcome::RejectedServerError),
+    ] {
+        fake.script(
+            "POST /slack/api/chat.postMessage",
+            Reply::json(200, json!({"ok": false, "error": code})),
+        );
+        let fixture = fixture(
+            case.kind,
+            case.metadata.clone(),
+            case.secrets.clone(),
+            case.rule.clone(),
+        );
+        let result = fixture.deliver(&integrations).await;
+        assert_eq!(result.outcome, outcome, "{code}: {result:?}");
+        assert_eq!(
+            result.error.as_deref(),
+            Some(format!("Slack answered {code}").as_str())
+        );
+    }
+    // A connection not yet authorized: auth_failed, so the OAuth layer can step in.
+    let fixture = fixture(case.kind, json!({}), json!({}), case.rule.clone());
+    let result = fixture.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::AuthFailed, "{result:?}");
+}
+
+/// API keys are tried once when the connection is created: a refused key is a 422 on
+/// `metadata.api_key` that never echoes the key; an accepted one passes.
+#[tokio::test]
+async fn api_keys_are_checked_on_create() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let base = fake.base_url();
+    let refused = Reply::json(401, json!({"message": "Unauthenticated."}));
+    let rows = [
+        (
+            IntegrationType::Mailchimp,
+            json!({"api_key": "secret-key-us6"}),
+            "GET /mailchimp/us6/3.0/ping",
+            ok_reply(json!({"health_status": "Everything's Chimpy!"})),
+        ),
+        (
+            IntegrationType::Resend,
+            json!({"api_key": "re_secret_key"}),
+            "GET /resend/domains",
+            ok_reply(json!({"object": "list", "data": []})),
+        ),
+        (
+            IntegrationType::Mailerlite,
+            json!({"api_key": "ml-secret-key"}),
+            "GET /mailerlite/api/groups",
+            ok_reply(json!({"data": []})),
+        ),
+        (
+            IntegrationType::ActiveCampaign,
+            json!({"api_key": "ac-secret-key", "api_url": format!("{base}/ac")}),
+            "GET /ac/api/3/users/me",
+            ok_reply(json!({"user": {"id": "1"}})),
+        ),
+    ];
+    for (kind, metadata, route, accepted) in rows {
+        let metadata = object(metadata);
+        let key = metadata["api_key"].as_str().unwrap().to_owned();
+        fake.clear();
+        fake.script(route, refused.clone());
+        let errors = integrations
+            .validate_destination(kind, &metadata)
+            .await
+            .expect_err("a refused key is refused");
+        assert_eq!(errors.0[0].param, "metadata.api_key", "{kind}");
+        assert!(
+            errors.0[0].msg.contains("rejected"),
+            "{kind}: {}",
+            errors.0[0].msg
+        );
+        assert!(!format!("{errors:?}").contains(&key), "{kind}");
+        let sent = fake.requests();
+        assert_eq!(sent.len(), 1, "{kind}: one cheap call");
+        assert_eq!(sent[0].route(), route);
+
+        fake.script(route, accepted);
+        integrations
+            .validate_destination(kind, &metadata)
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: {e:?}"));
+
+        let mut missing = metadata.clone();
+        missing.remove("api_key");
+        let errors = integrations
+            .validate_destination(kind, &missing)
+            .await
+            .expect_err("a key is required");
+        assert_eq!(errors.0[0].param, "metadata.api_key", "{kind}");
+    }
+
+    // A Resend key restricted to sending is genuine.
+    fake.script(
+        "GET /resend/domains",
+        Reply::json(
+            401,
+            json!({"statusCode": 401, "name": "restricted_api_key",
+                   "message": "This API key is restricted to only send emails"}),
+        ),
+    );
+    integrations
+        .validate_destination(
+            IntegrationType::Resend,
+            &object(json!({"api_key": "re_send_only"})),
+        )
+        .await
+        .expect("a sending-only key is accepted");
+    // A tenant-supplied API host must pass the deployment's URL policy.
+    let errors = integrations
+        .validate_destination(
+            IntegrationType::ActiveCampaign,
+            &object(json!({"api_key": "k", "api_url": "ftp://example.com"})),
+        )
+        .await
+        .expect_err("not http(s)");
+    assert_eq!(errors.0[0].param, "metadata.api_url");
+}
+
+fn ok_reply(body: Value) -> Reply {
+    Reply::json(200, body)
+}
+
+/// Mailchimp answers 200 for a batch whose member was refused; the refusal is in `errors`.
+#[tokio::test]
+async fn mailchimp_member_errors_in_a_200_are_rejections() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    fake.script(
+        "POST /mailchimp/us6/3.0/lists/57afe96172",
+        ok_reply(json!({"new_members": [], "updated_members": [], "error_count": 1,
+            "errors": [{"email_address": "ada@example.com",
+                        "error": "ada@example.com looks fake or invalid, please enter a real email address.",
+                        "error_code": "ERROR_CONTACT_EXISTS"}]})),
+    );
+    let fixture = fixture(
+        IntegrationType::Mailchimp,
+        json!({}),
+        json!({"api_key": "k-us6"}),
+        json!({"action": "add_to_list", "id": "57afe96172"}),
+    );
+    let result = fixture.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::RejectedClientError, "{result:?}");
+    assert!(result.error.unwrap().contains("looks fake"));
+}
+
+/// Already-done answers are the wanted state: a duplicate campaign member, an AWeber
+/// subscriber already on the list, an Intercom tag removal for an unknown contact.
+#[tokio::test]
+async fn already_done_is_delivered() {
+    let fake = FakeProvider::start().await;
+    let base = fake.base_url();
+    let integrations = integrations(&fake);
+
+    fake.script(
+        "GET /salesforce/services/data/v60.0/query",
+        ok_reply(json!({"totalSize": 1, "done": true, "records": [{"Id": "003000000000001"}]})),
+    );
+    fake.script(
+        "POST /salesforce/services/data/v60.0/sobjects/CampaignMember",
+        Reply::json(
+            400,
+            json!([{"message": "Already a campaign member.", "errorCode": "DUPLICATE_VALUE", "fields": []}]),
+        ),
+    );
+    let salesforce = fixture(
+        IntegrationType::Salesforce,
+        json!({"instance_url": format!("{base}/salesforce")}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_to_campaign", "id": "701000000000001"}),
+    );
+    assert_eq!(
+        salesforce.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+
+    fake.script(
+        "POST /resend/contacts",
+        Reply::json(
+            409,
+            json!({"statusCode": 409, "name": "conflict", "message": "Contact already exists"}),
+        ),
+    );
+    fake.script(
+        "POST /resend/contacts/ada@example.com/segments/seg_1",
+        ok_reply(json!({"id": "seg_1"})),
+    );
+    let resend = fixture(
+        IntegrationType::Resend,
+        json!({}),
+        json!({"api_key": "re"}),
+        json!({"action": "add_to_segment", "id": "seg_1"}),
+    );
+    assert_eq!(
+        resend.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+
+    fake.script(
+        "POST /aweber/1.0/accounts/1/lists/2/subscribers",
+        Reply::json(
+            400,
+            json!({"error": {"status": 400, "message": "email: Subscriber already subscribed.",
+                   "type": "WebServiceError"}}),
+        ),
+    );
+    let aweber = fixture(
+        IntegrationType::Aweber,
+        json!({"account_id": 1}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_to_list", "id": "2"}),
+    );
+    assert_eq!(
+        aweber.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+
+    fake.script(
+        "POST /intercom/contacts/search",
+        ok_reply(json!({"type": "list", "data": [], "total_count": 0})),
+    );
+    let intercom = fixture(
+        IntegrationType::Intercom,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "remove_tag", "id": "9"}),
+    );
+    assert_eq!(
+        intercom.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+}
+
+/// What a rule or the fields lack ends the attempt without a call, and is not retried.
+#[tokio::test]
+async fn missing_settings_fail_without_calling() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let no_channel = fixture(
+        IntegrationType::Slack,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "send_message", "value": "hi"}),
+    );
+    let result = no_channel.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::RejectedClientError);
+    assert!(!result.outcome.is_retryable(result.status_code));
+
+    // update_property without its value template would clear the property: refused.
+    let no_value = fixture(
+        IntegrationType::Hubspot,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "update_property", "id": "plan_tier"}),
+    );
+    let result = no_value.deliver(&integrations).await;
+    assert_eq!(result.outcome, Outcome::RejectedClientError, "{result:?}");
+    assert!(result.error.unwrap().contains("metadata.value"));
+
+    let mut no_email = fixture(
+        IntegrationType::Zoom,
+        json!({}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_meeting_registrant", "id": "1"}),
+    );
+    no_email
+        .event
+        .payload
+        .as_object_mut()
+        .expect("object")
+        .remove("email");
+    assert_eq!(
+        no_email.deliver(&integrations).await.outcome,
+        Outcome::MappingError
+    );
+
+    // A tenant-supplied host is held to the URL policy at delivery too.
+    let plain_http = fixture(
+        IntegrationType::Salesforce,
+        json!({"instance_url": "http://example.com"}),
+        json!({"access_token": "t"}),
+        json!({"action": "add_to_campaign", "id": "701"}),
+    );
+    assert_eq!(
+        plain_http.deliver(&integrations).await.outcome,
+        Outcome::RejectedClientError
+    );
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+/// `GET /connections/{id}/fields`: each provider's listing endpoints, read into
+/// `{kind, id, name}` entries whose `id` a rule's `metadata.id` takes.
+#[tokio::test]
+async fn provider_accounts_list_their_rule_targets() {
+    let fake = FakeProvider::start().await;
+    let base = fake.base_url();
+    let integrations = integrations(&fake);
+    let ok = ok_reply;
+    let rows = [
+        (
+            IntegrationType::Slack,
+            json!({}),
+            json!({"access_token": "xoxb"}),
+            vec![(
+                "GET /slack/api/conversations.list",
+                ok(json!({"ok": true, "channels": [{"id": "C0123", "name": "general"}]})),
+            )],
+            json!([{"kind": "channel", "id": "C0123", "name": "general"}]),
+        ),
+        (
+            IntegrationType::Hubspot,
+            json!({}),
+            json!({"access_token": "hs"}),
+            vec![
+                (
+                    "POST /hubspot/crm/v3/lists/search",
+                    ok(
+                        json!({"lists": [{"listId": "123", "name": "Customers", "processingType": "MANUAL",
+                                          "objectTypeId": "0-1"},
+                                         {"listId": "124", "name": "Companies", "processingType": "MANUAL",
+                                          "objectTypeId": "0-2"}],
+                              "hasMore": false, "offset": 1, "total": 1}),
+                    ),
+                ),
+                (
+                    "GET /hubspot/crm/v3/properties/contacts",
+                    ok(
+                        json!({"results": [{"name": "plan_tier", "label": "Plan tier", "type": "string"}]}),
+                    ),
+                ),
+            ],
+            json!([{"kind": "list", "id": "123", "name": "Customers"},
+                   {"kind": "property", "id": "plan_tier", "name": "Plan tier"}]),
+        ),
+        (
+            IntegrationType::Mailchimp,
+            json!({"data_center": "us6"}),
+            json!({"api_key": "k-us6"}),
+            vec![(
+                "GET /mailchimp/us6/3.0/lists",
+                ok(json!({"lists": [{"id": "57afe96172", "name": "Newsletter"}]})),
+            )],
+            json!([{"kind": "list", "id": "57afe96172", "name": "Newsletter"}]),
+        ),
+        (
+            IntegrationType::Resend,
+            json!({}),
+            json!({"api_key": "re"}),
+            vec![
+                (
+                    "GET /resend/segments",
+                    ok(
+                        json!({"object": "list", "data": [{"id": "seg_1", "name": "Registered Users"}]}),
+                    ),
+                ),
+                (
+                    "GET /resend/templates",
+                    ok(json!({"object": "list", "data": [{"id": "tpl_1", "name": "welcome"}]})),
+                ),
+            ],
+            json!([{"kind": "segment", "id": "seg_1", "name": "Registered Users"},
+                   {"kind": "template", "id": "tpl_1", "name": "welcome"}]),
+        ),
+        (
+            IntegrationType::Intercom,
+            json!({}),
+            json!({"access_token": "ic"}),
+            vec![(
+                "GET /intercom/tags",
+                ok(
+                    json!({"type": "list", "data": [{"type": "tag", "id": "7522907", "name": "vip"}]}),
+                ),
+            )],
+            json!([{"kind": "tag", "id": "7522907", "name": "vip"}]),
+        ),
+        (
+            IntegrationType::ActiveCampaign,
+            json!({"api_url": format!("{base}/ac")}),
+            json!({"api_key": "ac"}),
+            vec![
+                (
+                    "GET /ac/api/3/lists",
+                    ok(json!({"lists": [{"id": "2", "name": "Master"}]})),
+                ),
+                (
+                    "GET /ac/api/3/tags",
+                    ok(json!({"tags": [{"id": "20", "tag": "vip"}]})),
+                ),
+            ],
+            json!([{"kind": "list", "id": "2", "name": "Master"},
+                   {"kind": "tag", "id": "20", "name": "vip"}]),
+        ),
+        (
+            IntegrationType::Aweber,
+            json!({"account_id": "1234567"}),
+            json!({"access_token": "aw"}),
+            vec![(
+                "GET /aweber/1.0/accounts/1234567/lists",
+                ok(json!({"entries": [{"id": 6543210, "name": "Buyers"}], "total_size": 1})),
+            )],
+            json!([{"kind": "list", "id": "6543210", "name": "Buyers"}]),
+        ),
+        (
+            IntegrationType::Mailerlite,
+            json!({}),
+            json!({"api_key": "ml"}),
+            vec![(
+                "GET /mailerlite/api/groups",
+                ok(json!({"data": [{"id": "111222", "name": "Trial"}]})),
+            )],
+            json!([{"kind": "group", "id": "111222", "name": "Trial"}]),
+        ),
+        (
+            IntegrationType::Zoom,
+            json!({}),
+            json!({"access_token": "zm"}),
+            vec![
+                (
+                    "GET /zoom/v2/users/me/meetings",
+                    ok(json!({"meetings": [{"id": 85746065432_u64, "topic": "Onboarding"}]})),
+                ),
+                (
+                    "GET /zoom/v2/users/me/webinars",
+                    ok(json!({"webinars": [{"id": 95204914252_u64, "topic": "Launch"}]})),
+                ),
+            ],
+            json!([{"kind": "meeting", "id": "85746065432", "name": "Onboarding"},
+                   {"kind": "webinar", "id": "95204914252", "name": "Launch"}]),
+        ),
+        (
+            IntegrationType::Salesforce,
+            json!({"instance_url": format!("{base}/salesforce")}),
+            json!({"access_token": "sf"}),
+            vec![(
+                "GET /salesforce/services/data/v60.0/query",
+                ok(json!({"totalSize": 1, "done": true,
+                          "records": [{"Id": "701000000000001", "Name": "Spring launch"}]})),
+            )],
+            json!([{"kind": "campaign", "id": "701000000000001", "name": "Spring launch"}]),
+        ),
+    ];
+    for (kind, metadata, secrets, routes, expected) in rows {
+        fake.clear();
+        for (route, reply) in &routes {
+            fake.script(route, reply.clone());
+        }
+        let fixture = fixture(kind, metadata, secrets.clone(), json!({}));
+        let fields = integrations
+            .destination_fields(&fixture.connection, &fixture.secrets, true)
+            .await
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(Value::Array(fields), expected, "{kind}");
+        let sent: Vec<String> = fake.requests().iter().map(ProviderRequest::route).collect();
+        let wanted: Vec<&str> = routes.iter().map(|(r, _)| *r).collect();
+        assert_eq!(sent, wanted, "{kind}");
+        assert!(
+            fake.requests()
+                .iter()
+                .all(|r| r.header("authorization").is_some() || r.header("api-token").is_some()),
+            "{kind}: every listing call is authenticated"
+        );
+
+        // Cached: no new call until refresh.
+        fake.clear();
+        for (route, reply) in &routes {
+            fake.script(route, reply.clone());
+        }
+        integrations
+            .destination_fields(&fixture.connection, &fixture.secrets, false)
+            .await
+            .unwrap();
+        assert!(
+            fake.requests().is_empty(),
+            "{kind}: answered from the cache"
+        );
+
+        // A refused credential is an error that names the outcome, never the credential.
+        fake.script(
+            routes[0].0,
+            Reply::json(401, json!({"message": "Unauthorized"})),
+        );
+        let error = integrations
+            .destination_fields(&fixture.connection, &fixture.secrets, true)
+            .await
+            .expect_err("refused");
+        assert!(error.contains("auth_failed"), "{kind}: {error}");
+        for value in secrets
+            .as_object()
+            .unwrap()
+            .values()
+            .filter_map(Value::as_str)
+        {
+            assert!(!error.contains(value), "{kind}");
+        }
+    }
+}
+
+/// Slack lists channels a page at a time: the listing follows `next_cursor` (a few pages at
+/// most).
+#[tokio::test]
+async fn slack_channels_are_listed_across_pages() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let cursor = "dGVhbTpDMDYxRkE1UEI=";
+    fake.script(
+        "GET /slack/api/conversations.list",
+        ok_reply(
+            json!({"ok": true, "channels": [{"id": "C1", "name": "general"}],
+                        "response_metadata": {"next_cursor": cursor}}),
+        ),
+    );
+    let second = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("types", "public_channel,private_channel")
+        .append_pair("exclude_archived", "true")
+        .append_pair("limit", "200")
+        .append_pair("cursor", cursor)
+        .finish();
+    fake.script(
+        &format!("GET /slack/api/conversations.list?{second}"),
+        ok_reply(
+            json!({"ok": true, "channels": [{"id": "C2", "name": "random"}],
+                        "response_metadata": {"next_cursor": ""}}),
+        ),
+    );
+    let fixture = fixture(
+        IntegrationType::Slack,
+        json!({}),
+        json!({"access_token": "xoxb"}),
+        json!({}),
+    );
+    let fields = integrations
+        .destination_fields(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect("listed");
+    assert_eq!(
+        Value::Array(fields),
+        json!([{"kind": "channel", "id": "C1", "name": "general"},
+               {"kind": "channel", "id": "C2", "name": "random"}])
+    );
+    assert_eq!(fake.requests().len(), 2);
+
+    // A cursor that never ends is followed a bounded number of times.
+    fake.clear();
+    fake.script(
+        "GET /slack/api/conversations.list",
+        ok_reply(json!({"ok": true, "channels": [], "response_metadata": {"next_cursor": cursor}})),
+    );
+    integrations
+        .destination_fields(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect("listed");
+    assert_eq!(fake.requests().len(), 5);
+}

@@ -1,0 +1,281 @@
+//! The `Store` conformance suite against the embedded SQLite adapter. The cases live in
+//! `conformance/store_cases/` (one file per role) and take `&dyn Store`, so other adapters can run them too.
+
+#[path = "../conformance/store_cases/mod.rs"]
+mod store_cases;
+#[path = "../conformance/store_fixtures.rs"]
+mod store_fixtures;
+
+use std::slice;
+
+use anyhow::Result;
+use switchyard_core::domain::DeliveryStatus;
+use switchyard_core::outcome::Outcome;
+use switchyard_core::ports::{
+    AttemptRecord, Connections, Deliveries, Events, KeyClaims, Rules, Tenants, Workspaces,
+};
+use switchyard_embedded::{Db, SqliteStore};
+
+use store_fixtures::*;
+
+/// One `#[tokio::test]` per case, each on a fresh private in-memory database.
+macro_rules! sqlite_cases {
+    ($($case:ident),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $case() -> Result<()> {
+            let store = SqliteStore::open(Db::in_memory()?)?;
+            store_cases::$case(&store).await
+        }
+    )*};
+}
+
+sqlite_cases!(
+    records_read_back_as_written,
+    workspace_names_are_unique_per_org,
+    another_orgs_ids_read_as_absent,
+    lists_are_newest_first_and_paginate_without_skips_or_repeats,
+    rule_filters_apply,
+    event_and_connection_filters_apply,
+    active_rules_exclude_inactive_and_other_event_types_and_workspaces,
+    events_are_marked_routed,
+    insert_deliveries_is_idempotent_per_event_and_rule,
+    begin_attempt_refuses_final_deliveries,
+    finish_attempt_records_attempt_and_moves_status,
+    canceled_delivery_stays_canceled_after_an_attempt,
+    publishable_key_lookup_by_hash,
+    machine_key_lookup,
+    cancel_stops_non_final_deliveries_only,
+    restart_begins_a_fresh_schedule,
+    updates_and_deletes_are_scoped_by_org,
+    catalog_keeps_first_seen_keys_per_workspace,
+    machine_keys_are_listed_per_org_and_revoked_in_place,
+    idempotency_keys_are_claimed_once_per_workspace_until_expiry,
+    idempotency_claims_are_read_and_released_only_by_their_holder,
+    rule_conditions_read_back_as_written,
+    connection_mappings_are_versioned_scoped_and_deleted_with_their_connection,
+    usage_counts_an_orgs_resources_and_events_within_its_limit,
+    connection_updates_can_be_conditional_on_what_was_read,
+    limited_creates_never_exceed_the_limit_under_concurrency,
+    limited_creates_never_exceed_the_limit_one_at_a_time,
+    concurrent_replays_of_one_delivery_have_one_winner,
+    oauth_states_are_spent_once,
+);
+
+/// SQLite's choices where adapters may differ: an attempt in flight reads `processing` (one
+/// write per attempt is cheap here), and routing is marked by its own write.
+#[tokio::test]
+async fn sqlite_stores_processing_and_marks_routing_apart() -> Result<()> {
+    let store = SqliteStore::open(Db::in_memory()?)?;
+    let choices = store_cases::adapter_choices(&store).await?;
+    assert_eq!(choices.status_during_attempt, DeliveryStatus::Processing);
+    assert!(!choices.routed_by_insert_deliveries);
+    Ok(())
+}
+
+/// SQLite-specific: what was committed is there after the file is closed and opened again
+/// (and opening an existing file does not recreate or clear its tables).
+#[tokio::test]
+async fn data_survives_reopening_the_file() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("switchyard.db");
+
+    let (t, rule, event, delivery, key, attempt) = {
+        let store = SqliteStore::open(Db::open(&path)?)?;
+        let t = tenant(&store).await?;
+        let rule = stored_rule(&store, &t, "user.created").await?;
+        let event = stored_event(&store, &t, "user.created").await?;
+        let d = delivery(&event, &rule);
+        store
+            .insert_deliveries(t.org, event.id, slice::from_ref(&d))
+            .await?;
+        store.mark_routed(t.org, event.id).await?;
+        store.begin_attempt(t.org, d.id, now()).await?;
+        let a = attempt(&d, 1, Outcome::Delivered, 200);
+        let done = store
+            .finish_attempt(
+                t.org,
+                &AttemptRecord {
+                    attempt: a.clone(),
+                    status: DeliveryStatus::Completed,
+                    next_attempt_at: None,
+                    last_error: None,
+                },
+            )
+            .await?;
+        let key = machine_key(t.org);
+        store.put_machine_key(&key).await?;
+        (t, rule, event, done, key, a)
+    };
+
+    let store = SqliteStore::open(Db::open(&path)?)?;
+    assert_eq!(
+        store.workspace(t.org, t.workspace.id).await?,
+        Some(t.workspace.clone())
+    );
+    assert_eq!(
+        store.connection(t.org, t.connection.id).await?,
+        Some(t.connection.clone())
+    );
+    assert_eq!(store.rule(t.org, rule.id).await?, Some(rule));
+    assert_eq!(store.event(t.org, event.id).await?, Some(event.clone()));
+    assert!(store.is_routed(t.org, event.id).await?);
+    assert_eq!(
+        store.deliveries_for_event(t.org, event.id).await?,
+        vec![delivery.clone()]
+    );
+    assert_eq!(store.attempts(t.org, delivery.id).await?, vec![attempt]);
+    assert_eq!(store.machine_key(&key.access_key).await?, Some(key));
+    Ok(())
+}
+
+/// SQLite-specific: stored conditions that no longer parse fail the read as a backend error,
+/// rather than reading as "no conditions" and routing every event through the rule.
+#[tokio::test]
+async fn unparseable_stored_conditions_are_a_backend_error() -> Result<()> {
+    let db = Db::in_memory()?;
+    let store = SqliteStore::open(db.clone())?;
+    let t = tenant(&store).await?;
+    let rule = stored_rule(&store, &t, "user.created").await?;
+    for damaged in [r#"{"all": []}"#, "not json"] {
+        db.call_sync(|c| {
+            c.execute(
+                "UPDATE rules SET conditions = ?1 WHERE id = ?2",
+                [damaged, &rule.id.to_string()],
+            )
+        })?;
+        let read = store.rule(t.org, rule.id).await;
+        assert!(
+            matches!(read, Err(switchyard_core::StoreError::Backend(_))),
+            "{damaged}: {read:?}"
+        );
+    }
+    Ok(())
+}
+
+/// SQLite-specific: retention on the embedded runtime deletes events older than the cut-off
+/// with their deliveries and attempts, and keeps everything newer.
+#[tokio::test]
+async fn purging_history_removes_old_events_with_their_deliveries() -> Result<()> {
+    let store = SqliteStore::open(Db::in_memory()?)?;
+    let t = tenant(&store).await?;
+    let rule = stored_rule(&store, &t, "user.created").await?;
+    let mut old = event(&t.workspace, "user.created");
+    old.created_at = now() - time::Duration::days(40);
+    store.insert_event(&old).await?;
+    let recent = stored_event(&store, &t, "user.created").await?;
+    let mut deliveries = Vec::new();
+    for e in [&old, &recent] {
+        let d = delivery(e, &rule);
+        store
+            .insert_deliveries(t.org, e.id, slice::from_ref(&d))
+            .await?;
+        store.begin_attempt(t.org, d.id, now()).await?;
+        let a = attempt(&d, 1, Outcome::Delivered, 200);
+        store
+            .finish_attempt(
+                t.org,
+                &AttemptRecord {
+                    attempt: a,
+                    status: DeliveryStatus::Completed,
+                    next_attempt_at: None,
+                    last_error: None,
+                },
+            )
+            .await?;
+        deliveries.push(d);
+    }
+
+    let purged = store
+        .purge_history(now() - time::Duration::days(30))
+        .await?;
+    assert_eq!(purged, 1);
+    assert_eq!(store.event(t.org, old.id).await?, None);
+    assert_eq!(store.delivery(t.org, deliveries[0].id).await?, None);
+    assert!(store.attempts(t.org, deliveries[0].id).await?.is_empty());
+    assert_eq!(store.event(t.org, recent.id).await?, Some(recent));
+    assert_eq!(store.attempts(t.org, deliveries[1].id).await?.len(), 1);
+    Ok(())
+}
+
+/// SQLite-specific: ingest's intake writes the claim, the events and their queue messages in
+/// one transaction — a failure before the commit (here a panic, as a full disk would fail the
+/// write) leaves nothing: no event, no message, the key free.
+#[tokio::test]
+async fn intake_commits_claim_events_and_messages_together() -> Result<()> {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+    use switchyard_core::SystemClock;
+    use switchyard_core::ports::{
+        Accepted, Claim, EventIntake, Intake, OutgoingMessage, QueueConsumer, QueueName,
+    };
+    use switchyard_embedded::{QueueSettings, SqliteIntake, SqliteQueue};
+
+    let db = Db::in_memory()?;
+    let store = SqliteStore::open(db.clone())?;
+    let queue = SqliteQueue::open(db, Arc::new(SystemClock), |_| QueueSettings::default())?;
+    let fail = Arc::new(AtomicBool::new(true));
+    let hook = fail.clone();
+    let intake = SqliteIntake::new(queue.clone()).with_before_commit(Arc::new(move || {
+        assert!(
+            !hook.load(Ordering::SeqCst),
+            "injected failure before commit"
+        );
+    }));
+    let t = tenant(&store).await?;
+    let events = [event(&t.workspace, "a.b"), event(&t.workspace, "a.b")];
+    let request = || Intake {
+        events: events.to_vec(),
+        messages: events
+            .iter()
+            .map(|e| OutgoingMessage::now(e.id.to_string()))
+            .collect(),
+        catalog: Vec::new(),
+    };
+    let claim = Claim {
+        org: t.org,
+        workspace: t.workspace.id,
+        key: "k".into(),
+        first: events[0].id,
+        now: now(),
+        expires_at: now() + time::Duration::hours(1),
+    };
+    let wait = Duration::from_millis(10);
+
+    assert!(intake.accept(Some(&claim), request()).await.is_err());
+    for e in &events {
+        assert!(store.event(t.org, e.id).await?.is_none(), "rolled back");
+    }
+    assert!(queue.receive(QueueName::Events, 10, wait).await?.is_empty());
+    assert!(
+        store
+            .idempotency_claim(t.org, t.workspace.id, "k", now())
+            .await?
+            .is_none()
+    );
+
+    fail.store(false, Ordering::SeqCst);
+    assert_eq!(
+        intake.accept(Some(&claim), request()).await?,
+        Accepted::Stored
+    );
+    for e in &events {
+        assert!(store.event(t.org, e.id).await?.is_some());
+    }
+    let queued = queue.receive(QueueName::Events, 10, wait).await?;
+    assert_eq!(queued.len(), 2, "one message per event");
+
+    // The key now answers the first request; nothing is written again.
+    let twin = Claim {
+        first: switchyard_core::EventId::new(),
+        ..claim.clone()
+    };
+    assert_eq!(
+        intake.accept(Some(&twin), request()).await?,
+        Accepted::KeyHeld(events[0].id)
+    );
+    // Completing a request whose events are stored adds no second message.
+    assert_eq!(intake.accept(None, request()).await?, Accepted::Stored);
+    assert!(queue.receive(QueueName::Events, 10, wait).await?.is_empty());
+    Ok(())
+}
