@@ -807,3 +807,37 @@ async fn an_older_switchyards_data_is_refused_at_start_with_what_to_do() {
     assert!(said.contains("older Switchyard"), "{said}");
     assert!(said.contains("start again"), "{said}");
 }
+
+#[tokio::test]
+async fn a_data_directory_holding_older_credentials_is_refused_even_over_fresh_storage() {
+    // Only credentials.json, as an older Switchyard wrote it: a UUIDv7 organization id and an
+    // `AK…` access key. The storage itself (a new SQLite file, or fresh AWS resources) is
+    // empty, so the file is the only trace — and a client would be handed these.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let old = json!({"api_url": "http://127.0.0.1:1", "org_id": Uuid::now_v7(),
+        "access_key": "AKmp8NMGHfnxDGwb032RqDsK", "secret_key": "s3cret",
+        "workspace_id": Uuid::now_v7(), "publishable_key": "mesh_pub_a_b_c"});
+    std::fs::write(data.join("credentials.json"), old.to_string()).unwrap();
+    let mut args = vec!["--data-dir".to_owned(), data.display().to_string()];
+    let env = match E2eBackend::from_env() {
+        E2eBackend::Embedded => Vec::new(),
+        E2eBackend::Aws(moto) => {
+            args.extend(
+                [
+                    "--backend",
+                    "aws",
+                    "--aws-bootstrap",
+                    "--aws-prefix",
+                    &switchyard_tests::Moto::unique_prefix(),
+                ]
+                .map(String::from),
+            );
+            moto.env()
+        }
+    };
+    let said = refused_start(&args, &env);
+    assert!(said.contains("older Switchyard"), "{said}");
+    assert!(said.contains("move the data directory aside"), "{said}");
+}
