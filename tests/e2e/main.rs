@@ -4,6 +4,7 @@
 
 mod api_e2e;
 mod chaos;
+mod client_types;
 mod connectors_e2e;
 mod contract_e2e;
 mod embedded_e2e;
