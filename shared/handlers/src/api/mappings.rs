@@ -406,7 +406,8 @@ fn parse(body: Value, connection: &Connection) -> Result<Put, ValidationErrors> 
             }
         },
     };
-    let (false, Some(mut mapping)) = (!errors.is_empty(), mapping) else {
+    // A schema that parsed and no other problem: only then is there a mapping to write.
+    let Some(mut mapping) = mapping.filter(|_| errors.is_empty()) else {
         return Err(errors);
     };
     if let Some(name) = name {
