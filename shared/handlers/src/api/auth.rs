@@ -24,8 +24,9 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use switchyard_core::OrgId;
 use switchyard_core::credentials::{
-    JWT_AUDIENCE, JWT_MAX_LIFETIME_SECS, SessionTokenKind, is_publishable_key_shape, jwt_issuer,
-    parse_session_token, publishable_key_hash, session_token_matches,
+    JWT_AUDIENCE, JWT_MAX_LIFETIME_SECS, SessionTokenKind, is_access_key_shape,
+    is_publishable_key_shape, jwt_issuer, parse_session_token, publishable_key_hash,
+    session_token_matches,
 };
 use switchyard_core::domain::{Access, Session};
 
@@ -215,6 +216,9 @@ async fn verify_machine_jwt(deps: &Deps, token: &str) -> Result<Machine, ApiErro
         return Err(denied("algorithm is not HS256"));
     }
     let kid = header.kid.ok_or_else(|| denied("no kid"))?;
+    if !is_access_key_shape(&kid) {
+        return Err(denied("kid is not an access key"));
+    }
     let key = deps
         .tenants()
         .machine_key(&kid)

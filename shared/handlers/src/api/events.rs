@@ -17,8 +17,8 @@ use super::query::Params;
 use super::rate_limit;
 use super::schemas::{EventBatch, EventFilters, EventInput, PageParams};
 use super::views::{
-    BulkAccepted, BulkItem, BulkItemError, BulkPartial, EventCreated, EventDetailView,
-    EventPayloadView, EventView, List,
+    BulkAccepted, BulkItem, BulkItemError, BulkPartial, EventCreated, EventDetailView, EventView,
+    List,
 };
 use crate::Deps;
 use crate::ingest::{self, NewEvent, Sender};
@@ -226,27 +226,25 @@ pub async fn get(
     get,
     path = "/api/v1/events/{id}/payload",
     operation_id = "getEventPayload",
-    summary = "Get an event's payload",
+    summary = "Get an event with its payload",
+    description = "The whole event, as `GET /events/{id}` answers it (status, counts, \
+        `rule_events`), with its `payload`.",
     tag = "events",
     security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Event id.")),
     responses(
-        (status = 200, description = "The event's payload.", body = EventPayloadView),
+        (status = 200, description = "The event and its payload.", body = EventDetailView),
         (status = 401, response = Unauthorized),
         (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
     ),
 )]
 pub async fn payload(
-    State(deps): State<Deps>,
+    state: State<Deps>,
     caller: PayloadReader,
-    PathId(id): PathId<EventId>,
-) -> ApiResult<Json<EventPayloadView>> {
-    let event = caller.event(&deps, id).await?;
-    Ok(Json(EventPayloadView {
-        id: event.id.to_string(),
-        payload: event.payload,
-    }))
+    id: PathId<EventId>,
+) -> ApiResult<Json<EventDetailView>> {
+    get(state, Reader(caller.0), id).await
 }
 
 /// The most events one bulk request may carry.
