@@ -58,7 +58,7 @@ const LISTS: [ActionSpec; 2] = [
     ),
 ];
 
-static CATALOG: [IntegrationSpec; 11] = [
+static CATALOG: [IntegrationSpec; 15] = [
     IntegrationSpec {
         kind: IntegrationType::ActiveCampaign,
         name: "ActiveCampaign",
@@ -82,6 +82,45 @@ static CATALOG: [IntegrationSpec; 11] = [
         auth: AuthType::OAuth,
         auth_fields: &[],
         actions: &[LISTS[0], LISTS[1]],
+    },
+    IntegrationSpec {
+        kind: IntegrationType::CustomerIo,
+        name: "Customer.io",
+        auth: AuthType::Basic,
+        auth_fields: &["site_id", "api_key", "region"],
+        actions: &[
+            action!(
+                "identify",
+                "Identify person",
+                "Create or update the person with the fields as attributes"
+            ),
+            action!(
+                "track_event",
+                "Track event",
+                "Record an event for the person, with the fields as its data"
+            ),
+            action!(
+                "add_to_segment",
+                "Add to segment",
+                "Add the person to a manual segment"
+            ),
+            action!(
+                "remove_from_segment",
+                "Remove from segment",
+                "Remove the person from a manual segment"
+            ),
+        ],
+    },
+    IntegrationSpec {
+        kind: IntegrationType::Discord,
+        name: "Discord",
+        auth: AuthType::ApiKey,
+        auth_fields: &["webhook_url"],
+        actions: &[action!(
+            "send_message",
+            "Send message",
+            "Post a message to the webhook's channel; the text is a template with {{field}} placeholders"
+        )],
     },
     IntegrationSpec {
         kind: IntegrationType::Hubspot,
@@ -134,6 +173,24 @@ static CATALOG: [IntegrationSpec; 11] = [
         ],
     },
     IntegrationSpec {
+        kind: IntegrationType::Pipedrive,
+        name: "Pipedrive",
+        auth: AuthType::ApiKey,
+        auth_fields: &["company_domain", "api_token"],
+        actions: &[
+            action!(
+                "upsert_person",
+                "Create or update person",
+                "Find the person by e-mail and update it, or create it"
+            ),
+            action!(
+                "create_deal",
+                "Create deal",
+                "Create a deal for the person; the title is a template with {{field}} placeholders"
+            ),
+        ],
+    },
+    IntegrationSpec {
         kind: IntegrationType::Resend,
         name: "Resend",
         auth: AuthType::ApiKey,
@@ -176,6 +233,21 @@ static CATALOG: [IntegrationSpec; 11] = [
                 "update_property",
                 "Update property",
                 "Set a field on the record"
+            ),
+        ],
+    },
+    IntegrationSpec {
+        kind: IntegrationType::Sendgrid,
+        name: "SendGrid",
+        auth: AuthType::ApiKey,
+        auth_fields: &["api_key"],
+        actions: &[
+            LISTS[0],
+            LISTS[1],
+            action!(
+                "send_template_email",
+                "Send template email",
+                "Send a dynamic template email with the fields as its data"
             ),
         ],
     },

@@ -79,7 +79,42 @@ pub(crate) async fn list(
     };
     let mut calls: Vec<(Call, Shape)> = Vec::new();
     match connection.kind {
-        IntegrationType::Webhook => return Ok(Vec::new()),
+        // A Discord webhook posts to its one channel; Customer.io lists segments only through
+        // its App API, whose key a Track connection does not hold.
+        IntegrationType::Webhook | IntegrationType::Discord | IntegrationType::CustomerIo => {
+            return Ok(Vec::new());
+        }
+        IntegrationType::Sendgrid => {
+            let key = secret("api_key")?;
+            calls.push((
+                get(
+                    &urls.sendgrid,
+                    &["v3", "marketing", "lists"],
+                    "page_size=100",
+                    Auth::Bearer(key.clone()),
+                ),
+                shape("list", "result", "id", "name"),
+            ));
+            calls.push((
+                get(
+                    &urls.sendgrid,
+                    &["v3", "templates"],
+                    "generations=dynamic&page_size=100",
+                    Auth::Bearer(key),
+                ),
+                shape("template", "result", "id", "name"),
+            ));
+        }
+        IntegrationType::Pipedrive => {
+            let token = secret("api_token")?;
+            let company = setting("company_domain").unwrap_or_default();
+            let base = super::pipedrive::base_url(urls, &company)
+                .map_err(|why| attempt.fail(Outcome::RejectedClientError, why))?;
+            calls.push((
+                get(&base, &["stages"], "", Auth::Header("x-api-token", token)),
+                shape("stage", "data", "id", "name"),
+            ));
+        }
         IntegrationType::Slack => {
             let token = secret("access_token")?;
             calls.push((
