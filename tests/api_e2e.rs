@@ -254,12 +254,13 @@ async fn integrations_catalog_and_connection_actions() {
         .find(|r| r["type"] == "webhook")
         .unwrap();
     assert_eq!(webhook["authentication"]["type"], "none");
-    assert_eq!(webhook["actions"][0]["action"], "send_webhook");
+    assert_eq!(webhook["actions"]["send_webhook"]["key"], "send_webhook");
     assert_eq!(webhook["available"], true);
 
     let (connection, _) = api.webhook_rule(&receiver.url("/a"), "user.signup").await;
     let actions = api.get(&format!("/connections/{connection}/actions")).await;
-    assert_eq!(actions["actions"][0]["action"], "send_webhook");
+    assert_eq!(actions["actions"]["send_webhook"]["key"], "send_webhook");
+    assert_eq!(actions["actions"]["send_webhook"]["data"], json!([]));
     let fields = api
         .get(&format!("/connections/{connection}/fields?refresh=true"))
         .await;

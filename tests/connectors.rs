@@ -175,10 +175,10 @@ fn every_saas_type_and_action_has_a_row() {
             assert!(
                 cases
                     .iter()
-                    .any(|c| c.kind == spec.kind && c.rule["action"] == action.action),
+                    .any(|c| c.kind == spec.kind && c.rule["action"] == action.key),
                 "no row for {} {}",
                 spec.kind,
-                action.action
+                action.key
             );
         }
     }
