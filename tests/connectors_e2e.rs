@@ -361,6 +361,59 @@ async fn an_event_becomes_a_discord_message_and_a_pipedrive_deal() {
     );
     assert!(!attempts.to_string().contains("e2e-TOKEN"), "{attempts}");
 
+    // The catalog describes the new types' forms as the clients read them.
+    let catalog = api.get("/integrations").await;
+    let spec = |kind: &str| {
+        catalog["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .find(|r| r["type"] == kind)
+            .unwrap_or_else(|| panic!("{kind} in the catalog"))
+            .clone()
+    };
+    let form = |kind: &str| -> Vec<(String, String)> {
+        spec(kind)["authentication"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .map(|f| {
+                (
+                    f["key"].as_str().unwrap().into(),
+                    f["type"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let pair = |k: &str, t: &str| (k.to_owned(), t.to_owned());
+    assert_eq!(
+        form("pipedrive"),
+        [
+            pair("company_domain", "text"),
+            pair("api_token", "password")
+        ]
+    );
+    assert_eq!(
+        form("discord"),
+        [pair("webhook_url", "password"), pair("username", "text")]
+    );
+    assert_eq!(
+        form("customer_io"),
+        [
+            pair("site_id", "text"),
+            pair("api_key", "password"),
+            pair("region", "select")
+        ]
+    );
+    assert_eq!(spec("customer_io")["authentication"]["type"], "basic");
+    assert_eq!(
+        spec("sendgrid")["actions"]["send_template_email"]["key"],
+        "send_template_email"
+    );
+    assert!(spec("pipedrive")["actions"]["create_deal"].is_object());
+    assert!(spec("discord")["actions"]["send_message"].is_object());
+    assert!(spec("customer_io")["actions"]["track_event"].is_object());
+
     fake.script(
         "GET /pipedrive/acme/api/v1/stages",
         Reply::json(

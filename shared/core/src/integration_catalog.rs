@@ -374,6 +374,15 @@ const SEGMENT: [ActionInput; 1] = [ActionInput::target("segment", "Segment", "se
 const CAMPAIGN: [ActionInput; 1] = [ActionInput::target("campaign", "Campaign", "campaign")];
 const INTERCOM_TAG: [ActionInput; 1] = [ActionInput::target("tag", "Tag", "tag")];
 const AWEBER_LIST: [ActionInput; 1] = [ActionInput::target("list", "List", "list")];
+const SENDGRID_LIST: [ActionInput; 1] = [ActionInput::target("list", "List", "list")];
+const CIO_SEGMENT: [ActionInput; 1] = [ActionInput::target("segment", "Manual segment", "segment")
+    .no_live()
+    .input_type(InputType::Text)
+    .describe("The manual segment's id (Segments → the segment → Usage)")];
+const CIO_REGIONS: [Choice; 2] = [choice("us", "US"), choice("eu", "EU")];
+/// Customer.io addresses the person by `customer_id` or `id`, else `email`.
+const CIO_PERSON: &[&str] = &["customer_id", "id", "email"];
+const PD_PERSON: &[&str] = &["email", "name", "first_name", "last_name", "phone"];
 
 const WEBHOOK_METHODS: [Choice; 3] = [
     choice("POST", "POST"),
@@ -476,40 +485,76 @@ static CATALOG: [IntegrationSpec; 15] = [
     IntegrationSpec {
         kind: IntegrationType::CustomerIo,
         name: "Customer.io",
+        // Track API credentials go as HTTP Basic `site_id:api_key`.
         auth: AuthType::Basic,
-        auth_fields: &["site_id", "api_key", "region"],
+        auth_fields: &[
+            AuthField::text("site_id", "Site ID")
+                .help("Workspace Settings → API Credentials → Track API keys"),
+            API_KEY.help("The Track API key beside the site ID"),
+            AuthField::select("region", "Data region", &CIO_REGIONS).default("us"),
+        ],
         actions: &[
-            action!(
+            action(
                 "identify",
                 "Identify person",
-                "Create or update the person with the fields as attributes"
+                "Person",
+                "Create or update the person (by customer_id or id, else e-mail) with the \
+                 event's fields as attributes",
+                CIO_PERSON,
+                &[],
             ),
-            action!(
+            action(
                 "track_event",
                 "Track event",
-                "Record an event for the person, with the fields as its data"
+                "Event",
+                "Record an event for the person with the event's fields as its data",
+                CIO_PERSON,
+                &[ActionInput::target("event", "Event name", "event")
+                    .no_live()
+                    .input_type(InputType::Text)
+                    .optional()
+                    .describe("The Customer.io event name; the Switchyard event's own when empty")
+                    .placeholder("signed_up")],
             ),
-            action!(
+            action(
                 "add_to_segment",
                 "Add to segment",
-                "Add the person to a manual segment"
+                "Person",
+                "Add the person to a manual segment",
+                CIO_PERSON,
+                &CIO_SEGMENT,
             ),
-            action!(
+            action(
                 "remove_from_segment",
                 "Remove from segment",
-                "Remove the person from a manual segment"
+                "Person",
+                "Remove the person from a manual segment",
+                CIO_PERSON,
+                &CIO_SEGMENT,
             ),
         ],
     },
     IntegrationSpec {
         kind: IntegrationType::Discord,
         name: "Discord",
+        // The incoming webhook's URL carries its token: it is the credential.
         auth: AuthType::ApiKey,
-        auth_fields: &["webhook_url"],
-        actions: &[action!(
+        auth_fields: &[
+            AuthField::password("webhook_url", "Webhook URL")
+                .url()
+                .help("Channel → Edit Channel → Integrations → Webhooks → Copy Webhook URL"),
+            AuthField::text("username", "Display name")
+                .optional()
+                .help("Shown as the sender instead of the webhook's own name"),
+        ],
+        actions: &[action(
             "send_message",
             "Send message",
-            "Post a message to the webhook's channel; the text is a template with {{field}} placeholders"
+            "Message",
+            "Post a message to the webhook's channel; the text is a template with {{field}} \
+             placeholders (mentions are off; cut at 2,000 characters)",
+            &[],
+            &[ActionInput::template("message", "Message").alias("template")],
         )],
     },
     IntegrationSpec {
@@ -630,17 +675,35 @@ static CATALOG: [IntegrationSpec; 15] = [
         kind: IntegrationType::Pipedrive,
         name: "Pipedrive",
         auth: AuthType::ApiKey,
-        auth_fields: &["company_domain", "api_token"],
+        auth_fields: &[
+            AuthField::text("company_domain", "Company domain")
+                .help("The acme of acme.pipedrive.com"),
+            AuthField::password("api_token", "API token")
+                .help("Personal preferences → API → Your personal API token"),
+        ],
         actions: &[
-            action!(
+            action(
                 "upsert_person",
                 "Create or update person",
-                "Find the person by e-mail and update it, or create it"
+                "Person",
+                "Find the person by e-mail and update its name and phone, or create it",
+                PD_PERSON,
+                &[],
             ),
-            action!(
+            action(
                 "create_deal",
                 "Create deal",
-                "Create a deal for the person; the title is a template with {{field}} placeholders"
+                "Deal",
+                "Create or update the person by e-mail, then create a deal for it (value from \
+                 a numeric amount field)",
+                &["email", "name", "first_name", "last_name", "phone", "amount", "currency"],
+                &[
+                    ActionInput::template("title", "Deal title")
+                        .placeholder("{{plan}} plan: {{email}}"),
+                    ActionInput::target("stage", "Stage", "stage")
+                        .optional()
+                        .describe("Else the default pipeline's first stage"),
+                ],
             ),
         ],
     },
@@ -738,14 +801,46 @@ static CATALOG: [IntegrationSpec; 15] = [
         kind: IntegrationType::Sendgrid,
         name: "SendGrid",
         auth: AuthType::ApiKey,
-        auth_fields: &["api_key"],
+        auth_fields: &[
+            API_KEY.help("Settings → API Keys (Marketing and Mail Send access)"),
+            AuthField::text("from", "Default sender")
+                .optional()
+                .help("e.g. Acme <hello@acme.com>, for templated e-mails whose rule names none"),
+        ],
         actions: &[
-            LISTS[0],
-            LISTS[1],
-            action!(
+            action(
+                "add_to_list",
+                "Add to list",
+                "Contact",
+                "Create or update the contact by e-mail and add it to a list",
+                CONTACT_PHONE,
+                &SENDGRID_LIST,
+            ),
+            action(
+                "remove_from_list",
+                "Remove from list",
+                "Contact",
+                "Remove the contact with this e-mail from a list",
+                &["email"],
+                &SENDGRID_LIST,
+            ),
+            action(
                 "send_template_email",
                 "Send template email",
-                "Send a dynamic template email with the fields as its data"
+                "Email",
+                "Send a dynamic template to the contact's e-mail; the event's fields are its \
+                 dynamic template data",
+                CONTACT,
+                &[
+                    ActionInput::target("template", "Dynamic template", "template")
+                        .describe("A dynamic template id (d-…)"),
+                    ActionInput::template("from", "Sender")
+                        .kind(InputKind::Advanced)
+                        .input_type(InputType::Text)
+                        .optional()
+                        .describe("The sender; else the connection's default sender (one is required)")
+                        .placeholder("Acme <hello@acme.com>"),
+                ],
             ),
         ],
     },
