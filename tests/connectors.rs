@@ -455,6 +455,24 @@ async fn api_keys_are_checked_on_create() {
         assert_eq!(errors.0[0].param, param, "{kind}");
     }
 
+    // Customer.io's optional App API key (for listing segments) is checked too.
+    fake.clear();
+    fake.script(
+        "GET /customer_io/us/api/v1/accounts/region",
+        ok_reply(json!({"url": "https://track.customer.io", "data_center": "us"})),
+    );
+    fake.script("GET /customer_io/us/app/v1/segments", refused.clone());
+    let errors = integrations
+        .validate_destination(
+            IntegrationType::CustomerIo,
+            &object(json!({"site_id": "s", "api_key": "k", "app_api_key": "app-secret"})),
+        )
+        .await
+        .expect_err("a refused App API key is refused");
+    assert_eq!(errors.0[0].param, "metadata.app_api_key");
+    let app = &fake.requests()[1];
+    assert_eq!(app.header("authorization"), Some("Bearer app-secret"));
+
     // A Resend key restricted to sending is genuine.
     fake.script(
         "GET /resend/domains",
@@ -836,6 +854,18 @@ async fn provider_accounts_list_their_rule_targets() {
                     {"id": 1, "name": "Qualified", "pipeline_id": 1, "pipeline_name": "Sales"}]})),
             )],
             json!([{"kind": "stage", "id": "1", "name": "Qualified"}]),
+        ),
+        (
+            IntegrationType::CustomerIo,
+            json!({"site_id": "site-123", "region": "eu"}),
+            json!({"api_key": "cio", "app_api_key": "cio-app"}),
+            vec![(
+                "GET /customer_io/eu/app/v1/segments",
+                ok(json!({"segments": [
+                    {"id": 7, "name": "Beta testers", "type": "manual", "state": "finished"},
+                    {"id": 8, "name": "Active", "type": "dynamic", "state": "finished"}]})),
+            )],
+            json!([{"kind": "segment", "id": "7", "name": "Beta testers"}]),
         ),
     ];
     for (kind, metadata, secrets, routes, expected) in rows {

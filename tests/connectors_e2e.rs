@@ -402,7 +402,8 @@ async fn an_event_becomes_a_discord_message_and_a_pipedrive_deal() {
         [
             pair("site_id", "text"),
             pair("api_key", "password"),
-            pair("region", "select")
+            pair("region", "select"),
+            pair("app_api_key", "password"),
         ]
     );
     assert_eq!(spec("customer_io")["authentication"]["type"], "basic");

@@ -375,8 +375,8 @@ const CAMPAIGN: [ActionInput; 1] = [ActionInput::target("campaign", "Campaign", 
 const INTERCOM_TAG: [ActionInput; 1] = [ActionInput::target("tag", "Tag", "tag")];
 const AWEBER_LIST: [ActionInput; 1] = [ActionInput::target("list", "List", "list")];
 const SENDGRID_LIST: [ActionInput; 1] = [ActionInput::target("list", "List", "list")];
+/// Listed only when the connection holds an App API key, so the id can also be typed.
 const CIO_SEGMENT: [ActionInput; 1] = [ActionInput::target("segment", "Manual segment", "segment")
-    .no_live()
     .input_type(InputType::Text)
     .describe("The manual segment's id (Segments → the segment → Usage)")];
 const CIO_REGIONS: [Choice; 2] = [choice("us", "US"), choice("eu", "EU")];
@@ -492,6 +492,9 @@ static CATALOG: [IntegrationSpec; 15] = [
                 .help("Workspace Settings → API Credentials → Track API keys"),
             API_KEY.help("The Track API key beside the site ID"),
             AuthField::select("region", "Data region", &CIO_REGIONS).default("us"),
+            AuthField::password("app_api_key", "App API key")
+                .optional()
+                .help("Optional: lets rule editors pick manual segments from a list"),
         ],
         actions: &[
             action(

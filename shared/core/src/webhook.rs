@@ -579,7 +579,7 @@ fn header_value_problem(value: &str) -> Option<&'static str> {
 }
 
 /// Metadata keys whose values are secrets: accepted on write, sealed at rest, never returned.
-const SECRET_KEYS: [&str; 18] = [
+const SECRET_KEYS: [&str; 19] = [
     "secret",
     SIGNING_SECRET,
     PREVIOUS_SIGNING_SECRET,
@@ -588,6 +588,8 @@ const SECRET_KEYS: [&str; 18] = [
     "token",
     "bearer_token",
     "api_key",
+    // Customer.io's App API key (listing segments).
+    "app_api_key",
     // Pipedrive's personal API token.
     "api_token",
     // A Discord incoming webhook's URL carries its token.

@@ -7,6 +7,8 @@
 //! Auth: HTTP Basic `site_id:api_key` (the Track API key). Region: `us` (track.customer.io,
 //! the default) or `eu` (track-eu.customer.io). Key check: `GET /accounts/region`, which any
 //! valid Track credential answers. Limits: about 100 requests per second, answered 429.
+//! Segments are listed only by the App API (<https://docs.customer.io/api/app/>, `GET
+//! /v1/segments`, Bearer), so a connection lists them when it also holds an `app_api_key`.
 //!
 //! The person is addressed by the fields' `customer_id` (or `id`), else their `email`
 //! (workspaces that identify people by e-mail).
@@ -39,7 +41,7 @@ pub(crate) async fn deliver(
         .metadata
         .get("region")
         .and_then(Value::as_str);
-    let base = base_url(urls, region).map_err(|why| {
+    let base = track_url(urls, region).map_err(|why| {
         attempt.fail(
             Outcome::RejectedClientError,
             format!("the connection's metadata.region {why}"),
@@ -112,7 +114,7 @@ pub(crate) async fn validate(
     let key = super::validation::required(metadata, "api_key")?;
     let region = metadata.get("region").and_then(Value::as_str);
     let base =
-        base_url(urls, region).map_err(|why| ValidationErrors::single("metadata.region", why))?;
+        track_url(urls, region).map_err(|why| ValidationErrors::single("metadata.region", why))?;
     let call = Call::new(
         Method::GET,
         endpoint(&base, &["accounts", "region"]),
@@ -121,15 +123,57 @@ pub(crate) async fn validate(
             password: key,
         },
     );
-    super::validation::key_accepted(attempt, call, "Customer.io", "metadata.api_key").await
+    super::validation::key_accepted(attempt, call, "Customer.io", "metadata.api_key").await?;
+    let Some(app_key) = metadata
+        .get("app_api_key")
+        .and_then(Value::as_str)
+        .filter(|k| !k.trim().is_empty())
+    else {
+        return Ok(());
+    };
+    let call = segments(urls, region, app_key.trim().to_owned())
+        .map_err(|why| ValidationErrors::single("metadata.region", why))?;
+    super::validation::key_accepted(attempt, call, "Customer.io", "metadata.app_api_key").await
 }
 
-/// The Track API of the account's region (`us` when unset).
-fn base_url(urls: &ProviderUrls, region: Option<&str>) -> Result<Url, String> {
-    match region.map(str::trim).unwrap_or("us") {
-        "" | "us" => Ok(urls.customer_io_us.clone()),
-        "eu" => Ok(urls.customer_io_eu.clone()),
-        _ => Err("must be `us` or `eu`".into()),
+/// The App API's segment list, for the connection's region.
+pub(crate) fn segments(
+    urls: &ProviderUrls,
+    region: Option<&str>,
+    app_key: String,
+) -> Result<Call, String> {
+    let base = match Region::parse(region)? {
+        Region::Us => &urls.customer_io_app_us,
+        Region::Eu => &urls.customer_io_app_eu,
+    };
+    Ok(Call::new(
+        Method::GET,
+        endpoint(base, &["segments"]),
+        Auth::Bearer(app_key),
+    ))
+}
+
+/// The Track API of the account's region.
+fn track_url(urls: &ProviderUrls, region: Option<&str>) -> Result<Url, String> {
+    Ok(match Region::parse(region)? {
+        Region::Us => urls.customer_io_us.clone(),
+        Region::Eu => urls.customer_io_eu.clone(),
+    })
+}
+
+/// A Customer.io account's data region: `us` when unset.
+enum Region {
+    Us,
+    Eu,
+}
+
+impl Region {
+    fn parse(region: Option<&str>) -> Result<Self, String> {
+        match region.map(str::trim).unwrap_or("us") {
+            "" | "us" => Ok(Self::Us),
+            "eu" => Ok(Self::Eu),
+            _ => Err("must be `us` or `eu`".into()),
+        }
     }
 }
 
@@ -154,13 +198,18 @@ mod tests {
     fn regions_choose_the_track_host() {
         let urls = ProviderUrls::default();
         assert_eq!(
-            base_url(&urls, None).unwrap().as_str(),
+            track_url(&urls, None).unwrap().as_str(),
             "https://track.customer.io/api/v1"
         );
         assert_eq!(
-            base_url(&urls, Some("eu")).unwrap().as_str(),
+            track_url(&urls, Some("eu")).unwrap().as_str(),
             "https://track-eu.customer.io/api/v1"
         );
-        assert!(base_url(&urls, Some("apac")).is_err());
+        assert!(track_url(&urls, Some("apac")).is_err());
+        let listing = segments(&urls, Some("eu"), "k".into()).unwrap();
+        assert_eq!(
+            listing.url.as_str(),
+            "https://api-eu.customer.io/v1/segments"
+        );
     }
 }

@@ -79,10 +79,24 @@ pub(crate) async fn list(
     };
     let mut calls: Vec<(Call, Shape)> = Vec::new();
     match connection.kind {
-        // A Discord webhook posts to its one channel; Customer.io lists segments only through
-        // its App API, whose key a Track connection does not hold.
-        IntegrationType::Webhook | IntegrationType::Discord | IntegrationType::CustomerIo => {
-            return Ok(Vec::new());
+        // A Discord webhook posts to its one channel.
+        IntegrationType::Webhook | IntegrationType::Discord => return Ok(Vec::new()),
+        // Segments are listed by Customer.io's App API only: with the optional App API key.
+        IntegrationType::CustomerIo => {
+            let Some(key) = secrets.get("app_api_key").and_then(Value::as_str) else {
+                return Ok(Vec::new());
+            };
+            let call =
+                super::customer_io::segments(urls, setting("region").as_deref(), key.to_owned())
+                    .map_err(|why| attempt.fail(Outcome::RejectedClientError, why))?;
+            // Only manual segments take people through the API.
+            calls.push((
+                call,
+                Shape {
+                    only: Some(("type", "manual")),
+                    ..shape("segment", "segments", "id", "name")
+                },
+            ));
         }
         IntegrationType::Sendgrid => {
             let key = secret("api_key")?;

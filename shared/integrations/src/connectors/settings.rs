@@ -20,6 +20,9 @@ pub struct ProviderUrls {
     /// Customer.io's Track API, per data region.
     pub customer_io_us: Url,
     pub customer_io_eu: Url,
+    /// Customer.io's App API (listing segments), per data region.
+    pub customer_io_app_us: Url,
+    pub customer_io_app_eu: Url,
     pub discord: Url,
     pub sendgrid: Url,
     pub pipedrive: String,
@@ -39,6 +42,8 @@ impl Default for ProviderUrls {
             zoom: url("https://api.zoom.us/v2"),
             customer_io_us: url("https://track.customer.io/api/v1"),
             customer_io_eu: url("https://track-eu.customer.io/api/v1"),
+            customer_io_app_us: url("https://api.customer.io/v1"),
+            customer_io_app_eu: url("https://api-eu.customer.io/v1"),
             discord: url("https://discord.com/api"),
             sendgrid: url("https://api.sendgrid.com"),
             pipedrive: "https://{company}.pipedrive.com/api/v1".into(),
@@ -109,6 +114,8 @@ impl ProviderUrls {
             zoom: url("zoom/v2"),
             customer_io_us: url("customer_io/us/api/v1"),
             customer_io_eu: url("customer_io/eu/api/v1"),
+            customer_io_app_us: url("customer_io/us/app/v1"),
+            customer_io_app_eu: url("customer_io/eu/app/v1"),
             discord: url("discord/api"),
             sendgrid: url("sendgrid"),
             pipedrive: format!("{base}/pipedrive/{{company}}/api/v1"),
