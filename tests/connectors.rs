@@ -1152,7 +1152,41 @@ async fn new_connectors_refuse_before_calling_and_treat_absent_as_done() {
     assert_eq!(sent[0].json()["email"], "ada@example.com");
     assert!(sent[0].json().get("customer_id").is_none());
 
-    // Discord and Customer.io have no live targets: nothing listed, nothing called.
+    // A Pipedrive deal takes a numeric `amount` as its value, in the fields' currency.
+    fake.clear();
+    fake.script(
+        "GET /pipedrive/acme/api/v1/persons/search",
+        Reply::json(
+            200,
+            json!({"success": true, "data": {"items": [{"item": {"id": 7}}]}}),
+        ),
+    );
+    fake.script(
+        "PUT /pipedrive/acme/api/v1/persons/7",
+        Reply::json(200, json!({"success": true, "data": {"id": 7}})),
+    );
+    fake.script(
+        "POST /pipedrive/acme/api/v1/deals",
+        Reply::json(201, json!({"success": true, "data": {"id": 56}})),
+    );
+    let mut priced = fixture(
+        IntegrationType::Pipedrive,
+        json!({"company_domain": "acme"}),
+        json!({"api_token": "pd"}),
+        json!({"action": "create_deal", "value": "Upgrade to {{plan}}"}),
+    );
+    priced.event.payload["amount"] = json!(49.5);
+    priced.event.payload["currency"] = json!("EUR");
+    assert_eq!(
+        priced.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+    assert_eq!(
+        fake.requests()[2].json(),
+        json!({"title": "Upgrade to pro", "person_id": 7, "value": 49.5, "currency": "EUR"})
+    );
+
+    // Discord, and Customer.io without an App API key, list nothing and call nothing.
     fake.clear();
     for (kind, secrets) in [
         (

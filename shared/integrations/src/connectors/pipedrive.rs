@@ -20,7 +20,8 @@ use url::Url;
 
 use super::call::{Answer, Attempt, Auth, Call, Step};
 use super::fields::{
-    action, connection_setting, email, endpoint, full_name, optional_rule_setting, secret, text,
+    action, connection_setting, email, endpoint, full_name, optional_rule_setting, rule_setting,
+    secret, text,
 };
 use super::settings::ProviderUrls;
 use super::template::render;
@@ -39,16 +40,16 @@ pub(crate) async fn deliver(
         )
     })?;
     let email = email(attempt, request.fields)?;
-    let is_deal = action(request) == "create_deal";
     // A deal without its title template would be refused by Pipedrive: checked before any call.
-    let title = match is_deal {
-        true => Some(optional_rule_setting(request, "value").ok_or_else(|| {
-            attempt.fail(
-                Outcome::RejectedClientError,
-                "the rule's metadata.value (the deal title template) is required".into(),
-            )
-        })?),
-        false => None,
+    let title = if action(request) == "create_deal" {
+        Some(rule_setting(
+            attempt,
+            request,
+            "value",
+            "the deal title template",
+        )?)
+    } else {
+        None
     };
     let call = |method, segments: &[&str]| {
         Call::new(
