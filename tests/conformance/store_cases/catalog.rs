@@ -6,7 +6,7 @@ use switchyard_core::ports::Store;
 
 use time::Duration;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn catalog_keeps_first_seen_keys_per_workspace(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;

@@ -5,7 +5,7 @@ use switchyard_core::ports::Store;
 
 use time::Duration;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 /// The compare-and-set write two processes refreshing one OAuth token rely on: the first
 /// writer of a version wins, a second writer that read the same version is refused.

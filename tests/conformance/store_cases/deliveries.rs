@@ -10,8 +10,8 @@ use switchyard_core::ports::Store;
 use switchyard_core::{AttemptId, DeliveryId};
 use time::Duration;
 
+use super::super::store_fixtures::*;
 use super::record;
-use crate::store_fixtures::*;
 
 pub async fn insert_deliveries_is_idempotent_per_event_and_rule(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;

@@ -7,7 +7,7 @@ use switchyard_core::ports::{EventFilter, Store};
 use super::ids;
 use switchyard_core::EventId;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn event_and_connection_filters_apply(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;

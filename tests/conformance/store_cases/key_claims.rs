@@ -6,7 +6,7 @@ use switchyard_core::ports::Store;
 use switchyard_core::EventId;
 use time::Duration;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn idempotency_keys_are_claimed_once_per_workspace_until_expiry(
     store: &dyn Store,

@@ -8,7 +8,7 @@ use switchyard_core::ports::{EventFilter, Store};
 use super::page;
 use uuid::Uuid;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 /// The paginated lists, driven alike by the pagination case.
 #[derive(Clone, Copy, Debug)]

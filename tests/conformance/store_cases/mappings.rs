@@ -5,7 +5,7 @@ use switchyard_core::StoreError;
 use switchyard_core::page::PageRequest;
 use switchyard_core::ports::Store;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn connection_mappings_are_versioned_scoped_and_deleted_with_their_connection(
     store: &dyn Store,

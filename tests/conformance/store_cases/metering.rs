@@ -5,7 +5,7 @@ use switchyard_core::StoreError;
 use switchyard_core::domain::*;
 use switchyard_core::ports::Store;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn usage_counts_an_orgs_resources_and_events_within_its_limit(
     store: &dyn Store,

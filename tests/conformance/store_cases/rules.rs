@@ -8,7 +8,7 @@ use switchyard_core::ports::Store;
 use super::ids;
 use switchyard_core::WorkspaceId;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn rule_filters_apply(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;

@@ -13,7 +13,7 @@ use super::{ids, record};
 use switchyard_core::OrgId;
 use time::Duration;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn records_read_back_as_written(store: &dyn Store) -> Result<()> {
     let org = organization();

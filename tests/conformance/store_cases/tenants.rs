@@ -6,7 +6,7 @@ use switchyard_core::ports::Store;
 
 use time::Duration;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn publishable_key_lookup_by_hash(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;

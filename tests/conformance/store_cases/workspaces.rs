@@ -5,7 +5,7 @@ use switchyard_core::StoreError;
 use switchyard_core::page::PageRequest;
 use switchyard_core::ports::Store;
 
-use crate::store_fixtures::*;
+use super::super::store_fixtures::*;
 
 pub async fn workspace_names_are_unique_per_org(store: &dyn Store) -> Result<()> {
     let a = organization();

@@ -3,9 +3,9 @@
 
 // One case (SQLITE_ONLY, below) is not run here.
 #[allow(dead_code)]
-#[path = "conformance/store_cases/mod.rs"]
+#[path = "../conformance/store_cases/mod.rs"]
 mod store_cases;
-#[path = "conformance/store_fixtures.rs"]
+#[path = "../conformance/store_fixtures.rs"]
 mod store_fixtures;
 
 use std::time::Duration;
@@ -40,7 +40,7 @@ macro_rules! dynamodb_cases {
         #[test]
         fn every_sqlite_case_also_runs_on_dynamodb() {
             let ours = [$(stringify!($case)),*];
-            let sqlite = include_str!("store_conformance.rs");
+            let sqlite = include_str!("../local/store_conformance.rs");
             let start = sqlite.find("sqlite_cases!(\n").expect("the sqlite case list");
             let list = &sqlite[start..];
             let list = &list[..list.find(");").expect("end of the case list")];

@@ -7,8 +7,7 @@
 //! even a broken guard could not send a packet to another machine; each also asserts the
 //! exact refusal, which only the guard produces.
 
-#[path = "outbound_fixture.rs"]
-mod outbound_fixture;
+use switchyard_tests::outbound as outbound_fixture;
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -1,9 +1,9 @@
 //! The `Store` conformance suite against the embedded SQLite adapter. The cases live in
 //! `conformance/store_cases/` (one file per role) and take `&dyn Store`, so other adapters can run them too.
 
-#[path = "conformance/store_cases/mod.rs"]
+#[path = "../conformance/store_cases/mod.rs"]
 mod store_cases;
-#[path = "conformance/store_fixtures.rs"]
+#[path = "../conformance/store_fixtures.rs"]
 mod store_fixtures;
 
 use std::slice;
