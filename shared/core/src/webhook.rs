@@ -895,5 +895,14 @@ mod tests {
         shown.sort();
         assert_eq!(shown, ["auth_header_name", "url"]);
         assert_eq!(secret.len(), 6);
+        // The SaaS connectors' credentials: Discord's webhook URL carries its token.
+        let (public, secret) = split_secrets(meta(
+            json!({"webhook_url": "https://discord.com/api/webhooks/1/t",
+            "api_token": "pd", "app_api_key": "cio", "site_id": "s", "company_domain": "acme"}),
+        ));
+        let mut shown: Vec<&String> = public.keys().collect();
+        shown.sort();
+        assert_eq!(shown, ["company_domain", "site_id"]);
+        assert_eq!(secret.len(), 3);
     }
 }
