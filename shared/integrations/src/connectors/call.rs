@@ -116,10 +116,10 @@ impl<'a> Attempt<'a> {
 
     /// Sends one call; `Err` only when no HTTP answer came (refused address, network, timeout).
     pub async fn send(&mut self, call: Call) -> Step<Answer> {
-        self.summary = describe(&call.method, &call.url);
-        if let Some(hidden) = call.hidden.as_deref().filter(|h| !h.is_empty()) {
-            self.summary = self.summary.replace(hidden, "***");
-        }
+        self.summary = match &call.hidden {
+            Some(hidden) => describe(&call.method, &masked(&call.url, hidden)),
+            None => describe(&call.method, &call.url),
+        };
         if let Err(refused) = self.client.check_literal(&call.url) {
             return Err(self.fail(Outcome::NetworkError, refused.to_string()));
         }
@@ -246,6 +246,21 @@ fn credential_header(auth: &Auth) -> Option<(HeaderName, String)> {
     })
 }
 
+/// `url` with each path segment equal to `hidden` shown as `***`.
+fn masked(url: &Url, hidden: &str) -> Url {
+    let mut shown = url.clone();
+    let segments: Vec<String> = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .map(|s| if s == hidden { "***".into() } else { s.into() })
+        .collect();
+    if let Ok(mut path) = shown.path_segments_mut() {
+        path.clear().extend(segments);
+    }
+    shown
+}
+
 /// `POST https://host/path` — without the query string, which may carry e-mail addresses.
 pub(crate) fn describe(method: &Method, url: &Url) -> String {
     let host = url.host_str().unwrap_or_default();
@@ -342,6 +357,15 @@ mod tests {
             Some(Duration::from_secs(10))
         );
         assert_eq!(rate_limit_reset(&HeaderMap::new(), sent), None);
+    }
+
+    #[test]
+    fn a_credential_in_the_path_is_masked_whole() {
+        let url = Url::parse("https://discord.com/api/webhooks/123/t").unwrap();
+        assert_eq!(
+            describe(&Method::POST, &masked(&url, "t")),
+            "POST https://discord.com/api/webhooks/123/***"
+        );
     }
 
     #[test]
