@@ -8,7 +8,7 @@ LAMBDA_BINS := switchyard-ingest switchyard-api switchyard-router switchyard-del
 # The end-to-end suites that start `switchyard serve`: run a second time on the AWS backend.
 E2E_SUITES := embedded_e2e api_e2e isolation_e2e isolation_delivery_e2e webhook_signing chaos \
 	ingest_atomicity_e2e mappings_e2e mappings_delivery_e2e connectors_e2e slack_environments_e2e \
-	limits_e2e oauth_e2e listener_e2e races_e2e
+	limits_e2e oauth_e2e listener_e2e races_e2e catalog_e2e
 # What a process needs to reach the moto server `infra/dev/with-moto.sh` started.
 # The local binary's AWS backend (`serve --backend aws`) is a cargo feature, off by default.
 AWS_FEATURE := --features switchyard/aws

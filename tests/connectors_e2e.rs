@@ -75,14 +75,20 @@ async fn an_event_becomes_a_slack_message() {
                                 "response_metadata": {"next_cursor": ""}}),
         ),
     );
-    let fields = api
-        .get(&format!("/connections/{connection_id}/fields?refresh=true"))
+    let actions = api
+        .get(&format!(
+            "/connections/{connection_id}/actions?refresh=true"
+        ))
         .await;
-    assert_eq!(fields["type"], "slack");
+    assert_eq!(actions["type"], "slack");
+    assert_eq!(actions["connection_id"], connection_id);
+    let channel = &actions["actions"]["send_message"]["data"][0];
+    assert_eq!(channel["field"], "id");
     assert_eq!(
-        fields["fields"],
-        json!([{"kind": "channel", "id": "C0123", "name": "general"}])
+        channel["options"],
+        json!([{"label": "general", "value": "C0123"}])
     );
+    assert!(actions.get("options_error").is_none(), "{actions}");
     let listed = slack
         .requests()
         .into_iter()
