@@ -265,6 +265,18 @@ async fn integrations_catalog_and_connection_actions() {
         .get(&format!("/connections/{connection}/fields?refresh=true"))
         .await;
     assert_eq!(fields["fields"], json!([]));
+    assert_eq!(fields["connection_id"], connection.as_str());
+    assert_eq!(fields["integration_type"], "webhook");
+    assert_eq!(fields["workspace_id"], api.workspace_id.as_str());
+    assert!(
+        fields["catalog_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("sha256:")),
+        "{fields}"
+    );
+    let connection_view = api.get(&format!("/connections/{connection}")).await;
+    assert_eq!(connection_view["active"], true);
+    assert!(connection_view.get("inactive_reason").is_none());
 }
 
 #[tokio::test]

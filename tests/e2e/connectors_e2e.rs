@@ -75,14 +75,20 @@ async fn an_event_becomes_a_slack_message() {
                                 "response_metadata": {"next_cursor": ""}}),
         ),
     );
-    let fields = api
-        .get(&format!("/connections/{connection_id}/fields?refresh=true"))
+    let actions = api
+        .get(&format!(
+            "/connections/{connection_id}/actions?refresh=true"
+        ))
         .await;
-    assert_eq!(fields["type"], "slack");
+    assert_eq!(actions["type"], "slack");
+    assert_eq!(actions["connection_id"], connection_id);
+    let channel = &actions["actions"]["send_message"]["data"][0];
+    assert_eq!(channel["field"], "id");
     assert_eq!(
-        fields["fields"],
-        json!([{"kind": "channel", "id": "C0123", "name": "general"}])
+        channel["options"],
+        json!([{"label": "general", "value": "C0123"}])
     );
+    assert!(actions.get("options_error").is_none(), "{actions}");
     let listed = slack
         .requests()
         .into_iter()
@@ -422,14 +428,46 @@ async fn an_event_becomes_a_discord_message_and_a_pipedrive_deal() {
             json!({"success": true, "data": [{"id": 3, "name": "Proposal", "pipeline_id": 1}]}),
         ),
     );
-    let fields = api
-        .get(&format!("/connections/{pipedrive_id}/fields?refresh=true"))
+    // The rule editor's pick list: the deal's stage input offers the account's stages.
+    let actions = api
+        .get(&format!("/connections/{pipedrive_id}/actions?refresh=true"))
         .await;
-    assert_eq!(fields["type"], "pipedrive");
+    assert_eq!(actions["type"], "pipedrive");
+    let stage = actions["actions"]["create_deal"]["data"]
+        .as_array()
+        .expect("inputs")
+        .iter()
+        .find(|i| i["field"] == "id")
+        .expect("the stage input")
+        .clone();
     assert_eq!(
-        fields["fields"],
-        json!([{"kind": "stage", "id": "3", "name": "Proposal"}])
+        stage["options"],
+        json!([{"label": "Proposal", "value": "3"}])
     );
+    assert!(actions.get("options_error").is_none(), "{actions}");
+
+    // The mapping's field catalog: what the connector sends, typed.
+    let fields = api
+        .get(&format!("/connections/{pipedrive_id}/fields"))
+        .await;
+    assert_eq!(fields["integration_type"], "pipedrive");
+    let typed: Vec<(String, String)> = fields["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .map(|f| {
+            (
+                f["key"].as_str().unwrap().into(),
+                f["type"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    for (key, kind) in [("email", "string"), ("phone", "string")] {
+        assert!(
+            typed.contains(&(key.to_owned(), kind.to_owned())),
+            "{key}: {fields}"
+        );
+    }
 }
 
 /// SendGrid and Customer.io keys are tried on create (a refused one is a 422 that never shows

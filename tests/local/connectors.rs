@@ -874,10 +874,24 @@ async fn provider_accounts_list_their_rule_targets() {
         }
         let fixture = fixture(kind, metadata, secrets.clone(), json!({}));
         let fields = integrations
-            .destination_fields(&fixture.connection, &fixture.secrets, true)
+            .rule_targets(&fixture.connection, &fixture.secrets, true)
             .await
             .unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert_eq!(Value::Array(fields), expected, "{kind}");
+        // Every catalog input that takes live options names a kind this listing answers.
+        for action in switchyard_core::integration_catalog::spec(kind).actions {
+            for live in action.inputs.iter().filter_map(|i| i.live) {
+                assert!(
+                    expected
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|e| e["kind"] == live),
+                    "{kind} {}: no `{live}` entries listed",
+                    action.key
+                );
+            }
+        }
         let sent: Vec<String> = fake.requests().iter().map(ProviderRequest::route).collect();
         let wanted: Vec<&str> = routes.iter().map(|(r, _)| *r).collect();
         assert_eq!(sent, wanted, "{kind}");
@@ -896,7 +910,7 @@ async fn provider_accounts_list_their_rule_targets() {
             fake.script(route, reply.clone());
         }
         integrations
-            .destination_fields(&fixture.connection, &fixture.secrets, false)
+            .rule_targets(&fixture.connection, &fixture.secrets, false)
             .await
             .unwrap();
         assert!(
@@ -910,7 +924,7 @@ async fn provider_accounts_list_their_rule_targets() {
             Reply::json(401, json!({"message": "Unauthorized"})),
         );
         let error = integrations
-            .destination_fields(&fixture.connection, &fixture.secrets, true)
+            .rule_targets(&fixture.connection, &fixture.secrets, true)
             .await
             .expect_err("refused");
         assert!(error.contains("auth_failed"), "{kind}: {error}");
@@ -959,7 +973,7 @@ async fn slack_channels_are_listed_across_pages() {
         json!({}),
     );
     let fields = integrations
-        .destination_fields(&fixture.connection, &fixture.secrets, true)
+        .rule_targets(&fixture.connection, &fixture.secrets, true)
         .await
         .expect("listed");
     assert_eq!(
@@ -976,7 +990,7 @@ async fn slack_channels_are_listed_across_pages() {
         ok_reply(json!({"ok": true, "channels": [], "response_metadata": {"next_cursor": cursor}})),
     );
     integrations
-        .destination_fields(&fixture.connection, &fixture.secrets, true)
+        .rule_targets(&fixture.connection, &fixture.secrets, true)
         .await
         .expect("listed");
     assert_eq!(fake.requests().len(), 5);
@@ -1196,10 +1210,240 @@ async fn new_connectors_refuse_before_calling_and_treat_absent_as_done() {
     ] {
         let f = fixture(kind, json!({"site_id": "s"}), secrets, json!({}));
         let listed = integrations
-            .destination_fields(&f.connection, &f.secrets, true)
+            .rule_targets(&f.connection, &f.secrets, true)
             .await
             .expect("listed");
         assert!(listed.is_empty(), "{kind}");
     }
     assert!(fake.requests().is_empty());
+}
+
+/// HubSpot's contact properties, as its properties API answers them
+/// (`GET /crm/v3/properties/contacts`), abridged to the keys the catalog reads.
+fn hubspot_properties() -> Value {
+    json!({"results": [
+        {"name": "email", "label": "Email", "type": "string", "fieldType": "text",
+         "description": "A contact's email address", "groupName": "contactinformation",
+         "options": [], "hidden": false, "calculated": false,
+         "modificationMetadata": {"archivable": true, "readOnlyDefinition": true, "readOnlyValue": false}},
+        {"name": "lifecyclestage", "label": "Lifecycle Stage", "type": "enumeration", "fieldType": "radio",
+         "description": "", "groupName": "contactinformation", "hidden": false, "calculated": false,
+         "options": [{"label": "Lead", "value": "lead", "hidden": false},
+                     {"label": "Customer", "value": "customer", "hidden": false},
+                     {"label": "Old", "value": "old", "hidden": true}],
+         "modificationMetadata": {"archivable": true, "readOnlyDefinition": true, "readOnlyValue": false}},
+        {"name": "interests", "label": "Interests", "type": "enumeration", "fieldType": "checkbox",
+         "groupName": "contactinformation", "hidden": false,
+         "options": [{"label": "Rust", "value": "rust"}, {"label": "Go", "value": "go"}],
+         "modificationMetadata": {"readOnlyValue": false}},
+        {"name": "num_employees", "label": "Employees", "type": "number", "fieldType": "number",
+         "groupName": "companyinformation", "hidden": false, "options": [],
+         "modificationMetadata": {"readOnlyValue": false}},
+        {"name": "opted_in", "label": "Opted in", "type": "enumeration", "fieldType": "booleancheckbox",
+         "groupName": "contactinformation", "hidden": false,
+         "options": [{"label": "Yes", "value": "true"}, {"label": "No", "value": "false"}],
+         "modificationMetadata": {"readOnlyValue": false}},
+        {"name": "createdate", "label": "Create Date", "type": "datetime", "fieldType": "date",
+         "groupName": "contactinformation", "hidden": false, "options": [],
+         "modificationMetadata": {"readOnlyValue": true}},
+        {"name": "mobilephone", "label": "Mobile Phone Number", "type": "string", "fieldType": "phonenumber",
+         "groupName": "contactinformation", "hidden": false, "options": [],
+         "modificationMetadata": {"readOnlyValue": false}},
+        {"name": "hs_internal", "label": "Internal", "type": "string", "fieldType": "text",
+         "groupName": "contactinformation", "hidden": true, "options": [],
+         "modificationMetadata": {"readOnlyValue": true}}
+    ]})
+}
+
+/// `GET /connections/{id}/fields`: HubSpot's contact properties become typed fields — enum
+/// options as allowed values, checkboxes as multi-enums, read-only and hidden properties told
+/// apart — read once and then answered from the cache until `refresh`.
+#[tokio::test]
+async fn hubspot_properties_become_a_typed_field_catalog() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    fake.script(
+        "GET /hubspot/crm/v3/properties/contacts",
+        ok_reply(hubspot_properties()),
+    );
+    let fixture = fixture(
+        IntegrationType::Hubspot,
+        json!({}),
+        json!({"access_token": "hs-secret"}),
+        json!({}),
+    );
+    let read = integrations
+        .field_catalog(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect("read");
+    assert!(read.read_at.is_some(), "the provider was asked");
+    let fields = serde_json::to_value(&read.fields).unwrap();
+    let by_key = |key: &str| {
+        fields
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key} in {fields}"))
+    };
+    assert_eq!(
+        by_key("email"),
+        json!({"key": "email", "type": "string", "label": "Email",
+               "description": "A contact's email address",
+               "constraints": {"required": true, "format": "email"},
+               "provider_meta": {"type": "string", "fieldType": "text", "groupName": "contactinformation"}})
+    );
+    assert_eq!(by_key("lifecyclestage")["type"], "enum");
+    assert_eq!(
+        by_key("lifecyclestage")["constraints"]["allowed_values"],
+        json!(["lead", "customer"])
+    );
+    assert!(by_key("lifecyclestage").get("description").is_none());
+    assert_eq!(by_key("interests")["type"], "multi_enum");
+    assert_eq!(by_key("num_employees")["type"], "number");
+    assert_eq!(by_key("opted_in")["type"], "boolean");
+    assert_eq!(by_key("createdate")["type"], "datetime");
+    assert_eq!(by_key("createdate")["constraints"]["read_only"], true);
+    assert_eq!(by_key("mobilephone")["constraints"]["format"], "phone");
+    assert_eq!(
+        fields.as_array().unwrap().len(),
+        7,
+        "hidden properties left out"
+    );
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].header("authorization"), Some("Bearer hs-secret"));
+
+    fake.clear();
+    fake.script(
+        "GET /hubspot/crm/v3/properties/contacts",
+        ok_reply(hubspot_properties()),
+    );
+    let cached = integrations
+        .field_catalog(&fixture.connection, &fixture.secrets, false)
+        .await
+        .unwrap();
+    assert_eq!(cached, read, "answered from the cache");
+    assert!(fake.requests().is_empty());
+
+    fake.script(
+        "GET /hubspot/crm/v3/properties/contacts",
+        Reply::json(
+            401,
+            json!({"status": "error", "category": "INVALID_AUTHENTICATION"}),
+        ),
+    );
+    let error = integrations
+        .field_catalog(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect_err("refused");
+    assert!(error.contains("auth_failed"), "{error}");
+    assert!(!error.contains("hs-secret"), "{error}");
+}
+
+/// Salesforce's Contact describe becomes typed fields: picklists with their active values,
+/// formats from the field types, required and read-only from its flags, lengths kept.
+#[tokio::test]
+async fn salesforce_describe_becomes_a_typed_field_catalog() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    fake.script(
+        "GET /salesforce/services/data/v60.0/sobjects/Contact/describe",
+        ok_reply(json!({"name": "Contact", "fields": [
+            {"name": "Id", "label": "Contact ID", "type": "id", "length": 18, "nillable": false,
+             "createable": false, "updateable": false, "defaultedOnCreate": true, "picklistValues": []},
+            {"name": "LastName", "label": "Last Name", "type": "string", "length": 80, "nillable": false,
+             "createable": true, "updateable": true, "defaultedOnCreate": false, "picklistValues": []},
+            {"name": "Email", "label": "Email", "type": "email", "length": 80, "nillable": true,
+             "createable": true, "updateable": true, "defaultedOnCreate": false, "picklistValues": []},
+            {"name": "LeadSource", "label": "Lead Source", "type": "picklist", "length": 255,
+             "nillable": true, "createable": true, "updateable": true, "defaultedOnCreate": false,
+             "picklistValues": [{"value": "Web", "label": "Web", "active": true},
+                                {"value": "Fax", "label": "Fax", "active": false}]},
+            {"name": "Birthdate", "label": "Birthdate", "type": "date", "nillable": true,
+             "createable": true, "updateable": true, "picklistValues": []},
+            {"name": "NumberOfEmployees__c", "label": "Employees", "type": "double", "nillable": true,
+             "createable": true, "updateable": true, "picklistValues": []},
+            {"name": "MailingAddress", "label": "Mailing Address", "type": "address", "nillable": true,
+             "createable": false, "updateable": false, "picklistValues": []}
+        ]})),
+    );
+    let fixture = fixture(
+        IntegrationType::Salesforce,
+        json!({"instance_url": format!("{}/salesforce", fake.base_url())}),
+        json!({"access_token": "sf-secret"}),
+        json!({}),
+    );
+    let read = integrations
+        .field_catalog(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect("read");
+    let fields = serde_json::to_value(&read.fields).unwrap();
+    let types: Vec<(&str, &str)> = fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["key"].as_str().unwrap(), f["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("Id", "string"),
+            ("LastName", "string"),
+            ("Email", "string"),
+            ("LeadSource", "enum"),
+            ("Birthdate", "date"),
+            ("NumberOfEmployees__c", "number"),
+            ("MailingAddress", "object")
+        ]
+    );
+    assert_eq!(
+        fields[0]["constraints"],
+        json!({"read_only": true, "max_length": 18})
+    );
+    assert_eq!(
+        fields[1]["constraints"],
+        json!({"required": true, "max_length": 80})
+    );
+    assert_eq!(fields[2]["constraints"]["format"], "email");
+    assert_eq!(fields[3]["constraints"]["allowed_values"], json!(["Web"]));
+    assert_eq!(fields[4]["constraints"]["format"], "date");
+    assert_eq!(
+        fake.requests()[0].header("authorization"),
+        Some("Bearer sf-secret")
+    );
+}
+
+/// Types without a properties API the connector writes through answer the fields their
+/// actions read, typed, without calling the provider; a webhook has none.
+#[tokio::test]
+async fn other_types_answer_the_fields_their_connector_sends() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let mailchimp = fixture(
+        IntegrationType::Mailchimp,
+        json!({"data_center": "us6"}),
+        json!({"api_key": "k-us6"}),
+        json!({}),
+    );
+    let read = integrations
+        .field_catalog(&mailchimp.connection, &mailchimp.secrets, true)
+        .await
+        .expect("fixed");
+    assert_eq!(read.read_at, None);
+    assert_eq!(
+        serde_json::to_value(&read.fields).unwrap(),
+        json!([{"key": "email", "type": "string", "label": "Email",
+                "constraints": {"required": true, "format": "email"}},
+               {"key": "first_name", "type": "string", "label": "First name"},
+               {"key": "last_name", "type": "string", "label": "Last name"}])
+    );
+    let webhook = fixture(IntegrationType::Webhook, json!({}), json!({}), json!({}));
+    let none = integrations
+        .field_catalog(&webhook.connection, &webhook.secrets, true)
+        .await
+        .unwrap();
+    assert!(none.fields.is_empty());
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }

@@ -1,21 +1,20 @@
-//! Catalogs: the integrations this server knows (`/integrations`), a connection's actions and
-//! fields, and a workspace's event types and resources.
+//! Catalogs: the integrations this server knows (`/integrations`), a connection's actions with
+//! their live options, and a workspace's event types and resources.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
-use switchyard_core::domain::CatalogKind;
+use switchyard_core::domain::{CatalogKind, Connection};
 use switchyard_core::integration_catalog::{self, ActionInput, AuthField, Choice, IntegrationSpec};
-use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId};
+use switchyard_core::{ConnectionId, WorkspaceId};
 use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::body::PathId;
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, NotFound, Unauthorized, UnprocessableDestination};
+use super::openapi::{BadRequest, NotFound, Unauthorized};
 use super::query::Params;
 use super::schemas::{
     AuthFieldTypeName, AuthTypeName, InputKindName, InputTypeName, IntegrationTypeName,
@@ -317,86 +316,76 @@ pub async fn connection_actions(
     State(deps): State<Deps>,
     machine: Machine,
     PathId(id): PathId<ConnectionId>,
+    params: Params,
 ) -> ApiResult<Json<ConnectionActions>> {
+    let refresh = refresh(&params);
     let connection = super::load_connection(&deps, machine.org, id).await?;
     let spec = integration_catalog::spec(connection.kind);
+    let wants_live = spec
+        .actions
+        .iter()
+        .any(|a| a.inputs.iter().any(|i| i.live.is_some()));
+    let (targets, options_error) = if wants_live {
+        let listed = match provider_secrets(&deps, &connection).await? {
+            Ok(secrets) => {
+                deps.integrations
+                    .rule_targets(&connection, &secrets, refresh)
+                    .await
+            }
+            Err(why) => Err(why),
+        };
+        match listed {
+            Ok(targets) => (targets, None),
+            Err(why) => (Vec::new(), Some(why)),
+        }
+    } else {
+        (Vec::new(), None)
+    };
+    // Each input whose listing kind the provider answered gets its entries as options (an
+    // empty list when the account has none), so an editor can tell "none" from "not listed".
+    let live = |input: &ActionInput| {
+        let kind = input.live?;
+        options_error.is_none().then(|| {
+            targets
+                .iter()
+                .filter(|t| t["kind"] == kind)
+                .filter_map(|t| {
+                    Some(ChoiceView {
+                        value: t["id"].as_str()?.to_owned(),
+                        label: t["name"].as_str()?.to_owned(),
+                    })
+                })
+                .collect()
+        })
+    };
     Ok(Json(ConnectionActions {
         connection_id: connection.id.to_string(),
         kind: connection.kind.as_str(),
-        actions: action_map(spec, |_| None),
-        options_error: None,
+        actions: action_map(spec, live),
+        options_error,
     }))
 }
 
-#[derive(Serialize, ToSchema)]
-pub struct ConnectionFields {
-    #[serde(rename = "type")]
-    #[schema(value_type = IntegrationTypeName)]
-    kind: &'static str,
-    /// The destination's fields (lists, tags, properties); a webhook has none.
-    #[schema(value_type = Vec<Object>)]
-    fields: Vec<Value>,
+/// `?refresh=true` (or `1`): ask the provider again rather than answer recent entries.
+pub(super) fn refresh(params: &Params) -> bool {
+    matches!(params.get("refresh").as_deref(), Some("true" | "1"))
 }
 
-/// Destination fields (lists, tags, channels, properties …) come from the provider's API,
-/// answered from a short-lived cache unless `refresh=true`; a webhook has none.
-#[utoipa::path(
-    get,
-    path = "/api/v1/connections/{id}/fields",
-    operation_id = "listConnectionFields",
-    summary = "List a connection's destination fields",
-    description = "The destination's fields (lists, tags, channels, properties …) from the \
-        provider's API, each `{kind, id, name}` where `id` is what a rule's `metadata.id` takes; \
-        a webhook has none. Listed entries are kept a few minutes; `refresh=true` asks the \
-        provider again. A provider that refuses or fails the listing gets 422. Meshes has this \
-        route but does not publish its response shape; this body is Switchyard's \
-        (**extension**).",
-    tag = "catalog",
-    security(("machine_jwt" = [])),
-    params(
-        ("id" = uuid::Uuid, Path, description = "Connection id."),
-        ("refresh" = Option<bool>, Query,
-            description = "Ask the provider again instead of a cached list (no effect for a \
-                webhook, which has no fields)."),
-    ),
-    responses(
-        (status = 200, description = "The destination's fields.", body = ConnectionFields),
-        (status = 400, response = BadRequest),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-        (status = 422, response = UnprocessableDestination),
-    ),
-)]
-pub async fn connection_fields(
-    State(deps): State<Deps>,
-    machine: Machine,
-    PathId(id): PathId<ConnectionId>,
-    params: Params,
-) -> ApiResult<Json<ConnectionFields>> {
-    let refresh = matches!(params.get("refresh").as_deref(), Some("true" | "1"));
-    let connection = super::load_connection(&deps, machine.org, id).await?;
+/// The secrets a call to the connection's provider is made with: OAuth connections with a
+/// fresh access token, as deliveries are. `Ok(Err(why))`: no usable credentials.
+pub(super) async fn provider_secrets(
+    deps: &Deps,
+    connection: &Connection,
+) -> ApiResult<Result<Map<String, Value>, String>> {
     let secrets = connection
         .open_secrets(deps.keys.as_ref())
         .map_err(ApiError::internal)?;
-    // OAuth connections list with a fresh access token, as deliveries do.
-    let fields = match crate::oauth::FreshToken::prepare(&deps, &connection, secrets).await {
-        Ok(token) => {
-            deps.integrations
-                .destination_fields(&connection, token.secrets(), refresh)
-                .await
-        }
-        Err(failed) => Err(failed.error.unwrap_or_else(|| failed.outcome.to_string())),
-    }
-    .map_err(|why| ApiError {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        name: "UnprocessableDestination",
-        message: "The provider did not list the destination's fields".into(),
-        ..ApiError::validation(ValidationErrors::single("connection", why))
-    })?;
-    Ok(Json(ConnectionFields {
-        kind: connection.kind.as_str(),
-        fields,
-    }))
+    Ok(
+        match crate::oauth::FreshToken::prepare(deps, connection, secrets).await {
+            Ok(token) => Ok(token.secrets().clone()),
+            Err(failed) => Err(failed.error.unwrap_or_else(|| failed.outcome.to_string())),
+        },
+    )
 }
 
 /// An event type or resource a workspace has seen.

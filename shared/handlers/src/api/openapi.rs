@@ -12,7 +12,8 @@ use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 use super::{
-    catalog, connections, deliveries, events, keys, oauth, rule_test, rules, usage, workspaces,
+    catalog, connections, deliveries, events, field_catalog, keys, oauth, rule_test, rules, usage,
+    workspaces,
 };
 
 /// The security scheme names the annotations use.
@@ -119,7 +120,7 @@ pub struct InternalError(ErrorBody);
         super::mappings::get,
         super::mappings::put,
         catalog::connection_actions,
-        catalog::connection_fields,
+        field_catalog::connection_fields,
         rules::list,
         rules::create,
         rules::get,

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 
 use serde_json::json;
 use switchyard_core::conditions::{MAX_DEPTH, MAX_IN_VALUES, MAX_PATH_BYTES, MAX_TESTS};
-use switchyard_core::domain::{DeliveryStatus, EventStatus, IntegrationType};
+use switchyard_core::domain::{DeliveryStatus, EventStatus, InactiveReason, IntegrationType};
+use switchyard_core::field_catalog::FieldKind;
 use switchyard_core::integration_catalog::{AuthType, FieldType, InputKind, InputType};
 use switchyard_core::outcome::Outcome;
 use switchyard_core::validation::MAX_EVENT_BYTES;
@@ -111,6 +112,22 @@ doc_schema!(
     AuthFieldTypeName => string_enum(
         "How a connection field is entered; `password` fields are write-only.",
         FieldType::ALL.map(FieldType::as_str),
+    )
+);
+
+doc_schema!(
+    /// Why a connection is inactive.
+    InactiveReasonName => string_enum(
+        "Why a connection is inactive.",
+        InactiveReason::ALL.map(InactiveReason::as_str),
+    )
+);
+
+doc_schema!(
+    /// A destination field's type.
+    FieldKindName => string_enum(
+        "A destination field's type.",
+        FieldKind::ALL.map(FieldKind::as_str),
     )
 );
 
