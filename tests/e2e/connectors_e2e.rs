@@ -446,7 +446,7 @@ async fn an_event_becomes_a_discord_message_and_a_pipedrive_deal() {
     );
     assert!(actions.get("options_error").is_none(), "{actions}");
 
-    // The mapping's field catalog: what the connector sends, typed.
+    // The mapping's field catalog: what the connector sends, typed (a deal's amount a number).
     let fields = api
         .get(&format!("/connections/{pipedrive_id}/fields"))
         .await;
@@ -462,7 +462,11 @@ async fn an_event_becomes_a_discord_message_and_a_pipedrive_deal() {
             )
         })
         .collect();
-    for (key, kind) in [("email", "string"), ("phone", "string")] {
+    for (key, kind) in [
+        ("email", "string"),
+        ("phone", "string"),
+        ("amount", "number"),
+    ] {
         assert!(
             typed.contains(&(key.to_owned(), kind.to_owned())),
             "{key}: {fields}"

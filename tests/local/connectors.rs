@@ -1199,6 +1199,45 @@ async fn new_connectors_refuse_before_calling_and_treat_absent_as_done() {
         json!({"title": "Upgrade to pro", "person_id": 7, "value": 49.5, "currency": "EUR"})
     );
 
+    // Their field catalogs are what they send, typed: a Pipedrive deal's amount is a number;
+    // Customer.io finds a person by customer_id, id or email, none required alone.
+    let catalog = |kind, metadata: Value| {
+        let f = fixture(kind, metadata, json!({}), json!({}));
+        let integrations = &integrations;
+        async move {
+            let read = integrations
+                .field_catalog(&f.connection, &f.secrets, true)
+                .await
+                .expect("fixed fields");
+            assert!(read.read_at.is_none(), "{kind}: no provider call");
+            serde_json::to_value(&read.fields).unwrap()
+        }
+    };
+    let pipedrive = catalog(
+        IntegrationType::Pipedrive,
+        json!({"company_domain": "acme"}),
+    )
+    .await;
+    let amount = pipedrive
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "amount");
+    assert_eq!(
+        amount.map(|f| f["type"].clone()),
+        Some(json!("number")),
+        "{pipedrive}"
+    );
+    let cio = catalog(IntegrationType::CustomerIo, json!({"site_id": "s"})).await;
+    let keys: Vec<&str> = cio
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["customer_id", "id", "email"]);
+    assert!(!cio.to_string().contains("required"), "{cio}");
+
     // Discord, and Customer.io without an App API key, list nothing and call nothing.
     fake.clear();
     for (kind, secrets) in [
