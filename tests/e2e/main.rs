@@ -5,6 +5,7 @@
 mod api_e2e;
 mod catalog_e2e;
 mod chaos;
+mod client_types;
 mod connectors_e2e;
 mod embedded_e2e;
 mod ingest_atomicity_e2e;
