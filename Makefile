@@ -5,10 +5,6 @@ CARGO ?= cargo
 VENV_BIN := .venv/bin
 # The four Lambda functions' binaries (functions/*).
 LAMBDA_BINS := switchyard-ingest switchyard-api switchyard-router switchyard-delivery
-# The end-to-end suites that start `switchyard serve`: run a second time on the AWS backend.
-E2E_SUITES := embedded_e2e api_e2e isolation_e2e isolation_delivery_e2e webhook_signing chaos \
-	ingest_atomicity_e2e mappings_e2e mappings_delivery_e2e connectors_e2e slack_environments_e2e \
-	limits_e2e oauth_e2e listener_e2e races_e2e catalog_e2e
 # What a process needs to reach the moto server `infra/dev/with-moto.sh` started.
 # The local binary's AWS backend (`serve --backend aws`) is a cargo feature, off by default.
 AWS_FEATURE := --features switchyard/aws
@@ -26,12 +22,12 @@ test: lint venv validate package
 	set -o pipefail; infra/dev/with-moto.sh $(MAKE) --no-print-directory test-suites 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log
 
-## Every suite (needs SWITCHYARD_TEST_MOTO: run through infra/dev/with-moto.sh): the workspace's
-## tests — SQLite and DynamoDB/SQS conformance, Lambda handlers, e2e on the embedded default —
-## then the e2e suites again with `serve --backend aws`.
+## Every suite (needs SWITCHYARD_TEST_MOTO: run through infra/dev/with-moto.sh): the crates'
+## unit tests and the three targets of tests/ — `local` (SQLite, loopback), `aws` (moto) and
+## `e2e` on the embedded default — then `e2e` again with `serve --backend aws`.
 test-suites:
 	$(CARGO) test --workspace --all-targets $(AWS_FEATURE)
-	SWITCHYARD_E2E_BACKEND=aws $(MOTO_ENV) $(CARGO) test -p switchyard-tests $(E2E_SUITES:%=--test %)
+	SWITCHYARD_E2E_BACKEND=aws $(MOTO_ENV) $(CARGO) test -p switchyard-tests --test e2e
 
 ## The pinned Python tools (moto, SAM CLI, cfn-lint, cargo-lambda) in .venv.
 venv:
@@ -57,8 +53,8 @@ package: venv
 check: lint
 	$(CARGO) test --workspace --lib --bins $(AWS_FEATURE)
 	$(CARGO) build -p switchyard $(AWS_FEATURE)
-	$(CARGO) test -p switchyard-tests --test store_conformance --test queue_conformance \
-		--test delivery_schedule --test embedded_e2e --test ingest_atomicity_e2e
+	$(CARGO) test -p switchyard-tests --test local --test e2e -- store_conformance:: \
+		queue_conformance:: delivery_schedule:: embedded_e2e:: ingest_atomicity_e2e::
 
 ## cargo-machete, which finds dependencies a crate no longer uses; pinned, installed once.
 MACHETE := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin/cargo-machete

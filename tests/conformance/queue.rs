@@ -43,10 +43,11 @@ pub trait QueueHarness: Send + Sync {
     }
 }
 
-/// Generates one `#[tokio::test]` per case, each with a fresh harness from `$harness`.
+/// Generates one `#[tokio::test]` per case, each with a fresh harness from `$harness`, in a
+/// module that includes this file as `mod queue`.
 macro_rules! queue_conformance_tests {
     ($harness:expr) => {
-        $crate::conformance::queue::queue_conformance_tests!(@cases $harness;
+        queue_conformance_tests!(@cases $harness;
             received_message_is_invisible_until_visibility_timeout,
             deleted_message_is_not_received_again,
             stale_receipt_handle_delete_is_ignored,
@@ -74,7 +75,7 @@ macro_rules! queue_conformance_tests {
             #[tokio::test]
             async fn $case() {
                 let harness = $harness;
-                $crate::conformance::queue::$case(&harness).await;
+                queue::$case(&harness).await;
             }
         )*
     };

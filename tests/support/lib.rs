@@ -6,6 +6,7 @@ mod client;
 mod lambda;
 mod moto;
 mod oauth_server;
+pub mod outbound;
 mod process;
 mod provider;
 mod receiver;

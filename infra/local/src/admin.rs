@@ -51,7 +51,7 @@ pub async fn create_key(
     let deps = deps(data).await?;
     let org = org(data, org_id)?;
     anyhow::ensure!(
-        deps.store.organization(org).await?.is_some(),
+        deps.tenants().organization(org).await?.is_some(),
         "no organization {org}"
     );
     let key = tenancy::issue_machine_key(&deps, org, name).await?;
@@ -64,8 +64,7 @@ pub async fn create_key(
 pub async fn list_keys(data: &DataDirArg, org_id: Option<String>) -> anyhow::Result<()> {
     let deps = deps(data).await?;
     let org = org(data, org_id)?;
-    let keys: Vec<_> = deps
-        .store
+    let keys: Vec<_> = deps.tenants()
         .machine_keys(org)
         .await?
         .into_iter()
@@ -109,7 +108,7 @@ pub async fn list_workspaces(data: &DataDirArg, org_id: Option<String>) -> anyho
         cursor: None,
     };
     let list: Vec<_> = deps
-        .store
+        .workspaces()
         .list_workspaces(org, page)
         .await?
         .records
@@ -132,7 +131,7 @@ pub async fn rotate_key(
         .parse()
         .with_context(|| format!("{workspace} is not a workspace id"))?;
     anyhow::ensure!(
-        deps.store.workspace(org, ws).await?.is_some(),
+        deps.workspaces().workspace(org, ws).await?.is_some(),
         "no workspace {ws} in {org}"
     );
     let grace = time::Duration::seconds(

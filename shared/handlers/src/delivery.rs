@@ -223,11 +223,13 @@ async fn load_and_deliver(
     permit: &Permit<'_>,
     deadline: Option<Instant>,
 ) -> Result<DeliveryResult, StoreError> {
-    let store = &deps.store;
     let org = delivery.org;
-    let event = store.event(org, delivery.event).await?;
-    let rule = store.rule(org, delivery.rule).await?;
-    let connection = store.connection(org, delivery.connection).await?;
+    let event = deps.events().event(org, delivery.event).await?;
+    let rule = deps.rules().rule(org, delivery.rule).await?;
+    let connection = deps
+        .connections()
+        .connection(org, delivery.connection)
+        .await?;
     let (Some(event), Some(rule), Some(connection)) = (event, rule, connection) else {
         return Ok(internal_error(
             "the event, rule or connection no longer exists".into(),
@@ -251,7 +253,8 @@ async fn load_and_deliver(
     // send the envelope and take none). A `fail_action` field that fails makes no request.
     let mapping = match connection.kind {
         switchyard_core::domain::IntegrationType::Webhook => None,
-        _ => store
+        _ => deps
+            .mappings()
             .connection_mapping(org, connection.id)
             .await?
             .map(|stored| stored.mapping),

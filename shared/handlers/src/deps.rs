@@ -5,7 +5,10 @@ use std::sync::Arc;
 
 use switchyard_core::Clock;
 use switchyard_core::keyring::KeyRing;
-use switchyard_core::ports::{EventIntake, Integration, Queue, Store};
+use switchyard_core::ports::{
+    Catalog, Connections, Deliveries, EventIntake, Events, Integration, KeyClaims, Mappings,
+    Metering, Queue, Rules, Store, Tenants, Workspaces,
+};
 use switchyard_core::retry::RetryPolicy;
 use switchyard_core::webhook::UrlPolicy;
 
@@ -32,6 +35,8 @@ pub struct Live {
 
 #[derive(Clone)]
 pub struct Deps {
+    /// Every store role; handlers reach it through the role accessors below, so each module
+    /// shows which roles it uses.
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
     /// Ingest's write path: events and their routing messages, all or none.
@@ -44,6 +49,37 @@ pub struct Deps {
 }
 
 impl Deps {
+    pub fn tenants(&self) -> &dyn Tenants {
+        &*self.store
+    }
+    pub fn workspaces(&self) -> &dyn Workspaces {
+        &*self.store
+    }
+    pub fn connections(&self) -> &dyn Connections {
+        &*self.store
+    }
+    pub fn mappings(&self) -> &dyn Mappings {
+        &*self.store
+    }
+    pub fn rules(&self) -> &dyn Rules {
+        &*self.store
+    }
+    pub fn events(&self) -> &dyn Events {
+        &*self.store
+    }
+    pub fn deliveries(&self) -> &dyn Deliveries {
+        &*self.store
+    }
+    pub fn key_claims(&self) -> &dyn KeyClaims {
+        &*self.store
+    }
+    pub fn metering(&self) -> &dyn Metering {
+        &*self.store
+    }
+    pub fn catalog(&self) -> &dyn Catalog {
+        &*self.store
+    }
+
     /// Now, to the millisecond: the precision every stored time has.
     pub fn now(&self) -> time::OffsetDateTime {
         switchyard_core::clock::truncated_to_millis(self.clock.now())

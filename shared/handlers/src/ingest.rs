@@ -252,7 +252,7 @@ async fn accept_routed(
     if let Some(claim) = &claim
         && deps.settings.plan.events_per_month.is_some()
         && let Some(first) = deps
-            .store
+            .key_claims()
             .idempotency_claim(claim.org, claim.workspace, &claim.key, claim.now)
             .await?
     {
@@ -310,7 +310,7 @@ async fn replay(
     let missing = loop {
         let mut missing = Vec::new();
         for r in results.iter_mut().flatten() {
-            match deps.store.event(r.org, r.id).await? {
+            match deps.events().event(r.org, r.id).await? {
                 Some(stored) => *r = stored,
                 None => missing.push(r.clone()),
             }
@@ -347,7 +347,7 @@ async fn reroute_stale(
     let stale_before = deps.now() - REROUTE_AFTER;
     let mut messages = Vec::new();
     for e in results.iter().flatten() {
-        if e.created_at < stale_before && !deps.store.is_routed(e.org, e.id).await? {
+        if e.created_at < stale_before && !deps.events().is_routed(e.org, e.id).await? {
             messages.push(route_message(e, only_rule));
         }
     }
@@ -418,7 +418,7 @@ async fn resolve_workspace(
                     "is required when sending with a machine key",
                 )));
             };
-            if deps.store.workspace(*org, ws).await?.is_none() {
+            if deps.workspaces().workspace(*org, ws).await?.is_none() {
                 return Err(IngestError::UnknownWorkspace);
             }
             (*org, ws, format!("machine_key:{access_key}"))
@@ -456,7 +456,7 @@ pub async fn remember_keys(
     resource: Option<&str>,
 ) -> Result<(), StoreError> {
     let entries = catalog_entries(deps, org, workspace, event, resource);
-    deps.store.add_to_catalog(&entries).await
+    deps.catalog().add_to_catalog(&entries).await
 }
 
 fn catalog_entries(

@@ -313,7 +313,7 @@ async fn write_if_unchanged(
     connection: &Connection,
     expected: time::OffsetDateTime,
 ) -> Result<bool, DeliveryResult> {
-    deps.store
+    deps.connections()
         .update_connection_if_unchanged(connection, expected)
         .await
         .map_err(|e| failed(Outcome::InternalError, &e.to_string()))
@@ -324,7 +324,7 @@ async fn load(
     connection: &Connection,
 ) -> Result<(Connection, Map<String, Value>), DeliveryResult> {
     let current = deps
-        .store
+        .connections()
         .connection(connection.org, connection.id)
         .await
         .map_err(|e| failed(Outcome::InternalError, &e.to_string()))?

@@ -24,7 +24,11 @@ pub async fn count_events(deps: &Deps, org: OrgId, n: u64) -> Result<(), PlanErr
         return Ok(());
     };
     let period = UsagePeriod::containing(deps.now());
-    match deps.store.count_events(org, &period.key, n, limit).await? {
+    match deps
+        .metering()
+        .count_events(org, &period.key, n, limit)
+        .await?
+    {
         Some(_) => Ok(()),
         None => Err(PlanError::Events { limit, period }),
     }
@@ -37,7 +41,7 @@ pub async fn check_room(deps: &Deps, org: OrgId, resource: Resource) -> Result<(
     let Some(limit) = deps.settings.plan.of(resource) else {
         return Ok(());
     };
-    let usage = deps.store.usage(org, None).await?;
+    let usage = deps.metering().usage(org, None).await?;
     if usage.of(resource) >= limit {
         return Err(PlanError::Resource { resource, limit });
     }
@@ -49,10 +53,10 @@ pub async fn check_room(deps: &Deps, org: OrgId, resource: Resource) -> Result<(
 pub async fn create_connection(deps: &Deps, connection: &Connection) -> Result<(), PlanError> {
     let resource = Resource::Connections;
     match deps.settings.plan.of(resource) {
-        None => deps.store.create_connection(connection).await?,
+        None => deps.connections().create_connection(connection).await?,
         Some(limit) => {
             if !deps
-                .store
+                .connections()
                 .create_connection_within(connection, limit)
                 .await?
             {
@@ -67,9 +71,9 @@ pub async fn create_connection(deps: &Deps, connection: &Connection) -> Result<(
 pub async fn create_rule(deps: &Deps, rule: &Rule) -> Result<(), PlanError> {
     let resource = Resource::Rules;
     match deps.settings.plan.of(resource) {
-        None => deps.store.create_rule(rule).await?,
+        None => deps.rules().create_rule(rule).await?,
         Some(limit) => {
-            if !deps.store.create_rule_within(rule, limit).await? {
+            if !deps.rules().create_rule_within(rule, limit).await? {
                 return Err(PlanError::Resource { resource, limit });
             }
         }

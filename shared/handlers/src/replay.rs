@@ -27,7 +27,7 @@ pub enum Replay {
 
 pub async fn replay(deps: &Deps, org: OrgId, id: DeliveryId) -> Result<Replay, StoreError> {
     let now = deps.now();
-    let Some(current) = deps.store.delivery(org, id).await? else {
+    let Some(current) = deps.deliveries().delivery(org, id).await? else {
         return Ok(Replay::NotFound);
     };
     let imminent = match current.status {
@@ -43,7 +43,7 @@ pub async fn replay(deps: &Deps, org: OrgId, id: DeliveryId) -> Result<Replay, S
     // The claim: of concurrent replays one wins, and a replay within IMMINENT of the last one
     // answers like an imminent attempt, however fast that attempt was made.
     let Some(restarted) = deps
-        .store
+        .deliveries()
         .replay_delivery(org, id, now, now - IMMINENT)
         .await?
     else {
@@ -74,7 +74,10 @@ pub async fn cancel(
     org: OrgId,
     id: DeliveryId,
 ) -> Result<Option<Delivery>, StoreError> {
-    let canceled = deps.store.cancel_delivery(org, id, deps.now()).await?;
+    let canceled = deps
+        .deliveries()
+        .cancel_delivery(org, id, deps.now())
+        .await?;
     if canceled.is_some() {
         tracing::info!(org = %org, delivery_id = %id, "delivery canceled");
     }

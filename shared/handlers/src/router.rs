@@ -86,26 +86,26 @@ fn age_ms(deps: &Deps, message: &EventMessage) -> u64 {
 }
 
 async fn expand(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
-    let store = &deps.store;
-    let mut event = store.event(message.org, message.event_id).await?;
+    let mut event = deps.events().event(message.org, message.event_id).await?;
     let (pause, young_ms) = OVERTAKEN;
     if event.is_none() && age_ms(deps, &message) < young_ms {
         tokio::time::sleep(pause).await;
-        event = store.event(message.org, message.event_id).await?;
+        event = deps.events().event(message.org, message.event_id).await?;
     }
     let Some(event) = event else {
         return not_yet_stored(deps, &message).await;
     };
     let rules = match message.only_rule {
         // A rule's test event: that rule alone, if it still exists in the event's workspace.
-        Some(rule) => store
+        Some(rule) => deps
+            .rules()
             .rule(event.org, rule)
             .await?
             .filter(|r| r.workspace == event.workspace)
             .into_iter()
             .collect(),
         None => {
-            store
+            deps.rules()
                 .active_rules(event.org, event.workspace, &event.event)
                 .await?
         }
@@ -137,8 +137,11 @@ async fn expand(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError
             updated_at: now,
         })
         .collect();
-    let deliveries = store.insert_deliveries(event.org, event.id, &new).await?;
-    store.mark_routed(event.org, event.id).await?;
+    let deliveries = deps
+        .deliveries()
+        .insert_deliveries(event.org, event.id, &new)
+        .await?;
+    deps.events().mark_routed(event.org, event.id).await?;
 
     let messages: Vec<OutgoingMessage> = deliveries
         .iter()

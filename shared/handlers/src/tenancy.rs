@@ -26,7 +26,7 @@ pub async fn create_organization(
         name: name.to_owned(),
         created_at: now,
     };
-    deps.store.create_organization(&org).await?;
+    deps.tenants().create_organization(&org).await?;
     let key = issue_machine_key(deps, org.id, "default").await?;
     Ok((org, key))
 }
@@ -41,7 +41,7 @@ pub async fn issue_machine_key(
         access_key: new_access_key(),
         secret_key: new_secret_key(),
     };
-    deps.store
+    deps.tenants()
         .put_machine_key(&MachineKey {
             access_key: issued.access_key.clone(),
             org,
@@ -85,10 +85,10 @@ pub async fn create_workspace_within(
         updated_at: now,
     };
     match limit {
-        None => deps.store.create_workspace(&workspace).await?,
+        None => deps.workspaces().create_workspace(&workspace).await?,
         Some(limit) => {
             if !deps
-                .store
+                .workspaces()
                 .create_workspace_within(&workspace, limit)
                 .await?
             {
@@ -97,7 +97,7 @@ pub async fn create_workspace_within(
         }
     }
     let key = new_publishable_key(org, workspace.id);
-    deps.store
+    deps.tenants()
         .put_publishable_key(&PublishableKey {
             key_hash: publishable_key_hash(&key),
             org,
@@ -126,15 +126,15 @@ pub async fn rotate_publishable_key(
 ) -> Result<(String, time::OffsetDateTime), StoreError> {
     let now = deps.now();
     let expires_at = now + grace;
-    for mut old in deps.store.publishable_keys(org, workspace).await? {
+    for mut old in deps.tenants().publishable_keys(org, workspace).await? {
         // Keys already on their way out keep their earlier end.
         if old.expires_at.is_none_or(|at| at > expires_at) {
             old.expires_at = Some(expires_at);
-            deps.store.put_publishable_key(&old).await?;
+            deps.tenants().put_publishable_key(&old).await?;
         }
     }
     let key = new_publishable_key(org, workspace);
-    deps.store
+    deps.tenants()
         .put_publishable_key(&PublishableKey {
             key_hash: publishable_key_hash(&key),
             org,
@@ -155,7 +155,7 @@ pub async fn revoke_machine_key(
     org: OrgId,
     access_key: &str,
 ) -> Result<Option<MachineKey>, StoreError> {
-    let Some(mut key) = deps.store.machine_key(access_key).await? else {
+    let Some(mut key) = deps.tenants().machine_key(access_key).await? else {
         return Ok(None);
     };
     if key.org != org {
@@ -163,7 +163,7 @@ pub async fn revoke_machine_key(
     }
     if key.revoked_at.is_none() {
         key.revoked_at = Some(deps.now());
-        deps.store.put_machine_key(&key).await?;
+        deps.tenants().put_machine_key(&key).await?;
         tracing::info!(org = %org, access_key, "machine key revoked");
     }
     Ok(Some(key))

@@ -7,11 +7,12 @@
 //! the rule's delivery, set with `if_not_exists`, so however often an event is routed the
 //! first delivery id for a rule wins.
 
+use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
+use switchyard_core::ports::{AttemptRecord, Deliveries};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus};
-use switchyard_core::ports::AttemptRecord;
 use switchyard_core::{DeliveryId, EventId, OrgId, RuleId, StoreError};
 use time::OffsetDateTime;
 
@@ -41,8 +42,9 @@ fn delivery_map(event_item: &Item) -> BTreeMap<RuleId, DeliveryId> {
         .collect()
 }
 
-impl DynamoStore {
-    pub(super) async fn insert_delivery_items(
+#[async_trait]
+impl Deliveries for DynamoStore {
+    async fn insert_deliveries(
         &self,
         org: OrgId,
         event: EventId,
@@ -114,7 +116,7 @@ impl DynamoStore {
                     let item = codec::delivery_item(&repaired, self.expiry(repaired.created_at));
                     if self.put(Table::History, item, Some(absent())).await? {
                         all.push(repaired);
-                    } else if let Some(d) = self.delivery_item(org, id).await? {
+                    } else if let Some(d) = self.delivery(org, id).await? {
                         all.push(d);
                     }
                 }
@@ -124,51 +126,7 @@ impl DynamoStore {
         Ok(all)
     }
 
-    /// `SET r_<rule> = if_not_exists(r_<rule>, :id)` for each rule, on the existing event.
-    async fn claim_rules(
-        &self,
-        org: OrgId,
-        event: EventId,
-        proposed: &BTreeMap<RuleId, &Delivery>,
-    ) -> Result<Option<Item>, StoreError> {
-        let mut terms = Vec::new();
-        let mut claim = Expr::default();
-        for (i, (rule, d)) in proposed.iter().enumerate() {
-            terms.push(format!("#r{i} = if_not_exists(#r{i}, :d{i})"));
-            claim = claim
-                .name(&format!("#r{i}"), rule_attr(*rule))
-                .value(&format!(":d{i}"), s(d.id.to_string()));
-        }
-        // Built from the raw text, the `#r<i>` names would map to themselves: the explicit
-        // names replace them.
-        // The routed mark rides on the claim: `mark_routed` then costs no second write. A router
-        // that dies before writing the deliveries leaves them to the redelivered message, which
-        // repairs claimed-but-unwritten deliveries (step 3 of `insert_delivery_items`).
-        terms.push("#rt = :yes".to_owned());
-        let mut update = Expr::new(format!("SET {}", terms.join(", ")));
-        update.names.extend(claim.names);
-        update.values.extend(claim.values);
-        let update = update.value(":yes", super::yes());
-        let item = self
-            .update(
-                Table::History,
-                events_pk(org),
-                &event_sk(event),
-                update,
-                Some(super::present()),
-            )
-            .await?;
-        if item.is_some() {
-            self.routed.insert(format!("{org}|{event}"));
-        }
-        Ok(item)
-    }
-
-    pub(super) async fn delivery_item(
-        &self,
-        org: OrgId,
-        id: DeliveryId,
-    ) -> Result<Option<Delivery>, StoreError> {
+    async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
         self.get(Table::History, delivery_pk(org, id), DELIVERY_SK)
             .await?
             .as_ref()
@@ -176,7 +134,7 @@ impl DynamoStore {
             .transpose()
     }
 
-    pub(super) async fn deliveries_of_event(
+    async fn deliveries_for_event(
         &self,
         org: OrgId,
         event: EventId,
@@ -208,13 +166,13 @@ impl DynamoStore {
     /// kept) when it may be attempted. The stored item keeps its status until
     /// [`Self::finish_delivery_attempt`] records the attempt and sets `started` if unset —
     /// saving one write unit per attempt, the price of `processing` never showing on AWS.
-    pub(super) async fn begin_delivery_attempt(
+    async fn begin_attempt(
         &self,
         org: OrgId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        Ok(self.delivery_item(org, id).await?.and_then(|d| {
+        Ok(self.delivery(org, id).await?.and_then(|d| {
             matches!(
                 d.status,
                 DeliveryStatus::Pending | DeliveryStatus::Retrying | DeliveryStatus::Processing
@@ -231,7 +189,7 @@ impl DynamoStore {
     /// One conditional update records the attempt and moves the delivery. A delivery canceled
     /// while the attempt ran fails that update's condition and takes the second, which records
     /// the attempt and keeps `canceled` (and schedules nothing).
-    pub(super) async fn finish_delivery_attempt(
+    async fn finish_attempt(
         &self,
         org: OrgId,
         record: &AttemptRecord,
@@ -328,11 +286,7 @@ impl DynamoStore {
         }
     }
 
-    pub(super) async fn delivery_attempts(
-        &self,
-        org: OrgId,
-        id: DeliveryId,
-    ) -> Result<Vec<Attempt>, StoreError> {
+    async fn attempts(&self, org: OrgId, id: DeliveryId) -> Result<Vec<Attempt>, StoreError> {
         match self
             .get(Table::History, delivery_pk(org, id), DELIVERY_SK)
             .await?
@@ -342,7 +296,7 @@ impl DynamoStore {
         }
     }
 
-    pub(super) async fn cancel_delivery_item(
+    async fn cancel_delivery(
         &self,
         org: OrgId,
         id: DeliveryId,
@@ -366,6 +320,67 @@ impl DynamoStore {
         .as_ref()
         .map(codec::delivery)
         .transpose()
+    }
+
+    async fn restart_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.restart_delivery_item(org, id, now, None).await
+    }
+
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.restart_delivery_item(org, id, now, Some(since)).await
+    }
+}
+
+impl DynamoStore {
+    /// `SET r_<rule> = if_not_exists(r_<rule>, :id)` for each rule, on the existing event.
+    async fn claim_rules(
+        &self,
+        org: OrgId,
+        event: EventId,
+        proposed: &BTreeMap<RuleId, &Delivery>,
+    ) -> Result<Option<Item>, StoreError> {
+        let mut terms = Vec::new();
+        let mut claim = Expr::default();
+        for (i, (rule, d)) in proposed.iter().enumerate() {
+            terms.push(format!("#r{i} = if_not_exists(#r{i}, :d{i})"));
+            claim = claim
+                .name(&format!("#r{i}"), rule_attr(*rule))
+                .value(&format!(":d{i}"), s(d.id.to_string()));
+        }
+        // Built from the raw text, the `#r<i>` names would map to themselves: the explicit
+        // names replace them.
+        // The routed mark rides on the claim: `mark_routed` then costs no second write. A router
+        // that dies before writing the deliveries leaves them to the redelivered message, which
+        // repairs claimed-but-unwritten deliveries (step 3 of `insert_delivery_items`).
+        terms.push("#rt = :yes".to_owned());
+        let mut update = Expr::new(format!("SET {}", terms.join(", ")));
+        update.names.extend(claim.names);
+        update.values.extend(claim.values);
+        let update = update.value(":yes", super::yes());
+        let item = self
+            .update(
+                Table::History,
+                events_pk(org),
+                &event_sk(event),
+                update,
+                Some(super::present()),
+            )
+            .await?;
+        if item.is_some() {
+            self.routed.insert(format!("{org}|{event}"));
+        }
+        Ok(item)
     }
 
     /// A fresh schedule counts from the attempts made so far.

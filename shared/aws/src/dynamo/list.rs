@@ -4,6 +4,7 @@
 //! read and hands back a cursor, so one API call can never read a tenant's whole history.
 
 use std::collections::HashMap;
+use switchyard_core::page::{Page, PageRequest};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use switchyard_core::StoreError;
@@ -231,6 +232,40 @@ fn resume_cursor(last: &HashMap<String, AttributeValue>, sort: &str) -> Result<U
     }
     let tail = key.get(key.len().saturating_sub(36)..).ok_or_else(bad)?;
     Uuid::parse_str(tail).map_err(|_| bad())
+}
+
+impl DynamoStore {
+    /// One newest-first page of a query whose items all decode to `T`.
+    pub(super) async fn page<T>(
+        &self,
+        q: &Query,
+        page: PageRequest,
+        decode: fn(&super::item::Item) -> Result<T, StoreError>,
+        id: fn(&T) -> uuid::Uuid,
+    ) -> Result<Page<T>, StoreError> {
+        let want = page.limit as usize + 1;
+        let (items, resume) = self.query_page(q, page.cursor, want, |_| true).await?;
+        let records = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
+        Ok(assemble(records, page.limit, resume, id))
+    }
+}
+
+/// A page from up to `limit + 1` records, or — when the scan budget stopped the query early —
+/// the records found with the query's own resume cursor.
+pub(super) fn assemble<T>(
+    records: Vec<T>,
+    limit: u32,
+    resume: Option<uuid::Uuid>,
+    id: fn(&T) -> uuid::Uuid,
+) -> Page<T> {
+    match resume {
+        Some(cursor) if records.len() <= limit as usize => Page {
+            records,
+            limit,
+            next_cursor: Some(cursor),
+        },
+        _ => Page::from_overfetch(records, limit, id),
+    }
 }
 
 #[cfg(test)]

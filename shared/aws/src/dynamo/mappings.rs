@@ -2,7 +2,9 @@
 //! partition, written with a condition on its version (a put that must not overwrite for the
 //! first version), so a stale writer gets `Conflict` and nothing changes.
 
+use async_trait::async_trait;
 use switchyard_core::mapping::{FieldMapping, VersionedMapping};
+use switchyard_core::ports::Mappings;
 use switchyard_core::{ConnectionId, OrgId, StoreError};
 
 use super::expr::Expr;
@@ -13,8 +15,9 @@ use super::{DynamoStore, Table, absent};
 const MAPPING: &str = "mapping";
 const VERSION: &str = "version";
 
-impl DynamoStore {
-    pub(super) async fn connection_mapping_item(
+#[async_trait]
+impl Mappings for DynamoStore {
+    async fn connection_mapping(
         &self,
         org: OrgId,
         connection: ConnectionId,
@@ -32,6 +35,19 @@ impl DynamoStore {
         }))
     }
 
+    async fn put_connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        mapping: &switchyard_core::mapping::FieldMapping,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        self.put_connection_mapping_item(org, connection, mapping, expected_version)
+            .await
+    }
+}
+
+impl DynamoStore {
     pub(super) async fn put_connection_mapping_item(
         &self,
         org: OrgId,

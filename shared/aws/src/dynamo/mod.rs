@@ -3,36 +3,35 @@
 //! condition is an answer rather than an error, batching, metering), and the trait impl that
 //! hands each call to the file for its part of the domain.
 
+mod catalog;
 mod codec;
-mod configuration;
+mod connections;
 mod deliveries;
 mod events;
 mod expr;
 mod item;
+mod key_claims;
 mod keys;
 mod list;
 mod mappings;
 mod memo;
 mod meter;
-mod oauth_states;
+mod metering;
 mod plan_limits;
+mod rules;
 mod schema;
 mod tenants;
-mod usage;
+mod workspaces;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::types::{
     AttributeValue, KeysAndAttributes, PutRequest, ReturnValue, TransactWriteItem, WriteRequest,
 };
-use switchyard_core::domain::*;
-use switchyard_core::page::{Page, PageRequest};
-use switchyard_core::ports::{AttemptRecord, EventFilter, Store};
-use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, StoreError, WorkspaceId};
+use switchyard_core::StoreError;
 use time::OffsetDateTime;
 
 use crate::error::{backend, code};
@@ -43,7 +42,6 @@ pub use schema::table_definitions;
 
 use expr::{Expr, non_empty};
 use memo::Memo;
-use plan_limits::Limited;
 
 /// How many keys each memo remembers (a few hundred KiB at most).
 const MEMO_CAPACITY: usize = 4096;
@@ -363,329 +361,6 @@ fn absent() -> Expr {
 /// `attribute_exists(pk)`: an update that must not create.
 fn present() -> Expr {
     Expr::new("attribute_exists(#pk)")
-}
-
-#[async_trait]
-impl Store for DynamoStore {
-    async fn create_organization(&self, org: &Organization) -> Result<(), StoreError> {
-        self.create_organization_item(org).await
-    }
-    async fn organization(&self, id: OrgId) -> Result<Option<Organization>, StoreError> {
-        self.organization_item(id).await
-    }
-    async fn put_machine_key(&self, key: &MachineKey) -> Result<(), StoreError> {
-        self.put_machine_key_items(key).await
-    }
-    async fn machine_key(&self, access_key: &str) -> Result<Option<MachineKey>, StoreError> {
-        self.machine_key_lookup(access_key).await
-    }
-    async fn machine_keys(&self, org: OrgId) -> Result<Vec<MachineKey>, StoreError> {
-        self.machine_keys_of(org).await
-    }
-    async fn put_publishable_key(&self, key: &PublishableKey) -> Result<(), StoreError> {
-        self.put_publishable_key_items(key).await
-    }
-    async fn publishable_key(&self, key_hash: &str) -> Result<Option<PublishableKey>, StoreError> {
-        self.publishable_key_lookup(key_hash).await
-    }
-    async fn publishable_keys(
-        &self,
-        org: OrgId,
-        workspace: WorkspaceId,
-    ) -> Result<Vec<PublishableKey>, StoreError> {
-        self.publishable_keys_of(org, workspace).await
-    }
-    async fn create_workspace(&self, workspace: &Workspace) -> Result<(), StoreError> {
-        self.create_workspace_items(workspace).await
-    }
-    async fn create_workspace_within(
-        &self,
-        workspace: &Workspace,
-        limit: u64,
-    ) -> Result<bool, StoreError> {
-        let items = vec![
-            (codec::workspace_item(workspace), Some(absent())),
-            (codec::workspace_name_item(workspace), Some(absent())),
-        ];
-        match self
-            .create_within(workspace.org, keys::WORKSPACES, limit, items)
-            .await?
-        {
-            Limited::Created => Ok(true),
-            Limited::AtLimit => Ok(false),
-            Limited::Refused => Err(StoreError::Conflict(format!(
-                "a workspace named {} already exists",
-                workspace.name
-            ))),
-        }
-    }
-    async fn workspace(
-        &self,
-        org: OrgId,
-        id: WorkspaceId,
-    ) -> Result<Option<Workspace>, StoreError> {
-        self.workspace_item(org, id).await
-    }
-    async fn update_workspace(&self, workspace: &Workspace) -> Result<bool, StoreError> {
-        self.update_workspace_items(workspace).await
-    }
-    async fn list_workspaces(
-        &self,
-        org: OrgId,
-        page: PageRequest,
-    ) -> Result<Page<Workspace>, StoreError> {
-        self.list_workspace_items(org, page).await
-    }
-    async fn create_connection(&self, connection: &Connection) -> Result<(), StoreError> {
-        self.create_connection_item(connection).await
-    }
-    async fn create_connection_within(
-        &self,
-        connection: &Connection,
-        limit: u64,
-    ) -> Result<bool, StoreError> {
-        let items = vec![(codec::connection_item(connection)?, Some(absent()))];
-        match self
-            .create_within(connection.org, keys::CONNECTIONS, limit, items)
-            .await?
-        {
-            Limited::Created => Ok(true),
-            Limited::AtLimit => Ok(false),
-            Limited::Refused => Err(StoreError::Conflict("connection already exists".into())),
-        }
-    }
-    async fn connection(
-        &self,
-        org: OrgId,
-        id: ConnectionId,
-    ) -> Result<Option<Connection>, StoreError> {
-        self.connection_item(org, id).await
-    }
-    async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {
-        self.update_connection_item(connection, None).await
-    }
-    async fn update_connection_if_unchanged(
-        &self,
-        connection: &Connection,
-        expected_updated_at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        self.update_connection_item(connection, Some(expected_updated_at))
-            .await
-    }
-    async fn delete_connection(&self, org: OrgId, id: ConnectionId) -> Result<bool, StoreError> {
-        self.delete_connection_items(org, id).await
-    }
-    async fn list_connections(
-        &self,
-        org: OrgId,
-        workspace: Option<WorkspaceId>,
-        page: PageRequest,
-    ) -> Result<Page<Connection>, StoreError> {
-        self.list_connection_items(org, workspace, page).await
-    }
-    async fn connection_mapping(
-        &self,
-        org: OrgId,
-        connection: ConnectionId,
-    ) -> Result<Option<switchyard_core::mapping::VersionedMapping>, StoreError> {
-        self.connection_mapping_item(org, connection).await
-    }
-    async fn put_connection_mapping(
-        &self,
-        org: OrgId,
-        connection: ConnectionId,
-        mapping: &switchyard_core::mapping::FieldMapping,
-        expected_version: u64,
-    ) -> Result<u64, StoreError> {
-        self.put_connection_mapping_item(org, connection, mapping, expected_version)
-            .await
-    }
-    async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError> {
-        self.create_rule_item(rule).await
-    }
-    async fn create_rule_within(&self, rule: &Rule, limit: u64) -> Result<bool, StoreError> {
-        let items = vec![(codec::rule_item(rule)?, Some(absent()))];
-        match self
-            .create_within(rule.org, keys::RULES, limit, items)
-            .await?
-        {
-            Limited::Created => Ok(true),
-            Limited::AtLimit => Ok(false),
-            Limited::Refused => Err(StoreError::Conflict("rule already exists".into())),
-        }
-    }
-    async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError> {
-        self.rule_item(org, id).await
-    }
-    async fn list_rules(
-        &self,
-        org: OrgId,
-        filter: &RuleFilter,
-        page: PageRequest,
-    ) -> Result<Page<Rule>, StoreError> {
-        self.list_rule_items(org, filter, page).await
-    }
-    async fn delete_rule(&self, org: OrgId, id: RuleId) -> Result<bool, StoreError> {
-        self.delete(Table::Config, keys::org_pk(org), &keys::rule_sk(id))
-            .await
-    }
-    async fn active_rules(
-        &self,
-        org: OrgId,
-        workspace: WorkspaceId,
-        event: &str,
-    ) -> Result<Vec<Rule>, StoreError> {
-        self.active_rule_items(org, workspace, event).await
-    }
-    async fn insert_event(&self, event: &Event) -> Result<(), StoreError> {
-        self.insert_event_items(event).await
-    }
-    async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
-        self.event_items(org, id).await
-    }
-    async fn list_events(
-        &self,
-        org: OrgId,
-        filter: &EventFilter,
-        page: PageRequest,
-    ) -> Result<Page<Event>, StoreError> {
-        self.list_event_items(org, filter, page).await
-    }
-    async fn consume_oauth_state(
-        &self,
-        org: OrgId,
-        nonce: &str,
-        now: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> Result<bool, StoreError> {
-        self.consume_oauth_state_item(org, nonce, now, expires_at)
-            .await
-    }
-    async fn claim_idempotency_key(
-        &self,
-        org: OrgId,
-        workspace: WorkspaceId,
-        key: &str,
-        event: EventId,
-        now: OffsetDateTime,
-        expires_at: OffsetDateTime,
-    ) -> Result<Option<EventId>, StoreError> {
-        self.claim_idempotency_item(org, workspace, key, event, now, expires_at)
-            .await
-    }
-    async fn idempotency_claim(
-        &self,
-        org: OrgId,
-        workspace: WorkspaceId,
-        key: &str,
-        now: OffsetDateTime,
-    ) -> Result<Option<EventId>, StoreError> {
-        self.idempotency_item(org, workspace, key, now).await
-    }
-    async fn release_idempotency_key(
-        &self,
-        org: OrgId,
-        workspace: WorkspaceId,
-        key: &str,
-        event: EventId,
-    ) -> Result<(), StoreError> {
-        self.release_idempotency_item(org, workspace, key, event)
-            .await
-    }
-    async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError> {
-        self.mark_event_routed(org, id).await
-    }
-    async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError> {
-        self.event_is_routed(org, id).await
-    }
-    async fn usage(
-        &self,
-        org: OrgId,
-        period: Option<&switchyard_core::plan::UsagePeriod>,
-    ) -> Result<switchyard_core::plan::Usage, StoreError> {
-        self.usage_of(org, period).await
-    }
-    async fn count_events(
-        &self,
-        org: OrgId,
-        period: &str,
-        n: u64,
-        limit: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        self.count_events_of(org, period, n, limit).await
-    }
-    async fn add_to_catalog(&self, entries: &[CatalogEntry]) -> Result<(), StoreError> {
-        self.add_catalog_items(entries).await
-    }
-    async fn catalog(
-        &self,
-        org: OrgId,
-        workspace: WorkspaceId,
-        kind: CatalogKind,
-    ) -> Result<Vec<CatalogEntry>, StoreError> {
-        self.catalog_items(org, workspace, kind).await
-    }
-    async fn insert_deliveries(
-        &self,
-        org: OrgId,
-        event: EventId,
-        deliveries: &[Delivery],
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.insert_delivery_items(org, event, deliveries).await
-    }
-    async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
-        self.delivery_item(org, id).await
-    }
-    async fn deliveries_for_event(
-        &self,
-        org: OrgId,
-        event: EventId,
-    ) -> Result<Vec<Delivery>, StoreError> {
-        self.deliveries_of_event(org, event).await
-    }
-    async fn begin_attempt(
-        &self,
-        org: OrgId,
-        id: DeliveryId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Delivery>, StoreError> {
-        self.begin_delivery_attempt(org, id, now).await
-    }
-    async fn finish_attempt(
-        &self,
-        org: OrgId,
-        record: &AttemptRecord,
-    ) -> Result<Delivery, StoreError> {
-        self.finish_delivery_attempt(org, record).await
-    }
-    async fn attempts(&self, org: OrgId, delivery: DeliveryId) -> Result<Vec<Attempt>, StoreError> {
-        self.delivery_attempts(org, delivery).await
-    }
-    async fn cancel_delivery(
-        &self,
-        org: OrgId,
-        id: DeliveryId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Delivery>, StoreError> {
-        self.cancel_delivery_item(org, id, now).await
-    }
-    async fn restart_delivery(
-        &self,
-        org: OrgId,
-        id: DeliveryId,
-        now: OffsetDateTime,
-    ) -> Result<Option<Delivery>, StoreError> {
-        self.restart_delivery_item(org, id, now, None).await
-    }
-    async fn replay_delivery(
-        &self,
-        org: OrgId,
-        id: DeliveryId,
-        now: OffsetDateTime,
-        since: OffsetDateTime,
-    ) -> Result<Option<Delivery>, StoreError> {
-        self.restart_delivery_item(org, id, now, Some(since)).await
-    }
 }
 
 /// `TransactWriteItem` of a put, with its condition.

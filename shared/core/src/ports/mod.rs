@@ -11,4 +11,7 @@ pub use integration::{DeliveryRequest, DeliveryResult, Integration, ReadFields};
 pub use queue::{
     MAX_DELAY, OutgoingMessage, Queue, QueueConsumer, QueueDepth, QueueName, ReceivedMessage,
 };
-pub use store::{AttemptRecord, EventFilter, Store};
+pub use store::{
+    AttemptRecord, Catalog, Connections, Deliveries, EventFilter, Events, KeyClaims, Mappings,
+    Metering, Rules, Store, Tenants, Workspaces,
+};

@@ -4,7 +4,9 @@
 use rusqlite::{Connection, TransactionBehavior};
 use switchyard_core::ports::{Accepted, Claim, Intake, QueueName};
 
-use super::{insert_event_row, management};
+use super::catalog::insert_catalog;
+use super::events::insert_event_row;
+use super::key_claims::claim_in;
 use crate::queue;
 
 /// Writes `intake` (after claiming `claim`) in one immediate transaction. `before_commit` runs
@@ -19,7 +21,7 @@ pub(crate) fn accept(
 ) -> rusqlite::Result<Accepted> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(claim) = claim
-        && let Some(first) = management::claim_in(
+        && let Some(first) = claim_in(
             &tx,
             claim.org,
             claim.workspace,
@@ -36,7 +38,7 @@ pub(crate) fn accept(
             queue::insert(&tx, QueueName::Events, &message.body, now_ms, now_ms)?;
         }
     }
-    management::insert_catalog(&tx, &intake.catalog)?;
+    insert_catalog(&tx, &intake.catalog)?;
     before_commit();
     tx.commit()?;
     Ok(Accepted::Stored)

@@ -1,11 +1,42 @@
 //! Connections' field mappings: one row per connection, written conditionally on its version so
 //! two editors cannot overwrite each other unseen.
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params};
+use switchyard_core::StoreError;
 use switchyard_core::mapping::{FieldMapping, VersionedMapping};
+use switchyard_core::ports::Mappings;
 use switchyard_core::{ConnectionId, OrgId};
 
+use super::SqliteStore;
 use super::rows::to_json;
+
+#[async_trait]
+impl Mappings for SqliteStore {
+    async fn connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+    ) -> Result<Option<VersionedMapping>, StoreError> {
+        self.db
+            .call(move |c| connection_mapping(c, org, connection))
+            .await
+    }
+
+    async fn put_connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        mapping: &FieldMapping,
+        expected_version: u64,
+    ) -> Result<u64, StoreError> {
+        let mapping = mapping.clone();
+        self.db
+            .call(move |c| put_connection_mapping(c, org, connection, &mapping, expected_version))
+            .await?
+            .ok_or_else(|| StoreError::Conflict("the mapping's version has moved".into()))
+    }
+}
 
 pub(super) fn connection_mapping(
     c: &Connection,

@@ -71,7 +71,7 @@ async fn verify_machine_jwt(deps: &Deps, token: &str) -> Result<Machine, ApiErro
     }
     let kid = header.kid.ok_or_else(|| denied("no kid"))?;
     let key = deps
-        .store
+        .tenants()
         .machine_key(&kid)
         .await?
         .ok_or_else(|| denied("unknown access key"))?;
@@ -134,7 +134,7 @@ impl FromRequestParts<Deps> for EventSender {
             return Err(denied("malformed publishable key"));
         }
         let record = deps
-            .store
+            .tenants()
             .publishable_key(&publishable_key_hash(key))
             .await?
             .ok_or_else(|| denied("unknown publishable key"))?;

@@ -414,7 +414,7 @@ async fn workspace_catalog(
 ) -> ApiResult<Json<List<CatalogEntryView>>> {
     super::load_workspace(deps, machine.org, workspace).await?;
     let records = deps
-        .store
+        .catalog()
         .catalog(machine.org, workspace, kind)
         .await?
         .into_iter()

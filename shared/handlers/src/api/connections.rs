@@ -219,7 +219,7 @@ async fn list_in(
     params: &Params,
 ) -> ApiResult<Json<List<ConnectionView>>> {
     let page = deps
-        .store
+        .connections()
         .list_connections(machine.org, workspace, params.page()?)
         .await?;
     Ok(Json(List::from_page(page, ConnectionView::from)))
@@ -335,7 +335,7 @@ pub async fn update(
         connection.hidden = hidden;
     }
     connection.updated_at = deps.now();
-    if !deps.store.update_connection(&connection).await? {
+    if !deps.connections().update_connection(&connection).await? {
         return Err(ApiError::not_found("Connection"));
     }
     Ok(Json(connection.into()))
@@ -387,7 +387,7 @@ pub async fn delete(
         cursor: None,
     };
     let active = deps
-        .store
+        .rules()
         .list_rules(machine.org, &filter, page)
         .await?
         .records
@@ -399,7 +399,9 @@ pub async fn delete(
             "The connection is used by {active} active rule(s); delete them first or pass force_delete"
         )));
     }
-    deps.store.delete_connection(machine.org, id).await?;
+    deps.connections()
+        .delete_connection(machine.org, id)
+        .await?;
     tracing::info!(org = %machine.org, connection_id = %id, rules = active, "connection deleted");
     Ok(Json(ConnectionDeleted {
         id: id.to_string(),

@@ -81,12 +81,12 @@ async fn load(
     rule: RuleId,
 ) -> ApiResult<(Event, Delivery)> {
     let event = deps
-        .store
+        .events()
         .event(org, event)
         .await?
         .ok_or_else(|| ApiError::not_found("Event"))?;
     let delivery = deps
-        .store
+        .deliveries()
         .deliveries_for_event(org, event.id)
         .await?
         .into_iter()
@@ -123,7 +123,7 @@ pub async fn attempts(
 ) -> ApiResult<Json<AttemptList>> {
     let (_, delivery) = load(&deps, machine.org, event, rule).await?;
     let records: Vec<AttemptView> = deps
-        .store
+        .deliveries()
         .attempts(machine.org, delivery.id)
         .await?
         .into_iter()
@@ -162,7 +162,7 @@ pub async fn attempt(
     PathIds((event, rule, id)): PathIds<(EventId, RuleId, AttemptId)>,
 ) -> ApiResult<Json<AttemptView>> {
     let (_, delivery) = load(&deps, machine.org, event, rule).await?;
-    deps.store
+    deps.deliveries()
         .attempts(machine.org, delivery.id)
         .await?
         .into_iter()
@@ -198,7 +198,7 @@ pub async fn response_details(
     PathIds((event, rule)): PathIds<(EventId, RuleId)>,
 ) -> ApiResult<Json<AttemptView>> {
     let (_, delivery) = load(&deps, machine.org, event, rule).await?;
-    deps.store
+    deps.deliveries()
         .attempts(machine.org, delivery.id)
         .await?
         .into_iter()
@@ -310,16 +310,16 @@ pub async fn cancel_event(
 ) -> ApiResult<Json<EventDetailView>> {
     let org = machine.org;
     let event = deps
-        .store
+        .events()
         .event(org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Event"))?;
-    for delivery in deps.store.deliveries_for_event(org, id).await? {
+    for delivery in deps.deliveries().deliveries_for_event(org, id).await? {
         if !delivery.status.is_final() {
             replay::cancel(&deps, org, delivery.id).await?;
         }
     }
-    let deliveries = deps.store.deliveries_for_event(org, id).await?;
-    let routed = deps.store.is_routed(org, id).await?;
+    let deliveries = deps.deliveries().deliveries_for_event(org, id).await?;
+    let routed = deps.events().is_routed(org, id).await?;
     Ok(Json(EventDetailView::new(event, deliveries, routed)))
 }

@@ -154,7 +154,10 @@ async fn list_in(
         resource: params.name("resource"),
         resource_id: params.get("resource_id"),
     };
-    let page = deps.store.list_events(org, &filter, params.page()?).await?;
+    let page = deps
+        .events()
+        .list_events(org, &filter, params.page()?)
+        .await?;
     let mut views = Vec::with_capacity(page.records.len());
     for event in &page.records {
         views.push(EventView::summary(event, status_of(deps, event).await?));
@@ -166,14 +169,17 @@ async fn list_in(
 }
 
 async fn status_of(deps: &Deps, event: &Event) -> ApiResult<EventStatus> {
-    let deliveries = deps.store.deliveries_for_event(event.org, event.id).await?;
-    let routed = deps.store.is_routed(event.org, event.id).await?;
+    let deliveries = deps
+        .deliveries()
+        .deliveries_for_event(event.org, event.id)
+        .await?;
+    let routed = deps.events().is_routed(event.org, event.id).await?;
     let statuses: Vec<_> = deliveries.iter().map(|d| d.status).collect();
     Ok(EventStatus::derive(&statuses, routed))
 }
 
 async fn load(deps: &Deps, org: OrgId, id: EventId) -> ApiResult<Event> {
-    deps.store
+    deps.events()
         .event(org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Event"))
@@ -201,8 +207,11 @@ pub async fn get(
     PathId(id): PathId<EventId>,
 ) -> ApiResult<Json<EventDetailView>> {
     let event = load(&deps, machine.org, id).await?;
-    let deliveries = deps.store.deliveries_for_event(machine.org, id).await?;
-    let routed = deps.store.is_routed(machine.org, id).await?;
+    let deliveries = deps
+        .deliveries()
+        .deliveries_for_event(machine.org, id)
+        .await?;
+    let routed = deps.events().is_routed(machine.org, id).await?;
     Ok(Json(EventDetailView::new(event, deliveries, routed)))
 }
 

@@ -97,7 +97,7 @@ pub async fn create(
     errors.into_result(()).map_err(ApiError::validation)?;
     let issued = tenancy::issue_machine_key(&deps, machine.org, body.name.trim()).await?;
     let key = deps
-        .store
+        .tenants()
         .machine_key(&issued.access_key)
         .await?
         .ok_or_else(|| ApiError::internal("machine key vanished after creation"))?;
@@ -128,7 +128,7 @@ pub async fn list(
     machine: Machine,
 ) -> ApiResult<Json<List<MachineKeyView>>> {
     let records: Vec<MachineKeyView> = deps
-        .store
+        .tenants()
         .machine_keys(machine.org)
         .await?
         .into_iter()

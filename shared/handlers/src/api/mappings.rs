@@ -150,7 +150,7 @@ pub async fn get(
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<MappingView>> {
     super::load_connection(&deps, machine.org, id).await?;
-    let stored = deps.store.connection_mapping(machine.org, id).await?;
+    let stored = deps.mappings().connection_mapping(machine.org, id).await?;
     let (mapping, version) = match stored {
         Some(s) => (s.mapping, s.version),
         None => (FieldMapping::empty(), 0),
@@ -191,7 +191,7 @@ pub async fn put(
     super::load_connection(&deps, machine.org, id).await?;
     let (mapping, expected) = parse(body).map_err(ApiError::validation)?;
     let version = match deps
-        .store
+        .mappings()
         .put_connection_mapping(machine.org, id, &mapping, expected)
         .await
     {

@@ -222,7 +222,7 @@ async fn health() -> Json<views::Health> {
 
 /// A workspace of the caller's organization, or 404.
 async fn load_workspace(deps: &Deps, org: OrgId, id: WorkspaceId) -> Result<Workspace, ApiError> {
-    deps.store
+    deps.workspaces()
         .workspace(org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Workspace"))
@@ -234,7 +234,7 @@ async fn load_connection(
     org: OrgId,
     id: ConnectionId,
 ) -> Result<Connection, ApiError> {
-    deps.store
+    deps.connections()
         .connection(org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Connection"))

@@ -118,7 +118,7 @@ pub async fn start(
     super::load_workspace(&deps, machine.org, workspace).await?;
     match connection {
         Some(id) => {
-            let existing = deps.store.connection(machine.org, id).await?;
+            let existing = deps.connections().connection(machine.org, id).await?;
             if !existing.is_some_and(|c| c.kind == kind && c.workspace == workspace) {
                 return Err(ApiError::not_found("Connection"));
             }
@@ -234,7 +234,7 @@ pub async fn callback(
     // Single use, spent before the code is exchanged: a replayed or doubled callback makes no
     // second connection.
     if !deps
-        .store
+        .key_claims()
         .consume_oauth_state(state.org, &state.nonce, deps.now(), state.expires_at)
         .await?
     {
@@ -321,7 +321,7 @@ async fn reauthorise(
     connection.metadata.remove(STATUS_CODE);
     keep_instance_url(&mut connection.metadata, tokens);
     connection.updated_at = deps.now();
-    if !deps.store.update_connection(&connection).await? {
+    if !deps.connections().update_connection(&connection).await? {
         return Err(ApiError::not_found("Connection"));
     }
     tracing::info!(org = %state.org, connection_id = %id, "OAuth connection re-authorised");

@@ -82,7 +82,7 @@ pub async fn send(
         return Err(ApiError::bad_request("Request body must be a JSON object"));
     };
     let rule = deps
-        .store
+        .rules()
         .rule(machine.org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Rule"))?;

@@ -158,7 +158,7 @@ pub async fn create(
     super::load_workspace(&deps, machine.org, body.workspace).await?;
     crate::plan::check_room(&deps, machine.org, Resource::Rules).await?;
     let connection = deps
-        .store
+        .connections()
         .connection(machine.org, body.connection)
         .await?
         .filter(|c| c.workspace == body.workspace)
@@ -276,7 +276,7 @@ async fn list_filtered(
     params: &Params,
 ) -> ApiResult<Json<List<RuleView>>> {
     let page = deps
-        .store
+        .rules()
         .list_rules(machine.org, filter, params.page()?)
         .await?;
     Ok(Json(List::from_page(page, RuleView::from)))
@@ -302,7 +302,7 @@ pub async fn get(
     PathId(id): PathId<RuleId>,
 ) -> ApiResult<Json<RuleView>> {
     let rule = deps
-        .store
+        .rules()
         .rule(machine.org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Rule"))?;
@@ -330,11 +330,11 @@ pub async fn delete(
     PathId(id): PathId<RuleId>,
 ) -> ApiResult<Json<RuleDeleted>> {
     let rule = deps
-        .store
+        .rules()
         .rule(machine.org, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Rule"))?;
-    if !deps.store.delete_rule(machine.org, id).await? {
+    if !deps.rules().delete_rule(machine.org, id).await? {
         return Err(ApiError::not_found("Rule"));
     }
     tracing::info!(org = %machine.org, rule_id = %id, "rule deleted");

@@ -69,7 +69,7 @@ pub struct UsedView {
 )]
 pub async fn get(State(deps): State<Deps>, machine: Machine) -> ApiResult<Json<UsageView>> {
     let period = UsagePeriod::containing(deps.now());
-    let used = deps.store.usage(machine.org, Some(&period)).await?;
+    let used = deps.metering().usage(machine.org, Some(&period)).await?;
     let plan = deps.settings.plan;
     Ok(Json(UsageView {
         period: PeriodView {

@@ -111,7 +111,7 @@ pub async fn list(
     params: Params,
 ) -> ApiResult<Json<List<WorkspaceView>>> {
     let page = deps
-        .store
+        .workspaces()
         .list_workspaces(machine.org, params.page()?)
         .await?;
     Ok(Json(List::from_page(page, |w| WorkspaceView::new(w, None))))
@@ -140,7 +140,7 @@ pub async fn get(
 ) -> ApiResult<Json<WorkspaceView>> {
     let workspace = super::load_workspace(&deps, machine.org, id).await?;
     let key = deps
-        .store
+        .tenants()
         .publishable_keys(machine.org, id)
         .await?
         .into_iter()
@@ -199,7 +199,7 @@ pub async fn update(
     workspace.description = body.description;
     workspace.updated_at = deps.now();
     let updated = deps
-        .store
+        .workspaces()
         .update_workspace(&workspace)
         .await
         .map_err(|e| match e {

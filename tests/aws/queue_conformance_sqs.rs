@@ -8,14 +8,13 @@
 //! (`StartMessageMoveTask`): it is done as the console's redrive does it — receive from the
 //! DLQ, send to the source queue, delete — by the same `dlq::redrive` operators use.
 
-mod conformance {
-    pub mod queue;
-}
+#[path = "../conformance/queue.rs"]
+mod queue;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
-use conformance::queue::{QueueHarness, queue_conformance_tests};
+use queue::{QueueHarness, queue_conformance_tests};
 use switchyard_aws::{QueueAttributes, SqsQueue};
 use switchyard_core::ports::{QueueConsumer, QueueName};
 use switchyard_handlers::dlq;

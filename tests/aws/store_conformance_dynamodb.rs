@@ -3,9 +3,9 @@
 
 // One case (SQLITE_ONLY, below) is not run here.
 #[allow(dead_code)]
-#[path = "conformance/store_cases.rs"]
+#[path = "../conformance/store_cases/mod.rs"]
 mod store_cases;
-#[path = "conformance/store_fixtures.rs"]
+#[path = "../conformance/store_fixtures.rs"]
 mod store_fixtures;
 
 use std::time::Duration;
@@ -40,7 +40,7 @@ macro_rules! dynamodb_cases {
         #[test]
         fn every_sqlite_case_also_runs_on_dynamodb() {
             let ours = [$(stringify!($case)),*];
-            let sqlite = include_str!("store_conformance.rs");
+            let sqlite = include_str!("../local/store_conformance.rs");
             let start = sqlite.find("sqlite_cases!(\n").expect("the sqlite case list");
             let list = &sqlite[start..];
             let list = &list[..list.find(");").expect("end of the case list")];
@@ -93,10 +93,27 @@ dynamodb_cases!(
 // What only the DynamoDB adapter has: payloads stored apart from their event when large.
 
 use switchyard_core::page::PageRequest;
-use switchyard_core::ports::{EventFilter, Store};
+use switchyard_core::ports::{EventFilter, Events};
 
 /// Large payloads live in their own item; reads, lists (filtered too) and paging put each
 /// back with its event, interleaved with small inline ones.
+/// DynamoDB's choices where adapters may differ: `begin_attempt` writes nothing (the attempt's
+/// one write is `finish_attempt`, which saves a write per attempt), and `insert_deliveries`
+/// marks the event routed in the same write that claims its rules.
+#[tokio::test]
+async fn dynamodb_saves_the_begin_write_and_routes_with_the_claim() -> Result<()> {
+    let Some(store) = store().await else {
+        return Ok(());
+    };
+    let choices = store_cases::adapter_choices(&store).await?;
+    assert_eq!(
+        choices.status_during_attempt,
+        switchyard_core::domain::DeliveryStatus::Pending
+    );
+    assert!(choices.routed_by_insert_deliveries);
+    Ok(())
+}
+
 #[tokio::test]
 async fn large_payloads_read_back_with_their_events_in_gets_and_pages() -> Result<()> {
     let Some(store) = store().await else {

@@ -15,8 +15,7 @@ use switchyard_tests::{FakeProvider, ProviderRequest, Reply};
 
 #[path = "connectors_cases.rs"]
 mod connector_cases;
-#[path = "outbound_fixture.rs"]
-mod outbound_fixture;
+use switchyard_tests::outbound as outbound_fixture;
 
 use outbound_fixture::Attempt;
 

@@ -2,8 +2,7 @@
 //! answers times out, a closed port is a network error, redirects are not followed, and
 //! response bodies are read only up to the bound.
 
-#[path = "outbound_fixture.rs"]
-mod outbound_fixture;
+use switchyard_tests::outbound as outbound_fixture;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -1,4 +1,4 @@
-//! Shared by the webhook_* and outbound_* suites (included with `#[path]`, not a test target):
+//! Shared by the webhook_*, outbound_* and connector suites:
 //! one delivery's domain objects, the real integrations over a real client, the independent
 //! Python verifier, and a way to run a test inside a network namespace of its own.
 
@@ -10,6 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Received;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value, json};
@@ -18,7 +19,6 @@ use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
 use switchyard_core::webhook::{UrlPolicy, split_secrets};
 use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
 use switchyard_integrations::{ClientSettings, HostsTable, Integrations, OutboundClient};
-use switchyard_tests::Received;
 use time::OffsetDateTime;
 
 /// One event routed through one rule to one webhook connection, as the store would hand them

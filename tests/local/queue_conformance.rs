@@ -1,15 +1,14 @@
 //! The queue conformance suite against the embedded SQLite queue, with a manual clock so
 //! visibility timeouts and delays pass instantly.
 
-mod conformance {
-    pub mod queue;
-}
+#[path = "../conformance/queue.rs"]
+mod queue;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use conformance::queue::{QueueHarness, queue_conformance_tests};
+use queue::{QueueHarness, queue_conformance_tests};
 use switchyard_core::clock::{Clock, ManualClock, epoch_millis};
 use switchyard_core::ports::{OutgoingMessage, Queue, QueueConsumer, QueueName};
 use switchyard_embedded::{Db, QueueSettings, SqliteQueue};

@@ -2,8 +2,10 @@
 //! (read only when `GET /usage` asks), and the monthly event counter — one conditional `ADD`
 //! per ingest request, kept only where a monthly limit is set.
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use switchyard_core::plan::{Usage, UsagePeriod};
+use switchyard_core::ports::Metering;
 use switchyard_core::{OrgId, StoreError};
 
 use super::expr::{Expr, non_empty};
@@ -26,6 +28,46 @@ fn first_id_at(at: time::OffsetDateTime) -> String {
         ms >> 16,
         ms & 0xffff
     )
+}
+
+#[async_trait]
+impl Metering for DynamoStore {
+    async fn usage(
+        &self,
+        org: OrgId,
+        period: Option<&switchyard_core::plan::UsagePeriod>,
+    ) -> Result<switchyard_core::plan::Usage, StoreError> {
+        self.usage_of(org, period).await
+    }
+
+    /// One conditional `ADD`: concurrent ingests cannot both slip under the limit.
+    async fn count_events(
+        &self,
+        org: OrgId,
+        period: &str,
+        n: u64,
+        limit: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let Some(room) = limit.checked_sub(n) else {
+            return Ok(None);
+        };
+        let update = Expr::new("ADD #events :n").value(":n", AttributeValue::N(n.to_string()));
+        let condition = Expr::new("attribute_not_exists(#events) OR #events <= :room")
+            .value(":room", AttributeValue::N(room.to_string()));
+        let item = self
+            .update(
+                Table::Config,
+                keys::org_pk(org),
+                &counter_sk(period),
+                update,
+                Some(condition),
+            )
+            .await?;
+        Ok(item.and_then(|item| match item.get("events") {
+            Some(AttributeValue::N(n)) => n.parse().ok(),
+            _ => None,
+        }))
+    }
 }
 
 impl DynamoStore {
@@ -102,35 +144,6 @@ impl DynamoStore {
         let events_only = Expr::new("NOT contains(#sk, :hash)").value(":hash", s("#"));
         usage.events_stored = self.count(Table::History, since, Some(events_only)).await?;
         Ok(usage)
-    }
-
-    /// One conditional `ADD`: concurrent ingests cannot both slip under the limit.
-    pub(super) async fn count_events_of(
-        &self,
-        org: OrgId,
-        period: &str,
-        n: u64,
-        limit: u64,
-    ) -> Result<Option<u64>, StoreError> {
-        let Some(room) = limit.checked_sub(n) else {
-            return Ok(None);
-        };
-        let update = Expr::new("ADD #events :n").value(":n", AttributeValue::N(n.to_string()));
-        let condition = Expr::new("attribute_not_exists(#events) OR #events <= :room")
-            .value(":room", AttributeValue::N(room.to_string()));
-        let item = self
-            .update(
-                Table::Config,
-                keys::org_pk(org),
-                &counter_sk(period),
-                update,
-                Some(condition),
-            )
-            .await?;
-        Ok(item.and_then(|item| match item.get("events") {
-            Some(AttributeValue::N(n)) => n.parse().ok(),
-            _ => None,
-        }))
     }
 }
 

@@ -1,12 +1,40 @@
 //! Plan usage: counts of what an organization has, its monthly event counter, and the purge
 //! that enforces history retention on the embedded runtime (DynamoDB's TTL does it on AWS).
 
+use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
-use switchyard_core::OrgId;
 use switchyard_core::plan::{Usage, UsagePeriod};
+use switchyard_core::ports::Metering;
+use switchyard_core::{OrgId, StoreError};
 use time::OffsetDateTime;
 
+use super::SqliteStore;
 use super::rows::ms;
+
+#[async_trait]
+impl Metering for SqliteStore {
+    async fn usage(
+        &self,
+        org: OrgId,
+        period: Option<&switchyard_core::plan::UsagePeriod>,
+    ) -> Result<switchyard_core::plan::Usage, StoreError> {
+        let period = period.cloned();
+        self.db.call(move |c| usage(c, org, period.as_ref())).await
+    }
+
+    async fn count_events(
+        &self,
+        org: OrgId,
+        period: &str,
+        n: u64,
+        limit: u64,
+    ) -> Result<Option<u64>, StoreError> {
+        let period = period.to_owned();
+        self.db
+            .call(move |c| count_events(c, org, &period, n, limit))
+            .await
+    }
+}
 
 pub(super) fn usage(
     c: &Connection,

@@ -1,9 +1,9 @@
 //! The `Store` conformance suite against the embedded SQLite adapter. The cases live in
-//! `conformance/store_cases.rs` and take `&dyn Store`, so other adapters can run them too.
+//! `conformance/store_cases/` (one file per role) and take `&dyn Store`, so other adapters can run them too.
 
-#[path = "conformance/store_cases.rs"]
+#[path = "../conformance/store_cases/mod.rs"]
 mod store_cases;
-#[path = "conformance/store_fixtures.rs"]
+#[path = "../conformance/store_fixtures.rs"]
 mod store_fixtures;
 
 use std::slice;
@@ -11,7 +11,9 @@ use std::slice;
 use anyhow::Result;
 use switchyard_core::domain::DeliveryStatus;
 use switchyard_core::outcome::Outcome;
-use switchyard_core::ports::{AttemptRecord, Store};
+use switchyard_core::ports::{
+    AttemptRecord, Connections, Deliveries, Events, KeyClaims, Rules, Tenants, Workspaces,
+};
 use switchyard_embedded::{Db, SqliteStore};
 
 use store_fixtures::*;
@@ -58,6 +60,17 @@ sqlite_cases!(
     concurrent_replays_of_one_delivery_have_one_winner,
     oauth_states_are_spent_once,
 );
+
+/// SQLite's choices where adapters may differ: an attempt in flight reads `processing` (one
+/// write per attempt is cheap here), and routing is marked by its own write.
+#[tokio::test]
+async fn sqlite_stores_processing_and_marks_routing_apart() -> Result<()> {
+    let store = SqliteStore::open(Db::in_memory()?)?;
+    let choices = store_cases::adapter_choices(&store).await?;
+    assert_eq!(choices.status_during_attempt, DeliveryStatus::Processing);
+    assert!(!choices.routed_by_insert_deliveries);
+    Ok(())
+}
 
 /// SQLite-specific: what was committed is there after the file is closed and opened again
 /// (and opening an existing file does not recreate or clear its tables).

@@ -7,8 +7,7 @@
 //! even a broken guard could not send a packet to another machine; each also asserts the
 //! exact refusal, which only the guard produces.
 
-#[path = "outbound_fixture.rs"]
-mod outbound_fixture;
+use switchyard_tests::outbound as outbound_fixture;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -102,7 +101,9 @@ async fn loopback_is_refused_unless_the_flag_allows_it() {
 
 #[tokio::test]
 async fn ip_literals_of_every_refused_class_are_never_contacted() {
-    if !in_own_network_namespace("ip_literals_of_every_refused_class_are_never_contacted") {
+    if !in_own_network_namespace(
+        "outbound_ssrf::ip_literals_of_every_refused_class_are_never_contacted",
+    ) {
         return;
     }
     let client = integrations(loopback_allowed());
@@ -154,7 +155,9 @@ async fn ip_literals_of_every_refused_class_are_never_contacted() {
 
 #[tokio::test]
 async fn a_hostname_resolving_to_a_private_address_is_refused() {
-    if !in_own_network_namespace("a_hostname_resolving_to_a_private_address_is_refused") {
+    if !in_own_network_namespace(
+        "outbound_ssrf::a_hostname_resolving_to_a_private_address_is_refused",
+    ) {
         return;
     }
     let hosts = Arc::new(HostsTable::new());
@@ -195,7 +198,7 @@ async fn a_hostname_resolving_to_a_private_address_is_refused() {
 #[tokio::test]
 async fn a_dns_answer_that_changes_between_validation_and_delivery_is_caught() {
     if !in_own_network_namespace(
-        "a_dns_answer_that_changes_between_validation_and_delivery_is_caught",
+        "outbound_ssrf::a_dns_answer_that_changes_between_validation_and_delivery_is_caught",
     ) {
         return;
     }
@@ -223,8 +226,9 @@ async fn a_dns_answer_that_changes_between_validation_and_delivery_is_caught() {
 
 #[tokio::test]
 async fn the_probe_refuses_unsafe_unresolvable_and_unreachable_endpoints() {
-    if !in_own_network_namespace("the_probe_refuses_unsafe_unresolvable_and_unreachable_endpoints")
-    {
+    if !in_own_network_namespace(
+        "outbound_ssrf::the_probe_refuses_unsafe_unresolvable_and_unreachable_endpoints",
+    ) {
         return;
     }
     let receiver = Receiver::start().await;

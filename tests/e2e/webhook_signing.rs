@@ -2,8 +2,7 @@
 //! `standardwebhooks` package from PyPI (and Python's `hmac` for the Meshes-style header), run
 //! on what a real receiver on 127.0.0.1 got.
 
-#[path = "outbound_fixture.rs"]
-mod outbound_fixture;
+use switchyard_tests::outbound as outbound_fixture;
 
 use std::time::Duration;
 

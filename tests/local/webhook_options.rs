@@ -1,8 +1,7 @@
 //! Webhook connection options, as a real receiver on 127.0.0.1 sees them: the exact method,
 //! headers and body each setting produces.
 
-#[path = "outbound_fixture.rs"]
-mod outbound_fixture;
+use switchyard_tests::outbound as outbound_fixture;
 
 use std::collections::BTreeSet;
 

@@ -1,0 +1,95 @@
+//! Rules carry a `scope` of workspace and event name in the `by_scope` local index, so the
+//! router's one query (`active_rules`) reads exactly the rules it may fire — strongly
+//! consistent, which a global index could not be.
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use switchyard_core::domain::*;
+use switchyard_core::page::{Page, PageRequest};
+use switchyard_core::ports::Rules;
+use switchyard_core::{OrgId, RuleId, StoreError, WorkspaceId};
+
+use super::codec;
+use super::item::s;
+use super::keys::*;
+use super::list::Query;
+use super::plan_limits::Limited;
+use super::{DynamoStore, Table, absent, keys};
+
+#[async_trait]
+impl Rules for DynamoStore {
+    async fn create_rule(&self, rule: &Rule) -> Result<(), StoreError> {
+        if self
+            .put(Table::Config, codec::rule_item(rule)?, Some(absent()))
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("rule already exists".into()))
+        }
+    }
+
+    async fn create_rule_within(&self, rule: &Rule, limit: u64) -> Result<bool, StoreError> {
+        let items = vec![(codec::rule_item(rule)?, Some(absent()))];
+        match self
+            .create_within(rule.org, keys::RULES, limit, items)
+            .await?
+        {
+            Limited::Created => Ok(true),
+            Limited::AtLimit => Ok(false),
+            Limited::Refused => Err(StoreError::Conflict("rule already exists".into())),
+        }
+    }
+
+    async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError> {
+        self.get(Table::Config, org_pk(org), &rule_sk(id))
+            .await?
+            .as_ref()
+            .map(codec::rule)
+            .transpose()
+    }
+
+    async fn list_rules(
+        &self,
+        org: OrgId,
+        f: &RuleFilter,
+        page: PageRequest,
+    ) -> Result<Page<Rule>, StoreError> {
+        let q = match (f.workspace, &f.event) {
+            // The common filter is the index's own key: no filter expression needed for it.
+            (Some(ws), Some(event)) => {
+                Query::new(Table::Config, org_pk(org), rule_scope_prefix(ws, event)).by_scope()
+            }
+            _ => Query::new(Table::Config, org_pk(org), RULES)
+                .equal("ws", f.workspace.map(|w| s(w.to_string())))
+                .equal("event", f.event.as_deref().map(s)),
+        };
+        let q = q
+            .equal("conn", f.connection.map(|c| s(c.to_string())))
+            .equal("res", f.resource.as_deref().map(s))
+            .equal("rid", f.resource_id.as_deref().map(s));
+        self.page(&q, page, codec::rule, |r| r.id.0).await
+    }
+
+    async fn delete_rule(&self, org: OrgId, id: RuleId) -> Result<bool, StoreError> {
+        self.delete(Table::Config, keys::org_pk(org), &keys::rule_sk(id))
+            .await
+    }
+
+    async fn active_rules(
+        &self,
+        org: OrgId,
+        ws: WorkspaceId,
+        event: &str,
+    ) -> Result<Vec<Rule>, StoreError> {
+        let q = Query::new(Table::Config, org_pk(org), rule_scope_prefix(ws, event))
+            .by_scope()
+            .equal("active", Some(AttributeValue::Bool(true)));
+        // Oldest first, so deliveries are created in the order the rules were.
+        self.query_all(&q, true)
+            .await?
+            .iter()
+            .map(codec::rule)
+            .collect()
+    }
+}

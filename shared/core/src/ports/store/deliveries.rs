@@ -1,0 +1,88 @@
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::domain::*;
+use crate::{DeliveryId, EventId, OrgId, StoreError};
+
+/// The end of an attempt: the attempt itself and where the delivery goes next.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttemptRecord {
+    pub attempt: Attempt,
+    /// `Completed`, `Retrying` or `Failed`.
+    pub status: DeliveryStatus,
+    pub next_attempt_at: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+}
+
+/// One delivery per (event, rule), its status and its attempts: the delivery step's state.
+#[async_trait]
+pub trait Deliveries: Send + Sync + 'static {
+    /// Inserts deliveries, skipping any whose (event, rule) already exists, so a re-routed
+    /// event never gets a second delivery per rule. Returns every delivery of the event.
+    async fn insert_deliveries(
+        &self,
+        org: OrgId,
+        event: EventId,
+        deliveries: &[Delivery],
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError>;
+
+    async fn deliveries_for_event(
+        &self,
+        org: OrgId,
+        event: EventId,
+    ) -> Result<Vec<Delivery>, StoreError>;
+
+    /// The delivery as its next attempt sees it — `processing`, its first start time kept (or
+    /// `now`) — when it may be attempted; `None` when it is final (completed, failed or
+    /// canceled) or absent, and must not be attempted. Whether the stored delivery reads
+    /// `processing` before [`Deliveries::finish_attempt`] records the attempt is the adapter's
+    /// choice; each adapter's suite pins it (`adapter_choices`).
+    async fn begin_attempt(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// Records an attempt and moves the delivery, in one write. A delivery canceled while the
+    /// attempt ran keeps `canceled` (the attempt is still recorded).
+    async fn finish_attempt(
+        &self,
+        org: OrgId,
+        record: &AttemptRecord,
+    ) -> Result<Delivery, StoreError>;
+
+    async fn attempts(&self, org: OrgId, delivery: DeliveryId) -> Result<Vec<Attempt>, StoreError>;
+
+    /// Cancels a non-final delivery: no further attempt will be made. `None` when absent or
+    /// already final.
+    async fn cancel_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// Readies a delivery for a fresh schedule (replay, DLQ redrive): from `completed`,
+    /// `failed`, `canceled` or `retrying` back to `pending`, with `schedule_base` set to the
+    /// attempts made so far. `None` when absent, `pending` or `processing`.
+    async fn restart_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
+
+    /// As [`Deliveries::restart_delivery`], for a replay on request (`POST …/retry`), which also
+    /// claims the delivery: only when no replay claimed it after `since`, and records `now` as
+    /// its latest claim. Of concurrent replays exactly one wins; `None` for the others.
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError>;
+}

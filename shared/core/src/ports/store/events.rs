@@ -1,0 +1,36 @@
+use async_trait::async_trait;
+
+use crate::domain::*;
+use crate::page::{Page, PageRequest};
+use crate::{EventId, OrgId, StoreError, WorkspaceId};
+
+/// The filters of `GET /events`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EventFilter {
+    pub workspace: Option<WorkspaceId>,
+    pub event: Option<String>,
+    pub resource: Option<String>,
+    pub resource_id: Option<String>,
+}
+
+/// The accepted events and whether the router has expanded them.
+#[async_trait]
+pub trait Events: Send + Sync + 'static {
+    async fn insert_event(&self, event: &Event) -> Result<(), StoreError>;
+
+    async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError>;
+
+    async fn list_events(
+        &self,
+        org: OrgId,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>, StoreError>;
+
+    /// Marks the event routed (its deliveries exist). Idempotent. Whether
+    /// [`super::Deliveries::insert_deliveries`] already marked it is the adapter's choice;
+    /// each adapter's suite pins it (`adapter_choices`).
+    async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;
+
+    async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError>;
+}

@@ -1,0 +1,26 @@
+use async_trait::async_trait;
+
+use crate::{ConnectionId, OrgId, StoreError};
+
+/// Each connection's field mapping, versioned for optimistic writes.
+#[async_trait]
+pub trait Mappings: Send + Sync + 'static {
+    /// The connection's field mapping and its version; `None` when none was written (or the
+    /// connection is another organization's). Deleting the connection deletes its mapping.
+    async fn connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+    ) -> Result<Option<crate::mapping::VersionedMapping>, StoreError>;
+
+    /// Writes the connection's mapping if its stored version is still `expected_version` (0:
+    /// none written yet) and returns the new version, `expected_version + 1`. `Conflict` when
+    /// the version has moved. The caller checks that the connection exists.
+    async fn put_connection_mapping(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        mapping: &crate::mapping::FieldMapping,
+        expected_version: u64,
+    ) -> Result<u64, StoreError>;
+}

@@ -1,0 +1,300 @@
+//! Deliveries and their attempts: an attempt and its delivery's new state commit together.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, TransactionBehavior, named_params};
+use switchyard_core::domain::*;
+use switchyard_core::ports::{AttemptRecord, Deliveries};
+use switchyard_core::{DeliveryId, EventId, OrgId, StoreError};
+use time::{Duration, OffsetDateTime};
+
+use super::SqliteStore;
+use super::rows::{self, ms, ms_opt};
+
+#[async_trait]
+impl Deliveries for SqliteStore {
+    async fn insert_deliveries(
+        &self,
+        org: OrgId,
+        event: EventId,
+        deliveries: &[Delivery],
+    ) -> Result<Vec<Delivery>, StoreError> {
+        // The result is read back by (org, event), so a stray delivery would be written but
+        // not returned: refuse the batch instead.
+        if deliveries.iter().any(|d| d.org != org || d.event != event) {
+            return Err(StoreError::Backend(
+                "delivery does not belong to the event being routed".into(),
+            ));
+        }
+        let deliveries = deliveries.to_vec();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                {
+                    // OR IGNORE: UNIQUE (event, rule) makes re-routing an event a no-op.
+                    let mut insert = tx.prepare_cached(
+                        "INSERT OR IGNORE INTO deliveries
+                             (id, org, workspace, event, event_name, rule, connection, kind,
+                              status, attempt_count, schedule_base, started_at, completed_at,
+                              next_attempt_at, last_error, created_at, updated_at)
+                         VALUES (:id, :org, :workspace, :event, :event_name, :rule, :connection,
+                                 :kind, :status, :attempt_count, :schedule_base, :started_at, :completed_at,
+                                 :next_attempt_at, :last_error, :created_at, :updated_at)",
+                    )?;
+                    for d in &deliveries {
+                        insert.execute(named_params! {
+                            ":id": d.id.to_string(),
+                            ":org": d.org.to_string(),
+                            ":workspace": d.workspace.to_string(),
+                            ":event": d.event.to_string(),
+                            ":event_name": d.event_name,
+                            ":rule": d.rule.to_string(),
+                            ":connection": d.connection.to_string(),
+                            ":kind": d.kind.as_str(),
+                            ":status": d.status.as_str(),
+                            ":attempt_count": d.attempt_count,
+                            ":schedule_base": d.schedule_base,
+                            ":started_at": ms_opt(d.started_at),
+                            ":completed_at": ms_opt(d.completed_at),
+                            ":next_attempt_at": ms_opt(d.next_attempt_at),
+                            ":last_error": d.last_error,
+                            ":created_at": ms(d.created_at),
+                            ":updated_at": ms(d.updated_at),
+                        })?;
+                    }
+                }
+                let all = deliveries_of_event(&tx, org, event)?;
+                tx.commit()?;
+                Ok(all)
+            })
+            .await
+    }
+
+    async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND id = ?2")?
+                    .query_row([org.to_string(), id.to_string()], rows::delivery)
+                    .optional()
+            })
+            .await
+    }
+
+    async fn deliveries_for_event(
+        &self,
+        org: OrgId,
+        event: EventId,
+    ) -> Result<Vec<Delivery>, StoreError> {
+        self.db
+            .call(move |c| deliveries_of_event(c, org, event))
+            .await
+    }
+
+    async fn begin_attempt(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                // `processing` is allowed again so a worker that died mid-attempt does not
+                // strand the delivery; `started_at` keeps the first attempt's start.
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'processing',
+                         started_at = COALESCE(started_at, :now),
+                         updated_at = :now
+                     WHERE org = :org AND id = :id
+                       AND status IN ('pending', 'retrying', 'processing')
+                     RETURNING *",
+                )?
+                .query_row(
+                    named_params! {
+                        ":now": ms(now),
+                        ":org": org.to_string(),
+                        ":id": id.to_string(),
+                    },
+                    rows::delivery,
+                )
+                .optional()
+            })
+            .await
+    }
+
+    async fn finish_attempt(
+        &self,
+        org: OrgId,
+        record: &AttemptRecord,
+    ) -> Result<Delivery, StoreError> {
+        let record = record.clone();
+        let updated = self
+            .db
+            .call(move |c| {
+                let a = &record.attempt;
+                let ended_at = a.started_at
+                    + Duration::milliseconds(i64::try_from(a.duration_ms).unwrap_or(i64::MAX));
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                // SET expressions see the row as it was, so `status = 'canceled'` below is the
+                // status before this attempt: a cancel that raced the attempt wins, and a
+                // canceled delivery gets no next attempt time.
+                let delivery = tx
+                    .prepare_cached(
+                        "UPDATE deliveries
+                         SET status = CASE WHEN status = 'canceled' THEN 'canceled'
+                                           ELSE :status END,
+                             attempt_count = attempt_count + 1,
+                             completed_at = CASE
+                                 WHEN status <> 'canceled' AND :status IN ('completed', 'failed')
+                                 THEN :ended_at ELSE completed_at END,
+                             next_attempt_at = CASE WHEN status = 'canceled' THEN NULL
+                                                    ELSE :next_attempt_at END,
+                             last_error = :last_error,
+                             updated_at = :ended_at
+                         WHERE org = :org AND id = :id
+                         RETURNING *",
+                    )?
+                    .query_row(
+                        named_params! {
+                            ":status": record.status.as_str(),
+                            ":ended_at": ms(ended_at),
+                            ":next_attempt_at": ms_opt(record.next_attempt_at),
+                            ":last_error": record.last_error,
+                            ":org": org.to_string(),
+                            ":id": a.delivery.to_string(),
+                        },
+                        rows::delivery,
+                    )
+                    .optional()?;
+                let Some(delivery) = delivery else {
+                    // Dropping the transaction rolls back; nothing was written.
+                    return Ok(None);
+                };
+                tx.prepare_cached(
+                    "INSERT INTO attempts (id, org, delivery, number, outcome, status_code,
+                                           request, response_body, error, duration_ms, started_at)
+                     VALUES (:id, :org, :delivery, :number, :outcome, :status_code,
+                             :request, :response_body, :error, :duration_ms, :started_at)",
+                )?
+                .execute(named_params! {
+                    ":id": a.id.to_string(),
+                    ":org": org.to_string(),
+                    ":delivery": a.delivery.to_string(),
+                    ":number": a.number,
+                    ":outcome": a.outcome.as_str(),
+                    ":status_code": a.status_code,
+                    ":request": a.request,
+                    ":response_body": a.response_body,
+                    ":error": a.error,
+                    ":duration_ms": i64::try_from(a.duration_ms).unwrap_or(i64::MAX),
+                    ":started_at": ms(a.started_at),
+                })?;
+                tx.commit()?;
+                Ok(Some(delivery))
+            })
+            .await?;
+        updated.ok_or_else(|| StoreError::Backend("delivery not found".into()))
+    }
+
+    async fn attempts(&self, org: OrgId, delivery: DeliveryId) -> Result<Vec<Attempt>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "SELECT * FROM attempts WHERE org = ?1 AND delivery = ?2
+                     ORDER BY number, id",
+                )?
+                .query_map([org.to_string(), delivery.to_string()], rows::attempt)?
+                .collect()
+            })
+            .await
+    }
+
+    async fn cancel_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'canceled', next_attempt_at = NULL, updated_at = :now
+                     WHERE org = :org AND id = :id
+                       AND status NOT IN ('completed', 'failed', 'canceled')
+                     RETURNING *",
+                )?
+                .query_row(
+                    named_params! {":now": ms(now), ":org": org.to_string(), ":id": id.to_string()},
+                    rows::delivery,
+                )
+                .optional()
+            })
+            .await
+    }
+
+    async fn restart_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                // A fresh schedule counts from the attempts made so far.
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'pending', schedule_base = attempt_count,
+                         completed_at = NULL, next_attempt_at = NULL, updated_at = :now
+                     WHERE org = :org AND id = :id
+                       AND status IN ('completed', 'failed', 'canceled', 'retrying')
+                     RETURNING *",
+                )?
+                .query_row(
+                    named_params! {":now": ms(now), ":org": org.to_string(), ":id": id.to_string()},
+                    rows::delivery,
+                )
+                .optional()
+            })
+            .await
+    }
+
+    async fn replay_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+        since: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'pending', schedule_base = attempt_count,
+                         completed_at = NULL, next_attempt_at = NULL, updated_at = :now,
+                         replayed_at = :now
+                     WHERE org = :org AND id = :id
+                       AND status IN ('completed', 'failed', 'canceled', 'retrying')
+                       AND (replayed_at IS NULL OR replayed_at <= :since)
+                     RETURNING *",
+                )?
+                .query_row(
+                    named_params! {":now": ms(now), ":since": ms(since),
+                    ":org": org.to_string(), ":id": id.to_string()},
+                    rows::delivery,
+                )
+                .optional()
+            })
+            .await
+    }
+}
+
+/// Every delivery of an event, in creation order.
+pub(super) fn deliveries_of_event(
+    c: &rusqlite::Connection,
+    org: OrgId,
+    event: EventId,
+) -> rusqlite::Result<Vec<Delivery>> {
+    c.prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND event = ?2 ORDER BY id")?
+        .query_map([org.to_string(), event.to_string()], rows::delivery)?
+        .collect()
+}

@@ -1,0 +1,96 @@
+//! Events with their payloads, and whether the router has expanded them.
+
+use async_trait::async_trait;
+use rusqlite::{OptionalExtension, named_params};
+use switchyard_core::domain::*;
+use switchyard_core::page::{Page, PageRequest};
+use switchyard_core::ports::{EventFilter, Events};
+use switchyard_core::{EventId, OrgId, StoreError};
+
+use super::SqliteStore;
+use super::list::ListQuery;
+use super::rows::{self, ms, to_json};
+
+#[async_trait]
+impl Events for SqliteStore {
+    async fn insert_event(&self, event: &Event) -> Result<(), StoreError> {
+        let ev = event.clone();
+        if self.db.call(move |c| insert_event_row(c, &ev)).await? {
+            Ok(())
+        } else {
+            Err(StoreError::Conflict("event already exists".into()))
+        }
+    }
+
+    async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached("SELECT * FROM events WHERE org = ?1 AND id = ?2")?
+                    .query_row([org.to_string(), id.to_string()], rows::event)
+                    .optional()
+            })
+            .await
+    }
+
+    async fn list_events(
+        &self,
+        org: OrgId,
+        filter: &EventFilter,
+        page: PageRequest,
+    ) -> Result<Page<Event>, StoreError> {
+        let query = ListQuery::new("events", org)
+            .filter("workspace", filter.workspace.map(|w| w.to_string()))
+            .filter("event", filter.event.clone())
+            .filter("resource", filter.resource.clone())
+            .filter("resource_id", filter.resource_id.clone());
+        self.db
+            .call(move |c| query.page(c, page, rows::event, |e| e.id.0))
+            .await
+    }
+
+    async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached("UPDATE events SET routed = 1 WHERE org = ?1 AND id = ?2")?
+                    .execute([org.to_string(), id.to_string()])
+                    .map(drop)
+            })
+            .await
+    }
+
+    async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError> {
+        let routed = self
+            .db
+            .call(move |c| {
+                c.prepare_cached("SELECT routed FROM events WHERE org = ?1 AND id = ?2")?
+                    .query_row([org.to_string(), id.to_string()], |r| r.get::<_, bool>(0))
+                    .optional()
+            })
+            .await?;
+        Ok(routed.unwrap_or(false))
+    }
+}
+
+/// Inserts an event row; `false` (and nothing written) when its id is already stored.
+pub(super) fn insert_event_row(c: &rusqlite::Connection, ev: &Event) -> rusqlite::Result<bool> {
+    let inserted = c
+        .prepare_cached(
+            "INSERT INTO events (id, org, workspace, event, resource, resource_id,
+                                 payload, created_by, created_at)
+             VALUES (:id, :org, :workspace, :event, :resource, :resource_id,
+                     :payload, :created_by, :created_at)
+             ON CONFLICT (id) DO NOTHING",
+        )?
+        .execute(named_params! {
+            ":id": ev.id.to_string(),
+            ":org": ev.org.to_string(),
+            ":workspace": ev.workspace.to_string(),
+            ":event": ev.event,
+            ":resource": ev.resource,
+            ":resource_id": ev.resource_id,
+            ":payload": to_json(&ev.payload)?,
+            ":created_by": ev.created_by,
+            ":created_at": ms(ev.created_at),
+        })?;
+    Ok(inserted == 1)
+}

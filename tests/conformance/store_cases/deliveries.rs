@@ -1,0 +1,366 @@
+//! `Deliveries`: the delivery state machine as the store keeps it.
+
+use std::slice;
+
+use anyhow::{Result, ensure};
+use switchyard_core::domain::*;
+use switchyard_core::outcome::Outcome;
+use switchyard_core::ports::Store;
+
+use switchyard_core::{AttemptId, DeliveryId};
+use time::Duration;
+
+use super::super::store_fixtures::*;
+use super::record;
+
+pub async fn insert_deliveries_is_idempotent_per_event_and_rule(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let r1 = stored_rule(store, &t, "user.created").await?;
+    let r2 = stored_rule(store, &t, "user.created").await?;
+    let ev = stored_event(store, &t, "user.created").await?;
+    let other_ev = stored_event(store, &t, "user.created").await?;
+
+    let d1 = delivery(&ev, &r1);
+    assert_eq!(
+        store
+            .insert_deliveries(t.org, ev.id, slice::from_ref(&d1))
+            .await?,
+        vec![d1.clone()]
+    );
+
+    // Routing again mints new ids; the (event, rule) pair already delivered keeps its first.
+    let d1_again = delivery(&ev, &r1);
+    let d2 = delivery(&ev, &r2);
+    let all = store
+        .insert_deliveries(t.org, ev.id, &[d1_again.clone(), d2.clone()])
+        .await?;
+    assert_eq!(all, vec![d1.clone(), d2.clone()]);
+    assert_eq!(store.delivery(t.org, d1_again.id).await?, None);
+    assert_eq!(
+        store
+            .insert_deliveries(t.org, ev.id, &[d1.clone(), d2.clone()])
+            .await?,
+        all
+    );
+    assert_eq!(store.insert_deliveries(t.org, ev.id, &[]).await?, all);
+    assert_eq!(store.deliveries_for_event(t.org, ev.id).await?, all);
+
+    // The same rule on another event is another delivery.
+    let other = delivery(&other_ev, &r1);
+    assert_eq!(
+        store
+            .insert_deliveries(t.org, other_ev.id, slice::from_ref(&other))
+            .await?,
+        vec![other]
+    );
+    assert_eq!(store.deliveries_for_event(t.org, ev.id).await?, all);
+    Ok(())
+}
+
+pub async fn begin_attempt_refuses_final_deliveries(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    for status in [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Retrying,
+        DeliveryStatus::Processing,
+    ] {
+        let d = stored_delivery_with(store, &t, status).await?;
+        let first = now();
+        let begun = store
+            .begin_attempt(t.org, d.id, first)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{status} delivery refused"))?;
+        assert_eq!(begun.status, DeliveryStatus::Processing);
+        assert_eq!(begun.started_at, Some(first));
+        assert_eq!(begun.updated_at, first);
+        // Stored now, or left as it was until the attempt is recorded (the port allows both).
+        let stored = store.delivery(t.org, d.id).await?;
+        let persisted = stored.as_ref() == Some(&begun);
+        ensure!(
+            persisted || stored.as_ref() == Some(&d),
+            "begin_attempt stored something else: {stored:?}"
+        );
+
+        // A second begin (a redelivered message) keeps a stored first start time.
+        let later = first + Duration::seconds(30);
+        let again = store.begin_attempt(t.org, d.id, later).await?;
+        let again = again.ok_or_else(|| anyhow::anyhow!("processing delivery refused"))?;
+        if persisted {
+            assert_eq!(again.started_at, Some(first));
+        }
+        assert_eq!(again.updated_at, later);
+
+        // Recording the attempt leaves the delivery's start at the first attempt's.
+        let mut a = attempt(&d, 1, Outcome::RejectedServerError, 503);
+        a.started_at = first;
+        let done = store
+            .finish_attempt(t.org, &record(a, DeliveryStatus::Retrying))
+            .await?;
+        assert_eq!(done.started_at, Some(first), "{status}");
+    }
+    for status in [
+        DeliveryStatus::Completed,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Canceled,
+    ] {
+        let d = stored_delivery_with(store, &t, status).await?;
+        assert_eq!(
+            store.begin_attempt(t.org, d.id, now()).await?,
+            None,
+            "{status}"
+        );
+        assert_eq!(
+            store.delivery(t.org, d.id).await?,
+            Some(d),
+            "{status} unchanged"
+        );
+    }
+    assert_eq!(
+        store.begin_attempt(t.org, DeliveryId::new(), now()).await?,
+        None
+    );
+    Ok(())
+}
+
+pub async fn finish_attempt_records_attempt_and_moves_status(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery(store, &t).await?;
+    // Minted in reverse so that ordering by number, not id, is what is observed.
+    let second_id = AttemptId::new();
+
+    store.begin_attempt(t.org, d.id, now()).await?;
+    let first = attempt(&d, 1, Outcome::RejectedServerError, 503);
+    let retry = record(first.clone(), DeliveryStatus::Retrying);
+    let after_first = store.finish_attempt(t.org, &retry).await?;
+    assert_eq!(after_first.status, DeliveryStatus::Retrying);
+    assert_eq!(after_first.attempt_count, 1);
+    assert_eq!(after_first.next_attempt_at, retry.next_attempt_at);
+    assert_eq!(after_first.last_error.as_deref(), Some("HTTP 503"));
+    assert_eq!(after_first.completed_at, None);
+    assert_eq!(store.delivery(t.org, d.id).await?, Some(after_first));
+
+    store.begin_attempt(t.org, d.id, now()).await?;
+    let mut second = attempt(&d, 2, Outcome::Delivered, 200);
+    second.id = second_id;
+    let done = store
+        .finish_attempt(t.org, &record(second.clone(), DeliveryStatus::Completed))
+        .await?;
+    assert_eq!(done.status, DeliveryStatus::Completed);
+    assert_eq!(done.attempt_count, 2);
+    assert_eq!(done.next_attempt_at, None);
+    assert_eq!(done.last_error, None);
+    let ended = second.started_at + Duration::milliseconds(second.duration_ms as i64);
+    assert_eq!(done.completed_at, Some(ended));
+    assert_eq!(store.delivery(t.org, d.id).await?, Some(done));
+    assert_eq!(store.attempts(t.org, d.id).await?, vec![first, second]);
+
+    // Failing for good also completes the delivery's life.
+    let f = stored_delivery(store, &t).await?;
+    store.begin_attempt(t.org, f.id, now()).await?;
+    let rejected = attempt(&f, 1, Outcome::RejectedClientError, 400);
+    let failed = store
+        .finish_attempt(t.org, &record(rejected.clone(), DeliveryStatus::Failed))
+        .await?;
+    assert_eq!(failed.status, DeliveryStatus::Failed);
+    assert_eq!(failed.attempt_count, 1);
+    assert!(failed.completed_at.is_some());
+    assert_eq!(failed.last_error.as_deref(), Some("HTTP 400"));
+    assert_eq!(store.attempts(t.org, f.id).await?, vec![rejected]);
+
+    let missing = attempt(&d, 1, Outcome::Delivered, 200);
+    let mut missing = record(missing, DeliveryStatus::Completed);
+    missing.attempt.delivery = DeliveryId::new();
+    ensure!(store.finish_attempt(t.org, &missing).await.is_err());
+    Ok(())
+}
+
+pub async fn canceled_delivery_stays_canceled_after_an_attempt(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    // Canceled while an attempt was in flight: the attempt still ends and is recorded.
+    for next in [DeliveryStatus::Completed, DeliveryStatus::Retrying] {
+        let d = stored_delivery_with(store, &t, DeliveryStatus::Canceled).await?;
+        let a = if next == DeliveryStatus::Completed {
+            attempt(&d, 1, Outcome::Delivered, 200)
+        } else {
+            attempt(&d, 1, Outcome::RejectedServerError, 502)
+        };
+        let after = store
+            .finish_attempt(t.org, &record(a.clone(), next))
+            .await?;
+        assert_eq!(
+            after.status,
+            DeliveryStatus::Canceled,
+            "after a {next} attempt"
+        );
+        assert_eq!(after.attempt_count, 1);
+        assert_eq!(after.next_attempt_at, None, "no retry is scheduled for it");
+        assert_eq!(store.delivery(t.org, d.id).await?, Some(after));
+        assert_eq!(store.attempts(t.org, d.id).await?, vec![a]);
+        assert_eq!(store.begin_attempt(t.org, d.id, now()).await?, None);
+    }
+    Ok(())
+}
+
+pub async fn cancel_stops_non_final_deliveries_only(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    for status in [
+        DeliveryStatus::Pending,
+        DeliveryStatus::Processing,
+        DeliveryStatus::Retrying,
+    ] {
+        let d = stored_delivery_with(store, &t, status).await?;
+        let canceled = store.cancel_delivery(t.org, d.id, now()).await?;
+        assert_eq!(
+            canceled.map(|c| c.status),
+            Some(DeliveryStatus::Canceled),
+            "from {status}"
+        );
+        assert_eq!(store.begin_attempt(t.org, d.id, now()).await?, None);
+    }
+    for status in [
+        DeliveryStatus::Completed,
+        DeliveryStatus::Failed,
+        DeliveryStatus::Canceled,
+    ] {
+        let d = stored_delivery_with(store, &t, status).await?;
+        assert_eq!(
+            store.cancel_delivery(t.org, d.id, now()).await?,
+            None,
+            "from {status}"
+        );
+        assert_eq!(
+            store.delivery(t.org, d.id).await?.map(|d| d.status),
+            Some(status)
+        );
+    }
+    let other = tenant(store).await?;
+    let d = stored_delivery_with(store, &t, DeliveryStatus::Pending).await?;
+    assert_eq!(store.cancel_delivery(other.org, d.id, now()).await?, None);
+    assert_eq!(
+        store.delivery(t.org, d.id).await?.map(|d| d.status),
+        Some(DeliveryStatus::Pending)
+    );
+    Ok(())
+}
+
+pub async fn restart_begins_a_fresh_schedule(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery_with(store, &t, DeliveryStatus::Pending).await?;
+    store.begin_attempt(t.org, d.id, now()).await?;
+    let failed = store
+        .finish_attempt(
+            t.org,
+            &record(
+                attempt(&d, 1, Outcome::RejectedServerError, 500),
+                DeliveryStatus::Failed,
+            ),
+        )
+        .await?;
+    assert_eq!(failed.status, DeliveryStatus::Failed);
+
+    let restarted = store
+        .restart_delivery(t.org, d.id, now())
+        .await?
+        .expect("restartable");
+    assert_eq!(restarted.status, DeliveryStatus::Pending);
+    assert_eq!(restarted.attempt_count, 1, "earlier attempts are kept");
+    assert_eq!(restarted.schedule_base, 1);
+    assert_eq!(restarted.completed_at, None);
+    assert_eq!(store.attempts(t.org, d.id).await?.len(), 1);
+    assert!(store.begin_attempt(t.org, d.id, now()).await?.is_some());
+    // Pending or processing: a retry is already under way.
+    assert_eq!(store.restart_delivery(t.org, d.id, now()).await?, None);
+    let other = tenant(store).await?;
+    assert_eq!(store.restart_delivery(other.org, d.id, now()).await?, None);
+    Ok(())
+}
+
+/// A replay on request claims the delivery: of 50 concurrent replays of one completed
+/// delivery exactly one wins; another within the window is refused even after the replayed
+/// attempt completed; after the window one may replay again.
+pub async fn concurrent_replays_of_one_delivery_have_one_winner(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery_with(store, &t, DeliveryStatus::Pending).await?;
+    let complete = |number: u32| {
+        let d = d.clone();
+        async move {
+            store.begin_attempt(t.org, d.id, now()).await?;
+            store
+                .finish_attempt(
+                    t.org,
+                    &record(
+                        attempt(&d, number, Outcome::Delivered, 200),
+                        DeliveryStatus::Completed,
+                    ),
+                )
+                .await
+        }
+    };
+    complete(1).await?;
+
+    let at = now();
+    let since = at - Duration::seconds(5);
+    let replays =
+        futures::future::join_all((0..50).map(|_| store.replay_delivery(t.org, d.id, at, since)))
+            .await
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()?;
+    let winners: Vec<&Delivery> = replays.iter().flatten().collect();
+    ensure!(winners.len() == 1, "{} replays won", winners.len());
+    ensure!(winners[0].status == DeliveryStatus::Pending);
+    ensure!(winners[0].schedule_base == 1);
+
+    // The replayed attempt completes at once; a replay within the window is still refused.
+    complete(2).await?;
+    let soon = at + Duration::seconds(1);
+    ensure!(
+        store
+            .replay_delivery(t.org, d.id, soon, soon - Duration::seconds(5))
+            .await?
+            .is_none()
+    );
+    let later = at + Duration::seconds(6);
+    let again = store
+        .replay_delivery(t.org, d.id, later, later - Duration::seconds(5))
+        .await?;
+    ensure!(again.is_some_and(|d| d.schedule_base == 2));
+    // Another organization cannot replay it.
+    let other = tenant(store).await?;
+    let far = at + Duration::hours(1);
+    ensure!(
+        store
+            .replay_delivery(other.org, d.id, far, far - Duration::seconds(5))
+            .await?
+            .is_none()
+    );
+    Ok(())
+}
+
+/// Where the adapters may differ, measured rather than described: the stored status of a
+/// delivery between `begin_attempt` and `finish_attempt`, and whether `insert_deliveries`
+/// alone already marks the event routed. Each adapter's suite asserts its own answer.
+pub struct AdapterChoices {
+    pub status_during_attempt: DeliveryStatus,
+    pub routed_by_insert_deliveries: bool,
+}
+
+pub async fn adapter_choices(store: &dyn Store) -> Result<AdapterChoices> {
+    let t = tenant(store).await?;
+    let rule = stored_rule(store, &t, "user.created").await?;
+    let event = stored_event(store, &t, "user.created").await?;
+    let d = delivery(&event, &rule);
+    store
+        .insert_deliveries(t.org, event.id, slice::from_ref(&d))
+        .await?;
+    let routed_by_insert_deliveries = store.is_routed(t.org, event.id).await?;
+    let seen = store.begin_attempt(t.org, d.id, now()).await?;
+    ensure!(
+        seen.map(|d| d.status) == Some(DeliveryStatus::Processing),
+        "begin_attempt answers the delivery as its attempt sees it"
+    );
+    let stored = store.delivery(t.org, d.id).await?;
+    Ok(AdapterChoices {
+        status_during_attempt: stored.expect("the delivery is stored").status,
+        routed_by_insert_deliveries,
+    })
+}
