@@ -633,7 +633,11 @@ async fn hubspot_actions_carry_live_options() {
         .iter()
         .map(|c| c.value.as_str())
         .collect();
-    assert_eq!(property_options, ["email", "plan_tier", "createdate"]);
+    assert_eq!(
+        property_options,
+        ["email", "plan_tier"],
+        "the field catalog's writable fields"
+    );
     assert!(
         update.data[1].options.is_none(),
         "the value template has no options"
@@ -662,5 +666,9 @@ async fn hubspot_actions_carry_live_options() {
         .unwrap_or_else(|| panic!("{raw}"));
     assert!(why.contains("rejected_server_error"), "{why}");
     assert!(failed.actions["add_to_list"].data[0].options.is_none());
+    assert!(
+        failed.actions["update_property"].data[0].options.is_some(),
+        "the field catalog still answered"
+    );
     assert!(!raw.to_string().contains("hs-e2e-secret"));
 }

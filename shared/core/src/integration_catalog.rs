@@ -195,6 +195,9 @@ impl InputType {
     }
 }
 
+/// `live` of an input whose options are the destination field catalog's writable fields.
+pub const FIELD_CATALOG: &str = "field";
+
 /// A rule `metadata` value an action reads.
 #[derive(Clone, Copy, Debug)]
 pub struct ActionInput {
@@ -213,8 +216,9 @@ pub struct ActionInput {
     pub placeholder: Option<&'static str>,
     pub required: bool,
     pub options: &'static [Choice],
-    /// The provider listing (`connectors::listing`, entries `{kind, id, name}`) whose entries
-    /// of this kind are the input's options on a connection.
+    /// Where the input's options come from on a connection: the provider listing's entries
+    /// of this kind (`connectors::listing`, entries `{kind, id, name}`), or with
+    /// [`FIELD_CATALOG`] the writable fields of the destination's field catalog.
     pub live: Option<&'static str>,
 }
 
@@ -295,10 +299,6 @@ impl ActionInput {
             alias: Some(alias),
             ..self
         }
-    }
-
-    pub const fn no_live(self) -> Self {
-        Self { live: None, ..self }
     }
 }
 
@@ -512,12 +512,15 @@ static CATALOG: [IntegrationSpec; 15] = [
                 "Event",
                 "Record an event for the person with the event's fields as its data",
                 CIO_PERSON,
-                &[ActionInput::target("event", "Event name", "event")
-                    .no_live()
-                    .input_type(InputType::Text)
-                    .optional()
-                    .describe("The Customer.io event name; the Switchyard event's own when empty")
-                    .placeholder("signed_up")],
+                // A free name: nothing to pick from.
+                &[ActionInput {
+                    live: None,
+                    ..ActionInput::target("event", "Event name", "event")
+                        .input_type(InputType::Text)
+                        .optional()
+                        .describe("The Customer.io event name; the Switchyard event's own when empty")
+                        .placeholder("signed_up")
+                }],
             ),
             action(
                 "add_to_segment",
@@ -589,7 +592,7 @@ static CATALOG: [IntegrationSpec; 15] = [
                 "Create or update the contact by e-mail and set one property from a template",
                 CONTACT_PHONE,
                 &[
-                    ActionInput::target("property", "Property", "property")
+                    ActionInput::target("property", "Property", FIELD_CATALOG)
                         .kind(InputKind::Field)
                         .describe("The contact property's internal name"),
                     ActionInput::template("value", "Value"),
@@ -789,12 +792,9 @@ static CATALOG: [IntegrationSpec; 15] = [
                 "Set one field of the Contact with this e-mail (else the Lead) from a template",
                 &["email"],
                 &[
-                    ActionInput::target("field", "Field", "field")
+                    ActionInput::target("field", "Field", FIELD_CATALOG)
                         .kind(InputKind::Field)
-                        .input_type(InputType::Text)
-                        .no_live()
-                        .describe("The field's API name, e.g. Title or Plan__c")
-                        .placeholder("Title"),
+                        .describe("The Contact field's API name, e.g. Title or Plan__c"),
                     ActionInput::template("value", "Value"),
                 ],
             ),

@@ -7,7 +7,9 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use switchyard_core::domain::{CatalogKind, Connection};
-use switchyard_core::integration_catalog::{self, ActionInput, AuthField, Choice, IntegrationSpec};
+use switchyard_core::integration_catalog::{
+    self, ActionInput, AuthField, Choice, FIELD_CATALOG, IntegrationSpec,
+};
 use switchyard_core::{ConnectionId, WorkspaceId};
 use utoipa::ToSchema;
 
@@ -293,9 +295,10 @@ pub async fn integrations(_machine: Machine) -> Json<List<IntegrationView>> {
     summary = "List a connection's actions",
     description = "The actions rules on this connection may take (`metadata.action`), keyed by \
         action key, each with its inputs. Inputs that pick from the provider account (a list, \
-        tag, channel, segment …) carry its entries as `options`, listed live (kept a few \
-        minutes; `refresh=true` asks again); when the provider does not list them the actions \
-        are answered without, and `options_error` says why. Meshes has this route but does not \
+        tag, channel, segment …) carry its entries as `options`, listed live, and inputs that \
+        name a destination field (`kind: field`) the writable fields of the field catalog \
+        (both kept a few minutes; `refresh=true` asks again); when the provider does not \
+        answer, the actions are answered without, and `options_error` says why. Meshes has this route but does not \
         publish its response shape; this body is Switchyard's (**extension**).",
     tag = "catalog",
     security(("machine_jwt" = [])),
@@ -321,31 +324,55 @@ pub async fn connection_actions(
     let refresh = refresh(&params);
     let connection = super::load_connection(&deps, machine.org, id).await?;
     let spec = integration_catalog::spec(connection.kind);
-    let wants_live = spec
+    let live_kinds: Vec<&str> = spec
         .actions
         .iter()
-        .any(|a| a.inputs.iter().any(|i| i.live.is_some()));
-    let (targets, options_error) = if wants_live {
-        let listed = match provider_secrets(&deps, &connection).await? {
+        .flat_map(|a| a.inputs.iter().filter_map(|i| i.live))
+        .collect();
+    let mut errors = Vec::new();
+    let mut targets = None;
+    let mut fields = None;
+    if !live_kinds.is_empty() {
+        match provider_secrets(&deps, &connection).await? {
+            Err(why) => errors.push(why),
             Ok(secrets) => {
-                deps.integrations
-                    .rule_targets(&connection, &secrets, refresh)
-                    .await
+                if live_kinds.iter().any(|k| *k != FIELD_CATALOG) {
+                    match deps
+                        .integrations
+                        .rule_targets(&connection, &secrets, refresh)
+                        .await
+                    {
+                        Ok(listed) => targets = Some(listed),
+                        Err(why) => errors.push(why),
+                    }
+                }
+                if live_kinds.contains(&FIELD_CATALOG) {
+                    match deps
+                        .integrations
+                        .field_catalog(&connection, &secrets, refresh)
+                        .await
+                    {
+                        Ok(read) => fields = Some(read.fields),
+                        Err(why) => errors.push(why),
+                    }
+                }
             }
-            Err(why) => Err(why),
-        };
-        match listed {
-            Ok(targets) => (targets, None),
-            Err(why) => (Vec::new(), Some(why)),
         }
-    } else {
-        (Vec::new(), None)
-    };
-    // Each input whose listing kind the provider answered gets its entries as options (an
-    // empty list when the account has none), so an editor can tell "none" from "not listed".
-    let live = |input: &ActionInput| {
-        let kind = input.live?;
-        options_error.is_none().then(|| {
+    }
+    // Each input whose source answered gets its entries as options (an empty list when the
+    // account has none), so an editor can tell "none" from "not listed".
+    let live = |input: &ActionInput| match input.live? {
+        FIELD_CATALOG => fields.as_ref().map(|fields| {
+            fields
+                .iter()
+                .filter(|f| f.constraints.read_only != Some(true))
+                .map(|f| ChoiceView {
+                    label: f.label.clone().unwrap_or_else(|| f.key.clone()),
+                    value: f.key.clone(),
+                })
+                .collect()
+        }),
+        kind => targets.as_ref().map(|targets| {
             targets
                 .iter()
                 .filter(|t| t["kind"] == kind)
@@ -356,8 +383,9 @@ pub async fn connection_actions(
                     })
                 })
                 .collect()
-        })
+        }),
     };
+    let options_error = (!errors.is_empty()).then(|| errors.join("; "));
     Ok(Json(ConnectionActions {
         connection_id: connection.id.to_string(),
         kind: connection.kind.as_str(),

@@ -1,5 +1,5 @@
-//! What a provider account offers as rule targets — Slack channels, HubSpot lists and contact
-//! properties, Mailchimp audiences … — for `GET /connections/{id}/fields`. Each entry is
+//! What a provider account offers as rule targets — Slack channels, HubSpot lists, Mailchimp
+//! audiences … — the live options of `GET /connections/{id}/actions`. Each entry is
 //! `{kind, id, name}`; `id` is what a rule's `metadata.id` takes. One page of each (the first
 //! 100–200): enough to pick from, bounded in time.
 
@@ -150,7 +150,7 @@ pub(crate) async fn list(
                 Call::new(
                     Method::POST,
                     endpoint(&urls.hubspot, &["crm", "v3", "lists", "search"]),
-                    Auth::Bearer(token.clone()),
+                    Auth::Bearer(token),
                 )
                 .json(
                     json!({"query": "", "count": 100, "processingTypes": ["MANUAL", "SNAPSHOT"]}),
@@ -160,15 +160,6 @@ pub(crate) async fn list(
                     only: Some(("objectTypeId", "0-1")),
                     ..shape("list", "lists", "listId", "name")
                 },
-            ));
-            calls.push((
-                get(
-                    &urls.hubspot,
-                    &["crm", "v3", "properties", "contacts"],
-                    "",
-                    Auth::Bearer(token),
-                ),
-                shape("property", "results", "name", "label"),
             ));
         }
         IntegrationType::Mailchimp => {
