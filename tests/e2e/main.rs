@@ -3,6 +3,7 @@
 //! `SWITCHYARD_E2E_BACKEND=aws` on `serve --backend aws` over moto.
 
 mod api_e2e;
+mod catalog_e2e;
 mod chaos;
 mod client_types;
 mod connectors_e2e;

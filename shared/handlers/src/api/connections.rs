@@ -11,7 +11,9 @@ use switchyard_core::signing::{
     SIGNING_SECRET, SigningSecret, new_signing_secret, rotate_signing_secret,
 };
 use switchyard_core::webhook::{self, WebhookConfig, split_secrets};
-use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
+use switchyard_core::{
+    ConnectionId, ValidationErrors, WorkspaceId, integration_catalog, validation,
+};
 use utoipa::ToSchema;
 
 use super::auth::{Caller, Reader, Writer};
@@ -112,6 +114,18 @@ pub async fn create(
         && let Err(e) = WebhookConfig::from_metadata(&metadata, deps.settings.url_policy)
     {
         errors.0.extend(e.0);
+    }
+    // The fields the catalog's connection form marks required (those the webhook check
+    // above already reported are not repeated).
+    if let Some(kind) = kind {
+        for key in
+            integration_catalog::missing_auth_fields(integration_catalog::spec(kind), &metadata)
+        {
+            let param = format!("metadata.{key}");
+            if !errors.0.iter().any(|e| e.param == param) {
+                errors.push(param, "is required");
+            }
+        }
     }
     errors.into_result(()).map_err(ApiError::validation)?;
     let kind = kind.expect("validated above");

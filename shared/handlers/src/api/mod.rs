@@ -9,6 +9,7 @@ mod cors;
 mod deliveries;
 mod error;
 mod events;
+mod field_catalog;
 mod head_limits;
 mod keys;
 mod mappings;
@@ -139,7 +140,7 @@ fn v1_routes() -> Routes {
         .add(
             Method::GET,
             "/connections/{id}/fields",
-            catalog::connection_fields,
+            field_catalog::connection_fields,
         )
         .add(Method::GET, "/rules", rules::list)
         .add(Method::POST, "/rules", rules::create)

@@ -13,7 +13,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::oauth::{
-    AuthorizationState, Provider, STATE_LIFETIME, STATUS, StateError, TokenError, TokenSet,
+    AuthorizationState, Provider, STATE_LIFETIME, STATUS, STATUS_CODE, StateError, TokenError,
+    TokenSet,
 };
 use switchyard_core::plan::Resource;
 use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
@@ -317,6 +318,7 @@ async fn reauthorise(
     secrets.remove(crate::oauth::LEASE);
     connection.secrets = Some(Connection::seal_secrets(deps.keys.as_ref(), &secrets));
     connection.metadata.remove(STATUS);
+    connection.metadata.remove(STATUS_CODE);
     keep_instance_url(&mut connection.metadata, tokens);
     connection.updated_at = deps.now();
     if !deps.connections().update_connection(&connection).await? {

@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 use super::{
-    catalog, connections, cors, deliveries, events, keys, oauth, rule_test, rules, sessions, usage,
-    workspace_catalog, workspaces,
+    catalog, connections, cors, deliveries, events, field_catalog, keys, oauth, rule_test, rules,
+    sessions, usage, workspace_catalog, workspaces,
 };
 
 /// The security scheme names the annotations use.
@@ -129,7 +129,7 @@ pub struct InternalError(ErrorBody);
         super::mappings::get,
         super::mappings::put,
         catalog::connection_actions,
-        catalog::connection_fields,
+        field_catalog::connection_fields,
         rules::list,
         rules::create,
         rules::get,

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use switchyard_core::conditions::Conditions;
 use switchyard_core::domain::{IntegrationType, Rule, RuleFilter};
-use switchyard_core::{ConnectionId, RuleId, ValidationErrors, WorkspaceId, validation};
+use switchyard_core::{
+    ConnectionId, RuleId, ValidationErrors, WorkspaceId, integration_catalog, validation,
+};
 use utoipa::ToSchema;
 
 use super::auth::{Caller, Reader, Writer};
@@ -79,12 +81,28 @@ fn yes() -> bool {
     true
 }
 
-/// The actions each deliverable type offers.
-fn actions(kind: IntegrationType) -> Vec<&'static str> {
-    super::catalog::actions(kind)
-        .iter()
-        .map(|a| a.action)
-        .collect()
+/// The action's required inputs (catalog) the rule's `metadata` lacks, as errors.
+fn check_action(
+    kind: IntegrationType,
+    metadata: &Map<String, Value>,
+    action: &str,
+) -> ApiResult<()> {
+    let spec = integration_catalog::spec(kind);
+    let Some(spec_action) = spec.action(action) else {
+        let keys: Vec<&str> = spec.action_keys().collect();
+        return Err(ApiError::validation(ValidationErrors::single(
+            "metadata.action",
+            format!("must be one of the {kind} actions: {}", keys.join(", ")),
+        )));
+    };
+    let mut errors = ValidationErrors::default();
+    for input in integration_catalog::missing_inputs(spec_action, metadata) {
+        errors.push(
+            format!("metadata.{}", input.field),
+            format!("is required for {action}: {}", input.label.to_lowercase()),
+        );
+    }
+    errors.into_result(()).map_err(ApiError::validation)
 }
 
 /// Creates a rule: events of `event` (and `resource`, `resource_id`, `conditions` when set)
@@ -147,17 +165,11 @@ pub async fn create(
         .await?
         .filter(|c| c.workspace == body.workspace)
         .ok_or_else(|| ApiError::not_found("Connection"))?;
-    let action = action.expect("validated above");
-    if !actions(connection.kind).contains(&action) {
-        return Err(ApiError::validation(ValidationErrors::single(
-            "metadata.action",
-            format!(
-                "must be one of the {} actions: {}",
-                connection.kind,
-                actions(connection.kind).join(", ")
-            ),
-        )));
-    }
+    check_action(
+        connection.kind,
+        &body.metadata,
+        action.expect("validated above"),
+    )?;
 
     let now = deps.now();
     let rule = Rule {
