@@ -411,6 +411,18 @@ async fn call<T: DeserializeOwned>(
     decode(&format!("{method} {path}"), response, status).await
 }
 
+/// As the events client sends: the workspace's publishable key, no machine token.
+async fn emit<T: DeserializeOwned>(api: &Api, path: &str, body: Value, status: u16) -> T {
+    let response = api
+        .request(Method::POST, path)
+        .header("X-Meshes-Publishable-Key", &api.publishable_key)
+        .json(&body)
+        .send()
+        .await
+        .expect("the API answers");
+    decode(&format!("POST {path} (publishable key)"), response, status).await
+}
+
 #[tokio::test]
 async fn every_contract_route_decodes_into_the_clients_types() {
     let (_dir, _server, api) = start();
@@ -548,36 +560,41 @@ async fn every_contract_route_decodes_into_the_clients_types() {
     let _: Rule = call(&api, Method::GET, &format!("/rules/{rule}"), None, 200).await;
     checked("GET /rules/{id}");
 
-    // Events: one, then a bulk of two, and one bulk item refused.
-    let created: EventCreated = call(
+    // Events: one with the publishable key and one with the machine key, then a bulk of two,
+    // and a bulk with one item refused.
+    let created: EventCreated = emit(
         &api,
-        Method::POST,
         "/events",
-        Some(
-            json!({"event": "user.signup", "resource": "user", "resource_id": "usr_1",
-                    "payload": {"email": "a@example.com"}}),
-        ),
+        json!({"event": "user.signup", "resource": "user", "resource_id": "usr_1",
+               "payload": {"email": "a@example.com"}}),
         201,
     )
     .await;
     let event = created.event.id;
-    checked("POST /events");
-    let bulk: BulkAccepted = call(
+    checked("POST /events (publishable key)");
+    let _: EventCreated = call(
         &api,
         Method::POST,
+        "/events",
+        Some(json!({"workspace": api.workspace_id, "event": "order.placed", "payload": {}})),
+        201,
+    )
+    .await;
+    checked("POST /events (machine key)");
+    let bulk: BulkAccepted = emit(
+        &api,
         "/events/bulk",
-        Some(json!([{"event": "user.signup", "payload": {"n": 1}},
-                    {"event": "user.signup", "payload": {"n": 2}}])),
+        json!([{"event": "user.signup", "payload": {"n": 1}},
+               {"event": "user.signup", "payload": {"n": 2}}]),
         201,
     )
     .await;
     assert_eq!((bulk.count, bulk.records.len()), (2, 2));
     checked("POST /events/bulk (201)");
-    let partial: BulkPartial = call(
+    let partial: BulkPartial = emit(
         &api,
-        Method::POST,
         "/events/bulk",
-        Some(json!([{"event": "user.signup", "payload": {}}, {"payload": {}}])),
+        json!([{"event": "user.signup", "payload": {}}, {"payload": {}}]),
         207,
     )
     .await;
@@ -689,12 +706,46 @@ async fn every_contract_route_decodes_into_the_clients_types() {
     let replayed: RuleEvent = call(&api, Method::POST, &format!("{base}/retry"), None, 200).await;
     assert_eq!(replayed.rule, rule);
     checked("POST /events/{e}/rules/{r}/retry");
-    let _: RuleEvent = call(&api, Method::POST, &format!("{base}/cancel"), None, 200).await;
+    // Cancel: a delivery still retrying, to a destination that answers 500.
+    let failing = Receiver::start().await;
+    failing.respond_with(500);
+    let (_, failing_rule) = api
+        .webhook_rule(&failing.url("/down"), "invoice.paid")
+        .await;
+    let failing_event: EventCreated = emit(
+        &api,
+        "/events",
+        json!({"event": "invoice.paid", "payload": {}}),
+        201,
+    )
+    .await;
+    let failing_event = failing_event.event.id;
+    eventually("the delivery retrying", DEADLINE, || async {
+        let d: EventDetail = call(
+            &api,
+            Method::GET,
+            &format!("/events/{failing_event}"),
+            None,
+            200,
+        )
+        .await;
+        (d.rule_events.first().map(|r| &r.status) == Some(&Status::Retrying)).then_some(())
+    })
+    .await;
+    let canceled: RuleEvent = call(
+        &api,
+        Method::POST,
+        &format!("/events/{failing_event}/rules/{failing_rule}/cancel"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(canceled.status, Status::Canceled);
     checked("POST /events/{e}/rules/{r}/cancel");
     let _: EventDetail = call(
         &api,
         Method::POST,
-        &format!("/events/{event}/cancel"),
+        &format!("/events/{failing_event}/cancel"),
         None,
         200,
     )

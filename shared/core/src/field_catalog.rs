@@ -143,6 +143,16 @@ pub fn fixed_field(name: &str) -> DestinationField {
         "last_name" => field.label("Last name"),
         "name" => field.label("Full name"),
         "phone" => field.label("Phone").format("phone"),
+        // Customer.io's person id (`customer_id`, else `id`).
+        "customer_id" => field.label("Customer ID"),
+        "id" => field.label("ID"),
+        // A Pipedrive deal's value: only a number is sent, in an ISO 4217 currency.
+        "amount" => DestinationField::new(name, FieldKind::Number).label("Amount"),
+        "currency" => {
+            let mut currency = field.label("Currency");
+            currency.constraints.pattern = Some("^[A-Z]{3}$".into());
+            currency
+        }
         _ => field,
     }
 }
@@ -203,5 +213,8 @@ mod tests {
             serde_json::to_value(&fields[1]).unwrap(),
             serde_json::json!({"key": "first_name", "type": "string", "label": "First name"})
         );
+        let deal = fixed_fields(["amount", "currency"]);
+        assert_eq!(deal[0].kind, FieldKind::Number);
+        assert_eq!(deal[1].constraints.pattern.as_deref(), Some("^[A-Z]{3}$"));
     }
 }

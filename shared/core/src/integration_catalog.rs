@@ -374,6 +374,15 @@ const SEGMENT: [ActionInput; 1] = [ActionInput::target("segment", "Segment", "se
 const CAMPAIGN: [ActionInput; 1] = [ActionInput::target("campaign", "Campaign", "campaign")];
 const INTERCOM_TAG: [ActionInput; 1] = [ActionInput::target("tag", "Tag", "tag")];
 const AWEBER_LIST: [ActionInput; 1] = [ActionInput::target("list", "List", "list")];
+const SENDGRID_LIST: [ActionInput; 1] = [ActionInput::target("list", "List", "list")];
+/// Listed only when the connection holds an App API key, so the id can also be typed.
+const CIO_SEGMENT: [ActionInput; 1] = [ActionInput::target("segment", "Manual segment", "segment")
+    .input_type(InputType::Text)
+    .describe("The manual segment's id (Segments → the segment → Usage)")];
+const CIO_REGIONS: [Choice; 2] = [choice("us", "US"), choice("eu", "EU")];
+/// Customer.io addresses the person by `customer_id` or `id`, else `email`.
+const CIO_PERSON: &[&str] = &["customer_id", "id", "email"];
+const PD_PERSON: &[&str] = &["email", "name", "first_name", "last_name", "phone"];
 
 const WEBHOOK_METHODS: [Choice; 3] = [
     choice("POST", "POST"),
@@ -393,7 +402,7 @@ const AUTH_SCHEMES: [Choice; 4] = [
 const SIGNATURE_ALGORITHMS: [Choice; 2] =
     [choice("sha256", "SHA-256"), choice("sha512", "SHA-512")];
 
-static CATALOG: [IntegrationSpec; 11] = [
+static CATALOG: [IntegrationSpec; 15] = [
     IntegrationSpec {
         kind: IntegrationType::ActiveCampaign,
         name: "ActiveCampaign",
@@ -472,6 +481,87 @@ static CATALOG: [IntegrationSpec; 11] = [
                 &AWEBER_LIST,
             ),
         ],
+    },
+    IntegrationSpec {
+        kind: IntegrationType::CustomerIo,
+        name: "Customer.io",
+        // Track API credentials go as HTTP Basic `site_id:api_key`.
+        auth: AuthType::Basic,
+        auth_fields: &[
+            AuthField::text("site_id", "Site ID")
+                .help("Workspace Settings → API Credentials → Track API keys"),
+            API_KEY.help("The Track API key beside the site ID"),
+            AuthField::select("region", "Data region", &CIO_REGIONS).default("us"),
+            AuthField::password("app_api_key", "App API key")
+                .optional()
+                .help("Optional: lets rule editors pick manual segments from a list"),
+        ],
+        actions: &[
+            action(
+                "identify",
+                "Identify person",
+                "Person",
+                "Create or update the person (by customer_id or id, else e-mail) with the \
+                 event's fields as attributes",
+                CIO_PERSON,
+                &[],
+            ),
+            action(
+                "track_event",
+                "Track event",
+                "Event",
+                "Record an event for the person with the event's fields as its data",
+                CIO_PERSON,
+                // A free name: nothing to pick from.
+                &[ActionInput {
+                    live: None,
+                    ..ActionInput::target("event", "Event name", "event")
+                        .input_type(InputType::Text)
+                        .optional()
+                        .describe("The Customer.io event name; the Switchyard event's own when empty")
+                        .placeholder("signed_up")
+                }],
+            ),
+            action(
+                "add_to_segment",
+                "Add to segment",
+                "Person",
+                "Add the person to a manual segment",
+                CIO_PERSON,
+                &CIO_SEGMENT,
+            ),
+            action(
+                "remove_from_segment",
+                "Remove from segment",
+                "Person",
+                "Remove the person from a manual segment",
+                CIO_PERSON,
+                &CIO_SEGMENT,
+            ),
+        ],
+    },
+    IntegrationSpec {
+        kind: IntegrationType::Discord,
+        name: "Discord",
+        // The incoming webhook's URL carries its token: it is the credential.
+        auth: AuthType::ApiKey,
+        auth_fields: &[
+            AuthField::password("webhook_url", "Webhook URL")
+                .url()
+                .help("Channel → Edit Channel → Integrations → Webhooks → Copy Webhook URL"),
+            AuthField::text("username", "Display name")
+                .optional()
+                .help("Shown as the sender instead of the webhook's own name"),
+        ],
+        actions: &[action(
+            "send_message",
+            "Send message",
+            "Message",
+            "Post a message to the webhook's channel; the text is a template with {{field}} \
+             placeholders (mentions are off; cut at 2,000 characters)",
+            &[],
+            &[ActionInput::template("message", "Message").alias("template")],
+        )],
     },
     IntegrationSpec {
         kind: IntegrationType::Hubspot,
@@ -588,6 +678,42 @@ static CATALOG: [IntegrationSpec; 11] = [
         ],
     },
     IntegrationSpec {
+        kind: IntegrationType::Pipedrive,
+        name: "Pipedrive",
+        auth: AuthType::ApiKey,
+        auth_fields: &[
+            AuthField::text("company_domain", "Company domain")
+                .help("The acme of acme.pipedrive.com"),
+            AuthField::password("api_token", "API token")
+                .help("Personal preferences → API → Your personal API token"),
+        ],
+        actions: &[
+            action(
+                "upsert_person",
+                "Create or update person",
+                "Person",
+                "Find the person by e-mail and update its name and phone, or create it",
+                PD_PERSON,
+                &[],
+            ),
+            action(
+                "create_deal",
+                "Create deal",
+                "Deal",
+                "Create or update the person by e-mail, then create a deal for it (value from \
+                 a numeric amount field)",
+                &["email", "name", "first_name", "last_name", "phone", "amount", "currency"],
+                &[
+                    ActionInput::template("title", "Deal title")
+                        .placeholder("{{plan}} plan: {{email}}"),
+                    ActionInput::target("stage", "Stage", "stage")
+                        .optional()
+                        .describe("Else the default pipeline's first stage"),
+                ],
+            ),
+        ],
+    },
+    IntegrationSpec {
         kind: IntegrationType::Resend,
         name: "Resend",
         auth: AuthType::ApiKey,
@@ -670,6 +796,53 @@ static CATALOG: [IntegrationSpec; 11] = [
                         .kind(InputKind::Field)
                         .describe("The Contact field's API name, e.g. Title or Plan__c"),
                     ActionInput::template("value", "Value"),
+                ],
+            ),
+        ],
+    },
+    IntegrationSpec {
+        kind: IntegrationType::Sendgrid,
+        name: "SendGrid",
+        auth: AuthType::ApiKey,
+        auth_fields: &[
+            API_KEY.help("Settings → API Keys (Marketing and Mail Send access)"),
+            AuthField::text("from", "Default sender")
+                .optional()
+                .help("e.g. Acme <hello@acme.com>, for templated e-mails whose rule names none"),
+        ],
+        actions: &[
+            action(
+                "add_to_list",
+                "Add to list",
+                "Contact",
+                "Create or update the contact by e-mail and add it to a list",
+                CONTACT_PHONE,
+                &SENDGRID_LIST,
+            ),
+            action(
+                "remove_from_list",
+                "Remove from list",
+                "Contact",
+                "Remove the contact with this e-mail from a list",
+                &["email"],
+                &SENDGRID_LIST,
+            ),
+            action(
+                "send_template_email",
+                "Send template email",
+                "Email",
+                "Send a dynamic template to the contact's e-mail; the event's fields are its \
+                 dynamic template data",
+                CONTACT,
+                &[
+                    ActionInput::target("template", "Dynamic template", "template")
+                        .describe("A dynamic template id (d-…)"),
+                    ActionInput::template("from", "Sender")
+                        .kind(InputKind::Advanced)
+                        .input_type(InputType::Text)
+                        .optional()
+                        .describe("The sender; else the connection's default sender (one is required)")
+                        .placeholder("Acme <hello@acme.com>"),
                 ],
             ),
         ],

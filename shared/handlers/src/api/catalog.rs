@@ -1,5 +1,5 @@
-//! The integrations this server knows (`/integrations`) and a connection's actions with their
-//! live options.
+//! Catalogs: the integrations this server knows (`/integrations`) and a connection's actions
+//! with their live options (a workspace's event types and resources: `workspace_catalog.rs`).
 
 use axum::Json;
 use axum::extract::State;

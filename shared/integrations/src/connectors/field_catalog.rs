@@ -48,12 +48,20 @@ pub(crate) async fn read(
 pub(crate) fn fixed(
     kind: IntegrationType,
 ) -> Vec<switchyard_core::field_catalog::DestinationField> {
-    fixed_fields(
+    let mut fields = fixed_fields(
         integration_catalog::spec(kind)
             .actions
             .iter()
             .flat_map(|a| a.fields.iter().copied()),
-    )
+    );
+    // Customer.io finds the person by `customer_id` or `id` as well: no one of them is
+    // required on its own.
+    if kind == IntegrationType::CustomerIo {
+        for field in &mut fields {
+            field.constraints.required = None;
+        }
+    }
+    fields
 }
 
 fn secret(attempt: &Attempt<'_>, secrets: &Map<String, Value>, key: &str) -> Step<String> {

@@ -4,6 +4,8 @@
 mod activecampaign;
 mod aweber;
 mod call;
+mod customer_io;
+mod discord;
 mod field_cache;
 mod field_catalog;
 mod fields;
@@ -12,8 +14,10 @@ mod intercom;
 mod listing;
 mod mailchimp;
 mod mailerlite;
+mod pipedrive;
 mod resend;
 mod salesforce;
+mod sendgrid;
 mod settings;
 mod slack;
 mod template;
@@ -133,6 +137,16 @@ impl Connectors {
             IntegrationType::Salesforce => {
                 salesforce::deliver(&mut attempt, self.url_policy, &request).await
             }
+            IntegrationType::CustomerIo => {
+                customer_io::deliver(&mut attempt, &self.urls, &request).await
+            }
+            IntegrationType::Discord => discord::deliver(&mut attempt, &self.urls, &request).await,
+            IntegrationType::Sendgrid => {
+                sendgrid::deliver(&mut attempt, &self.urls, &request).await
+            }
+            IntegrationType::Pipedrive => {
+                pipedrive::deliver(&mut attempt, &self.urls, &request).await
+            }
             other => Err(attempt.fail(
                 Outcome::InternalError,
                 format!("{other} connections are not available in this version"),
@@ -159,6 +173,16 @@ impl Connectors {
             }
             IntegrationType::ActiveCampaign => {
                 activecampaign::validate(&mut attempt, self.url_policy, metadata).await
+            }
+            IntegrationType::CustomerIo => {
+                customer_io::validate(&mut attempt, &self.urls, metadata).await
+            }
+            IntegrationType::Discord => discord::validate(&mut attempt, &self.urls, metadata).await,
+            IntegrationType::Sendgrid => {
+                sendgrid::validate(&mut attempt, &self.urls, metadata).await
+            }
+            IntegrationType::Pipedrive => {
+                pipedrive::validate(&mut attempt, &self.urls, metadata).await
             }
             IntegrationType::Salesforce => match metadata.get("instance_url") {
                 // Connections are often made before the OAuth flow fills it in.
