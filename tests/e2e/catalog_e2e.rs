@@ -672,3 +672,78 @@ async fn hubspot_actions_carry_live_options() {
     );
     assert!(!raw.to_string().contains("hs-e2e-secret"));
 }
+
+/// An API key the provider refuses on a delivery marks the connection inactive
+/// (`authentication_invalid`); the retry the provider accepts clears the mark.
+#[tokio::test]
+async fn a_refused_api_key_marks_the_connection_until_a_delivery_succeeds() {
+    let mailchimp = FakeProvider::start().await;
+    mailchimp.script(
+        "GET /us6/3.0/ping",
+        Reply::json(200, json!({"health_status": "Everything's Chimpy!"})),
+    );
+    let list = "POST /us6/3.0/lists/57afe96172";
+    mailchimp.script(
+        list,
+        Reply::json(401, json!({"title": "API Key Invalid", "status": 401})),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("{}/{{dc}}/3.0", mailchimp.base_url());
+    let server = Switchyard::start_with_env(
+        &dir.path().join("data"),
+        &["--allow-loopback-http"],
+        &[("SWITCHYARD_MAILCHIMP_API_URL", &url)],
+    );
+    let api = Api::from_credentials(&server.credentials());
+    let created = api
+        .post(
+            "/connections",
+            json!({"workspace": api.workspace_id, "type": "mailchimp", "name": "news",
+                   "metadata": {"api_key": "f00dbabe-us6"}}),
+        )
+        .await;
+    assert_eq!(created["connection"]["active"], true, "{created}");
+    let connection = created["connection"]["id"].as_str().unwrap().to_owned();
+    api.post(
+        "/rules",
+        json!({"workspace": api.workspace_id, "connection": connection, "event": "user.signup",
+               "metadata": {"action": "add_to_list", "id": "57afe96172"}}),
+    )
+    .await;
+    let event = api
+        .send_event(json!({"event": "user.signup", "payload": {"email": "ada@example.com"}}))
+        .await;
+    let path = format!("/connections/{connection}");
+    let marked = switchyard_tests::eventually(
+        "the connection marked",
+        switchyard_tests::DEADLINE,
+        || async {
+            let c = api.get(&path).await;
+            (c["active"] == false).then_some(c)
+        },
+    )
+    .await;
+    assert_eq!(
+        marked["inactive_reason"], "authentication_invalid",
+        "{marked}"
+    );
+    assert!(!marked.to_string().contains("f00dbabe"), "{marked}");
+
+    mailchimp.script(
+        list,
+        Reply::json(
+            200,
+            json!({"new_members": [{"email_address": "ada@example.com"}],
+                                "updated_members": [], "errors": [], "error_count": 0}),
+        ),
+    );
+    let id = event["id"].as_str().unwrap();
+    switchyard_tests::event_when(&api, id, "the retry delivered", |e| {
+        switchyard_tests::all_deliveries(e, "completed")
+    })
+    .await;
+    let healed = api.get(&path).await;
+    assert_eq!(healed["active"], true, "{healed}");
+    assert!(healed.get("inactive_reason").is_none(), "{healed}");
+    assert!(healed["metadata"].get("status").is_none(), "{healed}");
+}

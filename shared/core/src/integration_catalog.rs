@@ -875,7 +875,9 @@ static CATALOG: [IntegrationSpec; 15] = [
             AuthField::select("http_method", "HTTP method", &WEBHOOK_METHODS).default("POST"),
             AuthField::select("payload_mode", "Payload", &PAYLOAD_MODES).default("wrapped"),
             AuthField::select("auth_scheme", "Authentication", &AUTH_SCHEMES).default("none"),
-            AuthField::text("auth_username", "Username").depends_on("auth_scheme", "basic"),
+            AuthField::text("auth_username", "Username")
+                .depends_on("auth_scheme", "basic")
+                .help("Write-only, like the password: never shown back"),
             AuthField::password("auth_password", "Password").depends_on("auth_scheme", "basic"),
             AuthField::password("auth_token", "Bearer token").depends_on("auth_scheme", "bearer"),
             AuthField::text("auth_header_name", "Header name").depends_on("auth_scheme", "header"),
@@ -1029,6 +1031,28 @@ mod tests {
             .action("send_email_template")
             .unwrap();
         assert!(missing_inputs(resend, &meta(serde_json::json!({"id": 7}))).is_empty());
+    }
+
+    #[test]
+    fn password_fields_are_sealed_secrets() {
+        for spec in all() {
+            for field in spec
+                .auth_fields
+                .iter()
+                .filter(|f| f.kind == FieldType::Password)
+            {
+                let mut metadata = Map::new();
+                metadata.insert(field.key.into(), Value::from("s3cret"));
+                let (shown, sealed) = crate::webhook::split_secrets(metadata);
+                assert!(
+                    shown.is_empty() && sealed.contains_key(field.key),
+                    "{} {}: a password field must be a write-only secret key \
+                     (webhook::SECRET_KEYS)",
+                    spec.kind,
+                    field.key
+                );
+            }
+        }
     }
 
     #[test]

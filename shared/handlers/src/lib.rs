@@ -9,6 +9,7 @@
 //!   within a bound of slots.
 
 pub mod api;
+mod credential_state;
 pub mod delivery;
 pub mod deps;
 pub mod dlq;

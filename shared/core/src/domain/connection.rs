@@ -104,7 +104,11 @@ pub struct Connection {
     pub updated_at: OffsetDateTime,
 }
 
-/// Why a connection is inactive: it delivers nothing until the cause is fixed.
+/// `metadata.status` of an API-key connection whose key the provider refused on the latest
+/// attempt; the next delivered attempt clears it.
+pub const AUTHENTICATION_INVALID: &str = "authentication_invalid";
+
+/// Why a connection is inactive: its deliveries fail until the cause is fixed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InactiveReason {
     /// The provider refuses the connection's credentials.
@@ -156,11 +160,14 @@ impl Connection {
 
     /// Why the connection cannot deliver, from what its metadata records: an OAuth grant the
     /// provider refused on refresh (`status: reauthorization_required`, with the provider's
-    /// code telling a revocation from a lapsed grant). `None`: active.
+    /// code telling a revocation from a lapsed grant), or an API key the provider refused on
+    /// the last attempt (`status: authentication_invalid`). `None`: active.
     pub fn inactive_reason(&self) -> Option<InactiveReason> {
         use crate::oauth::{REAUTHORIZATION_REQUIRED, REVOKED_CODES, STATUS, STATUS_CODE};
-        if self.metadata.get(STATUS).and_then(Value::as_str) != Some(REAUTHORIZATION_REQUIRED) {
-            return None;
+        match self.metadata.get(STATUS).and_then(Value::as_str) {
+            Some(REAUTHORIZATION_REQUIRED) => {}
+            Some(AUTHENTICATION_INVALID) => return Some(InactiveReason::AuthenticationInvalid),
+            _ => return None,
         }
         let code = self.metadata.get(STATUS_CODE).and_then(Value::as_str);
         Some(if code.is_some_and(|c| REVOKED_CODES.contains(&c)) {

@@ -11,7 +11,9 @@ mod session;
 mod workspace;
 
 pub use catalog::{CatalogEntry, CatalogKind};
-pub use connection::{Connection, InactiveReason, IntegrationType, SecretsError};
+pub use connection::{
+    AUTHENTICATION_INVALID, Connection, InactiveReason, IntegrationType, SecretsError,
+};
 pub use credential::{MachineKey, Organization, PublishableKey};
 pub use delivery::{Attempt, Delivery, DeliveryStatus};
 pub use event::{Event, EventStatus};
