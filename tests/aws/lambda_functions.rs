@@ -313,6 +313,40 @@ async fn an_event_goes_through_the_four_functions_as_aws_calls_them() {
     let unauthenticated = http_event("GET", "/api/v1/workspaces", &[], None);
     assert_eq!(http_answer(api.invoke(unauthenticated).await).0, 401);
 
+    // A browser's preflight of the ingest route (routed to the ingest function by the
+    // template) is approved for any origin; one of a management route is not.
+    let preflight = |path: &str, method: &str| {
+        let headers = [
+            ("origin", "https://app.example.com".to_owned()),
+            ("access-control-request-method", method.to_owned()),
+            (
+                "access-control-request-headers",
+                "content-type,x-meshes-publishable-key".to_owned(),
+            ),
+        ];
+        http_event("OPTIONS", path, &headers, None)
+    };
+    let approved = ingest
+        .invoke(preflight("/api/v1/events", "POST"))
+        .await
+        .expect("the function answered");
+    assert_eq!(approved["statusCode"], 200, "{approved}");
+    assert_eq!(
+        approved["headers"]["access-control-allow-origin"], "*",
+        "{approved}"
+    );
+    let refused = api
+        .invoke(preflight("/api/v1/workspaces", "GET"))
+        .await
+        .expect("the function answered");
+    assert_eq!(refused["statusCode"], 405, "{refused}");
+    assert!(
+        refused["headers"]
+            .get("access-control-allow-origin")
+            .is_none(),
+        "{refused}"
+    );
+
     for (name, f) in [
         ("ingest", &ingest),
         ("api", &api),

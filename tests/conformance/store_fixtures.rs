@@ -137,7 +137,7 @@ pub fn attempt(delivery: &Delivery, number: u32, outcome: Outcome, status: u16) 
 
 pub fn machine_key(org: OrgId) -> MachineKey {
     MachineKey {
-        access_key: format!("ak_{}", uuid::Uuid::new_v4().simple()),
+        access_key: format!("mk_{}", uuid::Uuid::new_v4().simple()),
         org,
         name: "ci".into(),
         secret: Sealed("v1.local1.bWFjaGluZQ".into()),

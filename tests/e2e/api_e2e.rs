@@ -208,16 +208,18 @@ async fn workspace_catalogs_list_event_types_and_resources_seen() {
     api.send_event(json!({"event": "user.signup", "resource": "user", "payload": {}}))
         .await;
     let ws = &api.workspace_id;
+    // Bare arrays, in key order; the shapes in full are the contract suite's.
     let types = api.get(&format!("/workspaces/{ws}/event-types")).await;
-    let keys: Vec<&str> = types["records"]
+    let keys: Vec<&str> = types
         .as_array()
         .unwrap()
         .iter()
         .map(|r| r["key"].as_str().unwrap())
         .collect();
     assert_eq!(keys, vec!["invoice.paid", "user.signup"]);
+    assert_eq!(types[1]["label"], "User Signup");
     let resources = api.get(&format!("/workspaces/{ws}/resources")).await;
-    let keys: Vec<&str> = resources["records"]
+    let keys: Vec<&str> = resources
         .as_array()
         .unwrap()
         .iter()

@@ -80,7 +80,7 @@ fn routes_into(victim: &Tenant) -> Vec<(Method, String, Option<Value>)> {
             (
                 Method::PUT,
                 format!("/connections/{c}/mappings/default"),
-                Some(json!({"schema_version": 1, "expected_version": 0, "fields": []})),
+                Some(json!({"schema": {"schema_version": 1, "fields": []}, "expected_version": 0})),
             ),
             (Method::GET, format!("/rules/{r}"), None),
             (Method::DELETE, format!("/rules/{r}"), None),

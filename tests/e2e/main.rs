@@ -6,6 +6,7 @@ mod api_e2e;
 mod chaos;
 mod client_types;
 mod connectors_e2e;
+mod contract_e2e;
 mod embedded_e2e;
 mod ingest_atomicity_e2e;
 mod isolation_delivery_e2e;

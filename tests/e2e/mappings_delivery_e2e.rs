@@ -29,7 +29,7 @@ async fn setup() -> WithFakeSlack {
         .await;
     let connection = connection["connection"]["id"].as_str().expect("id");
     // Seed 004's "Field mapping view".
-    let mapping = json!({"schema_version": 1, "expected_version": 0, "fields": [
+    let mapping = json!({"expected_version": 0, "schema": {"schema_version": 1, "fields": [
         {"dest": "text", "source": {"type": "path", "value": "email"},
          "transforms": [{"type": "trim"}, {"type": "lower"}], "on_error": "fail_action"},
         {"dest": "environment", "source": {"type": "path", "value": "environment"},
@@ -39,7 +39,7 @@ async fn setup() -> WithFakeSlack {
          "on_error": "skip_field"},
         {"dest": "timestamp", "source": {"type": "path", "value": "created_at"},
          "transforms": [{"type": "to_datetime"}], "on_error": "warn_action"}
-    ]});
+    ]}});
     let written = api
         .machine(
             Method::PUT,

@@ -1,5 +1,6 @@
 //! Field mappings through the API of the real process: the versioned PUT/GET round trip, 409
-//! on a stale `expected_version`, 400 naming each invalid field, and 404 across organizations.
+//! on a stale `expected_version`, a write without one that wins, 400 naming each invalid
+//! field, and 404 across organizations.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -43,9 +44,9 @@ async fn put(api: &Api, connection: &str, body: &Value) -> reqwest::Response {
         .unwrap()
 }
 
-fn with_version(mut body: Value, expected: u64) -> Value {
-    body["expected_version"] = json!(expected);
-    body
+/// A `PUT` body: the schema nested under `schema`, written if the version is still `expected`.
+fn with_version(schema: Value, expected: u64) -> Value {
+    json!({"schema": schema, "expected_version": expected})
 }
 
 #[tokio::test]
@@ -55,21 +56,27 @@ async fn a_mapping_round_trips_with_a_version_and_a_stale_write_is_refused() {
     let id = connection(&api, &receiver).await;
 
     // No mapping yet: an empty one at version 0.
+    let empty = api.get(&path(&id)).await;
+    assert_eq!(empty["status"], "default");
     assert_eq!(
-        api.get(&path(&id)).await,
-        json!({"schema_version": 1, "fields": [], "version": 0})
+        empty["mapping"]["schema"],
+        json!({"schema_version": 1, "fields": []})
     );
+    assert_eq!(empty["mapping"]["version"], 0);
+    assert_eq!(empty["mapping"]["connection_id"], id.as_str());
+    assert_eq!(empty["mapping"]["integration_type"], "webhook");
 
     let written = expect_status(put(&api, &id, &with_version(seed_mapping(), 0)).await, 200).await;
-    assert_eq!(written["version"], 1);
+    assert_eq!(written["status"], "saved");
+    assert_eq!(written["mapping"]["version"], 1);
+    assert_eq!(written["mapping"]["id"], empty["mapping"]["id"]);
     // Stored as written, with the defaults spelt out.
     let mut expected = seed_mapping();
     expected["fields"][0]["transforms"] = json!([]);
     expected["fields"][0]["on_error"] = json!("fail_action");
     expected["fields"][2]["transforms"] = json!([]);
-    expected["version"] = json!(1);
-    assert_eq!(written, expected);
-    assert_eq!(api.get(&path(&id)).await, expected);
+    assert_eq!(written["mapping"]["schema"], expected);
+    assert_eq!(api.get(&path(&id)).await, written);
 
     // A second editor still holding version 0 is refused, and nothing changes.
     let smaller = json!({"schema_version": 1, "fields": [
@@ -77,14 +84,25 @@ async fn a_mapping_round_trips_with_a_version_and_a_stale_write_is_refused() {
     let stale = expect_status(put(&api, &id, &with_version(smaller.clone(), 0)).await, 409).await;
     assert_contract_error(&stale);
     assert_eq!(stale["error"]["name"], "Conflict");
-    assert_eq!(api.get(&path(&id)).await["version"], 1);
+    assert_eq!(api.get(&path(&id)).await["mapping"]["version"], 1);
 
     // Read again, write again.
     let second = expect_status(put(&api, &id, &with_version(smaller, 1)).await, 200).await;
-    assert_eq!(second["version"], 2);
+    assert_eq!(second["mapping"]["version"], 2);
     assert_eq!(
-        api.get(&path(&id)).await["fields"][0]["source"]["value"],
+        api.get(&path(&id)).await["mapping"]["schema"]["fields"][0]["source"]["value"],
         "hello"
+    );
+
+    // Without expected_version the write wins over whatever is stored, and may name it.
+    let unconditional = json!({"schema": seed_mapping(), "name": "Signup alerts"});
+    let third = expect_status(put(&api, &id, &unconditional).await, 200).await;
+    assert_eq!(third["mapping"]["version"], 3);
+    assert_eq!(third["mapping"]["name"], "Signup alerts");
+    assert_eq!(third["mapping"]["schema"]["meta"]["name"], "Signup alerts");
+    assert_eq!(
+        third["mapping"]["created_at"],
+        written["mapping"]["created_at"]
     );
 
     // Deleting the connection deletes its mapping: the id is simply not found.
@@ -109,61 +127,70 @@ async fn every_validation_rule_answers_400_naming_the_field() {
         json!({"dest": "email", "source": {"type": "path", "value": "email"},
                "transforms": transforms})
     };
-    let mapping =
-        |fields: Value| json!({"schema_version": 1, "fields": fields, "expected_version": 0});
+    let mapping = |fields: Value| json!({"schema": {"schema_version": 1, "fields": fields}, "expected_version": 0});
 
     let too_many_fields: Vec<Value> = (0..251)
         .map(|i| json!({"dest": format!("f{i}"), "source": {"type": "literal", "value": i}}))
         .collect();
     let cases = [
-        (mapping(json!(too_many_fields)), "fields"),
+        (mapping(json!(too_many_fields)), "schema.fields"),
         (
             mapping(json!([field(json!(vec![json!({"type": "trim"}); 11]))])),
-            "fields[0].transforms",
+            "schema.fields[0].transforms",
         ),
         (
             mapping(json!([field(
                 json!([{"type": "trim"}, {"type": "titlecase"}])
             )])),
-            "fields[0].transforms[1].type",
+            "schema.fields[0].transforms[1].type",
         ),
         (
             mapping(json!([field(json!([{"type": "substring", "start": -1}]))])),
-            "fields[0].transforms[0].start",
+            "schema.fields[0].transforms[0].start",
         ),
         (
             mapping(json!([field(json!([{"type": "default"}]))])),
-            "fields[0].transforms[0].value",
+            "schema.fields[0].transforms[0].value",
         ),
         (
             mapping(json!([{"dest": "a", "source": {"type": "column", "value": "a"}}])),
-            "fields[0].source.type",
+            "schema.fields[0].source.type",
         ),
         (
             mapping(json!([{"dest": "a", "source": {"type": "path", "value": "a..b"}}])),
-            "fields[0].source.value",
+            "schema.fields[0].source.value",
         ),
         (
             mapping(
                 json!([{"dest": "a", "source": {"type": "literal", "value": 1}, "on_error": "explode"}]),
             ),
-            "fields[0].on_error",
+            "schema.fields[0].on_error",
         ),
         (
             mapping(json!([{"dest": "", "source": {"type": "literal", "value": 1}}])),
-            "fields[0].dest",
+            "schema.fields[0].dest",
         ),
         (
-            json!({"schema_version": 2, "fields": [], "expected_version": 0}),
-            "schema_version",
+            json!({"schema": {"schema_version": 2, "fields": []}, "expected_version": 0}),
+            "schema.schema_version",
         ),
         (
-            json!({"schema_version": 1, "fields": []}),
+            json!({"schema": {"schema_version": 1, "fields": [], "meta": {"name": 7}}}),
+            "schema.meta.name",
+        ),
+        (json!({"expected_version": 0}), "schema"),
+        (
+            json!({"schema": {"schema_version": 1, "fields": []}, "expected_version": "1"}),
             "expected_version",
         ),
         (
-            json!({"schema_version": 1, "fields": [], "expected_version": "1"}),
-            "expected_version",
+            json!({"schema": {"schema_version": 1, "fields": []},
+                   "workspace_id": uuid::Uuid::now_v7()}),
+            "workspace_id",
+        ),
+        (
+            json!({"schema": {"schema_version": 1, "fields": []}, "mapping_id": "other"}),
+            "mapping_id",
         ),
     ];
     for (body, param) in cases {
@@ -181,6 +208,17 @@ async fn every_validation_rule_answers_400_naming_the_field() {
             .collect();
         assert_eq!(params, [param], "{answer}");
     }
+    // The schema's keys at the top level (not the contract's body) name each of them.
+    let flat = json!({"schema_version": 1, "fields": []});
+    let answer = expect_status(put(&api, &id, &flat).await, 400).await;
+    let mut params: Vec<&str> = answer["error"]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["param"].as_str().unwrap())
+        .collect();
+    params.sort();
+    assert_eq!(params, ["fields", "schema", "schema_version"], "{answer}");
     // Not JSON at all.
     let garbage = api
         .machine(Method::PUT, &path(&id))
@@ -191,7 +229,7 @@ async fn every_validation_rule_answers_400_naming_the_field() {
         .unwrap();
     assert_contract_error(&expect_status(garbage, 400).await);
     // Nothing was written by any of them.
-    assert_eq!(api.get(&path(&id)).await["version"], 0);
+    assert_eq!(api.get(&path(&id)).await["mapping"]["version"], 0);
 }
 
 #[tokio::test]
@@ -231,5 +269,5 @@ async fn another_organizations_connection_is_not_found() {
     )
     .await;
     // The owner's mapping is untouched.
-    assert_eq!(api.get(&path(&id)).await["version"], 1);
+    assert_eq!(api.get(&path(&id)).await["mapping"]["version"], 1);
 }

@@ -48,14 +48,14 @@ async fn environment(admin: &Api, name: &'static str, channel: &'static str) -> 
         )
         .await;
     let connection = connection["connection"]["id"].as_str().expect("id");
-    let mapping = json!({"schema_version": 1, "expected_version": 0, "fields": [
+    let mapping = json!({"expected_version": 0, "schema": {"schema_version": 1, "fields": [
         {"dest": "text", "source": {"type": "path", "value": "email"}},
         {"dest": "environment", "source": {"type": "path", "value": "environment"},
          "transforms": [{"type": "default", "value": "production"}, {"type": "upper"}]},
         {"dest": "reference", "source": {"type": "path", "value": "account_id"}},
         {"dest": "timestamp", "source": {"type": "path", "value": "created_at"},
          "transforms": [{"type": "to_datetime"}]}
-    ]});
+    ]}});
     let written = api
         .machine(
             Method::PUT,

@@ -144,6 +144,8 @@ async fn open_aws(
     let mut aws = switchyard_aws::build_deps(&clients, &resources, url_policy)
         .await
         .map_err(anyhow::Error::msg)?;
+    // A table an older Switchyard wrote holds credentials the clients refuse: say so, now.
+    aws.store.check_format().await.map_err(anyhow::Error::msg)?;
     aws.deps.live.ingest_limiter =
         Arc::new(switchyard_handlers::limits::IngestLimiter::new(rate_limit));
     Ok(Backend {

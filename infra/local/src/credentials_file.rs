@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+use switchyard_core::OrgId;
+use switchyard_core::credentials::is_access_key_shape;
 
 #[derive(Clone, Serialize, Deserialize, PartialEq)]
 pub struct Credentials {
@@ -16,6 +18,17 @@ pub struct Credentials {
     pub secret_key: String,
     pub workspace_id: String,
     pub publishable_key: String,
+}
+
+impl Credentials {
+    /// Whether the official clients accept these: a UUID v1–5 organization id and an `mk_`
+    /// access key (an older Switchyard wrote UUIDv7 ids and `AK…` keys).
+    pub fn is_client_compatible(&self) -> bool {
+        self.org_id
+            .parse::<OrgId>()
+            .is_ok_and(OrgId::is_client_compatible)
+            && is_access_key_shape(&self.access_key)
+    }
 }
 
 pub fn path(data_dir: &Path) -> PathBuf {

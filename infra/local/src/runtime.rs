@@ -138,6 +138,15 @@ async fn ensure_credentials(
 ) -> anyhow::Result<(Credentials, bool)> {
     if credentials_file::path(data_dir).exists() {
         let mut creds = credentials_file::read(data_dir)?;
+        anyhow::ensure!(
+            creds.is_client_compatible(),
+            "{} holds credentials of an older Switchyard (organization id {}, access key {}…) \
+             that the official Meshes clients refuse; move the data directory aside (or delete \
+             it) and start again",
+            credentials_file::path(data_dir).display(),
+            creds.org_id,
+            creds.access_key.chars().take(3).collect::<String>(),
+        );
         if creds.api_url != api_url {
             creds.api_url = api_url.to_owned();
             credentials_file::write(data_dir, &creds)?;

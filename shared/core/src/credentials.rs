@@ -24,12 +24,26 @@ fn random_alphanumeric(len: usize) -> String {
         .collect()
 }
 
-/// A new access key: 24 alphanumerics (the clients refuse underscores).
+/// The access keys' prefix, as the clients expect it.
+pub const ACCESS_KEY_PREFIX: &str = "mk_";
+
+/// A new access key: `mk_` and 32 alphanumerics, inside the clients' `^mk_[A-Za-z0-9_-]{22,}$`.
 pub fn new_access_key() -> String {
-    format!("AK{}", random_alphanumeric(22))
+    format!("{ACCESS_KEY_PREFIX}{}", random_alphanumeric(32))
 }
 
-/// A new secret key: 48 alphanumerics (≈ 285 bits).
+/// Whether `key` has the shape the clients accept for an access key (checked before any
+/// lookup): `^mk_[A-Za-z0-9_-]{22,}$`.
+pub fn is_access_key_shape(key: &str) -> bool {
+    key.strip_prefix(ACCESS_KEY_PREFIX).is_some_and(|rest| {
+        rest.len() >= 22
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    })
+}
+
+/// A new secret key: 48 alphanumerics (≈ 285 bits), inside the clients' `^[a-zA-Z0-9_=\-/]+$`.
 pub fn new_secret_key() -> String {
     random_alphanumeric(48)
 }
@@ -80,8 +94,16 @@ mod tests {
         let pk = new_publishable_key(OrgId::new(), WorkspaceId::new());
         assert!(is_publishable_key_shape(&pk), "{pk}");
         let ak = new_access_key();
-        assert!(ak.chars().all(|c| c.is_ascii_alphanumeric()));
+        assert!(is_access_key_shape(&ak), "{ak}");
         assert!(new_secret_key().chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn access_keys_of_the_old_shape_or_too_short_are_not_access_keys() {
+        assert!(is_access_key_shape("mk_abcdefghij_klmnopqrst-uv"));
+        assert!(!is_access_key_shape("AKabcdefghijklmnopqrstuv"));
+        assert!(!is_access_key_shape("mk_abcdefghijklmnopqrstu"));
+        assert!(!is_access_key_shape("mk_abcdefghijklmnopqrstuv!"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Typed identifiers: a rule id cannot be passed where a connection id is expected.
 //!
 //! The contract says ids are UUIDs; we mint v7 so they sort by creation time, which makes
-//! cursor pagination stable without a second index.
+//! cursor pagination stable without a second index. Organization ids are the exception: the
+//! official clients refuse an organization id that is not a UUID of version 1–5, so those are
+//! v4 (nothing pages by them).
 
 use std::fmt;
 use std::str::FromStr;
@@ -10,16 +12,16 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 macro_rules! id_type {
-    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+    ($($(#[$doc:meta])* $name:ident = $mint:path),* $(,)?) => {$(
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[serde(transparent)]
         pub struct $name(pub Uuid);
 
         impl $name {
-            /// A new, time-ordered id.
+            /// A new id, minted by the type's UUID version.
             pub fn new() -> Self {
-                Self(Uuid::now_v7())
+                Self($mint())
             }
         }
 
@@ -45,21 +47,31 @@ macro_rules! id_type {
 }
 
 id_type!(
-    /// An organization: the billing and credential boundary.
-    OrgId,
+    /// An organization: the billing and credential boundary. Random (v4), as the clients
+    /// require.
+    OrgId = Uuid::new_v4,
     /// A workspace: the isolation boundary for connections, rules and history.
-    WorkspaceId,
+    WorkspaceId = Uuid::now_v7,
     /// A configured destination inside a workspace.
-    ConnectionId,
+    ConnectionId = Uuid::now_v7,
     /// A routing rule: event type (+ filters) → connection action.
-    RuleId,
+    RuleId = Uuid::now_v7,
     /// An event accepted by ingest.
-    EventId,
+    EventId = Uuid::now_v7,
     /// One event delivered through one rule (the contract's `rule_event`).
-    DeliveryId,
+    DeliveryId = Uuid::now_v7,
     /// One try at a delivery.
-    AttemptId,
+    AttemptId = Uuid::now_v7,
 );
+
+impl OrgId {
+    /// Whether the official clients accept this id: an RFC 4122 UUID of version 1–5. Ids
+    /// minted before organizations were v4 (v7) are refused there.
+    pub fn is_client_compatible(self) -> bool {
+        self.0.get_variant() == uuid::Variant::RFC4122
+            && (1..=5).contains(&self.0.get_version_num())
+    }
+}
 
 /// The random bits of a UUIDv7 (the low 62), where [`EventId::nth`] counts.
 const V7_RANDOM: u128 = (1 << 62) - 1;
@@ -106,6 +118,15 @@ mod tests {
             assert_eq!(id.0.get_variant(), uuid::Variant::RFC4122);
             assert_eq!(id.minted_at_ms(), first.minted_at_ms());
         }
+    }
+
+    #[test]
+    fn organization_ids_are_v4_and_the_rest_time_ordered_v7() {
+        let org = OrgId::new();
+        assert_eq!(org.0.get_version_num(), 4);
+        assert!(org.is_client_compatible());
+        assert!(!OrgId(Uuid::now_v7()).is_client_compatible());
+        assert_eq!(WorkspaceId::new().0.get_version_num(), 7);
     }
 
     #[test]

@@ -30,18 +30,30 @@ pub async fn connection_mappings_are_versioned_scoped_and_deleted_with_their_con
     let other = tenant(store).await?;
     let id = t.connection.id;
 
+    // Times in whole milliseconds, as both adapters keep them.
+    let (at1, at2) = (
+        time::macros::datetime!(2026-03-01 10:00:00.123 UTC),
+        time::macros::datetime!(2026-03-02 11:30:00.456 UTC),
+    );
     ensure!(store.connection_mapping(t.org, id).await?.is_none());
-    ensure!(store.put_connection_mapping(t.org, id, &first, 0).await? == 1);
+    ensure!(
+        store
+            .put_connection_mapping(t.org, id, &first, 0, at1)
+            .await?
+            == 1
+    );
     let v1 = VersionedMapping {
         mapping: first.clone(),
         version: 1,
+        created_at: at1,
+        updated_at: at1,
     };
     assert_eq!(store.connection_mapping(t.org, id).await?, Some(v1.clone()));
 
     // A writer that has not seen version 1 (or guesses ahead) changes nothing.
     for stale in [0, 2, 7, u64::MAX] {
         let e = store
-            .put_connection_mapping(t.org, id, &second, stale)
+            .put_connection_mapping(t.org, id, &second, stale, at2)
             .await;
         ensure!(
             matches!(e, Err(StoreError::Conflict(_))),
@@ -49,12 +61,20 @@ pub async fn connection_mappings_are_versioned_scoped_and_deleted_with_their_con
         );
     }
     assert_eq!(store.connection_mapping(t.org, id).await?, Some(v1));
-    ensure!(store.put_connection_mapping(t.org, id, &second, 1).await? == 2);
+    ensure!(
+        store
+            .put_connection_mapping(t.org, id, &second, 1, at2)
+            .await?
+            == 2
+    );
+    // A later version keeps the first one's creation time.
     assert_eq!(
         store.connection_mapping(t.org, id).await?,
         Some(VersionedMapping {
             mapping: second.clone(),
-            version: 2
+            version: 2,
+            created_at: at1,
+            updated_at: at2,
         })
     );
 
@@ -62,7 +82,7 @@ pub async fn connection_mappings_are_versioned_scoped_and_deleted_with_their_con
     ensure!(store.connection_mapping(other.org, id).await?.is_none());
     ensure!(
         store
-            .put_connection_mapping(other.org, other.connection.id, &first, 0)
+            .put_connection_mapping(other.org, other.connection.id, &first, 0, at1)
             .await?
             == 1
     );

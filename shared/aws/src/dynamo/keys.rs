@@ -1,6 +1,7 @@
 //! The key design. Two on-demand tables, chosen so that every access pattern of the `Store`
 //! port is a GetItem, a BatchGetItem or a Query on a partition that carries the organization —
-//! no Scan anywhere — and so that a delivered event costs as few write units as possible
+//! no Scan anywhere but one of at most one item, at a `serve`'s start on a table without its
+//! format marker (`format.rs`) — and so that a delivered event costs as few write units as possible
 //! (docs/aws.md has the table of patterns and their costs).
 //!
 //! **config** (`pk`, `sk`; local index `by_scope` on `scope`): what tenants configure.
@@ -18,6 +19,7 @@
 //! | machine key, in its org | `ORG#<org>` | `MK#<access key>` | |
 //! | publishable key, by hash | `PK#<hash>` | `KEY` | |
 //! | publishable key, in its org | `ORG#<org>` | `PK#<ws>#<hash>` | |
+//! | format marker (credential formats) | `SWITCHYARD` | `FORMAT` | |
 //!
 //! **history** (`pk`, `sk`; TTL on `ttl`): what happened, expiring after the retention period.
 //!
@@ -28,7 +30,7 @@
 //! | delivery, carrying its attempts in `att` | `DL#<org>#<delivery id>` | `D` |
 //! | `Idempotency-Key` claim (expires by TTL) | `IK#<org>#<ws>#<key>` | `K` |
 //!
-//! Ids are UUID v7 text, so a sort key ending in an id sorts by creation time and newest-first
+//! Ids are UUID v7 text (organizations' are v4: nothing sorts by them), so a sort key ending in an id sorts by creation time and newest-first
 //! pages are a descending Query. The event name inside a rule's scope is length-prefixed
 //! because event names may contain `#`.
 

@@ -9,6 +9,7 @@ mod connections;
 mod deliveries;
 mod events;
 mod expr;
+mod format;
 mod item;
 mod key_claims;
 mod keys;

@@ -8,7 +8,7 @@
 //! (`on_error`). The wire form, stored as written:
 //!
 //! ```json
-//! {"schema_version": 1, "fields": [
+//! {"schema_version": 1, "meta": {"name": "Signups to the CRM"}, "fields": [
 //!   {"dest": "email", "source": {"type": "path", "value": "user.email"},
 //!    "transforms": [{"type": "trim"}, {"type": "lower"}], "on_error": "fail_action"},
 //!   {"dest": "signed_up", "source": {"type": "path", "value": "created_at"},
@@ -47,12 +47,28 @@ pub const MAX_FIELDS: usize = 250;
 pub const MAX_TRANSFORMS: usize = 10;
 /// The longest destination field name, in characters.
 pub const MAX_DEST_CHARS: usize = 128;
+/// The longest mapping name (`meta.name`), in characters.
+pub const MAX_NAME_CHARS: usize = 128;
+/// The longest note (`meta.notes`, a field's `notes`), in characters.
+pub const MAX_NOTES_CHARS: usize = 2000;
 
 /// A connection's validated mapping.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FieldMapping {
     pub schema_version: u64,
     pub fields: Vec<FieldRule>,
+    /// For the people editing it; no effect on delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub meta: Option<MappingMeta>,
+}
+
+/// A mapping's description: its name and notes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MappingMeta {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 /// One destination field and how to fill it.
@@ -62,6 +78,9 @@ pub struct FieldRule {
     pub source: Source,
     pub transforms: Vec<Transform>,
     pub on_error: OnError,
+    /// For the people editing it; no effect on delivery.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
 }
 
 /// Where a field's value comes from.
@@ -105,6 +124,7 @@ impl FieldMapping {
         Self {
             schema_version: SCHEMA_VERSION,
             fields: Vec::new(),
+            meta: None,
         }
     }
 }
@@ -125,10 +145,27 @@ impl<'de> Deserialize<'de> for FieldMapping {
     }
 }
 
+/// The id of a connection's one (`default`) mapping: a name-based UUID (RFC 9562 version 8,
+/// from SHA-256) of the connection, so it needs no storing and never changes.
+pub fn default_mapping_id(connection: crate::ConnectionId) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(b"switchyard default mapping\0")
+        .chain_update(connection.0.as_bytes())
+        .finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_custom_bytes(bytes).into_uuid()
+}
+
 /// A stored mapping and its version: 0 for a connection with no mapping yet, then 1, 2, …
 /// one per successful write, so a client can write conditionally (`expected_version`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct VersionedMapping {
     pub mapping: FieldMapping,
     pub version: u64,
+    /// When version 1 was written.
+    pub created_at: time::OffsetDateTime,
+    /// When this version was written.
+    pub updated_at: time::OffsetDateTime,
 }

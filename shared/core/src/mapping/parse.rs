@@ -6,20 +6,20 @@ use std::collections::HashMap;
 use serde_json::{Map, Value};
 
 use super::{
-    FieldMapping, FieldRule, MAX_DEST_CHARS, MAX_FIELDS, MAX_TRANSFORMS, OnError, PayloadPath,
-    SCHEMA_VERSION, Source, Transform,
+    FieldMapping, FieldRule, MAX_DEST_CHARS, MAX_FIELDS, MAX_NAME_CHARS, MAX_NOTES_CHARS,
+    MAX_TRANSFORMS, MappingMeta, OnError, PayloadPath, SCHEMA_VERSION, Source, Transform,
 };
 use crate::ValidationErrors;
 
 impl FieldMapping {
-    /// Reads `{schema_version, fields}`; any other key is refused, so a misspelt option is an
-    /// error rather than silently ignored.
+    /// Reads `{schema_version, fields, meta?}`; any other key is refused, so a misspelt option
+    /// is an error rather than silently ignored.
     pub fn parse(body: &Value) -> Result<Self, ValidationErrors> {
         let mut errors = ValidationErrors::default();
         let Some(body) = object(&mut errors, "body", Some(body)) else {
             return Err(errors);
         };
-        unknown_keys(&mut errors, "", body, &["schema_version", "fields"]);
+        unknown_keys(&mut errors, "", body, &["schema_version", "fields", "meta"]);
         match body.get("schema_version") {
             None => errors.push("schema_version", "is required"),
             Some(v) if v.as_u64() == Some(SCHEMA_VERSION) => {}
@@ -51,10 +51,42 @@ impl FieldMapping {
             }
             Some(_) => errors.push("fields", "must be an array"),
         }
+        let meta = body.get("meta").and_then(|m| meta(&mut errors, m));
         errors.into_result(FieldMapping {
             schema_version: SCHEMA_VERSION,
             fields,
+            meta,
         })
+    }
+}
+
+fn meta(errors: &mut ValidationErrors, value: &Value) -> Option<MappingMeta> {
+    let meta = object(errors, "meta", Some(value))?;
+    unknown_keys(errors, "meta", meta, &["name", "notes"]);
+    Some(MappingMeta {
+        name: text(errors, "meta.name", meta.get("name"), MAX_NAME_CHARS),
+        notes: text(errors, "meta.notes", meta.get("notes"), MAX_NOTES_CHARS),
+    })
+}
+
+/// An optional string of at most `max` characters (absent and `null` alike are none).
+fn text(
+    errors: &mut ValidationErrors,
+    param: &str,
+    value: Option<&Value>,
+    max: usize,
+) -> Option<String> {
+    match value? {
+        Value::Null => None,
+        Value::String(s) if s.chars().count() <= max => Some(s.clone()),
+        Value::String(_) => {
+            errors.push(param, format!("must be at most {max} characters"));
+            None
+        }
+        _ => {
+            errors.push(param, "must be a string");
+            None
+        }
     }
 }
 
@@ -65,7 +97,13 @@ fn field(errors: &mut ValidationErrors, param: &str, item: &Value) -> Option<Fie
         errors,
         param,
         item,
-        &["dest", "source", "transforms", "on_error"],
+        &["dest", "source", "transforms", "on_error", "notes"],
+    );
+    let notes = text(
+        errors,
+        &format!("{param}.notes"),
+        item.get("notes"),
+        MAX_NOTES_CHARS,
     );
     let dest = dest(errors, &format!("{param}.dest"), item.get("dest"));
     let source = source(errors, &format!("{param}.source"), item.get("source"));
@@ -97,6 +135,7 @@ fn field(errors: &mut ValidationErrors, param: &str, item: &Value) -> Option<Fie
         source: source?,
         transforms: transforms?,
         on_error: on_error?,
+        notes,
     })
 }
 

@@ -428,3 +428,33 @@ fn a_mapping_reads_back_from_its_stored_json() {
     );
     assert!(serde_json::from_value::<FieldMapping>(json!({"fields": 1})).is_err());
 }
+
+#[test]
+fn meta_and_notes_round_trip_and_are_bounded() {
+    let body = json!({"schema_version": 1, "meta": {"name": "Signups", "notes": "for the CRM"},
+        "fields": [{"dest": "email", "source": {"type": "path", "value": "email"},
+                    "notes": "lower-cased by the CRM"}]});
+    let mapping = FieldMapping::parse(&body).expect("valid mapping");
+    assert_eq!(
+        mapping.meta.as_ref().unwrap().name.as_deref(),
+        Some("Signups")
+    );
+    let stored = serde_json::to_value(&mapping).unwrap();
+    assert_eq!(stored["meta"], body["meta"]);
+    assert_eq!(stored["fields"][0]["notes"], "lower-cased by the CRM");
+    assert_eq!(FieldMapping::parse(&stored).unwrap(), mapping);
+
+    assert_eq!(
+        params(
+            json!({"schema_version": 1, "fields": [], "meta": {"name": "x".repeat(129),
+            "colour": "red"}})
+        ),
+        vec![
+            ("meta.colour".to_owned(), "is not a known field".to_owned()),
+            (
+                "meta.name".to_owned(),
+                "must be at most 128 characters".to_owned()
+            ),
+        ]
+    );
+}

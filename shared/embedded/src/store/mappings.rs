@@ -4,12 +4,14 @@
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, named_params};
 use switchyard_core::StoreError;
+use switchyard_core::clock::from_epoch_millis;
 use switchyard_core::mapping::{FieldMapping, VersionedMapping};
 use switchyard_core::ports::Mappings;
 use switchyard_core::{ConnectionId, OrgId};
+use time::OffsetDateTime;
 
 use super::SqliteStore;
-use super::rows::to_json;
+use super::rows::{ms, to_json};
 
 #[async_trait]
 impl Mappings for SqliteStore {
@@ -29,10 +31,13 @@ impl Mappings for SqliteStore {
         connection: ConnectionId,
         mapping: &FieldMapping,
         expected_version: u64,
+        at: OffsetDateTime,
     ) -> Result<u64, StoreError> {
         let mapping = mapping.clone();
         self.db
-            .call(move |c| put_connection_mapping(c, org, connection, &mapping, expected_version))
+            .call(move |c| {
+                put_connection_mapping(c, org, connection, &mapping, expected_version, at)
+            })
             .await?
             .ok_or_else(|| StoreError::Conflict("the mapping's version has moved".into()))
     }
@@ -43,21 +48,24 @@ pub(super) fn connection_mapping(
     org: OrgId,
     connection: ConnectionId,
 ) -> rusqlite::Result<Option<VersionedMapping>> {
-    let row: Option<(String, i64)> = c
+    let row: Option<(String, i64, i64, i64)> = c
         .prepare_cached(
-            "SELECT mapping, version FROM connection_mappings WHERE org = ?1 AND connection = ?2",
+            "SELECT mapping, version, created_at, updated_at FROM connection_mappings
+             WHERE org = ?1 AND connection = ?2",
         )?
         .query_row([org.to_string(), connection.to_string()], |row| {
-            Ok((row.get(0)?, row.get(1)?))
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
         })
         .optional()?;
-    row.map(|(text, version)| {
+    row.map(|(text, version, created_at, updated_at)| {
         let mapping: FieldMapping = serde_json::from_str(&text).map_err(|e| {
             rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
         })?;
         Ok(VersionedMapping {
             mapping,
             version: version as u64,
+            created_at: from_epoch_millis(created_at),
+            updated_at: from_epoch_millis(updated_at),
         })
     })
     .transpose()
@@ -70,6 +78,7 @@ pub(super) fn put_connection_mapping(
     connection: ConnectionId,
     mapping: &FieldMapping,
     expected: u64,
+    at: OffsetDateTime,
 ) -> rusqlite::Result<Option<u64>> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let current: u64 = tx
@@ -85,15 +94,17 @@ pub(super) fn put_connection_mapping(
     }
     let version = expected + 1;
     tx.prepare_cached(
-        "INSERT INTO connection_mappings (org, connection, version, mapping)
-         VALUES (:org, :connection, :version, :mapping)
-         ON CONFLICT (org, connection) DO UPDATE SET version = :version, mapping = :mapping",
+        "INSERT INTO connection_mappings (org, connection, version, mapping, created_at, updated_at)
+         VALUES (:org, :connection, :version, :mapping, :at, :at)
+         ON CONFLICT (org, connection)
+         DO UPDATE SET version = :version, mapping = :mapping, updated_at = :at",
     )?
     .execute(named_params! {
         ":org": org.to_string(),
         ":connection": connection.to_string(),
         ":version": version as i64,
         ":mapping": to_json(mapping)?,
+        ":at": ms(at),
     })?;
     tx.commit()?;
     Ok(Some(version))

@@ -1,13 +1,16 @@
 //! The store's tables, created and changed by versioned migrations (`user_version`); the
 //! queue's tables carry a `queue_` prefix and live in the same file.
 //!
-//! Ids are hyphenated UUID v7 text, so `ORDER BY id` is creation order and the `(org, …, id)`
+//! Ids are hyphenated UUID v7 text (organizations' are v4: nothing pages by them), so
+//! `ORDER BY id` is creation order and the `(org, …, id)`
 //! indexes serve both the tenant filter and newest-first pagination. Times are epoch
 //! milliseconds. No foreign keys: tenancy is enforced by every query's `org = ?`, and the
 //! DynamoDB adapter could not enforce them either, so both adapters behave alike.
 
 use rusqlite::Connection;
 use rusqlite_migration::{M, Migrations};
+use switchyard_core::OrgId;
+use switchyard_core::credentials::is_access_key_shape;
 
 pub(super) const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS organizations (
@@ -194,12 +197,47 @@ CREATE TABLE IF NOT EXISTS catalog (
 /// opening a file runs only the ones it lacks. Append, never edit: the first is the schema
 /// as of the first versioned release, later ones change it (`ALTER TABLE …`).
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(SCHEMA)])
+    Migrations::new(vec![
+        M::up(SCHEMA),
+        // A mapping's own times (`GET …/mappings/default` answers them).
+        M::up(
+            "ALTER TABLE connection_mappings ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
+             ALTER TABLE connection_mappings ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;",
+        ),
+    ])
+}
+
+/// What an older Switchyard's credentials make a data directory: refused, with what to do.
+pub(super) const OLD_CREDENTIALS: &str = "this data directory was made by an older Switchyard: \
+    its organization ids (UUIDv7) and machine keys (`AK…`) have formats the official Meshes \
+    clients refuse. Move it aside (or delete it) and start again; a new organization and \
+    machine key are created on start";
+
+/// Refuses a file holding an organization id or access key of a format the clients refuse
+/// (organizations and keys are few, so reading them all at start is cheap).
+fn refuse_old_credentials(conn: &Connection) -> Result<(), String> {
+    let all = |sql: &str| -> Result<Vec<String>, String> {
+        let mut stmt = conn.prepare(sql).map_err(|e| e.to_string())?;
+        stmt.query_map([], |r| r.get(0))
+            .and_then(Iterator::collect)
+            .map_err(|e| e.to_string())
+    };
+    let old_org = all("SELECT id FROM organizations")?
+        .iter()
+        .any(|id| !id.parse::<OrgId>().is_ok_and(OrgId::is_client_compatible));
+    let old_key = all("SELECT access_key FROM machine_keys")?
+        .iter()
+        .any(|key| !is_access_key_shape(key));
+    if old_org || old_key {
+        return Err(OLD_CREDENTIALS.into());
+    }
+    Ok(())
 }
 
 /// Brings the file up to the latest migration; a no-op on a current one. A file written
-/// before migrations were versioned (tables present, `user_version` 0) is refused with what
-/// to do: there were no deployments to carry over.
+/// before migrations were versioned (tables present, `user_version` 0), or holding credentials
+/// of the formats before the clients' ([`OLD_CREDENTIALS`]), is refused with what to do: there
+/// were no deployments to carry over.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -217,6 +255,10 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), String> {
              format is not migrated; move it aside (or delete it) and start again"
                 .into(),
         );
+    }
+    // Checked before migrating, so a refused file is left as it was.
+    if version >= 1 {
+        refuse_old_credentials(conn)?;
     }
     migrations().to_latest(conn).map_err(|e| e.to_string())
 }
@@ -238,17 +280,39 @@ mod tests {
             c.query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap()
         };
-        assert_eq!(version(&conn), 1);
-        conn.execute_batch(
-            "INSERT INTO organizations (id, name, created_at) VALUES ('o1', 'kept', 0);",
+        assert_eq!(version(&conn), 2);
+        conn.execute(
+            "INSERT INTO organizations (id, name, created_at) VALUES (?1, 'kept', 0)",
+            [OrgId::new().to_string()],
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(version(&conn), 1);
+        assert_eq!(version(&conn), 2);
         let kept: String = conn
             .query_row("SELECT name FROM organizations", [], |r| r.get(0))
             .unwrap();
         assert_eq!(kept, "kept");
+    }
+
+    #[test]
+    fn a_file_holding_old_format_credentials_is_refused_with_what_to_do() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute(
+            "INSERT INTO organizations (id, name, created_at) VALUES (?1, 'old', 0)",
+            [uuid::Uuid::now_v7().to_string()],
+        )
+        .unwrap();
+        assert_eq!(migrate(&mut conn).unwrap_err(), OLD_CREDENTIALS);
+
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate(&mut conn).unwrap();
+        conn.execute_batch(
+            "INSERT INTO machine_keys (access_key, org, name, secret, created_at)
+             VALUES ('AKabcdefghijklmnopqrstuv', 'o', 'default', 's', 0);",
+        )
+        .unwrap();
+        assert!(migrate(&mut conn).unwrap_err().contains("Move it aside"));
     }
 
     #[test]

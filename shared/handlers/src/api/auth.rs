@@ -14,7 +14,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use switchyard_core::OrgId;
 use switchyard_core::credentials::{
-    JWT_AUDIENCE, JWT_MAX_LIFETIME_SECS, is_publishable_key_shape, jwt_issuer, publishable_key_hash,
+    JWT_AUDIENCE, JWT_MAX_LIFETIME_SECS, is_access_key_shape, is_publishable_key_shape, jwt_issuer,
+    publishable_key_hash,
 };
 
 use super::error::ApiError;
@@ -70,6 +71,9 @@ async fn verify_machine_jwt(deps: &Deps, token: &str) -> Result<Machine, ApiErro
         return Err(denied("algorithm is not HS256"));
     }
     let kid = header.kid.ok_or_else(|| denied("no kid"))?;
+    if !is_access_key_shape(&kid) {
+        return Err(denied("kid is not an access key"));
+    }
     let key = deps
         .tenants()
         .machine_key(&kid)

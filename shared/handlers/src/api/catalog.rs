@@ -1,14 +1,14 @@
 //! Catalogs: the integrations this server knows (`/integrations`), a connection's actions and
-//! fields, and a workspace's event types and resources.
+//! fields.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
-use switchyard_core::domain::{CatalogKind, IntegrationType};
+use switchyard_core::domain::IntegrationType;
 use switchyard_core::integration_catalog::{self, ActionSpec};
-use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId};
+use switchyard_core::{ConnectionId, ValidationErrors};
 use utoipa::ToSchema;
 
 use super::auth::Machine;
@@ -68,24 +68,6 @@ pub struct ConnectionFields {
     /// The destination's fields (lists, tags, properties); a webhook has none.
     #[schema(value_type = Vec<Object>)]
     fields: Vec<Value>,
-}
-
-/// An event type or resource a workspace has seen.
-#[derive(Serialize, ToSchema)]
-pub struct CatalogEntryView {
-    /// `event_type:<key>` or `resource:<key>`.
-    id: String,
-    key: String,
-    label: String,
-    #[schema(required = true)]
-    description: Option<String>,
-    active: bool,
-    #[schema(required = true)]
-    created_by: Option<String>,
-    #[schema(format = DateTime)]
-    created_at: String,
-    #[schema(format = DateTime)]
-    updated_at: String,
 }
 
 pub fn actions(kind: IntegrationType) -> &'static [ActionSpec] {
@@ -226,88 +208,4 @@ pub async fn connection_fields(
         kind: connection.kind.as_str(),
         fields,
     }))
-}
-
-async fn workspace_catalog(
-    deps: &Deps,
-    machine: &Machine,
-    workspace: WorkspaceId,
-    kind: CatalogKind,
-) -> ApiResult<Json<List<CatalogEntryView>>> {
-    super::load_workspace(deps, machine.org, workspace).await?;
-    let records = deps
-        .catalog()
-        .catalog(machine.org, workspace, kind)
-        .await?
-        .into_iter()
-        .map(|e| {
-            let at = e
-                .created_at
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default();
-            CatalogEntryView {
-                id: format!("{}:{}", kind.as_str(), e.key),
-                label: e.key.clone(),
-                key: e.key,
-                description: None,
-                active: true,
-                created_by: None,
-                created_at: at.clone(),
-                updated_at: at,
-            }
-        })
-        .collect();
-    Ok(Json(List::all(records)))
-}
-
-/// The event types the workspace has seen (from events and rules).
-#[utoipa::path(
-    get,
-    path = "/api/v1/workspaces/{id}/event-types",
-    operation_id = "listEventTypes",
-    summary = "List a workspace's event types",
-    description = "The event types the workspace has seen, in events and rules (unpaged). Meshes \
-        has this route but does not publish its response shape; this body is Switchyard's \
-        (**extension**).",
-    tag = "catalog",
-    security(("machine_jwt" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
-    responses(
-        (status = 200, description = "Every event type (unpaged).", body = List<CatalogEntryView>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-)]
-pub async fn event_types(
-    State(deps): State<Deps>,
-    machine: Machine,
-    PathId(workspace): PathId<WorkspaceId>,
-) -> ApiResult<Json<List<CatalogEntryView>>> {
-    workspace_catalog(&deps, &machine, workspace, CatalogKind::EventType).await
-}
-
-/// The resources the workspace has seen (from events and rules).
-#[utoipa::path(
-    get,
-    path = "/api/v1/workspaces/{id}/resources",
-    operation_id = "listResources",
-    summary = "List a workspace's resources",
-    description = "The resources the workspace has seen, in events and rules (unpaged). Meshes \
-        has this route but does not publish its response shape; this body is Switchyard's \
-        (**extension**).",
-    tag = "catalog",
-    security(("machine_jwt" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
-    responses(
-        (status = 200, description = "Every resource (unpaged).", body = List<CatalogEntryView>),
-        (status = 401, response = Unauthorized),
-        (status = 404, response = NotFound),
-    ),
-)]
-pub async fn resources(
-    State(deps): State<Deps>,
-    machine: Machine,
-    PathId(workspace): PathId<WorkspaceId>,
-) -> ApiResult<Json<List<CatalogEntryView>>> {
-    workspace_catalog(&deps, &machine, workspace, CatalogKind::Resource).await
 }

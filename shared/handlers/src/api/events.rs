@@ -17,8 +17,8 @@ use super::query::Params;
 use super::rate_limit;
 use super::schemas::{EventBatch, EventFilters, EventInput, PageParams};
 use super::views::{
-    BulkAccepted, BulkItem, BulkItemError, BulkPartial, EventCreated, EventDetailView,
-    EventPayloadView, EventView, List,
+    BulkAccepted, BulkItem, BulkItemError, BulkPartial, EventCreated, EventDetailView, EventView,
+    List,
 };
 use crate::Deps;
 use crate::ingest::{self, NewEvent, Sender};
@@ -219,26 +219,24 @@ pub async fn get(
     get,
     path = "/api/v1/events/{id}/payload",
     operation_id = "getEventPayload",
-    summary = "Get an event's payload",
+    summary = "Get an event with its payload",
+    description = "The whole event, as `GET /events/{id}` answers it (status, counts, \
+        `rule_events`), with its `payload`.",
     tag = "events",
     security(("machine_jwt" = [])),
     params(("id" = uuid::Uuid, Path, description = "Event id.")),
     responses(
-        (status = 200, description = "The event's payload.", body = EventPayloadView),
+        (status = 200, description = "The event and its payload.", body = EventDetailView),
         (status = 401, response = Unauthorized),
         (status = 404, response = NotFound),
     ),
 )]
 pub async fn payload(
-    State(deps): State<Deps>,
+    state: State<Deps>,
     machine: Machine,
-    PathId(id): PathId<EventId>,
-) -> ApiResult<Json<EventPayloadView>> {
-    let event = load(&deps, machine.org, id).await?;
-    Ok(Json(EventPayloadView {
-        id: event.id.to_string(),
-        payload: event.payload,
-    }))
+    id: PathId<EventId>,
+) -> ApiResult<Json<EventDetailView>> {
+    get(state, machine, id).await
 }
 
 /// The most events one bulk request may carry.

@@ -21,6 +21,7 @@ use crate::{Deps, tenancy};
 #[derive(Serialize, ToSchema)]
 pub struct MachineKeyView {
     /// The JWT `kid`.
+    #[schema(pattern = "^mk_[A-Za-z0-9_-]{22,}$")]
     access_key: String,
     name: String,
     #[serde(with = "time::serde::rfc3339")]
@@ -36,6 +37,7 @@ pub struct NewMachineKeyView {
     #[serde(flatten)]
     key: MachineKeyView,
     /// Signs the key's JWTs (HS256). Shown once; only its sealed form is kept.
+    #[schema(pattern = "^[a-zA-Z0-9_=\\-/]+$")]
     secret_key: String,
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod body;
 mod catalog;
 mod connections;
+mod cors;
 mod deliveries;
 mod error;
 mod events;
@@ -20,6 +21,7 @@ mod rules;
 mod schemas;
 mod usage;
 mod views;
+mod workspace_catalog;
 mod workspaces;
 
 use axum::extract::DefaultBodyLimit;
@@ -85,12 +87,12 @@ fn v1_routes() -> Routes {
         .add(
             Method::GET,
             "/workspaces/{id}/event-types",
-            catalog::event_types,
+            workspace_catalog::event_types,
         )
         .add(
             Method::GET,
             "/workspaces/{id}/resources",
-            catalog::resources,
+            workspace_catalog::resources,
         )
         .add(
             Method::GET,
@@ -144,8 +146,30 @@ fn v1_routes() -> Routes {
         .add(Method::DELETE, "/rules/{id}", rules::delete)
         .add(Method::POST, "/rules/{id}/test", rule_test::send)
         .add(Method::GET, "/events", events::list)
-        .add(Method::POST, "/events", events::create)
-        .add(Method::POST, "/events/bulk", events::bulk)
+        .add(
+            Method::POST,
+            "/events",
+            events::create.layer(cors::ingest()),
+        )
+        .add(
+            Method::POST,
+            "/events/bulk",
+            events::bulk.layer(cors::ingest()),
+        )
+        .add(
+            Method::OPTIONS,
+            "/events",
+            cors::preflight_event
+                .layer(cors::ingest())
+                .layer(axum::middleware::from_fn(cors::post_only)),
+        )
+        .add(
+            Method::OPTIONS,
+            "/events/bulk",
+            cors::preflight_bulk
+                .layer(cors::ingest())
+                .layer(axum::middleware::from_fn(cors::post_only)),
+        )
         .add(Method::GET, "/integrations", catalog::integrations)
         .add(Method::GET, "/usage", usage::get)
         .add(Method::GET, "/machine-keys", keys::list)

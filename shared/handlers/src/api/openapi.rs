@@ -12,7 +12,8 @@ use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 use super::{
-    catalog, connections, deliveries, events, keys, oauth, rule_test, rules, usage, workspaces,
+    catalog, connections, cors, deliveries, events, keys, oauth, rule_test, rules, usage,
+    workspace_catalog, workspaces,
 };
 
 /// The security scheme names the annotations use.
@@ -104,8 +105,8 @@ pub struct InternalError(ErrorBody);
         workspaces::get,
         workspaces::update,
         keys::rotate_publishable_key,
-        catalog::event_types,
-        catalog::resources,
+        workspace_catalog::event_types,
+        workspace_catalog::resources,
         connections::list_for_workspace,
         rules::list_for_workspace,
         events::list_for_workspace,
@@ -128,6 +129,8 @@ pub struct InternalError(ErrorBody);
         events::list,
         events::create,
         events::bulk,
+        cors::preflight_event,
+        cors::preflight_bulk,
         events::get,
         events::payload,
         deliveries::cancel_event,

@@ -349,15 +349,6 @@ impl EventDetailView {
     }
 }
 
-/// `GET /events/{id}/payload`.
-#[derive(Serialize, ToSchema)]
-pub struct EventPayloadView {
-    #[schema(format = Uuid)]
-    pub id: String,
-    #[schema(value_type = Object)]
-    pub payload: Value,
-}
-
 /// Creates answer 201 with the resource wrapped in its name, as Meshes does.
 #[derive(Serialize, ToSchema)]
 pub struct WorkspaceCreated {

@@ -1,4 +1,5 @@
 use async_trait::async_trait;
+use time::OffsetDateTime;
 
 use crate::{ConnectionId, OrgId, StoreError};
 
@@ -13,8 +14,9 @@ pub trait Mappings: Send + Sync + 'static {
         connection: ConnectionId,
     ) -> Result<Option<crate::mapping::VersionedMapping>, StoreError>;
 
-    /// Writes the connection's mapping if its stored version is still `expected_version` (0:
-    /// none written yet) and returns the new version, `expected_version + 1`. `Conflict` when
+    /// Writes the connection's mapping, at `at`, if its stored version is still
+    /// `expected_version` (0: none written yet) and returns the new version,
+    /// `expected_version + 1`; the first write's time stays its `created_at`. `Conflict` when
     /// the version has moved. The caller checks that the connection exists.
     async fn put_connection_mapping(
         &self,
@@ -22,5 +24,6 @@ pub trait Mappings: Send + Sync + 'static {
         connection: ConnectionId,
         mapping: &crate::mapping::FieldMapping,
         expected_version: u64,
+        at: OffsetDateTime,
     ) -> Result<u64, StoreError>;
 }
