@@ -13,9 +13,9 @@ use axum::response::{IntoResponse, Response};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use switchyard_core::OrgId;
+use switchyard_core::StoreError;
 use switchyard_core::credentials::{jwt_issuer, new_access_key, new_secret_key};
 use switchyard_core::domain::MachineKey;
-use switchyard_core::StoreError;
 use time::{Duration, OffsetDateTime};
 
 use crate::Deps;
@@ -139,8 +139,8 @@ pub async fn exchange(State(deps): State<Deps>, body: Bytes) -> Result<Response,
     if claims.org != key.org.to_string() {
         return Err(refused("org claim does not match the key"));
     }
-    let claim_until = OffsetDateTime::from_unix_timestamp(claims.exp)
-        .map_err(|_| refused("exp out of range"))?;
+    let claim_until =
+        OffsetDateTime::from_unix_timestamp(claims.exp).map_err(|_| refused("exp out of range"))?;
     let first_use = deps
         .key_claims()
         .consume_oauth_state(

@@ -22,7 +22,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
 /// The console's routes; every answer carries the security headers.
 pub fn routes() -> Router<Deps> {
     Router::new()
-        .route("/console", get(|| async { Redirect::permanent("/console/") }))
+        .route(
+            "/console",
+            get(|| async { Redirect::permanent("/console/") }),
+        )
         .route(
             "/console/",
             get(|headers: HeaderMap| async move { assets::serve("index.html", &headers) }),

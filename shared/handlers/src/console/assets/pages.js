@@ -4,6 +4,8 @@
 import { get, post } from "./api.js";
 import { h, show, badge, when, copyable, field, alertBox } from "./dom.js";
 
+// A list answer: a page `{records}` or (workspace catalog) a bare array.
+const recs = (answer) => (Array.isArray(answer) ? answer : answer?.records || []);
 const FINAL = new Set(["completed", "failed", "canceled"]);
 const enc = encodeURIComponent;
 
@@ -67,7 +69,7 @@ export async function connections(main, ws) {
   const [list, catalog] = await Promise.all([
     get(`/workspaces/${enc(ws)}/connections?limit=200`), get("/integrations"),
   ]);
-  const types = (catalog.records || catalog).filter((t) => t.available !== false);
+  const types = recs(catalog).filter((t) => t.available !== false);
   types.sort((a, b) => (a.type === "webhook" ? -1 : b.type === "webhook" ? 1 : a.name.localeCompare(b.name)));
   const out = h("div", { "aria-live": "polite" });
   const fields = h("div");
@@ -137,7 +139,7 @@ export async function rules(main, ws) {
     get(`/workspaces/${enc(ws)}/event-types`),
     get("/integrations"),
   ]);
-  const byType = new Map((catalog.records || catalog).map((t) => [t.type, t]));
+  const byType = new Map(recs(catalog).map((t) => [t.type, t]));
   const out = h("div", { "aria-live": "polite" });
   const conn = h("select", { name: "connection", required: true },
     conns.records.map((c) => h("option", { value: c.id }, `${c.name} (${c.type})`)));
@@ -148,7 +150,7 @@ export async function rules(main, ws) {
   };
   conn.addEventListener("change", renderActions);
   renderActions();
-  const known = h("datalist", { id: "event-types" }, types.records.map((t) => h("option", { value: t.key })));
+  const known = h("datalist", { id: "event-types" }, recs(types).map((t) => h("option", { value: t.key })));
   const event = h("input", { name: "event", required: true, placeholder: "user.signup", autocomplete: "off" });
   event.setAttribute("list", "event-types");
   const form = h("form", {
@@ -194,9 +196,13 @@ export async function events(main, ws) {
   let stop = null;
   const table = h("div");
   const pager = h("nav", { class: "pager", "aria-label": "Pages" });
+  let shown = "";
   const load = async () => {
     const cursor = cursors[cursors.length - 1];
     const page = await get(`/workspaces/${enc(ws)}/events?limit=50${cursor ? `&cursor=${enc(cursor)}` : ""}`);
+    const seen = JSON.stringify([cursors, page]);
+    if (seen === shown) return;
+    shown = seen;
     show(table, page.records.length ? eventTable(ws, page.records) : h("p", { class: "muted" }, "No events yet."));
     show(pager,
       h("button", { type: "button", disabled: cursors.length === 1, onclick: () => { cursors.pop(); load(); } }, "Newer"),
@@ -210,11 +216,18 @@ export async function events(main, ws) {
 }
 
 export async function eventDetail(main, ws, id) {
+  let shown = "";
   const render = async () => {
     const detail = await get(`/events/${enc(id)}`);
-    const e = detail.event;
-    const sections = await Promise.all(detail.rule_events.map(async (d) => {
-      const attempts = await get(`/events/${enc(id)}/rules/${enc(d.rule)}/attempts`);
+    const lists = await Promise.all(detail.rule_events.map((d) =>
+      get(`/events/${enc(id)}/rules/${enc(d.rule)}/attempts`)));
+    // Polling redraws only on change, so focus and a half-made click stay put.
+    const seen = JSON.stringify([detail, lists]);
+    if (seen === shown) return;
+    shown = seen;
+    const e = detail; // the event, flattened beside its deliveries
+    const sections = detail.rule_events.map((d, i) => {
+      const attempts = lists[i];
       const msg = h("div", { "aria-live": "polite" });
       const act = (verb) => async () => {
         try { await post(`/events/${enc(id)}/rules/${enc(d.rule)}/${verb}`); await render(); }
@@ -234,7 +247,7 @@ export async function eventDetail(main, ws, id) {
           h("p", {}, h("code", {}, a.request)),
           a.error ? h("p", { class: "muted" }, a.error) : null,
           a.response_body ? h("pre", {}, a.response_body) : null))));
-    }));
+    });
     show(main,
       h("p", {}, h("a", { href: `#/w/${ws}/events` }, "← Events")),
       h("h1", {}, e.event, " ", badge(e.status)),
