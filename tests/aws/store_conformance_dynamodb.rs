@@ -88,6 +88,10 @@ dynamodb_cases!(
     limited_creates_never_exceed_the_limit_one_at_a_time,
     concurrent_replays_of_one_delivery_have_one_winner,
     oauth_states_are_spent_once,
+    sessions_read_back_and_are_scoped_by_org,
+    sessions_are_listed_newest_first_by_filter,
+    sessions_refresh_until_revoked_and_revoke_keeps_the_first_time,
+    launch_tokens_are_spent_once_while_unexpired,
 );
 
 // What only the DynamoDB adapter has: payloads stored apart from their event when large.

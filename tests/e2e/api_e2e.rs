@@ -256,16 +256,29 @@ async fn integrations_catalog_and_connection_actions() {
         .find(|r| r["type"] == "webhook")
         .unwrap();
     assert_eq!(webhook["authentication"]["type"], "none");
-    assert_eq!(webhook["actions"][0]["action"], "send_webhook");
+    assert_eq!(webhook["actions"]["send_webhook"]["key"], "send_webhook");
     assert_eq!(webhook["available"], true);
 
     let (connection, _) = api.webhook_rule(&receiver.url("/a"), "user.signup").await;
     let actions = api.get(&format!("/connections/{connection}/actions")).await;
-    assert_eq!(actions["actions"][0]["action"], "send_webhook");
+    assert_eq!(actions["actions"]["send_webhook"]["key"], "send_webhook");
+    assert_eq!(actions["actions"]["send_webhook"]["data"], json!([]));
     let fields = api
         .get(&format!("/connections/{connection}/fields?refresh=true"))
         .await;
     assert_eq!(fields["fields"], json!([]));
+    assert_eq!(fields["connection_id"], connection.as_str());
+    assert_eq!(fields["integration_type"], "webhook");
+    assert_eq!(fields["workspace_id"], api.workspace_id.as_str());
+    assert!(
+        fields["catalog_version"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("sha256:")),
+        "{fields}"
+    );
+    let connection_view = api.get(&format!("/connections/{connection}")).await;
+    assert_eq!(connection_view["active"], true);
+    assert!(connection_view.get("inactive_reason").is_none());
 }
 
 #[tokio::test]

@@ -1,5 +1,4 @@
-//! Meshes' official clients, simulated: every route of the v1 contract (sessions excepted: they
-//! come with the embed) answered by the real process and decoded into strict types written
+//! Meshes' official clients, simulated: every route of the v1 contract answered by the real process and decoded into strict types written
 //! from the contract — UUID ids, RFC 3339 times, the status and outcome enums, maps where the
 //! clients unmarshal maps, bare arrays where they expect arrays. A field a typed client
 //! requires that is missing or of another type fails the decode here as it would there; keys
@@ -411,6 +410,18 @@ async fn call<T: DeserializeOwned>(
     decode(&format!("{method} {path}"), response, status).await
 }
 
+/// As the events client sends: the workspace's publishable key, no machine token.
+async fn emit<T: DeserializeOwned>(api: &Api, path: &str, body: Value, status: u16) -> T {
+    let response = api
+        .request(Method::POST, path)
+        .header("X-Meshes-Publishable-Key", &api.publishable_key)
+        .json(&body)
+        .send()
+        .await
+        .expect("the API answers");
+    decode(&format!("POST {path} (publishable key)"), response, status).await
+}
+
 #[tokio::test]
 async fn every_contract_route_decodes_into_the_clients_types() {
     let (_dir, _server, api) = start();
@@ -548,36 +559,41 @@ async fn every_contract_route_decodes_into_the_clients_types() {
     let _: Rule = call(&api, Method::GET, &format!("/rules/{rule}"), None, 200).await;
     checked("GET /rules/{id}");
 
-    // Events: one, then a bulk of two, and one bulk item refused.
-    let created: EventCreated = call(
+    // Events: one with the publishable key and one with the machine key, then a bulk of two,
+    // and a bulk with one item refused.
+    let created: EventCreated = emit(
         &api,
-        Method::POST,
         "/events",
-        Some(
-            json!({"event": "user.signup", "resource": "user", "resource_id": "usr_1",
-                    "payload": {"email": "a@example.com"}}),
-        ),
+        json!({"event": "user.signup", "resource": "user", "resource_id": "usr_1",
+               "payload": {"email": "a@example.com"}}),
         201,
     )
     .await;
     let event = created.event.id;
-    checked("POST /events");
-    let bulk: BulkAccepted = call(
+    checked("POST /events (publishable key)");
+    let _: EventCreated = call(
         &api,
         Method::POST,
+        "/events",
+        Some(json!({"workspace": api.workspace_id, "event": "order.placed", "payload": {}})),
+        201,
+    )
+    .await;
+    checked("POST /events (machine key)");
+    let bulk: BulkAccepted = emit(
+        &api,
         "/events/bulk",
-        Some(json!([{"event": "user.signup", "payload": {"n": 1}},
-                    {"event": "user.signup", "payload": {"n": 2}}])),
+        json!([{"event": "user.signup", "payload": {"n": 1}},
+               {"event": "user.signup", "payload": {"n": 2}}]),
         201,
     )
     .await;
     assert_eq!((bulk.count, bulk.records.len()), (2, 2));
     checked("POST /events/bulk (201)");
-    let partial: BulkPartial = call(
+    let partial: BulkPartial = emit(
         &api,
-        Method::POST,
         "/events/bulk",
-        Some(json!([{"event": "user.signup", "payload": {}}, {"payload": {}}])),
+        json!([{"event": "user.signup", "payload": {}}, {"payload": {}}]),
         207,
     )
     .await;
@@ -689,12 +705,46 @@ async fn every_contract_route_decodes_into_the_clients_types() {
     let replayed: RuleEvent = call(&api, Method::POST, &format!("{base}/retry"), None, 200).await;
     assert_eq!(replayed.rule, rule);
     checked("POST /events/{e}/rules/{r}/retry");
-    let _: RuleEvent = call(&api, Method::POST, &format!("{base}/cancel"), None, 200).await;
+    // Cancel: a delivery still retrying, to a destination that answers 500.
+    let failing = Receiver::start().await;
+    failing.respond_with(500);
+    let (_, failing_rule) = api
+        .webhook_rule(&failing.url("/down"), "invoice.paid")
+        .await;
+    let failing_event: EventCreated = emit(
+        &api,
+        "/events",
+        json!({"event": "invoice.paid", "payload": {}}),
+        201,
+    )
+    .await;
+    let failing_event = failing_event.event.id;
+    eventually("the delivery retrying", DEADLINE, || async {
+        let d: EventDetail = call(
+            &api,
+            Method::GET,
+            &format!("/events/{failing_event}"),
+            None,
+            200,
+        )
+        .await;
+        (d.rule_events.first().map(|r| &r.status) == Some(&Status::Retrying)).then_some(())
+    })
+    .await;
+    let canceled: RuleEvent = call(
+        &api,
+        Method::POST,
+        &format!("/events/{failing_event}/rules/{failing_rule}/cancel"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(canceled.status, Status::Canceled);
     checked("POST /events/{e}/rules/{r}/cancel");
     let _: EventDetail = call(
         &api,
         Method::POST,
-        &format!("/events/{event}/cancel"),
+        &format!("/events/{failing_event}/cancel"),
         None,
         200,
     )
@@ -737,4 +787,114 @@ async fn every_contract_route_decodes_into_the_clients_types() {
     )
     .await;
     checked("DELETE /connections/{id}");
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SessionRole {
+    Member,
+    Admin,
+    Owner,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SessionType {
+    Workspace,
+    Resource,
+    Dashboard,
+}
+
+/// `POST /sessions/{id}/refresh`, and the body of `POST /sessions`.
+#[derive(Debug, Deserialize)]
+struct SessionToken {
+    session_id: Uuid,
+    workspace_id: Uuid,
+    session_type: SessionType,
+    role: SessionRole,
+    resource: Option<String>,
+    resource_id: Option<String>,
+    access_token: String,
+    expires_in: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: Time,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionCreated {
+    #[serde(flatten)]
+    session: SessionToken,
+    launch_token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    launch_expires_at: Time,
+    launch_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum SessionStatus {
+    Active,
+    Revoked,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionRecord {
+    session_id: Uuid,
+    workspace_id: Uuid,
+    session_type: SessionType,
+    role: SessionRole,
+    resource: Option<String>,
+    resource_id: Option<String>,
+    external_user_id: Option<String>,
+    status: SessionStatus,
+    is_expired: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    created_at: Time,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: Time,
+}
+
+#[derive(Debug, Deserialize)]
+struct SessionRevoked {
+    revoked: bool,
+}
+
+#[tokio::test]
+async fn the_session_routes_decode_into_the_clients_types() {
+    let (_dir, _server, api) = start();
+    let created: SessionCreated = call(
+        &api,
+        Method::POST,
+        "/sessions",
+        Some(json!({"workspace_id": api.workspace_id, "role": "admin",
+                    "session_type": "resource", "resource": "user", "resource_id": "usr_1",
+                    "external_user_id": "customer-1"})),
+        200,
+    )
+    .await;
+    let id = created.session.session_id;
+    let listed: List<SessionRecord> = call(
+        &api,
+        Method::GET,
+        &format!(
+            "/sessions?workspace_id={}&status=active&resource=user&resource_id=usr_1",
+            api.workspace_id
+        ),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(listed.records[0].session_id, id);
+    let refreshed: SessionToken = call(
+        &api,
+        Method::POST,
+        &format!("/sessions/{id}/refresh"),
+        None,
+        200,
+    )
+    .await;
+    assert_eq!(refreshed.session_id, id);
+    let revoked: SessionRevoked =
+        call(&api, Method::DELETE, &format!("/sessions/{id}"), None, 200).await;
+    assert!(revoked.revoked);
 }

@@ -3,6 +3,7 @@
 //! `SWITCHYARD_E2E_BACKEND=aws` on `serve --backend aws` over moto.
 
 mod api_e2e;
+mod catalog_e2e;
 mod chaos;
 mod client_types;
 mod connectors_e2e;
@@ -17,5 +18,6 @@ mod mappings_delivery_e2e;
 mod mappings_e2e;
 mod oauth_e2e;
 mod races_e2e;
+mod sessions_e2e;
 mod slack_environments_e2e;
 mod webhook_signing;

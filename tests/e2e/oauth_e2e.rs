@@ -481,6 +481,8 @@ async fn a_revoked_grant_fails_auth_and_marks_the_connection_until_reauthorised(
     );
     let marked = s.api.get(&format!("/connections/{connection}")).await;
     assert_eq!(marked["metadata"]["status"], "reauthorization_required");
+    assert_eq!(marked["active"], false, "{marked}");
+    assert_eq!(marked["inactive_reason"], "oauth_reauthorization_required");
 
     // Re-running the flow for the connection fixes it.
     s.provider.set_lifetimes(3600, 3600);
@@ -498,6 +500,9 @@ async fn a_revoked_grant_fails_auth_and_marks_the_connection_until_reauthorised(
     assert_no_secrets(&body.to_string());
     let fixed = s.api.get(&format!("/connections/{connection}")).await;
     assert!(fixed["metadata"].get("status").is_none(), "{fixed}");
+    assert!(fixed["metadata"].get("status_code").is_none(), "{fixed}");
+    assert_eq!(fixed["active"], true);
+    assert!(fixed.get("inactive_reason").is_none(), "{fixed}");
     assert_eq!(s.api.get("/connections").await["count"], 1);
 
     let again = s.send("user.signup", "grace@example.com").await;

@@ -174,10 +174,10 @@ fn every_saas_type_and_action_has_a_row() {
             assert!(
                 cases
                     .iter()
-                    .any(|c| c.kind == spec.kind && c.rule["action"] == action.action),
+                    .any(|c| c.kind == spec.kind && c.rule["action"] == action.key),
                 "no row for {} {}",
                 spec.kind,
-                action.action
+                action.key
             );
         }
     }
@@ -355,48 +355,86 @@ async fn api_keys_are_checked_on_create() {
     let integrations = integrations(&fake);
     let base = fake.base_url();
     let refused = Reply::json(401, json!({"message": "Unauthenticated."}));
+    // (type, metadata, the credential's key, the one call, the provider's yes)
     let rows = [
         (
             IntegrationType::Mailchimp,
             json!({"api_key": "secret-key-us6"}),
+            "api_key",
             "GET /mailchimp/us6/3.0/ping",
             ok_reply(json!({"health_status": "Everything's Chimpy!"})),
         ),
         (
             IntegrationType::Resend,
             json!({"api_key": "re_secret_key"}),
+            "api_key",
             "GET /resend/domains",
             ok_reply(json!({"object": "list", "data": []})),
         ),
         (
             IntegrationType::Mailerlite,
             json!({"api_key": "ml-secret-key"}),
+            "api_key",
             "GET /mailerlite/api/groups",
             ok_reply(json!({"data": []})),
         ),
         (
             IntegrationType::ActiveCampaign,
             json!({"api_key": "ac-secret-key", "api_url": format!("{base}/ac")}),
+            "api_key",
             "GET /ac/api/3/users/me",
             ok_reply(json!({"user": {"id": "1"}})),
         ),
+        (
+            IntegrationType::CustomerIo,
+            json!({"api_key": "cio-secret-key", "site_id": "site-123"}),
+            "api_key",
+            "GET /customer_io/us/api/v1/accounts/region",
+            ok_reply(
+                json!({"url": "https://track.customer.io", "data_center": "us", "environment_id": 12345}),
+            ),
+        ),
+        (
+            IntegrationType::Sendgrid,
+            json!({"api_key": "SG.secret-key"}),
+            "api_key",
+            "GET /sendgrid/v3/scopes",
+            ok_reply(json!({"scopes": ["marketing.read", "mail.send"]})),
+        ),
+        (
+            IntegrationType::Pipedrive,
+            json!({"api_token": "pd-secret-token", "company_domain": "acme"}),
+            "api_token",
+            "GET /pipedrive/acme/api/v1/users/me",
+            ok_reply(json!({"success": true, "data": {"id": 1, "name": "Ada"}})),
+        ),
+        (
+            IntegrationType::Discord,
+            json!({"webhook_url": "https://discord.com/api/webhooks/112233/secret-token"}),
+            "webhook_url",
+            "GET /discord/api/webhooks/112233/secret-token",
+            ok_reply(json!({"type": 1, "id": "112233", "name": "Alerts",
+                            "channel_id": "1170000000000000000", "token": "secret-token"})),
+        ),
     ];
-    for (kind, metadata, route, accepted) in rows {
+    for (kind, metadata, key_name, route, accepted) in rows {
         let metadata = object(metadata);
-        let key = metadata["api_key"].as_str().unwrap().to_owned();
+        let param = format!("metadata.{key_name}");
+        let key = metadata[key_name].as_str().unwrap().to_owned();
         fake.clear();
         fake.script(route, refused.clone());
         let errors = integrations
             .validate_destination(kind, &metadata)
             .await
             .expect_err("a refused key is refused");
-        assert_eq!(errors.0[0].param, "metadata.api_key", "{kind}");
+        assert_eq!(errors.0[0].param, param, "{kind}");
         assert!(
             errors.0[0].msg.contains("rejected"),
             "{kind}: {}",
             errors.0[0].msg
         );
         assert!(!format!("{errors:?}").contains(&key), "{kind}");
+        assert!(!format!("{errors:?}").contains("secret"), "{kind}");
         let sent = fake.requests();
         assert_eq!(sent.len(), 1, "{kind}: one cheap call");
         assert_eq!(sent[0].route(), route);
@@ -408,13 +446,31 @@ async fn api_keys_are_checked_on_create() {
             .unwrap_or_else(|e| panic!("{kind}: {e:?}"));
 
         let mut missing = metadata.clone();
-        missing.remove("api_key");
+        missing.remove(key_name);
         let errors = integrations
             .validate_destination(kind, &missing)
             .await
             .expect_err("a key is required");
-        assert_eq!(errors.0[0].param, "metadata.api_key", "{kind}");
+        assert_eq!(errors.0[0].param, param, "{kind}");
     }
+
+    // Customer.io's optional App API key (for listing segments) is checked too.
+    fake.clear();
+    fake.script(
+        "GET /customer_io/us/api/v1/accounts/region",
+        ok_reply(json!({"url": "https://track.customer.io", "data_center": "us"})),
+    );
+    fake.script("GET /customer_io/us/app/v1/segments", refused.clone());
+    let errors = integrations
+        .validate_destination(
+            IntegrationType::CustomerIo,
+            &object(json!({"site_id": "s", "api_key": "k", "app_api_key": "app-secret"})),
+        )
+        .await
+        .expect_err("a refused App API key is refused");
+    assert_eq!(errors.0[0].param, "metadata.app_api_key");
+    let app = &fake.requests()[1];
+    assert_eq!(app.header("authorization"), Some("Bearer app-secret"));
 
     // A Resend key restricted to sending is genuine.
     fake.script(
@@ -637,26 +693,17 @@ async fn provider_accounts_list_their_rule_targets() {
             IntegrationType::Hubspot,
             json!({}),
             json!({"access_token": "hs"}),
-            vec![
-                (
-                    "POST /hubspot/crm/v3/lists/search",
-                    ok(
-                        json!({"lists": [{"listId": "123", "name": "Customers", "processingType": "MANUAL",
+            vec![(
+                "POST /hubspot/crm/v3/lists/search",
+                ok(
+                    json!({"lists": [{"listId": "123", "name": "Customers", "processingType": "MANUAL",
                                           "objectTypeId": "0-1"},
                                          {"listId": "124", "name": "Companies", "processingType": "MANUAL",
                                           "objectTypeId": "0-2"}],
                               "hasMore": false, "offset": 1, "total": 1}),
-                    ),
                 ),
-                (
-                    "GET /hubspot/crm/v3/properties/contacts",
-                    ok(
-                        json!({"results": [{"name": "plan_tier", "label": "Plan tier", "type": "string"}]}),
-                    ),
-                ),
-            ],
-            json!([{"kind": "list", "id": "123", "name": "Customers"},
-                   {"kind": "property", "id": "plan_tier", "name": "Plan tier"}]),
+            )],
+            json!([{"kind": "list", "id": "123", "name": "Customers"}]),
         ),
         (
             IntegrationType::Mailchimp,
@@ -764,6 +811,52 @@ async fn provider_accounts_list_their_rule_targets() {
             )],
             json!([{"kind": "campaign", "id": "701000000000001", "name": "Spring launch"}]),
         ),
+        (
+            IntegrationType::Sendgrid,
+            json!({}),
+            json!({"api_key": "SG.key"}),
+            vec![
+                (
+                    "GET /sendgrid/v3/marketing/lists",
+                    ok(
+                        json!({"result": [{"id": "ca7a3796", "name": "Newsletter", "contact_count": 2}],
+                              "_metadata": {"self": "https://api.sendgrid.com/v3/marketing/lists?page_size=100"}}),
+                    ),
+                ),
+                (
+                    "GET /sendgrid/v3/templates",
+                    ok(
+                        json!({"result": [{"id": "d-13b8f94f", "name": "Welcome", "generation": "dynamic"}],
+                              "_metadata": {"count": 1}}),
+                    ),
+                ),
+            ],
+            json!([{"kind": "list", "id": "ca7a3796", "name": "Newsletter"},
+                   {"kind": "template", "id": "d-13b8f94f", "name": "Welcome"}]),
+        ),
+        (
+            IntegrationType::Pipedrive,
+            json!({"company_domain": "acme"}),
+            json!({"api_token": "pd"}),
+            vec![(
+                "GET /pipedrive/acme/api/v1/stages",
+                ok(json!({"success": true, "data": [
+                    {"id": 1, "name": "Qualified", "pipeline_id": 1, "pipeline_name": "Sales"}]})),
+            )],
+            json!([{"kind": "stage", "id": "1", "name": "Qualified"}]),
+        ),
+        (
+            IntegrationType::CustomerIo,
+            json!({"site_id": "site-123", "region": "eu"}),
+            json!({"api_key": "cio", "app_api_key": "cio-app"}),
+            vec![(
+                "GET /customer_io/eu/app/v1/segments",
+                ok(json!({"segments": [
+                    {"id": 7, "name": "Beta testers", "type": "manual", "state": "finished"},
+                    {"id": 8, "name": "Active", "type": "dynamic", "state": "finished"}]})),
+            )],
+            json!([{"kind": "segment", "id": "7", "name": "Beta testers"}]),
+        ),
     ];
     for (kind, metadata, secrets, routes, expected) in rows {
         fake.clear();
@@ -772,17 +865,35 @@ async fn provider_accounts_list_their_rule_targets() {
         }
         let fixture = fixture(kind, metadata, secrets.clone(), json!({}));
         let fields = integrations
-            .destination_fields(&fixture.connection, &fixture.secrets, true)
+            .rule_targets(&fixture.connection, &fixture.secrets, true)
             .await
             .unwrap_or_else(|e| panic!("{kind}: {e}"));
         assert_eq!(Value::Array(fields), expected, "{kind}");
+        // Every catalog input that takes live options names a kind this listing answers.
+        for action in switchyard_core::integration_catalog::spec(kind).actions {
+            let listed = action.inputs.iter().filter_map(|i| i.live);
+            for live in listed.filter(|l| *l != switchyard_core::integration_catalog::FIELD_CATALOG)
+            {
+                assert!(
+                    expected
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|e| e["kind"] == live),
+                    "{kind} {}: no `{live}` entries listed",
+                    action.key
+                );
+            }
+        }
         let sent: Vec<String> = fake.requests().iter().map(ProviderRequest::route).collect();
         let wanted: Vec<&str> = routes.iter().map(|(r, _)| *r).collect();
         assert_eq!(sent, wanted, "{kind}");
         assert!(
             fake.requests()
                 .iter()
-                .all(|r| r.header("authorization").is_some() || r.header("api-token").is_some()),
+                .all(|r| ["authorization", "api-token", "x-api-token"]
+                    .iter()
+                    .any(|h| r.header(h).is_some())),
             "{kind}: every listing call is authenticated"
         );
 
@@ -792,7 +903,7 @@ async fn provider_accounts_list_their_rule_targets() {
             fake.script(route, reply.clone());
         }
         integrations
-            .destination_fields(&fixture.connection, &fixture.secrets, false)
+            .rule_targets(&fixture.connection, &fixture.secrets, false)
             .await
             .unwrap();
         assert!(
@@ -806,7 +917,7 @@ async fn provider_accounts_list_their_rule_targets() {
             Reply::json(401, json!({"message": "Unauthorized"})),
         );
         let error = integrations
-            .destination_fields(&fixture.connection, &fixture.secrets, true)
+            .rule_targets(&fixture.connection, &fixture.secrets, true)
             .await
             .expect_err("refused");
         assert!(error.contains("auth_failed"), "{kind}: {error}");
@@ -855,7 +966,7 @@ async fn slack_channels_are_listed_across_pages() {
         json!({}),
     );
     let fields = integrations
-        .destination_fields(&fixture.connection, &fixture.secrets, true)
+        .rule_targets(&fixture.connection, &fixture.secrets, true)
         .await
         .expect("listed");
     assert_eq!(
@@ -872,8 +983,499 @@ async fn slack_channels_are_listed_across_pages() {
         ok_reply(json!({"ok": true, "channels": [], "response_metadata": {"next_cursor": cursor}})),
     );
     integrations
-        .destination_fields(&fixture.connection, &fixture.secrets, true)
+        .rule_targets(&fixture.connection, &fixture.secrets, true)
         .await
         .expect("listed");
     assert_eq!(fake.requests().len(), 5);
+}
+
+/// A Discord webhook's token is its credential: it is in the call's path, so the attempt
+/// history shows the path with the token masked; a Retry-After header wins over the body's
+/// `retry_after`; a URL that is not a Discord webhook is refused without a call.
+#[tokio::test]
+async fn discord_tokens_stay_out_of_the_history() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let route = "POST /discord/api/webhooks/112233/tok-SECRET";
+    fake.script(
+        route,
+        Reply::json(
+            429,
+            json!({"message": "You are being rate limited.", "retry_after": 64.57, "global": false}),
+        )
+        .header("Retry-After", "65"),
+    );
+    let hook = |url: &str| {
+        fixture(
+            IntegrationType::Discord,
+            json!({}),
+            json!({"webhook_url": url}),
+            json!({"action": "send_message", "value": "{{email}}"}),
+        )
+    };
+    let result = hook("https://discord.com/api/webhooks/112233/tok-SECRET")
+        .deliver(&integrations)
+        .await;
+    assert_eq!(result.outcome, Outcome::RateLimited, "{result:?}");
+    assert_eq!(result.retry_after, Some(Duration::from_secs(65)));
+    assert_eq!(
+        result.request,
+        format!("POST {}/discord/api/webhooks/112233/***", fake.base_url())
+    );
+    assert!(!format!("{result:?}").contains("tok-SECRET"));
+
+    // A deleted webhook: Discord's 404 is not retried.
+    fake.script(
+        route,
+        Reply::json(404, json!({"message": "Unknown Webhook", "code": 10015})),
+    );
+    let result = hook("https://discord.com/api/webhooks/112233/tok-SECRET")
+        .deliver(&integrations)
+        .await;
+    assert_eq!(result.outcome, Outcome::RejectedClientError);
+    assert!(!result.outcome.is_retryable(result.status_code));
+
+    fake.clear();
+    for url in [
+        "https://evil.example/api/webhooks/112233/tok-SECRET",
+        "http://discord.com/api/webhooks/112233/tok-SECRET",
+    ] {
+        let result = hook(url).deliver(&integrations).await;
+        assert_eq!(result.outcome, Outcome::RejectedClientError, "{url}");
+        assert!(!format!("{result:?}").contains("tok-SECRET"), "{url}");
+        let errors = integrations
+            .validate_destination(
+                IntegrationType::Discord,
+                &object(json!({"webhook_url": url})),
+            )
+            .await
+            .expect_err("not a Discord webhook");
+        assert_eq!(errors.0[0].param, "metadata.webhook_url");
+        assert!(!format!("{errors:?}").contains("tok-SECRET"), "{url}");
+    }
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+/// Pipedrive's deal title and the person's e-mail, Customer.io's region and SendGrid's sender
+/// are checked before any call; a contact SendGrid does not know is already off the list.
+#[tokio::test]
+async fn new_connectors_refuse_before_calling_and_treat_absent_as_done() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let rows = [
+        (
+            IntegrationType::Pipedrive,
+            json!({"company_domain": "acme"}),
+            json!({"api_token": "pd"}),
+            json!({"action": "create_deal", "id": "3"}),
+            "metadata.value",
+        ),
+        (
+            IntegrationType::Pipedrive,
+            json!({"company_domain": "evil.test/x"}),
+            json!({"api_token": "pd"}),
+            json!({"action": "upsert_person"}),
+            "company_domain",
+        ),
+        (
+            IntegrationType::CustomerIo,
+            json!({"site_id": "s", "region": "apac"}),
+            json!({"api_key": "k"}),
+            json!({"action": "identify"}),
+            "metadata.region",
+        ),
+        (
+            IntegrationType::Sendgrid,
+            json!({}),
+            json!({"api_key": "SG.k"}),
+            json!({"action": "send_template_email", "id": "d-1"}),
+            "sender",
+        ),
+    ];
+    for (kind, metadata, secrets, rule, says) in rows {
+        let result = fixture(kind, metadata, secrets, rule)
+            .deliver(&integrations)
+            .await;
+        assert_eq!(result.outcome, Outcome::RejectedClientError, "{kind}");
+        assert!(
+            result.error.as_deref().unwrap_or_default().contains(says),
+            "{result:?}"
+        );
+    }
+    let mut no_id = fixture(
+        IntegrationType::CustomerIo,
+        json!({"site_id": "s"}),
+        json!({"api_key": "k"}),
+        json!({"action": "identify"}),
+    );
+    no_id
+        .event
+        .payload
+        .as_object_mut()
+        .expect("object")
+        .remove("email");
+    assert_eq!(
+        no_id.deliver(&integrations).await.outcome,
+        Outcome::MappingError
+    );
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+
+    // SendGrid answers 404 when no contact has the e-mail: nothing to remove.
+    fake.script(
+        "POST /sendgrid/v3/marketing/contacts/search/emails",
+        Reply::json(404, json!({"errors": [{"message": "No contacts found"}]})),
+    );
+    let remove = fixture(
+        IntegrationType::Sendgrid,
+        json!({}),
+        json!({"api_key": "SG.k"}),
+        json!({"action": "remove_from_list", "id": "ca7a3796"}),
+    );
+    assert_eq!(
+        remove.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+    assert_eq!(fake.requests().len(), 1);
+
+    // A Customer.io person with its own id is addressed by it.
+    fake.clear();
+    fake.script(
+        "PUT /customer_io/us/api/v1/customers/usr_2048",
+        Reply::json(200, json!({})),
+    );
+    let mut by_id = fixture(
+        IntegrationType::CustomerIo,
+        json!({"site_id": "s"}),
+        json!({"api_key": "k"}),
+        json!({"action": "identify"}),
+    );
+    by_id.event.payload["customer_id"] = json!("usr_2048");
+    assert_eq!(
+        by_id.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+    let sent = fake.requests();
+    assert_eq!(sent[0].json()["email"], "ada@example.com");
+    assert!(sent[0].json().get("customer_id").is_none());
+
+    // A Pipedrive deal takes a numeric `amount` as its value, in the fields' currency.
+    fake.clear();
+    fake.script(
+        "GET /pipedrive/acme/api/v1/persons/search",
+        Reply::json(
+            200,
+            json!({"success": true, "data": {"items": [{"item": {"id": 7}}]}}),
+        ),
+    );
+    fake.script(
+        "PUT /pipedrive/acme/api/v1/persons/7",
+        Reply::json(200, json!({"success": true, "data": {"id": 7}})),
+    );
+    fake.script(
+        "POST /pipedrive/acme/api/v1/deals",
+        Reply::json(201, json!({"success": true, "data": {"id": 56}})),
+    );
+    let mut priced = fixture(
+        IntegrationType::Pipedrive,
+        json!({"company_domain": "acme"}),
+        json!({"api_token": "pd"}),
+        json!({"action": "create_deal", "value": "Upgrade to {{plan}}"}),
+    );
+    priced.event.payload["amount"] = json!(49.5);
+    priced.event.payload["currency"] = json!("EUR");
+    assert_eq!(
+        priced.deliver(&integrations).await.outcome,
+        Outcome::Delivered
+    );
+    assert_eq!(
+        fake.requests()[2].json(),
+        json!({"title": "Upgrade to pro", "person_id": 7, "value": 49.5, "currency": "EUR"})
+    );
+
+    // Their field catalogs are what they send, typed: a Pipedrive deal's amount is a number;
+    // Customer.io finds a person by customer_id, id or email, none required alone.
+    let catalog = |kind, metadata: Value| {
+        let f = fixture(kind, metadata, json!({}), json!({}));
+        let integrations = &integrations;
+        async move {
+            let read = integrations
+                .field_catalog(&f.connection, &f.secrets, true)
+                .await
+                .expect("fixed fields");
+            assert!(read.read_at.is_none(), "{kind}: no provider call");
+            serde_json::to_value(&read.fields).unwrap()
+        }
+    };
+    let pipedrive = catalog(
+        IntegrationType::Pipedrive,
+        json!({"company_domain": "acme"}),
+    )
+    .await;
+    let amount = pipedrive
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "amount");
+    assert_eq!(
+        amount.map(|f| f["type"].clone()),
+        Some(json!("number")),
+        "{pipedrive}"
+    );
+    let cio = catalog(IntegrationType::CustomerIo, json!({"site_id": "s"})).await;
+    let keys: Vec<&str> = cio
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["customer_id", "id", "email"]);
+    assert!(!cio.to_string().contains("required"), "{cio}");
+
+    // Discord, and Customer.io without an App API key, list nothing and call nothing.
+    fake.clear();
+    for (kind, secrets) in [
+        (
+            IntegrationType::Discord,
+            json!({"webhook_url": "https://discord.com/api/webhooks/1/t"}),
+        ),
+        (IntegrationType::CustomerIo, json!({"api_key": "k"})),
+    ] {
+        let f = fixture(kind, json!({"site_id": "s"}), secrets, json!({}));
+        let listed = integrations
+            .rule_targets(&f.connection, &f.secrets, true)
+            .await
+            .expect("listed");
+        assert!(listed.is_empty(), "{kind}");
+    }
+    assert!(fake.requests().is_empty());
+}
+
+/// HubSpot's contact properties, as its properties API answers them
+/// (`GET /crm/v3/properties/contacts`), abridged to the keys the catalog reads.
+fn hubspot_properties() -> Value {
+    json!({"results": [
+        {"name": "email", "label": "Email", "type": "string", "fieldType": "text",
+         "description": "A contact's email address", "groupName": "contactinformation",
+         "options": [], "hidden": false, "calculated": false,
+         "modificationMetadata": {"archivable": true, "readOnlyDefinition": true, "readOnlyValue": false}},
+        {"name": "lifecyclestage", "label": "Lifecycle Stage", "type": "enumeration", "fieldType": "radio",
+         "description": "", "groupName": "contactinformation", "hidden": false, "calculated": false,
+         "options": [{"label": "Lead", "value": "lead", "hidden": false},
+                     {"label": "Customer", "value": "customer", "hidden": false},
+                     {"label": "Old", "value": "old", "hidden": true}],
+         "modificationMetadata": {"archivable": true, "readOnlyDefinition": true, "readOnlyValue": false}},
+        {"name": "interests", "label": "Interests", "type": "enumeration", "fieldType": "checkbox",
+         "groupName": "contactinformation", "hidden": false,
+         "options": [{"label": "Rust", "value": "rust"}, {"label": "Go", "value": "go"}],
+         "modificationMetadata": {"readOnlyValue": false}},
+        {"name": "num_employees", "label": "Employees", "type": "number", "fieldType": "number",
+         "groupName": "companyinformation", "hidden": false, "options": [],
+         "modificationMetadata": {"readOnlyValue": false}},
+        {"name": "opted_in", "label": "Opted in", "type": "enumeration", "fieldType": "booleancheckbox",
+         "groupName": "contactinformation", "hidden": false,
+         "options": [{"label": "Yes", "value": "true"}, {"label": "No", "value": "false"}],
+         "modificationMetadata": {"readOnlyValue": false}},
+        {"name": "createdate", "label": "Create Date", "type": "datetime", "fieldType": "date",
+         "groupName": "contactinformation", "hidden": false, "options": [],
+         "modificationMetadata": {"readOnlyValue": true}},
+        {"name": "mobilephone", "label": "Mobile Phone Number", "type": "string", "fieldType": "phonenumber",
+         "groupName": "contactinformation", "hidden": false, "options": [],
+         "modificationMetadata": {"readOnlyValue": false}},
+        {"name": "hs_internal", "label": "Internal", "type": "string", "fieldType": "text",
+         "groupName": "contactinformation", "hidden": true, "options": [],
+         "modificationMetadata": {"readOnlyValue": true}}
+    ]})
+}
+
+/// `GET /connections/{id}/fields`: HubSpot's contact properties become typed fields — enum
+/// options as allowed values, checkboxes as multi-enums, read-only and hidden properties told
+/// apart — read once and then answered from the cache until `refresh`.
+#[tokio::test]
+async fn hubspot_properties_become_a_typed_field_catalog() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    fake.script(
+        "GET /hubspot/crm/v3/properties/contacts",
+        ok_reply(hubspot_properties()),
+    );
+    let fixture = fixture(
+        IntegrationType::Hubspot,
+        json!({}),
+        json!({"access_token": "hs-secret"}),
+        json!({}),
+    );
+    let read = integrations
+        .field_catalog(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect("read");
+    assert!(read.read_at.is_some(), "the provider was asked");
+    let fields = serde_json::to_value(&read.fields).unwrap();
+    let by_key = |key: &str| {
+        fields
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("{key} in {fields}"))
+    };
+    assert_eq!(
+        by_key("email"),
+        json!({"key": "email", "type": "string", "label": "Email",
+               "description": "A contact's email address",
+               "constraints": {"required": true, "format": "email"},
+               "provider_meta": {"type": "string", "fieldType": "text", "groupName": "contactinformation"}})
+    );
+    assert_eq!(by_key("lifecyclestage")["type"], "enum");
+    assert_eq!(
+        by_key("lifecyclestage")["constraints"]["allowed_values"],
+        json!(["lead", "customer"])
+    );
+    assert!(by_key("lifecyclestage").get("description").is_none());
+    assert_eq!(by_key("interests")["type"], "multi_enum");
+    assert_eq!(by_key("num_employees")["type"], "number");
+    assert_eq!(by_key("opted_in")["type"], "boolean");
+    assert_eq!(by_key("createdate")["type"], "datetime");
+    assert_eq!(by_key("createdate")["constraints"]["read_only"], true);
+    assert_eq!(by_key("mobilephone")["constraints"]["format"], "phone");
+    assert_eq!(
+        fields.as_array().unwrap().len(),
+        7,
+        "hidden properties left out"
+    );
+    let sent = fake.requests();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].header("authorization"), Some("Bearer hs-secret"));
+
+    fake.clear();
+    fake.script(
+        "GET /hubspot/crm/v3/properties/contacts",
+        ok_reply(hubspot_properties()),
+    );
+    let cached = integrations
+        .field_catalog(&fixture.connection, &fixture.secrets, false)
+        .await
+        .unwrap();
+    assert_eq!(cached, read, "answered from the cache");
+    assert!(fake.requests().is_empty());
+
+    fake.script(
+        "GET /hubspot/crm/v3/properties/contacts",
+        Reply::json(
+            401,
+            json!({"status": "error", "category": "INVALID_AUTHENTICATION"}),
+        ),
+    );
+    let error = integrations
+        .field_catalog(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect_err("refused");
+    assert!(error.contains("auth_failed"), "{error}");
+    assert!(!error.contains("hs-secret"), "{error}");
+}
+
+/// Salesforce's Contact describe becomes typed fields: picklists with their active values,
+/// formats from the field types, required and read-only from its flags, lengths kept.
+#[tokio::test]
+async fn salesforce_describe_becomes_a_typed_field_catalog() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    fake.script(
+        "GET /salesforce/services/data/v60.0/sobjects/Contact/describe",
+        ok_reply(json!({"name": "Contact", "fields": [
+            {"name": "Id", "label": "Contact ID", "type": "id", "length": 18, "nillable": false,
+             "createable": false, "updateable": false, "defaultedOnCreate": true, "picklistValues": []},
+            {"name": "LastName", "label": "Last Name", "type": "string", "length": 80, "nillable": false,
+             "createable": true, "updateable": true, "defaultedOnCreate": false, "picklistValues": []},
+            {"name": "Email", "label": "Email", "type": "email", "length": 80, "nillable": true,
+             "createable": true, "updateable": true, "defaultedOnCreate": false, "picklistValues": []},
+            {"name": "LeadSource", "label": "Lead Source", "type": "picklist", "length": 255,
+             "nillable": true, "createable": true, "updateable": true, "defaultedOnCreate": false,
+             "picklistValues": [{"value": "Web", "label": "Web", "active": true},
+                                {"value": "Fax", "label": "Fax", "active": false}]},
+            {"name": "Birthdate", "label": "Birthdate", "type": "date", "nillable": true,
+             "createable": true, "updateable": true, "picklistValues": []},
+            {"name": "NumberOfEmployees__c", "label": "Employees", "type": "double", "nillable": true,
+             "createable": true, "updateable": true, "picklistValues": []},
+            {"name": "MailingAddress", "label": "Mailing Address", "type": "address", "nillable": true,
+             "createable": false, "updateable": false, "picklistValues": []}
+        ]})),
+    );
+    let fixture = fixture(
+        IntegrationType::Salesforce,
+        json!({"instance_url": format!("{}/salesforce", fake.base_url())}),
+        json!({"access_token": "sf-secret"}),
+        json!({}),
+    );
+    let read = integrations
+        .field_catalog(&fixture.connection, &fixture.secrets, true)
+        .await
+        .expect("read");
+    let fields = serde_json::to_value(&read.fields).unwrap();
+    let types: Vec<(&str, &str)> = fields
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["key"].as_str().unwrap(), f["type"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        types,
+        [
+            ("Id", "string"),
+            ("LastName", "string"),
+            ("Email", "string"),
+            ("LeadSource", "enum"),
+            ("Birthdate", "date"),
+            ("NumberOfEmployees__c", "number"),
+            ("MailingAddress", "object")
+        ]
+    );
+    assert_eq!(
+        fields[0]["constraints"],
+        json!({"read_only": true, "max_length": 18})
+    );
+    assert_eq!(
+        fields[1]["constraints"],
+        json!({"required": true, "max_length": 80})
+    );
+    assert_eq!(fields[2]["constraints"]["format"], "email");
+    assert_eq!(fields[3]["constraints"]["allowed_values"], json!(["Web"]));
+    assert_eq!(fields[4]["constraints"]["format"], "date");
+    assert_eq!(
+        fake.requests()[0].header("authorization"),
+        Some("Bearer sf-secret")
+    );
+}
+
+/// Types without a properties API the connector writes through answer the fields their
+/// actions read, typed, without calling the provider; a webhook has none.
+#[tokio::test]
+async fn other_types_answer_the_fields_their_connector_sends() {
+    let fake = FakeProvider::start().await;
+    let integrations = integrations(&fake);
+    let mailchimp = fixture(
+        IntegrationType::Mailchimp,
+        json!({"data_center": "us6"}),
+        json!({"api_key": "k-us6"}),
+        json!({}),
+    );
+    let read = integrations
+        .field_catalog(&mailchimp.connection, &mailchimp.secrets, true)
+        .await
+        .expect("fixed");
+    assert_eq!(read.read_at, None);
+    assert_eq!(
+        serde_json::to_value(&read.fields).unwrap(),
+        json!([{"key": "email", "type": "string", "label": "Email",
+                "constraints": {"required": true, "format": "email"}},
+               {"key": "first_name", "type": "string", "label": "First name"},
+               {"key": "last_name", "type": "string", "label": "Last name"}])
+    );
+    let webhook = fixture(IntegrationType::Webhook, json!({}), json!({}), json!({}));
+    let none = integrations
+        .field_catalog(&webhook.connection, &webhook.secrets, true)
+        .await
+        .unwrap();
+    assert!(none.fields.is_empty());
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
 }

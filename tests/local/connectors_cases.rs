@@ -125,6 +125,58 @@ pub fn cases(base: &str) -> Vec<Case> {
     };
     let none = ok(json!({"totalSize": 0, "done": true, "records": []}));
 
+    let cio_401 = Reply::json(401, json!({"meta": {"error": "Unauthorized request"}}));
+    let cio_429 = Reply::json(429, json!({"meta": {"error": "Too many requests"}}));
+    let discord_401 = Reply::json(
+        401,
+        json!({"message": "Invalid Webhook Token", "code": 50027}),
+    );
+    // Discord's 429: the wait in the JSON body (seconds, fractional); its X-RateLimit-Reset is
+    // a fractional Unix time, which is not a whole-second reset.
+    let discord_reset = format!(
+        "{}.250",
+        time::OffsetDateTime::now_utc().unix_timestamp() + 3
+    );
+    let discord_429 = Reply::json(
+        429,
+        json!({"message": "You are being rate limited.", "retry_after": 3.2, "global": false}),
+    )
+    .header("X-RateLimit-Limit", "5")
+    .header("X-RateLimit-Remaining", "0")
+    .header("X-RateLimit-Reset", &discord_reset)
+    .header("X-RateLimit-Reset-After", "3.2")
+    .header("X-RateLimit-Scope", "shared");
+    let sendgrid_401 = Reply::json(
+        401,
+        json!({"errors": [{"field": null, "message": "authorization required"}]}),
+    );
+    let sendgrid_reset = (time::OffsetDateTime::now_utc().unix_timestamp() + 30).to_string();
+    let sendgrid_429 = Reply::json(
+        429,
+        json!({"errors": [{"field": null, "message": "too many requests"}]}),
+    )
+    .header("X-RateLimit-Limit", "600")
+    .header("X-RateLimit-Remaining", "0")
+    .header("X-RateLimit-Reset", &sendgrid_reset);
+    let pipedrive_401 = Reply::json(
+        401,
+        json!({"success": false, "error": "unauthorized access", "errorCode": 401,
+               "error_info": "Please check developers.pipedrive.com for more information about Pipedrive API."}),
+    );
+    let pipedrive_429 = Reply::json(
+        429,
+        json!({"success": false, "error": "Request over limit", "errorCode": 429}),
+    )
+    .header("x-ratelimit-limit", "80")
+    .header("x-ratelimit-remaining", "0")
+    .header("x-ratelimit-reset", "2");
+    let pipedrive_search = "GET /pipedrive/acme/api/v1/persons/search".to_owned();
+    let pipedrive_found = ok(json!({"success": true, "data": {"items": [
+        {"result_score": 1.0, "item": {"id": 7, "type": "person", "name": "Ada",
+                                       "emails": ["ada@example.com"]}}]}}));
+    let pipedrive_none = ok(json!({"success": true, "data": {"items": []},
+        "additional_data": {"pagination": {"start": 0, "limit": 1, "more_items_in_collection": false}}}));
+
     vec![
         Case {
             name: "hubspot add_to_list",
@@ -617,6 +669,239 @@ pub fn cases(base: &str) -> Vec<Case> {
             unauthorized: sf_401,
             rate_limited: sf_limit,
             reset_secs: None,
+        },
+        Case {
+            name: "customer_io identify",
+            kind: IntegrationType::CustomerIo,
+            metadata: json!({"site_id": "site-123"}),
+            secrets: json!({"api_key": "cio-track-key"}),
+            rule: json!({"action": "identify"}),
+            calls: vec![("PUT /customer_io/us/api/v1/customers/ada@example.com".into(), ok(json!({})))],
+            expect: |r| {
+                // HTTP Basic: the site id and the Track API key.
+                use base64::Engine;
+                let pair = base64::engine::general_purpose::STANDARD.encode("site-123:cio-track-key");
+                header(&r[0], "authorization", &format!("Basic {pair}"));
+                // The fields are the person's attributes.
+                assert_eq!(
+                    r[0].json(),
+                    json!({"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace",
+                           "plan": "pro", "note": "<!channel> & co"})
+                );
+            },
+            unauthorized: cio_401.clone(),
+            rate_limited: cio_429.clone(),
+            reset_secs: None,
+        },
+        Case {
+            name: "customer_io track_event",
+            kind: IntegrationType::CustomerIo,
+            metadata: json!({"site_id": "site-123"}),
+            secrets: json!({"api_key": "cio-track-key"}),
+            rule: json!({"action": "track_event", "id": "signed_up"}),
+            calls: vec![(
+                "POST /customer_io/us/api/v1/customers/ada@example.com/events".into(),
+                ok(json!({})),
+            )],
+            expect: |r| {
+                let body = r[0].json();
+                assert_eq!(body["name"], "signed_up");
+                assert_eq!(body["data"]["plan"], "pro");
+            },
+            unauthorized: cio_401.clone(),
+            rate_limited: cio_429.clone(),
+            reset_secs: None,
+        },
+        Case {
+            name: "customer_io add_to_segment (EU)",
+            kind: IntegrationType::CustomerIo,
+            metadata: json!({"site_id": "site-123", "region": "eu"}),
+            secrets: json!({"api_key": "cio-track-key"}),
+            rule: json!({"action": "add_to_segment", "id": "7"}),
+            calls: vec![(
+                "POST /customer_io/eu/api/v1/segments/7/add_customers?id_type=email".into(),
+                ok(json!({})),
+            )],
+            expect: |r| {
+                assert_eq!(r[0].query.as_deref(), Some("id_type=email"));
+                assert_eq!(r[0].json(), json!({"ids": ["ada@example.com"]}));
+            },
+            unauthorized: cio_401.clone(),
+            rate_limited: cio_429.clone(),
+            reset_secs: None,
+        },
+        Case {
+            name: "customer_io remove_from_segment",
+            kind: IntegrationType::CustomerIo,
+            metadata: json!({"site_id": "site-123"}),
+            secrets: json!({"api_key": "cio-track-key"}),
+            rule: json!({"action": "remove_from_segment", "id": "7"}),
+            calls: vec![(
+                "POST /customer_io/us/api/v1/segments/7/remove_customers?id_type=email".into(),
+                ok(json!({})),
+            )],
+            expect: |r| assert_eq!(r[0].json(), json!({"ids": ["ada@example.com"]})),
+            unauthorized: cio_401,
+            rate_limited: cio_429,
+            reset_secs: None,
+        },
+        Case {
+            name: "discord send_message",
+            kind: IntegrationType::Discord,
+            metadata: json!({"username": "Switchyard"}),
+            secrets: json!({"webhook_url": "https://discord.com/api/webhooks/112233445566/tOk-en_9"}),
+            rule: json!({"action": "send_message", "value": "New {{plan}} signup: {{email}} ({{note}})"}),
+            calls: vec![(
+                "POST /discord/api/webhooks/112233445566/tOk-en_9?wait=true".into(),
+                ok(json!({"id": "1180000000000000000", "type": 0, "channel_id": "1170000000000000000",
+                          "content": "New pro signup", "webhook_id": "112233445566"})),
+            )],
+            expect: |r| {
+                assert_eq!(r[0].query.as_deref(), Some("wait=true"));
+                assert!(r[0].header("authorization").is_none(), "the token is the path");
+                // Mentions are off, so inserted text like @everyone pings nobody.
+                assert_eq!(
+                    r[0].json(),
+                    json!({"content": "New pro signup: ada@example.com (<!channel> & co)",
+                           "allowed_mentions": {"parse": []}, "username": "Switchyard"})
+                );
+            },
+            unauthorized: discord_401,
+            rate_limited: discord_429,
+            reset_secs: Some(3),
+        },
+        Case {
+            name: "sendgrid add_to_list",
+            kind: IntegrationType::Sendgrid,
+            metadata: json!({}),
+            secrets: json!({"api_key": "SG.test-key"}),
+            rule: json!({"action": "add_to_list", "id": "ca7a3796-e8a8-4029-9ccb-df8937940562"}),
+            calls: vec![(
+                "PUT /sendgrid/v3/marketing/contacts".into(),
+                Reply::json(202, json!({"job_id": "2387e363-4104-4225-8960-4a5758492351"})),
+            )],
+            expect: |r| {
+                bearer(&r[0], "SG.test-key");
+                assert_eq!(
+                    r[0].json(),
+                    json!({"list_ids": ["ca7a3796-e8a8-4029-9ccb-df8937940562"],
+                           "contacts": [{"email": "ada@example.com", "first_name": "Ada",
+                                         "last_name": "Lovelace"}]})
+                );
+            },
+            unauthorized: sendgrid_401.clone(),
+            rate_limited: sendgrid_429.clone(),
+            reset_secs: Some(30),
+        },
+        Case {
+            name: "sendgrid remove_from_list",
+            kind: IntegrationType::Sendgrid,
+            metadata: json!({}),
+            secrets: json!({"api_key": "SG.test-key"}),
+            rule: json!({"action": "remove_from_list", "id": "ca7a3796"}),
+            calls: vec![
+                (
+                    "POST /sendgrid/v3/marketing/contacts/search/emails".into(),
+                    ok(json!({"result": {"ada@example.com": {"contact": {
+                        "id": "3d8ce4a2-0b4b-4c1d-a3ce-4a8b2e1a2b3c", "email": "ada@example.com"}}}})),
+                ),
+                (
+                    "DELETE /sendgrid/v3/marketing/lists/ca7a3796/contacts".into(),
+                    Reply::json(202, json!({"job_id": "f2b7a1e8-51cf-4a6d-8f4e-4b0a5b0a1c2d"})),
+                ),
+            ],
+            expect: |r| {
+                assert_eq!(r[0].json(), json!({"emails": ["ada@example.com"]}));
+                bearer(&r[1], "SG.test-key");
+                assert_eq!(
+                    r[1].query.as_deref(),
+                    Some("contact_ids=3d8ce4a2-0b4b-4c1d-a3ce-4a8b2e1a2b3c")
+                );
+            },
+            unauthorized: sendgrid_401.clone(),
+            rate_limited: sendgrid_429.clone(),
+            reset_secs: Some(30),
+        },
+        Case {
+            name: "sendgrid send_template_email",
+            kind: IntegrationType::Sendgrid,
+            metadata: json!({"from": "Acme <hi@acme.test>"}),
+            secrets: json!({"api_key": "SG.test-key"}),
+            rule: json!({"action": "send_template_email", "id": "d-13b8f94fbcae4ec6b75270d6cb59f932"}),
+            calls: vec![("POST /sendgrid/v3/mail/send".into(), Reply::json(202, json!(null)))],
+            expect: |r| {
+                let body = r[0].json();
+                assert_eq!(body["template_id"], "d-13b8f94fbcae4ec6b75270d6cb59f932");
+                assert_eq!(body["from"], json!({"email": "hi@acme.test", "name": "Acme"}));
+                assert_eq!(
+                    body["personalizations"][0]["to"],
+                    json!([{"email": "ada@example.com", "name": "Ada Lovelace"}])
+                );
+                assert_eq!(body["personalizations"][0]["dynamic_template_data"]["plan"], "pro");
+                assert!(body["custom_args"]["switchyard_delivery"].is_string());
+            },
+            unauthorized: sendgrid_401,
+            rate_limited: sendgrid_429,
+            reset_secs: Some(30),
+        },
+        Case {
+            name: "pipedrive upsert_person (found)",
+            kind: IntegrationType::Pipedrive,
+            metadata: json!({"company_domain": "acme"}),
+            secrets: json!({"api_token": "pd-token"}),
+            rule: json!({"action": "upsert_person"}),
+            calls: vec![
+                (pipedrive_search.clone(), pipedrive_found),
+                (
+                    "PUT /pipedrive/acme/api/v1/persons/7".into(),
+                    ok(json!({"success": true, "data": {"id": 7, "name": "Ada Lovelace"}})),
+                ),
+            ],
+            expect: |r| {
+                header(&r[0], "x-api-token", "pd-token");
+                assert_eq!(
+                    r[0].query.as_deref(),
+                    Some("term=ada%40example.com&fields=email&exact_match=true&limit=1")
+                );
+                header(&r[1], "x-api-token", "pd-token");
+                assert_eq!(r[1].json(), json!({"name": "Ada Lovelace"}));
+            },
+            unauthorized: pipedrive_401.clone(),
+            rate_limited: pipedrive_429.clone(),
+            reset_secs: Some(2),
+        },
+        Case {
+            name: "pipedrive create_deal (new person)",
+            kind: IntegrationType::Pipedrive,
+            metadata: json!({"company_domain": "acme"}),
+            secrets: json!({"api_token": "pd-token"}),
+            rule: json!({"action": "create_deal", "id": "3", "value": "{{plan}} plan: {{email}}"}),
+            calls: vec![
+                (pipedrive_search, pipedrive_none),
+                (
+                    "POST /pipedrive/acme/api/v1/persons".into(),
+                    Reply::json(201, json!({"success": true, "data": {"id": 8, "name": "Ada Lovelace"}})),
+                ),
+                (
+                    "POST /pipedrive/acme/api/v1/deals".into(),
+                    Reply::json(201, json!({"success": true, "data": {"id": 55, "title": "pro plan"}})),
+                ),
+            ],
+            expect: |r| {
+                assert_eq!(
+                    r[1].json(),
+                    json!({"name": "Ada Lovelace",
+                           "email": [{"value": "ada@example.com", "primary": true, "label": "work"}]})
+                );
+                header(&r[2], "x-api-token", "pd-token");
+                assert_eq!(
+                    r[2].json(),
+                    json!({"title": "pro plan: ada@example.com", "person_id": 8, "stage_id": 3})
+                );
+            },
+            unauthorized: pipedrive_401,
+            rate_limited: pipedrive_429,
+            reset_secs: Some(2),
         },
     ]
 }

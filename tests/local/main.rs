@@ -13,5 +13,6 @@ mod openapi_fuzz;
 mod outbound_client;
 mod outbound_ssrf;
 mod queue_conformance;
+mod session_expiry;
 mod store_conformance;
 mod webhook_options;

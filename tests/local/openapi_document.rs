@@ -82,6 +82,7 @@ fn operations_have_unique_ids_and_declare_their_credentials() {
         "X-Meshes-Publishable-Key"
     );
     assert_eq!(schemes["machine_jwt"]["scheme"], "bearer");
+    assert_eq!(schemes["session_token"]["scheme"], "bearer");
     let mut ids = BTreeSet::new();
     for (method, path) in documented_operations(&document) {
         let operation = &document["paths"][&path][method.to_lowercase()];
@@ -89,11 +90,20 @@ fn operations_have_unique_ids_and_declare_their_credentials() {
         assert!(ids.insert(id.to_owned()), "operationId {id} is used twice");
         let security = operation["security"].as_array().expect("security");
         // The OAuth callback is where a browser arrives: its sealed `state` is the credential.
-        // A CORS preflight carries none, by the Fetch standard.
+        // A CORS preflight carries none, by the Fetch standard; the embed's launch exchange
+        // carries its launch token in the body.
         let public = path == "/healthz"
             || path == "/api/v1/openapi.json"
             || path == "/api/v1/connections/oauth/{type}/callback"
+            || path == "/api/v1/sessions/launch"
             || method == "OPTIONS";
+        // Routes an embed session may not reach (a session token gets 403 there).
+        let machine_only = path.starts_with("/api/v1/sessions")
+            || path.starts_with("/api/v1/machine-keys")
+            || path == "/api/v1/usage"
+            || path.ends_with("/publishable-key/rotate")
+            || (method == "POST" && path == "/api/v1/workspaces")
+            || (method == "PUT" && path == "/api/v1/workspaces/{id}");
         let names: BTreeSet<&str> = security
             .iter()
             .flat_map(|s| s.as_object().expect("requirement").keys())
@@ -103,8 +113,10 @@ fn operations_have_unique_ids_and_declare_their_credentials() {
             BTreeSet::new()
         } else if method == "POST" && (path == "/api/v1/events" || path == "/api/v1/events/bulk") {
             ["publishable_key", "machine_jwt"].into()
-        } else {
+        } else if machine_only {
             ["machine_jwt"].into()
+        } else {
+            ["machine_jwt", "session_token"].into()
         };
         assert_eq!(names, expected, "{method} {path}");
         let responses = operation["responses"].as_object().expect("responses");

@@ -63,7 +63,7 @@ enum Credential {
     Publishable,
 }
 
-const BATCHES: [Batch; 10] = [
+const BATCHES: [Batch; 11] = [
     Batch {
         name: "workspaces",
         filter: ["--include-tag", "workspaces"],
@@ -112,6 +112,11 @@ const BATCHES: [Batch; 10] = [
     Batch {
         name: "usage",
         filter: ["--include-tag", "usage"],
+        credential: Credential::Machine,
+    },
+    Batch {
+        name: "sessions",
+        filter: ["--include-tag", "sessions"],
         credential: Credential::Machine,
     },
 ];

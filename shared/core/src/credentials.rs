@@ -4,7 +4,7 @@ use rand::Rng;
 use rand::distr::Alphanumeric;
 use sha2::{Digest, Sha256};
 
-use crate::{OrgId, WorkspaceId};
+use crate::{OrgId, SessionId, WorkspaceId};
 
 /// The JWT audience every machine token must carry.
 pub const JWT_AUDIENCE: &str = "meshes-api";
@@ -85,6 +85,62 @@ pub fn publishable_key_hash(key: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// The two tokens an embed session hands out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionTokenKind {
+    /// `Authorization: Bearer` on the API while the session lives.
+    Access,
+    /// Exchanged once for the access token by the embed page.
+    Launch,
+}
+
+impl SessionTokenKind {
+    fn prefix(self) -> &'static str {
+        match self {
+            Self::Access => "sy_sess",
+            Self::Launch => "sy_launch",
+        }
+    }
+}
+
+/// A new session token, `<prefix>.<org>.<session>.<secret>`: opaque to its holder, 256 random
+/// bits, and naming its session so that checking it is one keyed read of the session and a
+/// comparison of hashes — no index of tokens, and revocation or expiry take effect at once.
+pub fn new_session_token(kind: SessionTokenKind, org: OrgId, session: SessionId) -> String {
+    let secret: [u8; 32] = rand::random();
+    let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{}.{org}.{session}.{secret}", kind.prefix())
+}
+
+/// The organization and session a token of `kind` names, when it has the shape of one.
+pub fn parse_session_token(kind: SessionTokenKind, token: &str) -> Option<(OrgId, SessionId)> {
+    let mut parts = token.split('.');
+    if parts.next()? != kind.prefix() {
+        return None;
+    }
+    let org = parts.next()?.parse().ok()?;
+    let session = parts.next()?.parse().ok()?;
+    let secret = parts.next()?;
+    (secret.len() == 64 && secret.bytes().all(|b| b.is_ascii_hexdigit()) && parts.next().is_none())
+        .then_some((org, session))
+}
+
+/// What is stored of a session token: its SHA-256, hex.
+pub fn session_token_hash(token: &str) -> String {
+    publishable_key_hash(token)
+}
+
+/// Whether `token` hashes to `stored`, in time independent of where they differ.
+pub fn session_token_matches(token: &str, stored: &str) -> bool {
+    let given = session_token_hash(token);
+    given.len() == stored.len()
+        && given
+            .bytes()
+            .zip(stored.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,6 +152,25 @@ mod tests {
         let ak = new_access_key();
         assert!(is_access_key_shape(&ak), "{ak}");
         assert!(new_secret_key().chars().all(|c| c.is_ascii_alphanumeric()));
+    }
+
+    #[test]
+    fn session_tokens_name_their_session_and_match_only_their_hash() {
+        let (org, id) = (OrgId::new(), SessionId::new());
+        let token = new_session_token(SessionTokenKind::Access, org, id);
+        assert_eq!(
+            parse_session_token(SessionTokenKind::Access, &token),
+            Some((org, id))
+        );
+        assert_eq!(parse_session_token(SessionTokenKind::Launch, &token), None);
+        assert_eq!(
+            parse_session_token(SessionTokenKind::Access, &format!("{token}.x")),
+            None
+        );
+        let hash = session_token_hash(&token);
+        assert!(session_token_matches(&token, &hash));
+        let other = new_session_token(SessionTokenKind::Access, org, id);
+        assert!(!session_token_matches(&other, &hash));
     }
 
     #[test]

@@ -60,6 +60,8 @@ id_type!(
     EventId = Uuid::now_v7,
     /// One event delivered through one rule (the contract's `rule_event`).
     DeliveryId = Uuid::now_v7,
+    /// An embed session: one workspace's access for one of a customer's users.
+    SessionId = Uuid::now_v7,
     /// One try at a delivery.
     AttemptId = Uuid::now_v7,
 );

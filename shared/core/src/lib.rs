@@ -13,6 +13,7 @@ pub mod domain;
 pub mod envelope;
 pub mod error;
 pub mod fair_share;
+pub mod field_catalog;
 pub mod ids;
 pub mod integration_catalog;
 pub mod json_path;

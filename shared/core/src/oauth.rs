@@ -33,6 +33,11 @@ pub const EXPIRES_AT: &str = "expires_at";
 /// run again (`connection=<id>` on start) before it delivers.
 pub const STATUS: &str = "status";
 pub const REAUTHORIZATION_REQUIRED: &str = "reauthorization_required";
+/// `metadata.status_code`: the provider's error code that set `status` (`invalid_grant`,
+/// `token_revoked` …), so the connection can say why it is inactive.
+pub const STATUS_CODE: &str = "status_code";
+/// The provider codes that say the user revoked the app, rather than a grant that lapsed.
+pub const REVOKED_CODES: [&str; 1] = ["token_revoked"];
 
 /// How the client authenticates at the token endpoint (RFC 6749 §2.3.1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -579,7 +579,7 @@ fn header_value_problem(value: &str) -> Option<&'static str> {
 }
 
 /// Metadata keys whose values are secrets: accepted on write, sealed at rest, never returned.
-const SECRET_KEYS: [&str; 16] = [
+const SECRET_KEYS: [&str; 19] = [
     "secret",
     SIGNING_SECRET,
     PREVIOUS_SIGNING_SECRET,
@@ -588,6 +588,12 @@ const SECRET_KEYS: [&str; 16] = [
     "token",
     "bearer_token",
     "api_key",
+    // Customer.io's App API key (listing segments).
+    "app_api_key",
+    // Pipedrive's personal API token.
+    "api_token",
+    // A Discord incoming webhook's URL carries its token.
+    "webhook_url",
     "access_token",
     "refresh_token",
     "auth_value",
@@ -889,5 +895,14 @@ mod tests {
         shown.sort();
         assert_eq!(shown, ["auth_header_name", "url"]);
         assert_eq!(secret.len(), 6);
+        // The SaaS connectors' credentials: Discord's webhook URL carries its token.
+        let (public, secret) = split_secrets(meta(
+            json!({"webhook_url": "https://discord.com/api/webhooks/1/t",
+            "api_token": "pd", "app_api_key": "cio", "site_id": "s", "company_domain": "acme"}),
+        ));
+        let mut shown: Vec<&String> = public.keys().collect();
+        shown.sort();
+        assert_eq!(shown, ["company_domain", "site_id"]);
+        assert_eq!(secret.len(), 3);
     }
 }

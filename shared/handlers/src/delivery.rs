@@ -293,6 +293,7 @@ async fn load_and_deliver(
             crate::oauth::Next::Retry => continue,
         }
     };
+    crate::credential_state::note(deps, &connection, &result).await;
     Ok(with_warnings(result, &warnings))
 }
 

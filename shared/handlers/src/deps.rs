@@ -7,7 +7,7 @@ use switchyard_core::Clock;
 use switchyard_core::keyring::KeyRing;
 use switchyard_core::ports::{
     Catalog, Connections, Deliveries, EventIntake, Events, Integration, KeyClaims, Mappings,
-    Metering, Queue, Rules, Store, Tenants, Workspaces,
+    Metering, Queue, Rules, Sessions, Store, Tenants, Workspaces,
 };
 use switchyard_core::retry::RetryPolicy;
 use switchyard_core::webhook::UrlPolicy;
@@ -77,6 +77,9 @@ impl Deps {
         &*self.store
     }
     pub fn catalog(&self) -> &dyn Catalog {
+        &*self.store
+    }
+    pub fn sessions(&self) -> &dyn Sessions {
         &*self.store
     }
 

@@ -22,12 +22,20 @@ pub enum Sender {
     },
     /// A machine key: the body names the workspace, which must be the organization's.
     Machine { org: OrgId, access_key: String },
+    /// An embed session sending a rule's test event: its workspace, recorded as `actor`.
+    Session {
+        org: OrgId,
+        workspace: WorkspaceId,
+        actor: String,
+    },
 }
 
 impl Sender {
     pub fn org(&self) -> OrgId {
         match self {
-            Self::Publishable { org, .. } | Self::Machine { org, .. } => *org,
+            Self::Publishable { org, .. }
+            | Self::Machine { org, .. }
+            | Self::Session { org, .. } => *org,
         }
     }
 }
@@ -423,6 +431,11 @@ async fn resolve_workspace(
             }
             (*org, ws, format!("machine_key:{access_key}"))
         }
+        Sender::Session {
+            org,
+            workspace,
+            actor,
+        } => (*org, *workspace, actor.clone()),
     })
 }
 

@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod console;
+mod credential_state;
 pub mod delivery;
 pub mod deps;
 pub mod dlq;

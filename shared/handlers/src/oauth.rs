@@ -16,7 +16,8 @@ use switchyard_core::ConnectionId;
 use switchyard_core::clock::epoch_millis;
 use switchyard_core::domain::Connection;
 use switchyard_core::oauth::{
-    Providers, REAUTHORIZATION_REQUIRED, STATUS, TokenEndpoint, TokenError, TokenSet, is_oauth,
+    Providers, REAUTHORIZATION_REQUIRED, STATUS, STATUS_CODE, TokenEndpoint, TokenError, TokenSet,
+    is_oauth,
 };
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::DeliveryResult;
@@ -253,6 +254,8 @@ async fn refresh(
             tracing::warn!(connection_id = %connection.id, code = %code, "refresh token refused; connection needs re-authorisation");
             done.metadata
                 .insert(STATUS.into(), REAUTHORIZATION_REQUIRED.into());
+            done.metadata
+                .insert(STATUS_CODE.into(), code.clone().into());
             Err(failed(
                 Outcome::AuthFailed,
                 &format!(

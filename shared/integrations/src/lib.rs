@@ -19,7 +19,7 @@ use serde_json::{Map, Value};
 use switchyard_core::ValidationErrors;
 use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::outcome::Outcome;
-use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
+use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration, ReadFields};
 use switchyard_core::webhook::{UrlPolicy, WebhookConfig};
 use url::Url;
 
@@ -105,14 +105,34 @@ impl Integration for Integrations {
         self.check_destination(kind, metadata).await
     }
 
-    async fn destination_fields(
+    async fn rule_targets(
         &self,
         connection: &Connection,
         secrets: &Map<String, Value>,
         refresh: bool,
     ) -> Result<Vec<Value>, String> {
+        if connection.kind == IntegrationType::Webhook {
+            return Ok(Vec::new());
+        }
         self.connectors
-            .destination_fields(connection, secrets, refresh)
+            .rule_targets(connection, secrets, refresh)
+            .await
+    }
+
+    async fn field_catalog(
+        &self,
+        connection: &Connection,
+        secrets: &Map<String, Value>,
+        refresh: bool,
+    ) -> Result<ReadFields, String> {
+        if connection.kind == IntegrationType::Webhook {
+            return Ok(ReadFields {
+                fields: Vec::new(),
+                read_at: None,
+            });
+        }
+        self.connectors
+            .field_catalog(connection, secrets, refresh)
             .await
     }
 

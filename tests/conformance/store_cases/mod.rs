@@ -12,6 +12,7 @@ mod mappings;
 mod metering;
 mod rules;
 mod scoping;
+mod sessions;
 mod tenants;
 mod workspaces;
 
@@ -31,6 +32,7 @@ pub use mappings::*;
 pub use metering::*;
 pub use rules::*;
 pub use scoping::*;
+pub use sessions::*;
 pub use tenants::*;
 pub use workspaces::*;
 

@@ -171,6 +171,68 @@ pub(crate) fn connection(item: &Item) -> Result<Connection, StoreError> {
     })
 }
 
+pub(crate) fn session_item(x: &Session) -> Result<Item, StoreError> {
+    let mut item = keyed(org_pk(x.org), session_sk(x.id));
+    item.insert(
+        SCOPE.into(),
+        s(format!("{}{}", session_scope_prefix(x.workspace), x.id)),
+    );
+    item.insert("id".into(), s(x.id.to_string()));
+    item.insert("org".into(), s(x.org.to_string()));
+    item.insert("ws".into(), s(x.workspace.to_string()));
+    item.insert("type".into(), s(x.session_type.as_str()));
+    item.insert("role".into(), s(x.role.as_str()));
+    put_opt(&mut item, "res", x.resource.as_deref().map(s));
+    put_opt(&mut item, "rid", x.resource_id.as_deref().map(s));
+    put_opt(&mut item, "ext", x.external_user_id.as_deref().map(s));
+    item.insert("scopes".into(), json_s(&x.scopes)?);
+    put_opt(&mut item, "page", x.launch_page.map(|p| s(p.as_str())));
+    item.insert("origins".into(), json_s(&x.allowed_origins)?);
+    item.insert("th".into(), s(&x.token_hash));
+    item.insert("exp".into(), ms(x.expires_at));
+    item.insert("ttl_s".into(), n(x.ttl_seconds));
+    item.insert("lh".into(), s(&x.launch_hash));
+    item.insert("lexp".into(), ms(x.launch_expires_at));
+    item.insert("at".into(), ms(x.created_at));
+    item.insert(
+        "st".into(),
+        s(if x.revoked_at.is_some() {
+            "revoked"
+        } else {
+            "active"
+        }),
+    );
+    put_opt(&mut item, "rev", x.revoked_at.map(ms));
+    Ok(item)
+}
+
+pub(crate) fn session(item: &Item) -> Result<Session, StoreError> {
+    let r = Reader::new(item, "session");
+    Ok(Session {
+        id: r.parse("id")?,
+        org: r.parse("org")?,
+        workspace: r.parse("ws")?,
+        session_type: parse_enum("session", "type", r.s("type")?)?,
+        role: parse_enum("session", "role", r.s("role")?)?,
+        resource: r.opt_string("res")?,
+        resource_id: r.opt_string("rid")?,
+        external_user_id: r.opt_string("ext")?,
+        scopes: r.json("scopes")?,
+        launch_page: r
+            .opt_s("page")?
+            .map(|p| parse_enum("session", "launch page", p))
+            .transpose()?,
+        allowed_origins: r.json("origins")?,
+        token_hash: r.string("th")?,
+        expires_at: r.time("exp")?,
+        ttl_seconds: r.num("ttl_s")?,
+        launch_hash: r.string("lh")?,
+        launch_expires_at: r.time("lexp")?,
+        created_at: r.time("at")?,
+        revoked_at: r.opt_time("rev")?,
+    })
+}
+
 pub(crate) fn rule_item(rule: &Rule) -> Result<Item, StoreError> {
     let mut item = keyed(org_pk(rule.org), rule_sk(rule.id));
     item.insert(

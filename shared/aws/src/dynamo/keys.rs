@@ -19,6 +19,7 @@
 //! | machine key, in its org | `ORG#<org>` | `MK#<access key>` | |
 //! | publishable key, by hash | `PK#<hash>` | `KEY` | |
 //! | publishable key, in its org | `ORG#<org>` | `PK#<ws>#<hash>` | |
+//! | embed session (tokens as hashes) | `ORG#<org>` | `SE#<id>` | `SE#<ws>#<id>` |
 //! | format marker (credential formats) | `SWITCHYARD` | `FORMAT` | |
 //!
 //! **history** (`pk`, `sk`; TTL on `ttl`): what happened, expiring after the retention period.
@@ -35,7 +36,7 @@
 //! because event names may contain `#`.
 
 use switchyard_core::domain::CatalogKind;
-use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
+use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, SessionId, WorkspaceId};
 
 pub(crate) const PK: &str = "pk";
 pub(crate) const SK: &str = "sk";
@@ -52,6 +53,7 @@ pub(crate) const WORKSPACES: &str = "WS#";
 pub(crate) const CONNECTIONS: &str = "CN#";
 pub(crate) const RULES: &str = "RU#";
 pub(crate) const MACHINE_KEYS: &str = "MK#";
+pub(crate) const SESSIONS: &str = "SE#";
 
 pub(crate) fn org_pk(org: OrgId) -> String {
     format!("ORG#{org}")
@@ -88,6 +90,14 @@ pub(crate) fn rule_scope_prefix(ws: WorkspaceId, event: &str) -> String {
 
 pub(crate) fn catalog_prefix(ws: WorkspaceId, kind: CatalogKind) -> String {
     format!("CAT#{ws}#{}#", kind.as_str())
+}
+
+pub(crate) fn session_sk(id: SessionId) -> String {
+    format!("{SESSIONS}{id}")
+}
+
+pub(crate) fn session_scope_prefix(ws: WorkspaceId) -> String {
+    format!("{SESSIONS}{ws}#")
 }
 
 pub(crate) fn machine_key_pk(access_key: &str) -> String {

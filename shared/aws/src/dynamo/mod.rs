@@ -21,6 +21,7 @@ mod metering;
 mod plan_limits;
 mod rules;
 mod schema;
+mod sessions;
 mod tenants;
 mod workspaces;
 

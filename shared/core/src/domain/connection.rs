@@ -12,27 +12,35 @@ use crate::{ConnectionId, OrgId, WorkspaceId};
 pub enum IntegrationType {
     ActiveCampaign,
     Aweber,
+    CustomerIo,
+    Discord,
     Hubspot,
     Intercom,
     Mailchimp,
     Mailerlite,
+    Pipedrive,
     Resend,
     Salesforce,
+    Sendgrid,
     Slack,
     Webhook,
     Zoom,
 }
 
 impl IntegrationType {
-    pub const ALL: [IntegrationType; 11] = [
+    pub const ALL: [IntegrationType; 15] = [
         Self::ActiveCampaign,
         Self::Aweber,
+        Self::CustomerIo,
+        Self::Discord,
         Self::Hubspot,
         Self::Intercom,
         Self::Mailchimp,
         Self::Mailerlite,
+        Self::Pipedrive,
         Self::Resend,
         Self::Salesforce,
+        Self::Sendgrid,
         Self::Slack,
         Self::Webhook,
         Self::Zoom,
@@ -42,12 +50,16 @@ impl IntegrationType {
         match self {
             Self::ActiveCampaign => "activecampaign",
             Self::Aweber => "aweber",
+            Self::CustomerIo => "customer_io",
+            Self::Discord => "discord",
             Self::Hubspot => "hubspot",
             Self::Intercom => "intercom",
             Self::Mailchimp => "mailchimp",
             Self::Mailerlite => "mailerlite",
+            Self::Pipedrive => "pipedrive",
             Self::Resend => "resend",
             Self::Salesforce => "salesforce",
+            Self::Sendgrid => "sendgrid",
             Self::Slack => "slack",
             Self::Webhook => "webhook",
             Self::Zoom => "zoom",
@@ -92,6 +104,40 @@ pub struct Connection {
     pub updated_at: OffsetDateTime,
 }
 
+/// `metadata.status` of an API-key connection whose key the provider refused on the latest
+/// attempt; the next delivered attempt clears it.
+pub const AUTHENTICATION_INVALID: &str = "authentication_invalid";
+
+/// Why a connection is inactive: its deliveries fail until the cause is fixed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InactiveReason {
+    /// The provider refuses the connection's credentials.
+    AuthenticationInvalid,
+    /// The user revoked the app at the provider.
+    OAuthAuthorizationRevoked,
+    /// The OAuth grant lapsed (refresh token refused): run the OAuth flow again.
+    OAuthReauthorizationRequired,
+    ManuallyInactivated,
+}
+
+impl InactiveReason {
+    pub const ALL: [InactiveReason; 4] = [
+        Self::AuthenticationInvalid,
+        Self::OAuthAuthorizationRevoked,
+        Self::OAuthReauthorizationRequired,
+        Self::ManuallyInactivated,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthenticationInvalid => "authentication_invalid",
+            Self::OAuthAuthorizationRevoked => "oauth_authorization_revoked",
+            Self::OAuthReauthorizationRequired => "oauth_reauthorization_required",
+            Self::ManuallyInactivated => "manually_inactivated",
+        }
+    }
+}
+
 /// Why a connection's sealed settings could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretsError {
@@ -110,6 +156,25 @@ impl Connection {
             return Ok(Map::new());
         };
         serde_json::from_slice(&keys.open(sealed)?).map_err(|_| SecretsError::Malformed)
+    }
+
+    /// Why the connection cannot deliver, from what its metadata records: an OAuth grant the
+    /// provider refused on refresh (`status: reauthorization_required`, with the provider's
+    /// code telling a revocation from a lapsed grant), or an API key the provider refused on
+    /// the last attempt (`status: authentication_invalid`). `None`: active.
+    pub fn inactive_reason(&self) -> Option<InactiveReason> {
+        use crate::oauth::{REAUTHORIZATION_REQUIRED, REVOKED_CODES, STATUS, STATUS_CODE};
+        match self.metadata.get(STATUS).and_then(Value::as_str) {
+            Some(REAUTHORIZATION_REQUIRED) => {}
+            Some(AUTHENTICATION_INVALID) => return Some(InactiveReason::AuthenticationInvalid),
+            _ => return None,
+        }
+        let code = self.metadata.get(STATUS_CODE).and_then(Value::as_str);
+        Some(if code.is_some_and(|c| REVOKED_CODES.contains(&c)) {
+            InactiveReason::OAuthAuthorizationRevoked
+        } else {
+            InactiveReason::OAuthReauthorizationRequired
+        })
     }
 
     /// Seals write-only settings for storing as a connection's `secrets`.

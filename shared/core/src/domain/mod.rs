@@ -7,12 +7,16 @@ mod credential;
 mod delivery;
 mod event;
 mod rule;
+mod session;
 mod workspace;
 
 pub use catalog::{CatalogEntry, CatalogKind};
-pub use connection::{Connection, IntegrationType, SecretsError};
+pub use connection::{
+    AUTHENTICATION_INVALID, Connection, InactiveReason, IntegrationType, SecretsError,
+};
 pub use credential::{MachineKey, Organization, PublishableKey};
 pub use delivery::{Attempt, Delivery, DeliveryStatus};
 pub use event::{Event, EventStatus};
 pub use rule::{Rule, RuleFilter};
+pub use session::{Access, LaunchPage, PAYLOAD_READ_SCOPE, Session, SessionRole, SessionType};
 pub use workspace::Workspace;

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::domain::{Connection, Delivery, Event, Rule};
+use crate::field_catalog::DestinationField;
 use crate::outcome::Outcome;
 
 /// Everything one attempt needs, with the connection's secrets already opened.
@@ -57,10 +58,10 @@ pub trait Integration: Send + Sync + 'static {
     }
 
     /// What the connection's provider account offers as rule targets (lists, tags, channels,
-    /// properties …), each `{kind, id, name}`; recently listed entries may be answered from a
-    /// cache unless `refresh`. `Err` says why the provider did not list them. The default
-    /// (and a webhook) has none.
-    async fn destination_fields(
+    /// properties …), each `{kind, id, name}` — the live options of the actions' inputs;
+    /// recently listed entries may be answered from a cache unless `refresh`. `Err` says why
+    /// the provider did not list them. The default (and a webhook) has none.
+    async fn rule_targets(
         &self,
         _connection: &Connection,
         _secrets: &Map<String, Value>,
@@ -68,4 +69,27 @@ pub trait Integration: Send + Sync + 'static {
     ) -> Result<Vec<Value>, String> {
         Ok(Vec::new())
     }
+
+    /// The destination's typed fields, for field mappings: from the provider's properties
+    /// API where it has one, else the fields the connector sends; with when they were read
+    /// (a cached catalog unless `refresh`). `Err` says why the provider did not answer. The
+    /// default (and a webhook) has none.
+    async fn field_catalog(
+        &self,
+        _connection: &Connection,
+        _secrets: &Map<String, Value>,
+        _refresh: bool,
+    ) -> Result<ReadFields, String> {
+        Ok(ReadFields {
+            fields: Vec::new(),
+            read_at: None,
+        })
+    }
+}
+
+/// A destination's fields and when the provider was asked (`None`: no provider was asked).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadFields {
+    pub fields: Vec<DestinationField>,
+    pub read_at: Option<OffsetDateTime>,
 }

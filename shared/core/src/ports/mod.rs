@@ -7,11 +7,11 @@ mod queue;
 mod store;
 
 pub use intake::{Accepted, Claim, EventIntake, Intake};
-pub use integration::{DeliveryRequest, DeliveryResult, Integration};
+pub use integration::{DeliveryRequest, DeliveryResult, Integration, ReadFields};
 pub use queue::{
     MAX_DELAY, OutgoingMessage, Queue, QueueConsumer, QueueDepth, QueueName, ReceivedMessage,
 };
 pub use store::{
     AttemptRecord, Catalog, Connections, Deliveries, EventFilter, Events, KeyClaims, Mappings,
-    Metering, Rules, Store, Tenants, Workspaces,
+    Metering, Rules, SessionFilter, Sessions, Store, Tenants, Workspaces,
 };

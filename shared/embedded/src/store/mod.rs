@@ -16,6 +16,7 @@ mod metering;
 mod rows;
 mod rules;
 mod schema;
+mod sessions;
 mod tenants;
 mod workspaces;
 

@@ -218,3 +218,30 @@ pub(super) fn attempt(row: &Row) -> rusqlite::Result<Attempt> {
         started_at: time(row, "started_at")?,
     })
 }
+
+pub(super) fn session(row: &Row) -> rusqlite::Result<Session> {
+    Ok(Session {
+        id: parsed(row, "id")?,
+        org: parsed(row, "org")?,
+        workspace: parsed(row, "workspace")?,
+        session_type: parsed(row, "session_type")?,
+        role: parsed(row, "role")?,
+        resource: row.get("resource")?,
+        resource_id: row.get("resource_id")?,
+        external_user_id: row.get("external_user_id")?,
+        scopes: json(row, "scopes")?,
+        launch_page: row
+            .get::<_, Option<String>>("launch_page")?
+            .map(|p| p.parse())
+            .transpose()
+            .map_err(|e: String| invalid(row, "launch_page", e))?,
+        allowed_origins: json(row, "allowed_origins")?,
+        token_hash: row.get("token_hash")?,
+        expires_at: time(row, "expires_at")?,
+        ttl_seconds: row.get("ttl_seconds")?,
+        launch_hash: row.get("launch_hash")?,
+        launch_expires_at: time(row, "launch_expires_at")?,
+        created_at: time(row, "created_at")?,
+        revoked_at: time_opt(row, "revoked_at")?,
+    })
+}

@@ -204,6 +204,7 @@ fn migrations() -> Migrations<'static> {
             "ALTER TABLE connection_mappings ADD COLUMN created_at INTEGER NOT NULL DEFAULT 0;
              ALTER TABLE connection_mappings ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;",
         ),
+        M::up(SESSIONS),
     ])
 }
 
@@ -233,6 +234,35 @@ fn refuse_old_credentials(conn: &Connection) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// Embed sessions (version 3). Tokens are kept as SHA-256 hashes only; `status` is
+/// `active` or `revoked`, a column so that lists filter on it by equality.
+const SESSIONS: &str = "
+CREATE TABLE sessions (
+    id                TEXT PRIMARY KEY,
+    org               TEXT NOT NULL,
+    workspace         TEXT NOT NULL,
+    session_type      TEXT NOT NULL,
+    role              TEXT NOT NULL,
+    resource          TEXT,
+    resource_id       TEXT,
+    external_user_id  TEXT,
+    scopes            TEXT NOT NULL,
+    launch_page       TEXT,
+    allowed_origins   TEXT NOT NULL,
+    token_hash        TEXT NOT NULL,
+    expires_at        INTEGER NOT NULL,
+    ttl_seconds       INTEGER NOT NULL,
+    launch_hash       TEXT NOT NULL,
+    launch_expires_at INTEGER NOT NULL,
+    launch_spent      INTEGER NOT NULL DEFAULT 0,
+    created_at        INTEGER NOT NULL,
+    status            TEXT NOT NULL,
+    revoked_at        INTEGER
+);
+CREATE INDEX sessions_by_org ON sessions (org, id);
+CREATE INDEX sessions_by_workspace ON sessions (org, workspace, id);
+";
 
 /// Brings the file up to the latest migration; a no-op on a current one. A file written
 /// before migrations were versioned (tables present, `user_version` 0), or holding credentials
@@ -280,14 +310,14 @@ mod tests {
             c.query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap()
         };
-        assert_eq!(version(&conn), 2);
+        assert_eq!(version(&conn), 3);
         conn.execute(
             "INSERT INTO organizations (id, name, created_at) VALUES (?1, 'kept', 0)",
             [OrgId::new().to_string()],
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(version(&conn), 2);
+        assert_eq!(version(&conn), 3);
         let kept: String = conn
             .query_row("SELECT name FROM organizations", [], |r| r.get(0))
             .unwrap();

@@ -11,14 +11,16 @@ use switchyard_core::signing::{
     SIGNING_SECRET, SigningSecret, new_signing_secret, rotate_signing_secret,
 };
 use switchyard_core::webhook::{self, WebhookConfig, split_secrets};
-use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
+use switchyard_core::{
+    ConnectionId, ValidationErrors, WorkspaceId, integration_catalog, validation,
+};
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Caller, Reader, Writer};
 use super::body::{JsonBody, OptionalJsonBody, PathId};
 use super::error::{ApiError, ApiResult};
 use super::openapi::{
-    BadRequest, Conflict, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
     UnprocessableDestination,
 };
 use super::query::Params;
@@ -61,7 +63,7 @@ const ID: &str = "Connection id.";
         request brings no `metadata.signing_secret`, a generated one is returned once as \
         `signing_secret`.",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     request_body = CreateConnection,
     responses(
         (status = 201, description = "Created.", body = ConnectionCreated),
@@ -76,7 +78,7 @@ const ID: &str = "Connection id.";
 )]
 pub async fn create(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     JsonBody(body): JsonBody<CreateConnection>,
 ) -> ApiResult<(StatusCode, Json<ConnectionCreated>)> {
     let mut errors = ValidationErrors::default();
@@ -113,11 +115,23 @@ pub async fn create(
     {
         errors.0.extend(e.0);
     }
+    // The fields the catalog's connection form marks required (those the webhook check
+    // above already reported are not repeated).
+    if let Some(kind) = kind {
+        for key in
+            integration_catalog::missing_auth_fields(integration_catalog::spec(kind), &metadata)
+        {
+            let param = format!("metadata.{key}");
+            if !errors.0.iter().any(|e| e.param == param) {
+                errors.push(param, "is required");
+            }
+        }
+    }
     errors.into_result(()).map_err(ApiError::validation)?;
     let kind = kind.expect("validated above");
 
-    super::load_workspace(&deps, machine.org, body.workspace).await?;
-    crate::plan::check_room(&deps, machine.org, Resource::Connections).await?;
+    caller.workspace(&deps, body.workspace).await?;
+    crate::plan::check_room(&deps, caller.org(), Resource::Connections).await?;
     // Only now, for the caller's own workspace: the endpoint is resolved and contacted.
     deps.integrations
         .validate_destination(kind, &metadata)
@@ -129,19 +143,19 @@ pub async fn create(
     let now = deps.now();
     let connection = Connection {
         id: ConnectionId::new(),
-        org: machine.org,
+        org: caller.org(),
         workspace: body.workspace,
         kind,
         name: body.name.trim().to_owned(),
         metadata: public,
         secrets,
         hidden: body.hidden,
-        created_by: format!("machine_key:{}", machine.access_key),
+        created_by: caller.actor(),
         created_at: now,
         updated_at: now,
     };
     crate::plan::create_connection(&deps, &connection).await?;
-    tracing::info!(org = %machine.org, workspace = %connection.workspace, connection_id = %connection.id, "connection created");
+    tracing::info!(org = %caller.org(), workspace = %connection.workspace, connection_id = %connection.id, "connection created");
     let connection = NewConnectionView {
         connection: connection.into(),
         signing_secret: generated,
@@ -155,7 +169,7 @@ pub async fn create(
     operation_id = "listConnections",
     summary = "List connections",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(ConnectionFilters, PageParams),
     responses(
         (status = 200, description = "A page of connections.", body = List<ConnectionView>),
@@ -165,11 +179,11 @@ pub async fn create(
 )]
 pub async fn list(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     params: Params,
 ) -> ApiResult<Json<List<ConnectionView>>> {
-    let workspace = params.id::<WorkspaceId>("workspace")?;
-    list_in(&deps, &machine, workspace, &params).await
+    let workspace = caller.list_workspace(params.id::<WorkspaceId>("workspace")?)?;
+    list_in(&deps, &caller, workspace, &params).await
 }
 
 #[utoipa::path(
@@ -178,7 +192,7 @@ pub async fn list(
     operation_id = "listWorkspaceConnections",
     summary = "List a workspace's connections",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Workspace id."), PageParams),
     responses(
         (status = 200, description = "A page of the workspace's connections.",
@@ -190,23 +204,23 @@ pub async fn list(
 )]
 pub async fn list_for_workspace(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(workspace): PathId<WorkspaceId>,
     params: Params,
 ) -> ApiResult<Json<List<ConnectionView>>> {
-    super::load_workspace(&deps, machine.org, workspace).await?;
-    list_in(&deps, &machine, Some(workspace), &params).await
+    caller.workspace(&deps, workspace).await?;
+    list_in(&deps, &caller, Some(workspace), &params).await
 }
 
 async fn list_in(
     deps: &Deps,
-    machine: &Machine,
+    caller: &Caller,
     workspace: Option<WorkspaceId>,
     params: &Params,
 ) -> ApiResult<Json<List<ConnectionView>>> {
     let page = deps
         .connections()
-        .list_connections(machine.org, workspace, params.page()?)
+        .list_connections(caller.org(), workspace, params.page()?)
         .await?;
     Ok(Json(List::from_page(page, ConnectionView::from)))
 }
@@ -217,7 +231,7 @@ async fn list_in(
     operation_id = "getConnection",
     summary = "Get a connection",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     responses(
         (status = 200, description = "The connection.", body = ConnectionView),
@@ -227,10 +241,10 @@ async fn list_in(
 )]
 pub async fn get(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<ConnectionView>> {
-    let connection = super::load_connection(&deps, machine.org, id).await?;
+    let connection = caller.connection(&deps, id).await?;
     Ok(Json(connection.into()))
 }
 
@@ -257,13 +271,14 @@ pub struct UpdateConnection {
         still rename the connection. **Extension**: a new `metadata.signing_secret` rotates the \
         signing secret — the old one keeps signing alongside for 24 h.",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     request_body = UpdateConnection,
     responses(
         (status = 200, description = "The updated connection.", body = ConnectionView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
         (status = 422, response = UnprocessableDestination),
@@ -271,11 +286,11 @@ pub struct UpdateConnection {
 )]
 pub async fn update(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathId(id): PathId<ConnectionId>,
     JsonBody(body): JsonBody<UpdateConnection>,
 ) -> ApiResult<Json<ConnectionView>> {
-    let mut connection = super::load_connection(&deps, machine.org, id).await?;
+    let mut connection = caller.connection(&deps, id).await?;
     let mut errors = ValidationErrors::default();
     if let Some(name) = &body.name {
         validation::connection_name(&mut errors, "name", name);
@@ -344,7 +359,7 @@ pub struct DeleteConnection {
     description = "Deletes a connection. 409 while active rules use it, unless `force_delete`, \
         which deletes those rules too.",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     request_body(content = Option<DeleteConnection>, description = "Optional; an empty body \
         means `{\"force_delete\": false}`."),
@@ -352,6 +367,7 @@ pub struct DeleteConnection {
         (status = 200, description = "Deleted.", body = ConnectionDeleted),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
@@ -359,11 +375,11 @@ pub struct DeleteConnection {
 )]
 pub async fn delete(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathId(id): PathId<ConnectionId>,
     OptionalJsonBody(body): OptionalJsonBody<DeleteConnection>,
 ) -> ApiResult<Json<ConnectionDeleted>> {
-    let connection = super::load_connection(&deps, machine.org, id).await?;
+    let connection = caller.connection(&deps, id).await?;
     let filter = switchyard_core::domain::RuleFilter {
         connection: Some(id),
         ..Default::default()
@@ -374,7 +390,7 @@ pub async fn delete(
     };
     let active = deps
         .rules()
-        .list_rules(machine.org, &filter, page)
+        .list_rules(caller.org(), &filter, page)
         .await?
         .records
         .iter()
@@ -386,9 +402,9 @@ pub async fn delete(
         )));
     }
     deps.connections()
-        .delete_connection(machine.org, id)
+        .delete_connection(caller.org(), id)
         .await?;
-    tracing::info!(org = %machine.org, connection_id = %id, rules = active, "connection deleted");
+    tracing::info!(org = %caller.org(), connection_id = %id, rules = active, "connection deleted");
     Ok(Json(ConnectionDeleted {
         id: id.to_string(),
         kind: connection.kind.as_str(),

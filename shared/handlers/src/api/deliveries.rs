@@ -6,14 +6,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use switchyard_core::domain::{Attempt, Delivery, Event};
-use switchyard_core::{AttemptId, EventId, OrgId, RuleId};
+use switchyard_core::{AttemptId, EventId, RuleId};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Caller, Reader, Writer};
 use super::body::{PathId, PathIds};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{Conflict, NotFound, TooEarly, Unauthorized};
+use super::openapi::{Conflict, Forbidden, NotFound, TooEarly, Unauthorized};
 use super::schemas::OutcomeName;
 use super::views::{EventDetailView, RuleEventView};
 use crate::Deps;
@@ -73,21 +73,17 @@ pub struct AttemptList {
     records: Vec<AttemptView>,
 }
 
-/// The event and its delivery through the rule, or 404.
+/// The event and its delivery through the rule, or 404 (also outside the caller's reach).
 async fn load(
     deps: &Deps,
-    org: OrgId,
+    caller: &Caller,
     event: EventId,
     rule: RuleId,
 ) -> ApiResult<(Event, Delivery)> {
-    let event = deps
-        .events()
-        .event(org, event)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Event"))?;
+    let event = caller.event(deps, event).await?;
     let delivery = deps
         .deliveries()
-        .deliveries_for_event(org, event.id)
+        .deliveries_for_event(caller.org(), event.id)
         .await?
         .into_iter()
         .find(|d| d.rule == rule)
@@ -105,7 +101,7 @@ async fn load(
         has this route but does not publish its response shape; this body is Switchyard's \
         (**extension**).",
     tag = "deliveries",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(
         ("event" = uuid::Uuid, Path, description = "Event id."),
         ("rule" = uuid::Uuid, Path, description = "Rule id."),
@@ -118,13 +114,13 @@ async fn load(
 )]
 pub async fn attempts(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathIds((event, rule)): PathIds<(EventId, RuleId)>,
 ) -> ApiResult<Json<AttemptList>> {
-    let (_, delivery) = load(&deps, machine.org, event, rule).await?;
+    let (_, delivery) = load(&deps, &caller, event, rule).await?;
     let records: Vec<AttemptView> = deps
         .deliveries()
-        .attempts(machine.org, delivery.id)
+        .attempts(caller.org(), delivery.id)
         .await?
         .into_iter()
         .map(AttemptView::from)
@@ -144,7 +140,7 @@ pub async fn attempts(
         has this route but does not publish its response shape; this body is Switchyard's \
         (**extension**).",
     tag = "deliveries",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(
         ("event" = uuid::Uuid, Path, description = "Event id."),
         ("rule" = uuid::Uuid, Path, description = "Rule id."),
@@ -158,12 +154,12 @@ pub async fn attempts(
 )]
 pub async fn attempt(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathIds((event, rule, id)): PathIds<(EventId, RuleId, AttemptId)>,
 ) -> ApiResult<Json<AttemptView>> {
-    let (_, delivery) = load(&deps, machine.org, event, rule).await?;
+    let (_, delivery) = load(&deps, &caller, event, rule).await?;
     deps.deliveries()
-        .attempts(machine.org, delivery.id)
+        .attempts(caller.org(), delivery.id)
         .await?
         .into_iter()
         .find(|a| a.id == id)
@@ -181,7 +177,7 @@ pub async fn attempt(
     description = "The latest attempt: the destination's status and the start of its answer. \
         404 until a first attempt was made. Meshes has this route but does not publish its \
         response shape; this body is Switchyard's (**extension**).",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(
         ("event" = uuid::Uuid, Path, description = "Event id."),
         ("rule" = uuid::Uuid, Path, description = "Rule id."),
@@ -194,12 +190,12 @@ pub async fn attempt(
 )]
 pub async fn response_details(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathIds((event, rule)): PathIds<(EventId, RuleId)>,
 ) -> ApiResult<Json<AttemptView>> {
-    let (_, delivery) = load(&deps, machine.org, event, rule).await?;
+    let (_, delivery) = load(&deps, &caller, event, rule).await?;
     deps.deliveries()
-        .attempts(machine.org, delivery.id)
+        .attempts(caller.org(), delivery.id)
         .await?
         .into_iter()
         .last()
@@ -219,7 +215,7 @@ pub async fn response_details(
         or another retry of it was accepted in the last 5 s (of concurrent retries one wins). \
         **Extension**: the answer is the delivery as queued again (Meshes does not publish \
         one).",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(
         ("event" = uuid::Uuid, Path, description = "Event id."),
         ("rule" = uuid::Uuid, Path, description = "Rule id."),
@@ -227,17 +223,18 @@ pub async fn response_details(
     responses(
         (status = 200, description = "The delivery, queued again.", body = RuleEventView),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 425, response = TooEarly),
     ),
 )]
 pub async fn retry(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathIds((event, rule)): PathIds<(EventId, RuleId)>,
 ) -> ApiResult<Json<RuleEventView>> {
-    let (event, delivery) = load(&deps, machine.org, event, rule).await?;
-    match replay::replay(&deps, machine.org, delivery.id).await? {
+    let (event, delivery) = load(&deps, &caller, event, rule).await?;
+    match replay::replay(&deps, caller.org(), delivery.id).await? {
         Replay::Queued(d) => Ok(Json(RuleEventView::new(*d, &event))),
         Replay::AlreadyImminent => Err(ApiError::new(
             StatusCode::TOO_EARLY,
@@ -258,7 +255,7 @@ pub async fn retry(
     description = "Cancels the event's delivery through the rule: no further attempt is made. \
         409 when it has already ended (completed, failed or canceled). **Extension**: the \
         answer is the canceled delivery (Meshes does not publish one).",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(
         ("event" = uuid::Uuid, Path, description = "Event id."),
         ("rule" = uuid::Uuid, Path, description = "Rule id."),
@@ -266,17 +263,18 @@ pub async fn retry(
     responses(
         (status = 200, description = "The canceled delivery.", body = RuleEventView),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
     ),
 )]
 pub async fn cancel(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathIds((event, rule)): PathIds<(EventId, RuleId)>,
 ) -> ApiResult<Json<RuleEventView>> {
-    let (event, delivery) = load(&deps, machine.org, event, rule).await?;
-    match replay::cancel(&deps, machine.org, delivery.id).await? {
+    let (event, delivery) = load(&deps, &caller, event, rule).await?;
+    match replay::cancel(&deps, caller.org(), delivery.id).await? {
         Some(d) => Ok(Json(RuleEventView::new(d, &event))),
         None => Err(ApiError::conflict(format!(
             "The delivery is already {}",
@@ -295,25 +293,22 @@ pub async fn cancel(
         event. Meshes has this route but does not publish its response shape; this body is \
         Switchyard's (**extension**).",
     tag = "deliveries",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Event id.")),
     responses(
         (status = 200, description = "The event, with its deliveries.", body = EventDetailView),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
     ),
 )]
 pub async fn cancel_event(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathId(id): PathId<EventId>,
 ) -> ApiResult<Json<EventDetailView>> {
-    let org = machine.org;
-    let event = deps
-        .events()
-        .event(org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Event"))?;
+    let org = caller.org();
+    let event = caller.event(&deps, id).await?;
     for delivery in deps.deliveries().deliveries_for_event(org, id).await? {
         if !delivery.status.is_final() {
             replay::cancel(&deps, org, delivery.id).await?;
@@ -321,5 +316,7 @@ pub async fn cancel_event(
     }
     let deliveries = deps.deliveries().deliveries_for_event(org, id).await?;
     let routed = deps.events().is_routed(org, id).await?;
-    Ok(Json(EventDetailView::new(event, deliveries, routed)))
+    Ok(Json(super::events::detail(
+        &caller, event, deliveries, routed,
+    )))
 }

@@ -5,14 +5,14 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
 use serde_json::Value;
-use switchyard_core::domain::{Event, EventStatus};
+use switchyard_core::domain::{Access, Delivery, Event, EventStatus};
 use switchyard_core::ports::EventFilter;
-use switchyard_core::{EventId, OrgId, ValidationErrors, WorkspaceId};
+use switchyard_core::{EventId, ValidationErrors, WorkspaceId};
 
-use super::auth::{EventSender, Machine};
+use super::auth::{Caller, EventSender, PayloadReader, Reader};
 use super::body::{PathId, parse_json, read_bytes};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, NotFound, PayloadTooLarge, RateLimited, Unauthorized};
+use super::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited, Unauthorized};
 use super::query::Params;
 use super::rate_limit;
 use super::schemas::{EventBatch, EventFilters, EventInput, PageParams};
@@ -100,7 +100,7 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     description = "Events of the organization, newest first, filtered by `workspace`, `event`, \
         `resource` and `resource_id`.",
     tag = "events",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(EventFilters, PageParams),
     responses(
         (status = 200, description = "A page of events.", body = List<EventView>),
@@ -110,11 +110,11 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
 )]
 pub async fn list(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     params: Params,
 ) -> ApiResult<Json<List<EventView>>> {
     let workspace = params.id::<WorkspaceId>("workspace")?;
-    list_in(&deps, machine.org, workspace, &params).await
+    list_in(&deps, &caller, workspace, &params).await
 }
 
 #[utoipa::path(
@@ -123,7 +123,7 @@ pub async fn list(
     operation_id = "listWorkspaceEvents",
     summary = "List a workspace's events",
     tag = "events",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Workspace id."), EventFilters, PageParams),
     responses(
         (status = 200, description = "A page of the workspace's events.", body = List<EventView>),
@@ -134,29 +134,29 @@ pub async fn list(
 )]
 pub async fn list_for_workspace(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(workspace): PathId<WorkspaceId>,
     params: Params,
 ) -> ApiResult<Json<List<EventView>>> {
-    super::load_workspace(&deps, machine.org, workspace).await?;
-    list_in(&deps, machine.org, Some(workspace), &params).await
+    caller.workspace(&deps, workspace).await?;
+    list_in(&deps, &caller, Some(workspace), &params).await
 }
 
 async fn list_in(
     deps: &Deps,
-    org: OrgId,
+    caller: &Caller,
     workspace: Option<WorkspaceId>,
     params: &Params,
 ) -> ApiResult<Json<List<EventView>>> {
-    let filter = EventFilter {
+    let filter = caller.event_filter(EventFilter {
         workspace,
         event: params.name("event"),
         resource: params.name("resource"),
         resource_id: params.get("resource_id"),
-    };
+    })?;
     let page = deps
         .events()
-        .list_events(org, &filter, params.page()?)
+        .list_events(caller.org(), &filter, params.page()?)
         .await?;
     let mut views = Vec::with_capacity(page.records.len());
     for event in &page.records {
@@ -178,11 +178,18 @@ async fn status_of(deps: &Deps, event: &Event) -> ApiResult<EventStatus> {
     Ok(EventStatus::derive(&statuses, routed))
 }
 
-async fn load(deps: &Deps, org: OrgId, id: EventId) -> ApiResult<Event> {
-    deps.events()
-        .event(org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Event"))
+/// The event detail as the caller may see it: without `payload` unless it may read payloads.
+pub(super) fn detail(
+    caller: &Caller,
+    event: Event,
+    deliveries: Vec<Delivery>,
+    routed: bool,
+) -> EventDetailView {
+    let mut view = EventDetailView::new(event, deliveries, routed);
+    if !caller.permits(Access::ReadPayload) {
+        view.payload = None;
+    }
+    view
 }
 
 /// An event with its deliveries (`rule_events`), counts and payload.
@@ -193,7 +200,7 @@ async fn load(deps: &Deps, org: OrgId, id: EventId) -> ApiResult<Event> {
     summary = "Get an event with its deliveries",
     description = "The event with its deliveries (`rule_events`), their counts and the payload.",
     tag = "events",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Event id.")),
     responses(
         (status = 200, description = "The event.", body = EventDetailView),
@@ -203,16 +210,16 @@ async fn load(deps: &Deps, org: OrgId, id: EventId) -> ApiResult<Event> {
 )]
 pub async fn get(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(id): PathId<EventId>,
 ) -> ApiResult<Json<EventDetailView>> {
-    let event = load(&deps, machine.org, id).await?;
+    let event = caller.event(&deps, id).await?;
     let deliveries = deps
         .deliveries()
-        .deliveries_for_event(machine.org, id)
+        .deliveries_for_event(caller.org(), id)
         .await?;
-    let routed = deps.events().is_routed(machine.org, id).await?;
-    Ok(Json(EventDetailView::new(event, deliveries, routed)))
+    let routed = deps.events().is_routed(caller.org(), id).await?;
+    Ok(Json(detail(&caller, event, deliveries, routed)))
 }
 
 #[utoipa::path(
@@ -223,20 +230,21 @@ pub async fn get(
     description = "The whole event, as `GET /events/{id}` answers it (status, counts, \
         `rule_events`), with its `payload`.",
     tag = "events",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Event id.")),
     responses(
         (status = 200, description = "The event and its payload.", body = EventDetailView),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
     ),
 )]
 pub async fn payload(
     state: State<Deps>,
-    machine: Machine,
+    caller: PayloadReader,
     id: PathId<EventId>,
 ) -> ApiResult<Json<EventDetailView>> {
-    get(state, machine, id).await
+    get(state, Reader(caller.0), id).await
 }
 
 /// The most events one bulk request may carry.
@@ -366,7 +374,7 @@ pub async fn bulk(
 /// machine-key request names (validated again by ingest).
 fn target_workspace(sender: &Sender, named: Option<WorkspaceId>) -> ApiResult<WorkspaceId> {
     match sender {
-        Sender::Publishable { workspace, .. } => Ok(*workspace),
+        Sender::Publishable { workspace, .. } | Sender::Session { workspace, .. } => Ok(*workspace),
         Sender::Machine { .. } => named.ok_or_else(|| {
             ApiError::validation(ValidationErrors::single(
                 "workspace",

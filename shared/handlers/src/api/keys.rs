@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::auth::Machine;
 use super::body::{JsonBody, OptionalJsonBody, PathId};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, NotFound, PayloadTooLarge, Unauthorized};
+use super::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, Unauthorized};
 use super::views::{List, PublishableKeyView};
 use crate::{Deps, tenancy};
 
@@ -86,6 +86,7 @@ pub struct CreateMachineKey {
         (status = 201, description = "Issued.", body = MachineKeyCreated),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 413, response = PayloadTooLarge),
     ),
 )]
@@ -123,6 +124,7 @@ pub async fn create(
     responses(
         (status = 200, description = "Every machine key.", body = List<MachineKeyView>),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
     ),
 )]
 pub async fn list(
@@ -151,6 +153,7 @@ pub async fn list(
     responses(
         (status = 200, description = "The revoked key.", body = MachineKeyView),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
     ),
 )]
@@ -188,6 +191,7 @@ pub struct Rotate {
         (status = 200, description = "The new key.", body = RotatedKey),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
     ),

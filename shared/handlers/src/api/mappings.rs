@@ -15,10 +15,10 @@ use switchyard_core::{ConnectionId, OrgId, StoreError, ValidationErrors};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Reader, Writer};
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, Conflict, NotFound, PayloadTooLarge, Unauthorized};
+use super::openapi::{BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, Unauthorized};
 use super::schemas::IntegrationTypeName;
 use crate::Deps;
 
@@ -211,7 +211,7 @@ pub enum OnErrorName {
         mapping yet answers an empty one (`schema.fields: []`) at version 0 with status \
         `default`; its connector then receives the payload's top-level fields as they are.",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     responses(
         (status = 200, description = "The mapping.", body = MappingEnvelope),
@@ -221,11 +221,11 @@ pub enum OnErrorName {
 )]
 pub async fn get(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(id): PathId<ConnectionId>,
 ) -> ApiResult<Json<MappingEnvelope>> {
-    let connection = super::load_connection(&deps, machine.org, id).await?;
-    let stored = deps.mappings().connection_mapping(machine.org, id).await?;
+    let connection = caller.connection(&deps, id).await?;
+    let stored = deps.mappings().connection_mapping(caller.org(), id).await?;
     Ok(Json(envelope(&connection, stored)))
 }
 
@@ -241,7 +241,7 @@ pub async fn get(
         `schema.fields[3].transforms[0].type`. Webhook connections send the event envelope \
         and do not apply a mapping.",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     request_body = PutMapping,
     responses(
@@ -249,6 +249,7 @@ pub async fn get(
             body = MappingEnvelope),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),
@@ -256,19 +257,19 @@ pub async fn get(
 )]
 pub async fn put(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathId(id): PathId<ConnectionId>,
     JsonBody(body): JsonBody<Value>,
 ) -> ApiResult<Json<MappingEnvelope>> {
-    let connection = super::load_connection(&deps, machine.org, id).await?;
+    let connection = caller.connection(&deps, id).await?;
     let put = parse(body, &connection).map_err(ApiError::validation)?;
     let now = deps.now();
     let version = match put.expected_version {
-        Some(expected) => write(&deps, machine.org, id, &put.mapping, expected, now).await?,
-        None => write_unconditionally(&deps, machine.org, id, &put.mapping, now).await?,
+        Some(expected) => write(&deps, caller.org(), id, &put.mapping, expected, now).await?,
+        None => write_unconditionally(&deps, caller.org(), id, &put.mapping, now).await?,
     };
-    tracing::info!(org = %machine.org, connection_id = %id, version, fields = put.mapping.fields.len(), "field mapping written");
-    let stored = deps.mappings().connection_mapping(machine.org, id).await?;
+    tracing::info!(org = %caller.org(), connection_id = %id, version, fields = put.mapping.fields.len(), "field mapping written");
+    let stored = deps.mappings().connection_mapping(caller.org(), id).await?;
     Ok(Json(envelope(&connection, stored)))
 }
 

@@ -9,6 +9,7 @@ mod cors;
 mod deliveries;
 mod error;
 mod events;
+mod field_catalog;
 mod head_limits;
 mod keys;
 mod mappings;
@@ -19,6 +20,8 @@ mod rate_limit;
 mod rule_test;
 mod rules;
 mod schemas;
+mod scope;
+mod sessions;
 mod usage;
 mod views;
 mod workspace_catalog;
@@ -138,7 +141,7 @@ fn v1_routes() -> Routes {
         .add(
             Method::GET,
             "/connections/{id}/fields",
-            catalog::connection_fields,
+            field_catalog::connection_fields,
         )
         .add(Method::GET, "/rules", rules::list)
         .add(Method::POST, "/rules", rules::create)
@@ -175,6 +178,11 @@ fn v1_routes() -> Routes {
         .add(Method::GET, "/machine-keys", keys::list)
         .add(Method::POST, "/machine-keys", keys::create)
         .add(Method::DELETE, "/machine-keys/{access_key}", keys::revoke)
+        .add(Method::POST, "/sessions", sessions::create)
+        .add(Method::GET, "/sessions", sessions::list)
+        .add(Method::POST, "/sessions/launch", sessions::launch)
+        .add(Method::POST, "/sessions/{id}/refresh", sessions::refresh)
+        .add(Method::DELETE, "/sessions/{id}", sessions::revoke)
         .add(Method::GET, "/events/{id}", events::get)
         .add(Method::GET, "/events/{id}/payload", events::payload)
         .add(
@@ -242,6 +250,29 @@ impl Routes {
 )]
 async fn health() -> Json<views::Health> {
     Json(views::Health { status: "ok" })
+}
+
+/// `path` under the configured public URL (`SWITCHYARD_PUBLIC_URL`), else under the
+/// request's own host (and `X-Forwarded-Proto`).
+fn public_url(
+    deps: &Deps,
+    headers: &axum::http::HeaderMap,
+    path: &str,
+) -> Result<url::Url, ApiError> {
+    if let Some(base) = &deps.live.oauth.public_url {
+        return base.join(path).map_err(ApiError::internal);
+    }
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .ok_or_else(|| ApiError::bad_request("The request has no Host header"))?;
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .filter(|p| matches!(*p, "http" | "https"))
+        .unwrap_or("http");
+    url::Url::parse(&format!("{scheme}://{host}{path}"))
+        .map_err(|_| ApiError::bad_request("The request's Host header is not a host"))
 }
 
 /// A workspace of the caller's organization, or 404.

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::header::{HOST, LOCATION};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rand::Rng;
@@ -13,14 +13,15 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::oauth::{
-    AuthorizationState, Provider, STATE_LIFETIME, STATUS, StateError, TokenError, TokenSet,
+    AuthorizationState, Provider, STATE_LIFETIME, STATUS, STATUS_CODE, StateError, TokenError,
+    TokenSet,
 };
 use switchyard_core::plan::Resource;
 use switchyard_core::{ConnectionId, ValidationErrors, WorkspaceId, validation};
 use url::Url;
 use utoipa::{IntoParams, ToSchema};
 
-use super::auth::Machine;
+use super::auth::Writer;
 use super::error::{ApiError, ApiResult, ErrorBody};
 use super::openapi::{BadRequest, NotFound, PlanLimitReached, Unauthorized};
 use super::query::Params;
@@ -80,7 +81,7 @@ const TYPE: &str = "An OAuth integration type: `hubspot`, `salesforce`, `slack`,
         for it. With `connection`, the flow re-authorises that connection (clearing \
         `metadata.status = \"reauthorization_required\"`).",
     tag = "connections",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("type" = String, Path, description = TYPE), StartParams),
     responses(
         (status = 200, description = "Where to send the user.", body = AuthorizationStart),
@@ -92,7 +93,7 @@ const TYPE: &str = "An OAuth integration type: `hubspot`, `salesforce`, `slack`,
 )]
 pub async fn start(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     Path(kind): Path<String>,
     headers: HeaderMap,
     params: Params,
@@ -114,27 +115,27 @@ pub async fn start(
     let connection = params.id::<ConnectionId>("connection")?;
     errors.into_result(()).map_err(ApiError::validation)?;
     let workspace = workspace.expect("validated above");
-    super::load_workspace(&deps, machine.org, workspace).await?;
+    caller.workspace(&deps, workspace).await?;
     match connection {
         Some(id) => {
-            let existing = deps.connections().connection(machine.org, id).await?;
+            let existing = deps.connections().connection(caller.org(), id).await?;
             if !existing.is_some_and(|c| c.kind == kind && c.workspace == workspace) {
                 return Err(ApiError::not_found("Connection"));
             }
         }
         // Refused before the user is sent to consent; the callback checks again.
-        None => crate::plan::check_room(&deps, machine.org, Resource::Connections).await?,
+        None => crate::plan::check_room(&deps, caller.org(), Resource::Connections).await?,
     }
 
     let callback = callback_url(&deps, &headers, kind)?;
     let state = AuthorizationState {
-        org: machine.org,
+        org: caller.org(),
         workspace,
         kind: kind.as_str().to_owned(),
         name: name.trim().to_owned(),
         redirect_uri,
         connection,
-        created_by: format!("machine_key:{}", machine.access_key),
+        created_by: caller.actor(),
         callback: callback.clone(),
         expires_at: deps.now() + STATE_LIFETIME,
         nonce: rand::rng()
@@ -317,6 +318,7 @@ async fn reauthorise(
     secrets.remove(crate::oauth::LEASE);
     connection.secrets = Some(Connection::seal_secrets(deps.keys.as_ref(), &secrets));
     connection.metadata.remove(STATUS);
+    connection.metadata.remove(STATUS_CODE);
     keep_instance_url(&mut connection.metadata, tokens);
     connection.updated_at = deps.now();
     if !deps.connections().update_connection(&connection).await? {
@@ -383,23 +385,10 @@ fn exchange_failed(kind: IntegrationType, e: TokenError) -> ApiError {
 
 /// Our callback URL for `kind`: under the configured public URL, else the request's host.
 fn callback_url(deps: &Deps, headers: &HeaderMap, kind: IntegrationType) -> ApiResult<String> {
-    let path = format!("/api/v1/connections/oauth/{kind}/callback");
-    if let Some(base) = &deps.live.oauth.public_url {
-        return base
-            .join(&path)
-            .map(String::from)
-            .map_err(ApiError::internal);
-    }
-    let host = headers
-        .get(HOST)
-        .and_then(|h| h.to_str().ok())
-        .ok_or_else(|| ApiError::bad_request("The request has no Host header"))?;
-    let scheme = headers
-        .get("x-forwarded-proto")
-        .and_then(|h| h.to_str().ok())
-        .filter(|p| matches!(*p, "http" | "https"))
-        .unwrap_or("http");
-    Url::parse(&format!("{scheme}://{host}{path}"))
-        .map(String::from)
-        .map_err(|_| ApiError::bad_request("The request's Host header is not a host"))
+    super::public_url(
+        deps,
+        headers,
+        &format!("/api/v1/connections/oauth/{kind}/callback"),
+    )
+    .map(String::from)
 }

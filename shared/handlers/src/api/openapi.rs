@@ -12,13 +12,14 @@ use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 use super::{
-    catalog, connections, cors, deliveries, events, keys, oauth, rule_test, rules, usage,
-    workspace_catalog, workspaces,
+    catalog, connections, cors, deliveries, events, field_catalog, keys, oauth, rule_test, rules,
+    sessions, usage, workspace_catalog, workspaces,
 };
 
 /// The security scheme names the annotations use.
 pub const MACHINE_JWT: &str = "machine_jwt";
 pub const PUBLISHABLE_KEY: &str = "publishable_key";
+pub const SESSION_TOKEN: &str = "session_token";
 
 /// Malformed JSON, a failed validation (`error.data` names each field), or a query parameter
 /// out of range.
@@ -31,6 +32,13 @@ pub struct BadRequest(ErrorBody);
 #[derive(ToResponse)]
 #[allow(dead_code)]
 pub struct Unauthorized(ErrorBody);
+
+/// An embed session's role, type or scopes do not allow this (a write by a member or a
+/// dashboard session, a payload without `events.payload:read`), or a route that needs a
+/// machine key was called with a session token.
+#[derive(ToResponse)]
+#[allow(dead_code)]
+pub struct Forbidden(ErrorBody);
 
 /// Unknown id, malformed id, or another tenant's id (existence is not revealed across
 /// tenants).
@@ -73,7 +81,8 @@ pub struct TooEarly(ErrorBody);
 pub struct RateLimited(ErrorBody);
 
 /// Extension: the organization's plan allows no more of this resource (`PlanLimitReached`);
-/// `GET /usage` shows the limits.
+/// `GET /usage` shows the limits. Or (`Forbidden`) an embed session may not make this write,
+/// or the route needs a machine key.
 #[derive(ToResponse)]
 #[allow(dead_code)]
 pub struct PlanLimitReached(ErrorBody);
@@ -120,7 +129,7 @@ pub struct InternalError(ErrorBody);
         super::mappings::get,
         super::mappings::put,
         catalog::connection_actions,
-        catalog::connection_fields,
+        field_catalog::connection_fields,
         rules::list,
         rules::create,
         rules::get,
@@ -144,12 +153,18 @@ pub struct InternalError(ErrorBody);
         keys::list,
         keys::create,
         keys::revoke,
+        sessions::create,
+        sessions::list,
+        sessions::refresh,
+        sessions::revoke,
+        sessions::launch,
     ),
     components(
         schemas(ErrorBody),
         responses(
             BadRequest,
             Unauthorized,
+            Forbidden,
             NotFound,
             Conflict,
             PayloadTooLarge,
@@ -173,6 +188,9 @@ pub struct InternalError(ErrorBody);
             workspace's event types and resources."),
         (name = "credentials", description = "Extension: machine keys and publishable-key \
             rotation."),
+        (name = "sessions", description = "Embed sessions: a customer's user inside one \
+            workspace, with a role (member, admin, owner), a type (workspace, resource, \
+            dashboard) and scopes."),
         (name = "meta", description = "Health and this document."),
     ),
 )]
@@ -203,6 +221,21 @@ impl Modify for Security {
                          access key; claims `iss` = `urn:meshes:m2m:<access key>`, `aud` = \
                          `meshes-api`, `org` = the organization id, `iat`, `exp`, lifetime at \
                          most 60 s. Acts on every workspace of the organization.",
+                    ))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            SESSION_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An embed session's access token (`POST /sessions`): one workspace, \
+                         as the session's type, role and scopes allow — member reads; admin \
+                         and owner also write; dashboard reads only; a resource session sees \
+                         its resource's events only; payloads need `events.payload:read`. \
+                         Outside its reach: 404; a write it may not make: 403.",
                     ))
                     .build(),
             ),

@@ -9,10 +9,10 @@ use switchyard_core::RuleId;
 use switchyard_core::domain::EventStatus;
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Caller, Writer};
 use super::body::{PathId, parse_json, read_bytes};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, NotFound, PayloadTooLarge, RateLimited, Unauthorized};
+use super::openapi::{BadRequest, Forbidden, NotFound, PayloadTooLarge, RateLimited, Unauthorized};
 use super::rate_limit;
 use super::views::{EventCreated, EventView};
 use crate::Deps;
@@ -54,13 +54,14 @@ pub fn sample_payload() -> Value {
         \"last_name\": \"User\"}`) is sent. The event is an ordinary event afterwards: follow it \
         with `GET /events/{id}`, replay or cancel it. It counts towards rate limits and plan quotas.",
     tag = "rules",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Rule id.")),
     request_body(content = Option<RuleTestInput>),
     responses(
         (status = 201, description = "The test event, accepted.", body = EventCreated),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 413, response = PayloadTooLarge),
         (status = 429, response = RateLimited),
@@ -68,7 +69,7 @@ pub fn sample_payload() -> Value {
 )]
 pub async fn send(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathId(id): PathId<RuleId>,
     request: Request,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<EventCreated>)> {
@@ -81,11 +82,7 @@ pub async fn send(
     let Value::Object(mut body) = body else {
         return Err(ApiError::bad_request("Request body must be a JSON object"));
     };
-    let rule = deps
-        .rules()
-        .rule(machine.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Rule"))?;
+    let rule = caller.rule(&deps, id).await?;
     // The rule decides the event type and workspace; resource, resource_id and payload may be
     // chosen, defaulting to what the rule names.
     body.insert("event".into(), Value::from(rule.event.as_str()));
@@ -97,6 +94,13 @@ pub async fn send(
             body.insert(key.into(), Value::from(value.as_str()));
         }
     };
+    // A resource session's test event is about its own resource: it could not see another.
+    if let Caller::Session(session) = &*caller
+        && let (Some(resource), Some(resource_id)) = (&session.resource, &session.resource_id)
+    {
+        body.insert("resource".into(), Value::from(resource.as_str()));
+        body.insert("resource_id".into(), Value::from(resource_id.as_str()));
+    }
     fill(&mut body, "resource", rule.resource.as_ref());
     fill(&mut body, "resource_id", rule.resource_id.as_ref());
     if body.get("payload").is_none_or(Value::is_null) {
@@ -104,12 +108,19 @@ pub async fn send(
     }
     let input = NewEvent::from_json(&Value::Object(body))?;
     let headers = rate_limit::check(&deps, rule.workspace, 1)?;
-    let sender = Sender::Machine {
-        org: machine.org,
-        access_key: machine.access_key.clone(),
+    let sender = match &*caller {
+        Caller::Machine(m) => Sender::Machine {
+            org: m.org,
+            access_key: m.access_key.clone(),
+        },
+        Caller::Session(_) => Sender::Session {
+            org: caller.org(),
+            workspace: rule.workspace,
+            actor: caller.actor(),
+        },
     };
     let event = ingest::accept_test(&deps, &sender, input, rule.id).await?;
-    tracing::info!(org = %machine.org, rule_id = %rule.id, event_id = %event.id, "rule test event sent");
+    tracing::info!(org = %caller.org(), rule_id = %rule.id, event_id = %event.id, "rule test event sent");
     let event = EventView::summary(&event, EventStatus::Pending);
     Ok((StatusCode::CREATED, headers, Json(EventCreated { event })))
 }

@@ -7,13 +7,17 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use switchyard_core::conditions::Conditions;
 use switchyard_core::domain::{IntegrationType, Rule, RuleFilter};
-use switchyard_core::{ConnectionId, RuleId, ValidationErrors, WorkspaceId, validation};
+use switchyard_core::{
+    ConnectionId, RuleId, ValidationErrors, WorkspaceId, integration_catalog, validation,
+};
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Caller, Reader, Writer};
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
-use super::openapi::{BadRequest, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized};
+use super::openapi::{
+    BadRequest, Forbidden, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
+};
 use super::query::Params;
 use super::schemas::{Condition, PageParams, RuleFilters};
 use super::views::{List, RuleCreated, RuleDeleted, RuleView};
@@ -77,12 +81,28 @@ fn yes() -> bool {
     true
 }
 
-/// The actions each deliverable type offers.
-fn actions(kind: IntegrationType) -> Vec<&'static str> {
-    super::catalog::actions(kind)
-        .iter()
-        .map(|a| a.action)
-        .collect()
+/// The action's required inputs (catalog) the rule's `metadata` lacks, as errors.
+fn check_action(
+    kind: IntegrationType,
+    metadata: &Map<String, Value>,
+    action: &str,
+) -> ApiResult<()> {
+    let spec = integration_catalog::spec(kind);
+    let Some(spec_action) = spec.action(action) else {
+        let keys: Vec<&str> = spec.action_keys().collect();
+        return Err(ApiError::validation(ValidationErrors::single(
+            "metadata.action",
+            format!("must be one of the {kind} actions: {}", keys.join(", ")),
+        )));
+    };
+    let mut errors = ValidationErrors::default();
+    for input in integration_catalog::missing_inputs(spec_action, metadata) {
+        errors.push(
+            format!("metadata.{}", input.field),
+            format!("is required for {action}: {}", input.label.to_lowercase()),
+        );
+    }
+    errors.into_result(()).map_err(ApiError::validation)
 }
 
 /// Creates a rule: events of `event` (and `resource`, `resource_id`, `conditions` when set)
@@ -97,7 +117,7 @@ fn actions(kind: IntegrationType) -> Vec<&'static str> {
         event fan out. **Extension**: `conditions`, a filter on the event's payload paths \
         (equals, in, prefix, suffix, exists, numeric ranges, all/any/not).",
     tag = "rules",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     request_body = CreateRule,
     responses(
         (status = 201, description = "Created.", body = RuleCreated),
@@ -110,7 +130,7 @@ fn actions(kind: IntegrationType) -> Vec<&'static str> {
 )]
 pub async fn create(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     JsonBody(body): JsonBody<CreateRule>,
 ) -> ApiResult<(StatusCode, Json<RuleCreated>)> {
     let mut errors = ValidationErrors::default();
@@ -137,30 +157,24 @@ pub async fn create(
     }
     errors.into_result(()).map_err(ApiError::validation)?;
 
-    super::load_workspace(&deps, machine.org, body.workspace).await?;
-    crate::plan::check_room(&deps, machine.org, Resource::Rules).await?;
+    caller.workspace(&deps, body.workspace).await?;
+    crate::plan::check_room(&deps, caller.org(), Resource::Rules).await?;
     let connection = deps
         .connections()
-        .connection(machine.org, body.connection)
+        .connection(caller.org(), body.connection)
         .await?
         .filter(|c| c.workspace == body.workspace)
         .ok_or_else(|| ApiError::not_found("Connection"))?;
-    let action = action.expect("validated above");
-    if !actions(connection.kind).contains(&action) {
-        return Err(ApiError::validation(ValidationErrors::single(
-            "metadata.action",
-            format!(
-                "must be one of the {} actions: {}",
-                connection.kind,
-                actions(connection.kind).join(", ")
-            ),
-        )));
-    }
+    check_action(
+        connection.kind,
+        &body.metadata,
+        action.expect("validated above"),
+    )?;
 
     let now = deps.now();
     let rule = Rule {
         id: RuleId::new(),
-        org: machine.org,
+        org: caller.org(),
         workspace: body.workspace,
         connection: connection.id,
         kind: connection.kind,
@@ -172,7 +186,7 @@ pub async fn create(
         conditions,
         active: body.active,
         hidden: body.hidden,
-        created_by: format!("machine_key:{}", machine.access_key),
+        created_by: caller.actor(),
         created_at: now,
         updated_at: now,
     };
@@ -185,7 +199,7 @@ pub async fn create(
         rule.resource.as_deref(),
     )
     .await?;
-    tracing::info!(org = %machine.org, workspace = %rule.workspace, rule_id = %rule.id, event = %rule.event, "rule created");
+    tracing::info!(org = %caller.org(), workspace = %rule.workspace, rule_id = %rule.id, event = %rule.event, "rule created");
     Ok((
         StatusCode::CREATED,
         Json(RuleCreated {
@@ -202,7 +216,7 @@ pub async fn create(
     description = "Rules of the organization, newest first, filtered by `workspace`, \
         `connection`, `event`, `resource` and `resource_id`.",
     tag = "rules",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(RuleFilters, PageParams),
     responses(
         (status = 200, description = "A page of rules.", body = List<RuleView>),
@@ -212,17 +226,17 @@ pub async fn create(
 )]
 pub async fn list(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     params: Params,
 ) -> ApiResult<Json<List<RuleView>>> {
     let filter = RuleFilter {
-        workspace: params.id("workspace")?,
+        workspace: caller.list_workspace(params.id("workspace")?)?,
         connection: params.id("connection")?,
         event: params.name("event"),
         resource: params.name("resource"),
         resource_id: params.get("resource_id"),
     };
-    list_filtered(&deps, &machine, &filter, &params).await
+    list_filtered(&deps, &caller, &filter, &params).await
 }
 
 #[utoipa::path(
@@ -231,7 +245,7 @@ pub async fn list(
     operation_id = "listWorkspaceRules",
     summary = "List a workspace's rules",
     tag = "rules",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Workspace id."), RuleFilters, PageParams),
     responses(
         (status = 200, description = "A page of the workspace's rules.", body = List<RuleView>),
@@ -242,11 +256,11 @@ pub async fn list(
 )]
 pub async fn list_for_workspace(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(workspace): PathId<WorkspaceId>,
     params: Params,
 ) -> ApiResult<Json<List<RuleView>>> {
-    super::load_workspace(&deps, machine.org, workspace).await?;
+    caller.workspace(&deps, workspace).await?;
     let filter = RuleFilter {
         workspace: Some(workspace),
         connection: params.id("connection")?,
@@ -254,18 +268,18 @@ pub async fn list_for_workspace(
         resource: params.name("resource"),
         resource_id: params.get("resource_id"),
     };
-    list_filtered(&deps, &machine, &filter, &params).await
+    list_filtered(&deps, &caller, &filter, &params).await
 }
 
 async fn list_filtered(
     deps: &Deps,
-    machine: &Machine,
+    caller: &Caller,
     filter: &RuleFilter,
     params: &Params,
 ) -> ApiResult<Json<List<RuleView>>> {
     let page = deps
         .rules()
-        .list_rules(machine.org, filter, params.page()?)
+        .list_rules(caller.org(), filter, params.page()?)
         .await?;
     Ok(Json(List::from_page(page, RuleView::from)))
 }
@@ -276,7 +290,7 @@ async fn list_filtered(
     operation_id = "getRule",
     summary = "Get a rule",
     tag = "rules",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     responses(
         (status = 200, description = "The rule.", body = RuleView),
@@ -286,14 +300,10 @@ async fn list_filtered(
 )]
 pub async fn get(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(id): PathId<RuleId>,
 ) -> ApiResult<Json<RuleView>> {
-    let rule = deps
-        .rules()
-        .rule(machine.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Rule"))?;
+    let rule = caller.rule(&deps, id).await?;
     Ok(Json(rule.into()))
 }
 
@@ -304,28 +314,25 @@ pub async fn get(
     operation_id = "deleteRule",
     summary = "Delete a rule",
     tag = "rules",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     responses(
         (status = 200, description = "Deleted.", body = RuleDeleted),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
     ),
 )]
 pub async fn delete(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Writer,
     PathId(id): PathId<RuleId>,
 ) -> ApiResult<Json<RuleDeleted>> {
-    let rule = deps
-        .rules()
-        .rule(machine.org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("Rule"))?;
-    if !deps.rules().delete_rule(machine.org, id).await? {
+    let rule = caller.rule(&deps, id).await?;
+    if !deps.rules().delete_rule(caller.org(), id).await? {
         return Err(ApiError::not_found("Rule"));
     }
-    tracing::info!(org = %machine.org, rule_id = %id, "rule deleted");
+    tracing::info!(org = %caller.org(), rule_id = %id, "rule deleted");
     Ok(Json(RuleDeleted {
         id: rule.id.to_string(),
         connection: rule.connection.to_string(),

@@ -8,8 +8,9 @@ use std::borrow::Cow;
 
 use serde_json::json;
 use switchyard_core::conditions::{MAX_DEPTH, MAX_IN_VALUES, MAX_PATH_BYTES, MAX_TESTS};
-use switchyard_core::domain::{DeliveryStatus, EventStatus, IntegrationType};
-use switchyard_core::integration_catalog::AuthType;
+use switchyard_core::domain::{DeliveryStatus, EventStatus, InactiveReason, IntegrationType};
+use switchyard_core::field_catalog::FieldKind;
+use switchyard_core::integration_catalog::{AuthType, FieldType, InputKind, InputType};
 use switchyard_core::outcome::Outcome;
 use switchyard_core::validation::MAX_EVENT_BYTES;
 use utoipa::openapi::schema::{
@@ -102,7 +103,48 @@ doc_schema!(
     /// How an integration authenticates.
     AuthTypeName => string_enum(
         "How an integration authenticates.",
-        [AuthType::None, AuthType::ApiKey, AuthType::Basic, AuthType::OAuth].map(AuthType::as_str),
+        AuthType::ALL.map(AuthType::as_str),
+    )
+);
+
+doc_schema!(
+    /// How a connection field is entered.
+    AuthFieldTypeName => string_enum(
+        "How a connection field is entered; `password` fields are write-only.",
+        FieldType::ALL.map(FieldType::as_str),
+    )
+);
+
+doc_schema!(
+    /// Why a connection is inactive.
+    InactiveReasonName => string_enum(
+        "Why a connection is inactive.",
+        InactiveReason::ALL.map(InactiveReason::as_str),
+    )
+);
+
+doc_schema!(
+    /// A destination field's type.
+    FieldKindName => string_enum(
+        "A destination field's type.",
+        FieldKind::ALL.map(FieldKind::as_str),
+    )
+);
+
+doc_schema!(
+    /// How a rule editor presents an action input.
+    InputKindName => string_enum(
+        "`simple`: a value entered or picked; `field`: the name of a field at the destination; \
+         `advanced`: optional fine-tuning.",
+        InputKind::ALL.map(InputKind::as_str),
+    )
+);
+
+doc_schema!(
+    /// The widget of an action input.
+    InputTypeName => string_enum(
+        "The widget of an action input.",
+        InputType::ALL.map(InputType::as_str),
     )
 );
 

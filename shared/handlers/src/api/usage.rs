@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use super::auth::Machine;
 use super::error::ApiResult;
-use super::openapi::Unauthorized;
+use super::openapi::{Forbidden, Unauthorized};
 use crate::Deps;
 
 #[derive(Serialize, ToSchema)]
@@ -65,6 +65,7 @@ pub struct UsedView {
     responses(
         (status = 200, description = "Limits and usage.", body = UsageView),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
     ),
 )]
 pub async fn get(State(deps): State<Deps>, machine: Machine) -> ApiResult<Json<UsageView>> {

@@ -7,7 +7,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 use switchyard_core::domain::{
-    Connection, Delivery, DeliveryStatus, Event, EventStatus, Rule, Workspace,
+    Connection, Delivery, DeliveryStatus, Event, EventStatus, InactiveReason, Rule, Workspace,
 };
 use switchyard_core::page::Page;
 use time::OffsetDateTime;
@@ -104,6 +104,13 @@ pub struct ConnectionView {
     /// until `GET /connections/oauth/{type}/start?connection=<id>` is run again.
     pub metadata: Map<String, Value>,
     pub hidden: bool,
+    /// Whether the connection can deliver; `false` with `inactive_reason` when it cannot
+    /// until fixed (an OAuth grant the provider refused: run the OAuth flow again).
+    pub active: bool,
+    /// Present when `active` is false.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<super::schemas::InactiveReasonName>)]
+    pub inactive_reason: Option<&'static str>,
     pub created_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -113,7 +120,10 @@ pub struct ConnectionView {
 
 impl From<Connection> for ConnectionView {
     fn from(c: Connection) -> Self {
+        let inactive = c.inactive_reason();
         Self {
+            active: inactive.is_none(),
+            inactive_reason: inactive.map(InactiveReason::as_str),
             id: c.id.to_string(),
             workspace: c.workspace.to_string(),
             kind: c.kind.as_str(),
@@ -314,8 +324,10 @@ pub struct EventDetailView {
     #[schema(required = true)]
     pub completed_at: Option<OffsetDateTime>,
     pub rule_events: Vec<RuleEventView>,
-    #[schema(value_type = Object)]
-    pub payload: Value,
+    /// Absent for an embed session without the `events.payload:read` scope.
+    #[schema(value_type = Option<Object>)]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub payload: Option<Value>,
 }
 
 impl EventDetailView {
@@ -344,7 +356,7 @@ impl EventDetailView {
                 .into_iter()
                 .map(|d| RuleEventView::new(d, &e))
                 .collect(),
-            payload: e.payload,
+            payload: Some(e.payload),
         }
     }
 }

@@ -9,7 +9,7 @@ use switchyard_core::domain::CatalogKind;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Caller, Reader};
 use super::body::PathId;
 use super::error::ApiResult;
 use super::openapi::{NotFound, Unauthorized};
@@ -45,12 +45,15 @@ pub struct CatalogEntryView {
 
 async fn workspace_catalog(
     deps: &Deps,
-    machine: &Machine,
+    caller: &Caller,
     workspace: WorkspaceId,
     kind: CatalogKind,
 ) -> ApiResult<Json<Vec<CatalogEntryView>>> {
-    super::load_workspace(deps, machine.org, workspace).await?;
-    let entries = deps.catalog().catalog(machine.org, workspace, kind).await?;
+    caller.workspace(deps, workspace).await?;
+    let entries = deps
+        .catalog()
+        .catalog(caller.org(), workspace, kind)
+        .await?;
     Ok(Json(
         entries
             .into_iter()
@@ -77,7 +80,7 @@ async fn workspace_catalog(
     description = "The event types the workspace has seen, in events and rules, in key order: \
         a bare JSON array (not the list envelope), unpaged.",
     tag = "catalog",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
     responses(
         (status = 200, description = "Every event type.", body = Vec<CatalogEntryView>),
@@ -87,10 +90,10 @@ async fn workspace_catalog(
 )]
 pub async fn event_types(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(workspace): PathId<WorkspaceId>,
 ) -> ApiResult<Json<Vec<CatalogEntryView>>> {
-    workspace_catalog(&deps, &machine, workspace, CatalogKind::EventType).await
+    workspace_catalog(&deps, &caller, workspace, CatalogKind::EventType).await
 }
 
 /// The resources the workspace has seen (from events and rules).
@@ -102,7 +105,7 @@ pub async fn event_types(
     description = "The resources the workspace has seen, in events and rules, in key order: a \
         bare JSON array (not the list envelope), unpaged.",
     tag = "catalog",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = "Workspace id.")),
     responses(
         (status = 200, description = "Every resource.", body = Vec<CatalogEntryView>),
@@ -112,8 +115,8 @@ pub async fn event_types(
 )]
 pub async fn resources(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(workspace): PathId<WorkspaceId>,
 ) -> ApiResult<Json<Vec<CatalogEntryView>>> {
-    workspace_catalog(&deps, &machine, workspace, CatalogKind::Resource).await
+    workspace_catalog(&deps, &caller, workspace, CatalogKind::Resource).await
 }

@@ -8,11 +8,11 @@ use switchyard_core::validation;
 use switchyard_core::{ValidationErrors, WorkspaceId};
 use utoipa::ToSchema;
 
-use super::auth::Machine;
+use super::auth::{Caller, Machine, Reader};
 use super::body::{JsonBody, PathId};
 use super::error::{ApiError, ApiResult};
 use super::openapi::{
-    BadRequest, Conflict, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
+    BadRequest, Conflict, Forbidden, NotFound, PayloadTooLarge, PlanLimitReached, Unauthorized,
 };
 use super::query::Params;
 use super::schemas::PageParams;
@@ -97,7 +97,7 @@ pub async fn create(
     operation_id = "listWorkspaces",
     summary = "List workspaces",
     tag = "workspaces",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(PageParams),
     responses(
         (status = 200, description = "A page of workspaces.", body = List<WorkspaceView>),
@@ -107,13 +107,19 @@ pub async fn create(
 )]
 pub async fn list(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     params: Params,
 ) -> ApiResult<Json<List<WorkspaceView>>> {
-    let page = deps
-        .workspaces()
-        .list_workspaces(machine.org, params.page()?)
-        .await?;
+    let request = params.page()?;
+    let page = match &*caller {
+        Caller::Machine(m) => deps.workspaces().list_workspaces(m.org, request).await?,
+        // A session's list is its one workspace.
+        Caller::Session(s) => switchyard_core::page::Page {
+            records: vec![caller.workspace(&deps, s.workspace).await?],
+            limit: request.limit,
+            next_cursor: None,
+        },
+    };
     Ok(Json(List::from_page(page, |w| WorkspaceView::new(w, None))))
 }
 
@@ -125,7 +131,7 @@ pub async fn list(
     summary = "Get a workspace",
     description = "The workspace, with its current publishable key.",
     tag = "workspaces",
-    security(("machine_jwt" = [])),
+    security(("machine_jwt" = []), ("session_token" = [])),
     params(("id" = uuid::Uuid, Path, description = ID)),
     responses(
         (status = 200, description = "The workspace.", body = WorkspaceView),
@@ -135,13 +141,13 @@ pub async fn list(
 )]
 pub async fn get(
     State(deps): State<Deps>,
-    machine: Machine,
+    caller: Reader,
     PathId(id): PathId<WorkspaceId>,
 ) -> ApiResult<Json<WorkspaceView>> {
-    let workspace = super::load_workspace(&deps, machine.org, id).await?;
+    let workspace = caller.workspace(&deps, id).await?;
     let key = deps
         .tenants()
-        .publishable_keys(machine.org, id)
+        .publishable_keys(caller.org(), id)
         .await?
         .into_iter()
         .find(|k| k.expires_at.is_none());
@@ -177,6 +183,7 @@ pub struct UpdateWorkspace {
         (status = 200, description = "The updated workspace.", body = WorkspaceView),
         (status = 400, response = BadRequest),
         (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
         (status = 404, response = NotFound),
         (status = 409, response = Conflict),
         (status = 413, response = PayloadTooLarge),

@@ -24,13 +24,15 @@ pub(crate) type Step<T> = Result<T, DeliveryResult>;
 #[derive(Clone)]
 pub(crate) enum Auth {
     Bearer(String),
-    /// HTTP Basic with the credential as password (Mailchimp's `anystring:<api key>`).
+    /// HTTP Basic (Mailchimp's `anystring:<api key>`, Customer.io's `site_id:api_key`).
     Basic {
-        user: &'static str,
+        user: String,
         password: String,
     },
     /// A provider-specific header (ActiveCampaign's `Api-Token`).
     Header(&'static str, String),
+    /// The credential is in the URL's path (a Discord webhook's token): see [`Call::hiding`].
+    InPath,
 }
 
 /// One provider call. Extra headers are public (API versions), never credentials.
@@ -41,6 +43,8 @@ pub(crate) struct Call {
     pub auth: Auth,
     pub headers: Vec<(&'static str, String)>,
     pub body: Option<Value>,
+    /// A path segment that is a credential, left out of the attempt's description.
+    pub hidden: Option<String>,
 }
 
 impl Call {
@@ -51,7 +55,14 @@ impl Call {
             auth,
             headers: Vec::new(),
             body: None,
+            hidden: None,
         }
+    }
+
+    /// Describes the call with `segment` (a credential in the path) as `***`.
+    pub fn hiding(mut self, segment: impl Into<String>) -> Self {
+        self.hidden = Some(segment.into());
+        self
     }
 
     pub fn json(mut self, body: Value) -> Self {
@@ -105,7 +116,10 @@ impl<'a> Attempt<'a> {
 
     /// Sends one call; `Err` only when no HTTP answer came (refused address, network, timeout).
     pub async fn send(&mut self, call: Call) -> Step<Answer> {
-        self.summary = describe(&call.method, &call.url);
+        self.summary = match &call.hidden {
+            Some(hidden) => describe(&call.method, &masked(&call.url, hidden)),
+            None => describe(&call.method, &call.url),
+        };
         if let Err(refused) = self.client.check_literal(&call.url) {
             return Err(self.fail(Outcome::NetworkError, refused.to_string()));
         }
@@ -116,24 +130,16 @@ impl<'a> Attempt<'a> {
                 headers.insert(HeaderName::from_static(name), value);
             }
         }
-        let (name, value) = match &call.auth {
-            Auth::Bearer(token) => (AUTHORIZATION, format!("Bearer {token}")),
-            Auth::Basic { user, password } => {
-                use base64::Engine;
-                let pair =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-                (AUTHORIZATION, format!("Basic {pair}"))
-            }
-            Auth::Header(name, value) => (HeaderName::from_static(name), value.clone()),
-        };
-        let Ok(mut value) = HeaderValue::from_str(&value) else {
-            return Err(self.fail(
-                Outcome::AuthFailed,
-                "the stored credential is not a valid header value".into(),
-            ));
-        };
-        value.set_sensitive(true);
-        headers.insert(name, value);
+        if let Some((name, value)) = credential_header(&call.auth) {
+            let Ok(mut value) = HeaderValue::from_str(&value) else {
+                return Err(self.fail(
+                    Outcome::AuthFailed,
+                    "the stored credential is not a valid header value".into(),
+                ));
+            };
+            value.set_sensitive(true);
+            headers.insert(name, value);
+        }
         let mut builder = self
             .client
             .http
@@ -223,6 +229,36 @@ impl<'a> Attempt<'a> {
             duration: self.started.elapsed(),
         }
     }
+}
+
+/// The header that carries the credential, if it travels in one.
+fn credential_header(auth: &Auth) -> Option<(HeaderName, String)> {
+    Some(match auth {
+        Auth::InPath => return None,
+        Auth::Bearer(token) => (AUTHORIZATION, format!("Bearer {token}")),
+        Auth::Basic { user, password } => {
+            use base64::Engine;
+            let pair =
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+            (AUTHORIZATION, format!("Basic {pair}"))
+        }
+        Auth::Header(name, value) => (HeaderName::from_static(name), value.clone()),
+    })
+}
+
+/// `url` with each path segment equal to `hidden` shown as `***`.
+fn masked(url: &Url, hidden: &str) -> Url {
+    let mut shown = url.clone();
+    let segments: Vec<String> = url
+        .path_segments()
+        .into_iter()
+        .flatten()
+        .map(|s| if s == hidden { "***".into() } else { s.into() })
+        .collect();
+    if let Ok(mut path) = shown.path_segments_mut() {
+        path.clear().extend(segments);
+    }
+    shown
 }
 
 /// `POST https://host/path` — without the query string, which may carry e-mail addresses.
@@ -321,6 +357,15 @@ mod tests {
             Some(Duration::from_secs(10))
         );
         assert_eq!(rate_limit_reset(&HeaderMap::new(), sent), None);
+    }
+
+    #[test]
+    fn a_credential_in_the_path_is_masked_whole() {
+        let url = Url::parse("https://discord.com/api/webhooks/123/t").unwrap();
+        assert_eq!(
+            describe(&Method::POST, &masked(&url, "t")),
+            "POST https://discord.com/api/webhooks/123/***"
+        );
     }
 
     #[test]

@@ -1,12 +1,12 @@
-//! The last listing of each connection's destination fields, kept a few minutes so that
-//! opening a rule editor does not call the provider every time. Keyed by the connection and its
-//! `updated_at`, so an edited connection is listed afresh; bounded in entries.
+//! The last answer of each connection's provider listings (rule targets, field catalog), kept
+//! a few minutes so that opening a rule editor or a mapping does not call the provider every
+//! time. Keyed by the connection and its `updated_at`, so an edited connection is listed
+//! afresh; bounded in entries.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use switchyard_core::ConnectionId;
 use time::OffsetDateTime;
 
@@ -15,13 +15,20 @@ const MAX_ENTRIES: usize = 1024;
 
 type Key = (ConnectionId, OffsetDateTime);
 
-#[derive(Default)]
-pub(crate) struct FieldCache {
-    entries: Mutex<HashMap<Key, (Instant, Vec<Value>)>>,
+pub(crate) struct FieldCache<V> {
+    entries: Mutex<HashMap<Key, (Instant, V)>>,
 }
 
-impl FieldCache {
-    pub fn get(&self, key: Key) -> Option<Vec<Value>> {
+impl<V> Default for FieldCache<V> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::default(),
+        }
+    }
+}
+
+impl<V: Clone> FieldCache<V> {
+    pub fn get(&self, key: Key) -> Option<V> {
         let entries = self.entries.lock().expect("field cache lock");
         entries
             .get(&key)
@@ -29,7 +36,7 @@ impl FieldCache {
             .map(|(_, fields)| fields.clone())
     }
 
-    pub fn put(&self, key: Key, fields: Vec<Value>) {
+    pub fn put(&self, key: Key, fields: V) {
         let mut entries = self.entries.lock().expect("field cache lock");
         if entries.len() >= MAX_ENTRIES {
             entries.retain(|_, (at, _)| at.elapsed() < TTL);

@@ -1,5 +1,5 @@
-//! What a provider account offers as rule targets — Slack channels, HubSpot lists and contact
-//! properties, Mailchimp audiences … — for `GET /connections/{id}/fields`. Each entry is
+//! What a provider account offers as rule targets — Slack channels, HubSpot lists, Mailchimp
+//! audiences … — the live options of `GET /connections/{id}/actions`. Each entry is
 //! `{kind, id, name}`; `id` is what a rule's `metadata.id` takes. One page of each (the first
 //! 100–200): enough to pick from, bounded in time.
 
@@ -79,7 +79,56 @@ pub(crate) async fn list(
     };
     let mut calls: Vec<(Call, Shape)> = Vec::new();
     match connection.kind {
-        IntegrationType::Webhook => return Ok(Vec::new()),
+        // A Discord webhook posts to its one channel.
+        IntegrationType::Webhook | IntegrationType::Discord => return Ok(Vec::new()),
+        // Segments are listed by Customer.io's App API only: with the optional App API key.
+        IntegrationType::CustomerIo => {
+            let Some(key) = secrets.get("app_api_key").and_then(Value::as_str) else {
+                return Ok(Vec::new());
+            };
+            let call =
+                super::customer_io::segments(urls, setting("region").as_deref(), key.to_owned())
+                    .map_err(|why| attempt.fail(Outcome::RejectedClientError, why))?;
+            // Only manual segments take people through the API.
+            calls.push((
+                call,
+                Shape {
+                    only: Some(("type", "manual")),
+                    ..shape("segment", "segments", "id", "name")
+                },
+            ));
+        }
+        IntegrationType::Sendgrid => {
+            let key = secret("api_key")?;
+            calls.push((
+                get(
+                    &urls.sendgrid,
+                    &["v3", "marketing", "lists"],
+                    "page_size=100",
+                    Auth::Bearer(key.clone()),
+                ),
+                shape("list", "result", "id", "name"),
+            ));
+            calls.push((
+                get(
+                    &urls.sendgrid,
+                    &["v3", "templates"],
+                    "generations=dynamic&page_size=100",
+                    Auth::Bearer(key),
+                ),
+                shape("template", "result", "id", "name"),
+            ));
+        }
+        IntegrationType::Pipedrive => {
+            let token = secret("api_token")?;
+            let company = setting("company_domain").unwrap_or_default();
+            let base = super::pipedrive::base_url(urls, &company)
+                .map_err(|why| attempt.fail(Outcome::RejectedClientError, why))?;
+            calls.push((
+                get(&base, &["stages"], "", Auth::Header("x-api-token", token)),
+                shape("stage", "data", "id", "name"),
+            ));
+        }
         IntegrationType::Slack => {
             let token = secret("access_token")?;
             calls.push((
@@ -101,7 +150,7 @@ pub(crate) async fn list(
                 Call::new(
                     Method::POST,
                     endpoint(&urls.hubspot, &["crm", "v3", "lists", "search"]),
-                    Auth::Bearer(token.clone()),
+                    Auth::Bearer(token),
                 )
                 .json(
                     json!({"query": "", "count": 100, "processingTypes": ["MANUAL", "SNAPSHOT"]}),
@@ -111,15 +160,6 @@ pub(crate) async fn list(
                     only: Some(("objectTypeId", "0-1")),
                     ..shape("list", "lists", "listId", "name")
                 },
-            ));
-            calls.push((
-                get(
-                    &urls.hubspot,
-                    &["crm", "v3", "properties", "contacts"],
-                    "",
-                    Auth::Bearer(token),
-                ),
-                shape("property", "results", "name", "label"),
             ));
         }
         IntegrationType::Mailchimp => {

@@ -83,7 +83,7 @@ pub(crate) async fn validate(
 
 pub(crate) fn basic(key: String) -> Auth {
     Auth::Basic {
-        user: "switchyard",
+        user: "switchyard".into(),
         password: key,
     }
 }

@@ -4,15 +4,20 @@
 mod activecampaign;
 mod aweber;
 mod call;
+mod customer_io;
+mod discord;
 mod field_cache;
+mod field_catalog;
 mod fields;
 mod hubspot;
 mod intercom;
 mod listing;
 mod mailchimp;
 mod mailerlite;
+mod pipedrive;
 mod resend;
 mod salesforce;
+mod sendgrid;
 mod settings;
 mod slack;
 mod template;
@@ -23,7 +28,7 @@ use serde_json::{Map, Value};
 use switchyard_core::ValidationErrors;
 use switchyard_core::domain::{Connection, IntegrationType};
 use switchyard_core::outcome::Outcome;
-use switchyard_core::ports::{DeliveryRequest, DeliveryResult};
+use switchyard_core::ports::{DeliveryRequest, DeliveryResult, ReadFields};
 use switchyard_core::webhook::UrlPolicy;
 
 pub use settings::ProviderUrls;
@@ -36,7 +41,8 @@ pub struct Connectors {
     client: OutboundClient,
     urls: ProviderUrls,
     url_policy: UrlPolicy,
-    fields: field_cache::FieldCache,
+    targets: field_cache::FieldCache<Vec<Value>>,
+    catalogs: field_cache::FieldCache<ReadFields>,
 }
 
 impl Connectors {
@@ -45,24 +51,25 @@ impl Connectors {
             client,
             urls,
             url_policy,
-            fields: field_cache::FieldCache::default(),
+            targets: field_cache::FieldCache::default(),
+            catalogs: field_cache::FieldCache::default(),
         }
     }
 
     /// The provider account's rule targets for `connection` (see [`listing`]), from the cache
     /// unless `refresh` or stale.
-    pub async fn destination_fields(
+    pub async fn rule_targets(
         &self,
         connection: &Connection,
         secrets: &Map<String, Value>,
         refresh: bool,
     ) -> Result<Vec<Value>, String> {
         let key = (connection.id, connection.updated_at);
-        if !refresh && let Some(fields) = self.fields.get(key) {
-            return Ok(fields);
+        if !refresh && let Some(targets) = self.targets.get(key) {
+            return Ok(targets);
         }
         let mut attempt = Attempt::new(&self.client, time::OffsetDateTime::now_utc());
-        let fields = listing::list(
+        let targets = listing::list(
             &mut attempt,
             &self.urls,
             self.url_policy,
@@ -71,8 +78,35 @@ impl Connectors {
         )
         .await
         .map_err(|failed| listing::describe_failure(&failed))?;
-        self.fields.put(key, fields.clone());
-        Ok(fields)
+        self.targets.put(key, targets.clone());
+        Ok(targets)
+    }
+
+    /// The destination's typed fields (see [`field_catalog`]), from the cache unless `refresh`
+    /// or stale.
+    pub async fn field_catalog(
+        &self,
+        connection: &Connection,
+        secrets: &Map<String, Value>,
+        refresh: bool,
+    ) -> Result<ReadFields, String> {
+        let key = (connection.id, connection.updated_at);
+        if !refresh && let Some(read) = self.catalogs.get(key) {
+            return Ok(read);
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let mut attempt = Attempt::new(&self.client, now);
+        let read = field_catalog::read(
+            &mut attempt,
+            &self.urls,
+            self.url_policy,
+            connection,
+            secrets,
+        )
+        .await
+        .map_err(|failed| listing::describe_failure(&failed))?;
+        self.catalogs.put(key, read.clone());
+        Ok(read)
     }
 
     /// Whether this build has a connector for `kind`.
@@ -103,6 +137,16 @@ impl Connectors {
             IntegrationType::Salesforce => {
                 salesforce::deliver(&mut attempt, self.url_policy, &request).await
             }
+            IntegrationType::CustomerIo => {
+                customer_io::deliver(&mut attempt, &self.urls, &request).await
+            }
+            IntegrationType::Discord => discord::deliver(&mut attempt, &self.urls, &request).await,
+            IntegrationType::Sendgrid => {
+                sendgrid::deliver(&mut attempt, &self.urls, &request).await
+            }
+            IntegrationType::Pipedrive => {
+                pipedrive::deliver(&mut attempt, &self.urls, &request).await
+            }
             other => Err(attempt.fail(
                 Outcome::InternalError,
                 format!("{other} connections are not available in this version"),
@@ -129,6 +173,16 @@ impl Connectors {
             }
             IntegrationType::ActiveCampaign => {
                 activecampaign::validate(&mut attempt, self.url_policy, metadata).await
+            }
+            IntegrationType::CustomerIo => {
+                customer_io::validate(&mut attempt, &self.urls, metadata).await
+            }
+            IntegrationType::Discord => discord::validate(&mut attempt, &self.urls, metadata).await,
+            IntegrationType::Sendgrid => {
+                sendgrid::validate(&mut attempt, &self.urls, metadata).await
+            }
+            IntegrationType::Pipedrive => {
+                pipedrive::validate(&mut attempt, &self.urls, metadata).await
             }
             IntegrationType::Salesforce => match metadata.get("instance_url") {
                 // Connections are often made before the OAuth flow fills it in.

@@ -13,6 +13,7 @@
 
 use reqwest::Method;
 use serde_json::json;
+use switchyard_core::field_catalog::{DestinationField, FieldKind};
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult};
 use switchyard_core::webhook::UrlPolicy;
@@ -111,6 +112,95 @@ pub(crate) async fn deliver(
         }
     };
     Ok(classify(attempt, answer))
+}
+
+/// The Contact's fields, from the sObject describe
+/// (<https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_describe.htm>):
+/// what `update_property` can set (on a Lead, fields of the same API name), typed.
+pub(crate) async fn field_catalog(
+    attempt: &mut Attempt<'_>,
+    policy: UrlPolicy,
+    connection: &switchyard_core::domain::Connection,
+    token: String,
+) -> Step<Vec<DestinationField>> {
+    let raw = connection
+        .metadata
+        .get("instance_url")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let api = Api {
+        base: tenant_base_url(attempt, &raw, "instance_url", policy)?,
+        token: &token,
+    };
+    let answer = attempt
+        .send_ok(api.call(Method::GET, &["sobjects", "Contact", "describe"]))
+        .await?;
+    let body = answer.json();
+    Ok(body["fields"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(describe_field)
+        .collect())
+}
+
+/// One described field as a typed field
+/// (<https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm>).
+fn describe_field(described: &serde_json::Value) -> Option<DestinationField> {
+    let key = described["name"].as_str()?;
+    let kind = described["type"].as_str().unwrap_or_default();
+    let mut field = DestinationField::new(
+        key,
+        match kind {
+            "string" | "textarea" | "email" | "phone" | "url" | "id" | "reference" | "combobox"
+            | "encryptedstring" | "base64" | "time" => FieldKind::String,
+            "int" | "long" | "double" | "currency" | "percent" => FieldKind::Number,
+            "boolean" => FieldKind::Boolean,
+            "date" => FieldKind::Date,
+            "datetime" => FieldKind::Datetime,
+            "picklist" => FieldKind::Enum,
+            "multipicklist" => FieldKind::MultiEnum,
+            "address" | "location" => FieldKind::Object,
+            _ => FieldKind::Unknown,
+        },
+    );
+    field.label = described["label"].as_str().map(str::to_owned);
+    let constraints = &mut field.constraints;
+    constraints.format = match kind {
+        "email" => Some("email"),
+        "phone" => Some("phone"),
+        "url" => Some("url"),
+        "date" => Some("date"),
+        _ => None,
+    };
+    if described["updateable"] == false {
+        constraints.read_only = Some(true);
+    }
+    if described["nillable"] == false
+        && described["createable"] == true
+        && described["defaultedOnCreate"] != true
+    {
+        constraints.required = Some(true);
+    }
+    if field.kind == FieldKind::String
+        && let Some(length) = described["length"].as_u64().filter(|l| *l > 0)
+    {
+        constraints.max_length = Some(length);
+    }
+    if matches!(field.kind, FieldKind::Enum | FieldKind::MultiEnum) {
+        constraints.allowed_values = Some(
+            described["picklistValues"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|v| v["active"] != false)
+                .filter_map(|v| v["value"].as_str().map(str::to_owned))
+                .collect(),
+        );
+    }
+    field.provider_meta = Some(json!({"type": kind}));
+    Some(field)
 }
 
 /// The Contact with this e-mail, else the Lead.

@@ -1,11 +1,12 @@
 //! Where each provider's API lives. Defaults are the real public hosts; the embedded runtime
 //! reads `SWITCHYARD_<PROVIDER>_API_URL` so tests and proxies can point them elsewhere.
-//! Salesforce and ActiveCampaign are per-account hosts, taken from the connection.
+//! Salesforce and ActiveCampaign are per-account hosts, taken from the connection; Pipedrive's
+//! is a template of the company domain.
 
 use url::Url;
 
 /// One base URL per provider with a fixed host. Mailchimp's may contain `{dc}`, replaced by
-/// the connection's data center.
+/// the connection's data center; Pipedrive's `{company}`, by its company domain.
 #[derive(Clone, Debug)]
 pub struct ProviderUrls {
     pub slack: Url,
@@ -16,6 +17,15 @@ pub struct ProviderUrls {
     pub aweber: Url,
     pub mailerlite: Url,
     pub zoom: Url,
+    /// Customer.io's Track API, per data region.
+    pub customer_io_us: Url,
+    pub customer_io_eu: Url,
+    /// Customer.io's App API (listing segments), per data region.
+    pub customer_io_app_us: Url,
+    pub customer_io_app_eu: Url,
+    pub discord: Url,
+    pub sendgrid: Url,
+    pub pipedrive: String,
 }
 
 impl Default for ProviderUrls {
@@ -30,6 +40,13 @@ impl Default for ProviderUrls {
             aweber: url("https://api.aweber.com/1.0"),
             mailerlite: url("https://connect.mailerlite.com/api"),
             zoom: url("https://api.zoom.us/v2"),
+            customer_io_us: url("https://track.customer.io/api/v1"),
+            customer_io_eu: url("https://track-eu.customer.io/api/v1"),
+            customer_io_app_us: url("https://api.customer.io/v1"),
+            customer_io_app_eu: url("https://api-eu.customer.io/v1"),
+            discord: url("https://discord.com/api"),
+            sendgrid: url("https://api.sendgrid.com"),
+            pipedrive: "https://{company}.pipedrive.com/api/v1".into(),
         }
     }
 }
@@ -56,6 +73,13 @@ impl ProviderUrls {
             ("SWITCHYARD_AWEBER_API_URL", &mut urls.aweber),
             ("SWITCHYARD_MAILERLITE_API_URL", &mut urls.mailerlite),
             ("SWITCHYARD_ZOOM_API_URL", &mut urls.zoom),
+            ("SWITCHYARD_CUSTOMER_IO_API_URL", &mut urls.customer_io_us),
+            (
+                "SWITCHYARD_CUSTOMER_IO_EU_API_URL",
+                &mut urls.customer_io_eu,
+            ),
+            ("SWITCHYARD_DISCORD_API_URL", &mut urls.discord),
+            ("SWITCHYARD_SENDGRID_API_URL", &mut urls.sendgrid),
         ] {
             if let Some(value) = get(name) {
                 *slot = parse(name, value)?;
@@ -64,6 +88,13 @@ impl ProviderUrls {
         if let Some(value) = get("SWITCHYARD_MAILCHIMP_API_URL") {
             parse("SWITCHYARD_MAILCHIMP_API_URL", value.replace("{dc}", "dc"))?;
             urls.mailchimp = value;
+        }
+        if let Some(value) = get("SWITCHYARD_PIPEDRIVE_API_URL") {
+            parse(
+                "SWITCHYARD_PIPEDRIVE_API_URL",
+                value.replace("{company}", "company"),
+            )?;
+            urls.pipedrive = value;
         }
         Ok(urls)
     }
@@ -81,6 +112,13 @@ impl ProviderUrls {
             aweber: url("aweber/1.0"),
             mailerlite: url("mailerlite/api"),
             zoom: url("zoom/v2"),
+            customer_io_us: url("customer_io/us/api/v1"),
+            customer_io_eu: url("customer_io/eu/api/v1"),
+            customer_io_app_us: url("customer_io/us/app/v1"),
+            customer_io_app_eu: url("customer_io/eu/app/v1"),
+            discord: url("discord/api"),
+            sendgrid: url("sendgrid"),
+            pipedrive: format!("{base}/pipedrive/{{company}}/api/v1"),
         }
     }
 }

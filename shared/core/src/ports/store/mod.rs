@@ -9,6 +9,7 @@ mod key_claims;
 mod mappings;
 mod metering;
 mod rules;
+mod sessions;
 mod tenants;
 mod workspaces;
 
@@ -20,6 +21,7 @@ pub use key_claims::KeyClaims;
 pub use mappings::Mappings;
 pub use metering::Metering;
 pub use rules::Rules;
+pub use sessions::{SessionFilter, Sessions};
 pub use tenants::Tenants;
 pub use workspaces::Workspaces;
 
@@ -38,6 +40,7 @@ pub trait Store:
     + KeyClaims
     + Metering
     + Catalog
+    + Sessions
 {
 }
 
@@ -52,5 +55,6 @@ impl<T> Store for T where
         + KeyClaims
         + Metering
         + Catalog
+        + Sessions
 {
 }

@@ -1,0 +1,143 @@
+//! Session expiry under a clock the test controls: the real API router over real SQLite,
+//! served on 127.0.0.1 — an access token stops at its `ttl_seconds` and a launch token at its
+//! `launch_ttl_seconds`, without waiting minutes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use switchyard_core::clock::{ManualClock, truncated_to_millis};
+use switchyard_core::keyring::MasterKeyRing;
+use switchyard_core::webhook::UrlPolicy;
+use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore};
+use switchyard_handlers::{Deps, Live, Settings, tenancy};
+use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
+use switchyard_tests::{Api, expect_status};
+use time::OffsetDateTime;
+
+/// The API over SQLite on a loopback port, its clock, and a client of its organization.
+async fn serve() -> (Api, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(truncated_to_millis(
+        OffsetDateTime::now_utc(),
+    )));
+    let db = Db::in_memory().unwrap();
+    let store = Arc::new(SqliteStore::open(db.clone()).unwrap());
+    let queue =
+        Arc::new(SqliteQueue::open(db, clock.clone(), |_| QueueSettings::default()).unwrap());
+    let url_policy = UrlPolicy::default();
+    let deps = Deps {
+        store,
+        intake: Arc::new(SqliteIntake::new((*queue).clone())),
+        queue,
+        keys: Arc::new(MasterKeyRing::new("t", [("t".to_owned(), [7u8; 32])])),
+        clock: clock.clone(),
+        integrations: Arc::new(Integrations::new(
+            OutboundClient::new(ClientSettings::default()).unwrap(),
+            url_policy,
+        )),
+        settings: Settings::default(),
+        live: Live::default(),
+    };
+    let (org, key) = tenancy::create_organization(&deps, "test").await.unwrap();
+    let (ws, publishable) = tenancy::create_workspace(&deps, org.id, "default", None)
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, switchyard_handlers::api::router(deps))
+            .await
+            .unwrap()
+    });
+    let api = Api::from_credentials(&json!({
+        "api_url": base, "org_id": org.id.to_string(), "access_key": key.access_key,
+        "secret_key": key.secret_key, "workspace_id": ws.id.to_string(),
+        "publishable_key": publishable,
+    }));
+    (api, clock)
+}
+
+async fn create(api: &Api, body: Value) -> Value {
+    let response = api
+        .machine(Method::POST, "/sessions")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    expect_status(response, 200).await
+}
+
+async fn reads(api: &Api, token: &str) -> u16 {
+    api.request(Method::GET, "/connections")
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn an_access_token_expires_at_its_ttl_and_a_refresh_renews_it() {
+    let (api, clock) = serve().await;
+    let created = create(
+        &api,
+        json!({"workspace_id": api.workspace_id, "ttl_seconds": 300}),
+    )
+    .await;
+    assert_eq!(created["expires_in"], 300);
+    let token = created["access_token"].as_str().unwrap();
+    assert_eq!(reads(&api, token).await, 200);
+    clock.advance(Duration::from_secs(299));
+    assert_eq!(reads(&api, token).await, 200);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(reads(&api, token).await, 401, "expired at its ttl");
+    let listed = api.get("/sessions").await;
+    assert_eq!(listed["records"][0]["is_expired"], true);
+    assert_eq!(listed["records"][0]["status"], "active");
+
+    // The host's backend refreshes an expired (not revoked) session: a new token, a new ttl.
+    let id = created["session_id"].as_str().unwrap();
+    let response = api
+        .machine(Method::POST, &format!("/sessions/{id}/refresh"))
+        .send()
+        .await
+        .unwrap();
+    let refreshed = expect_status(response, 200).await;
+    let renewed = refreshed["access_token"].as_str().unwrap();
+    assert_eq!(reads(&api, renewed).await, 200);
+    assert_eq!(reads(&api, token).await, 401);
+    clock.advance(Duration::from_secs(300));
+    assert_eq!(reads(&api, renewed).await, 401);
+}
+
+#[tokio::test]
+async fn a_launch_token_expires_at_its_launch_ttl() {
+    let (api, clock) = serve().await;
+    let launch = |token: String| {
+        let api = api.clone();
+        async move {
+            api.request(Method::POST, "/sessions/launch")
+                .json(&json!({"launch_token": token}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let body = json!({"workspace_id": api.workspace_id, "launch_ttl_seconds": 15});
+    let late = create(&api, body.clone()).await;
+    let in_time = create(&api, body).await;
+    clock.advance(Duration::from_secs(14));
+    assert_eq!(
+        launch(in_time["launch_token"].as_str().unwrap().into()).await,
+        200
+    );
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(
+        launch(late["launch_token"].as_str().unwrap().into()).await,
+        401
+    );
+}
