@@ -63,6 +63,8 @@ async fn a_login_code_works_once_and_an_api_token_is_no_login_code() {
     let first = exchange(code.to_owned()).await.unwrap();
     assert_eq!(first.status(), 200);
     assert_eq!(first.headers()[header::CACHE_CONTROL], "no-store");
+    // No cookie, ever: the browser holds no ambient credential another site could ride (CSRF).
+    assert!(first.headers().get(header::SET_COOKIE).is_none());
     let session: serde_json::Value = first.json().await.unwrap();
     assert!(session["secret_key"].is_string(), "{session}");
 
