@@ -11,23 +11,31 @@ AWS_FEATURE := --features switchyard/aws
 MOTO_ENV = AWS_ENDPOINT_URL=$$SWITCHYARD_TEST_MOTO AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: test test-suites check lint fmt build run venv validate package bench
+.PHONY: test test-suites check lint fmt build run venv validate package bench browser-deps
 
 ## Lint, validate the SAM template, build the arm64 Lambda packages, build everything the
 ## suites start, and run every test — with a moto server for the AWS backend, stopped at the
 ## end whatever happens. Ends with one line totalling every suite: "tests: N passed, N failed".
-test: lint venv validate package
+test: lint venv validate package browser-deps
 	$(CARGO) build --workspace --bins $(AWS_FEATURE)
 	mkdir -p target
 	set -o pipefail; infra/dev/with-moto.sh $(MAKE) --no-print-directory test-suites 2>&1 | tee target/test-output.log
 	@awk '/^test result:/ { p += $$4; f += $$6 } END { printf "tests: %d passed, %d failed\n", p, f }' target/test-output.log
 
 ## Every suite (needs SWITCHYARD_TEST_MOTO: run through infra/dev/with-moto.sh): the crates'
-## unit tests and the three targets of tests/ — `local` (SQLite, loopback), `aws` (moto) and
-## `e2e` on the embedded default — then `e2e` again with `serve --backend aws`.
+## unit tests and the four targets of tests/ — `local` (SQLite, loopback), `aws` (moto),
+## `e2e` on the embedded default and `browser` (the console in headless Chromium) — then `e2e`
+## again with `serve --backend aws`.
 test-suites:
 	$(CARGO) test --workspace --all-targets $(AWS_FEATURE)
 	SWITCHYARD_E2E_BACKEND=aws $(MOTO_ENV) $(CARGO) test -p switchyard-tests --test e2e
+
+## Debian's headless Chromium and chromedriver for the `browser` suite, installed when missing.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! command -v chromedriver >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
+	fi
+	chromium --version
 
 ## The pinned Python tools (moto, SAM CLI, cfn-lint, cargo-lambda) in .venv.
 venv:

@@ -143,3 +143,19 @@ pub async fn rotate_key(
     );
     Ok(())
 }
+
+/// `switchyard console`: a one-time login link for the organization's web console.
+pub async fn console_link(
+    data: &DataDirArg,
+    org_id: Option<String>,
+    url: Option<String>,
+) -> anyhow::Result<()> {
+    let org = org(data, org_id)?;
+    let base = match url {
+        Some(url) => url,
+        None => credentials_file::read(&data.data_dir)?.api_url,
+    };
+    let code = switchyard_handlers::console::login::issue(&deps(data).await?, org).await?;
+    println!("{}/console/#login={code}", base.trim_end_matches('/'));
+    Ok(())
+}

@@ -26,6 +26,17 @@ enum Command {
     Token(DataDirArg),
     /// Print shell exports of the local credentials: `eval "$(switchyard env)"`.
     Env(DataDirArg),
+    /// Print a one-time login link to the web console for the organization (valid 10 min; the
+    /// session it opens lasts 1 h).
+    Console {
+        /// Where the console is served (default: the API URL in credentials.json).
+        #[arg(long)]
+        url: Option<String>,
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: DataDirArg,
+    },
     /// Receive webhooks on a local port and print them (for trying Switchyard out).
     Listen(ListenArgs),
     /// Inspect or redrive a dead-letter queue.
@@ -245,6 +256,9 @@ impl Cli {
                     creds.publishable_key
                 );
                 Ok(())
+            }
+            Command::Console { url, org, data } => {
+                block_on(admin::console_link(&data, org.org, url))
             }
             Command::Orgs(OrgsCommand::Create { name, data }) => {
                 block_on(admin::create_org(&data, &name))

@@ -4,11 +4,13 @@
 //! - [`router::route`] and [`delivery::deliver`] handle one queue message each and say what
 //!   became of it (typed), or fail with a typed error that leaves the message for retry.
 //! - [`lambda`] is their Lambda edge: SQS event documents in, partial batch failures out.
-//! - [`api::router`] is the `/api/v1` HTTP surface (ingest included).
+//! - [`api::router`] is the `/api/v1` HTTP surface (ingest included), with the web
+//!   [`console`] beside it.
 //! - [`event_source`] consumes the queues where there is no Lambda: each message its own task,
 //!   within a bound of slots.
 
 pub mod api;
+pub mod console;
 mod credential_state;
 pub mod delivery;
 pub mod deps;

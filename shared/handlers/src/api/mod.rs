@@ -53,6 +53,7 @@ pub fn router(deps: Deps) -> Router {
     Router::new()
         .nest(PREFIX, v1)
         .route("/healthz", axum::routing::get(health))
+        .merge(crate::console::routes())
         .fallback(|| async { ApiError::not_found("Route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -1,0 +1,88 @@
+//! The console's files, compiled in. Each answer carries a strong ETag (its content hash) and
+//! `no-cache`, so a browser revalidates cheaply (304) and never runs a stale mix after an upgrade.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::LazyLock;
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::api::ApiError;
+
+struct Asset {
+    name: &'static str,
+    mime: &'static str,
+    body: &'static str,
+}
+
+const FILES: &[Asset] = &[
+    Asset {
+        name: "index.html",
+        mime: "text/html; charset=utf-8",
+        body: include_str!("assets/index.html"),
+    },
+    Asset {
+        name: "style.css",
+        mime: "text/css; charset=utf-8",
+        body: include_str!("assets/style.css"),
+    },
+    Asset {
+        name: "app.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_str!("assets/app.js"),
+    },
+    Asset {
+        name: "api.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_str!("assets/api.js"),
+    },
+    Asset {
+        name: "dom.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_str!("assets/dom.js"),
+    },
+    Asset {
+        name: "pages.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_str!("assets/pages.js"),
+    },
+];
+
+/// One ETag per file, from its bytes. The hasher's fixed keys make it the same in every
+/// process of one build (Lambda instances agree); a new build may change it, as it should.
+static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
+    FILES
+        .iter()
+        .map(|file| {
+            let mut hasher = DefaultHasher::new();
+            file.body.hash(&mut hasher);
+            format!("\"{:016x}\"", hasher.finish())
+        })
+        .collect()
+});
+
+/// The file named, or the API's 404.
+pub fn serve(name: &str, request: &HeaderMap) -> Response {
+    let Some(index) = FILES.iter().position(|f| f.name == name) else {
+        return ApiError::not_found("Route").into_response();
+    };
+    let etag = &ETAGS[index];
+    let headers = [
+        (header::ETAG, HeaderValue::from_str(etag).expect("hex")),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    let fresh = request
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag));
+    if fresh {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    let file = &FILES[index];
+    (
+        headers,
+        [(header::CONTENT_TYPE, HeaderValue::from_static(file.mime))],
+        file.body,
+    )
+        .into_response()
+}
