@@ -59,7 +59,7 @@ export function copyable(id) {
   return h("button", {
     type: "button", class: "id", title: "Copy", "aria-label": `Copy id ${id}`,
     onclick: () => navigator.clipboard?.writeText(id),
-  }, id.slice(0, 8));
+  }, id.slice(-8)); // the random end: time-ordered ids share their start
 }
 
 /** A labelled form field. */

@@ -61,9 +61,24 @@ function eventTable(ws, events) {
       h("td", {}, copyable(e.id))))));
 }
 
-// The catalog's authentication fields: names, or objects with a key.
-const fieldKeys = (auth) => (auth?.fields || []).map((f) => (typeof f === "string" ? f : f.key || f.name));
-const SECRET = /secret|token|password|key|api/i;
+// The catalog's connection form: each field's label, type, options, default, help and the
+// field it depends on (`GET /integrations` → authentication.fields).
+const formFields = (auth) => (auth?.fields || [])
+  .map((f) => (typeof f === "string" ? { key: f, label: f, type: "text", required: true } : f));
+
+function formInput(f) {
+  const input = f.type === "select"
+    ? h("select", { name: f.key, required: !!f.required },
+      (f.options || []).map((o) => h("option", { value: o.value }, o.label)))
+    : h("input", {
+      name: f.key, required: !!f.required, autocomplete: "off",
+      type: f.type === "password" ? "password" : f.validate === "url" ? "url" : "text",
+    });
+  if (f.defaultValue !== undefined) input.value = input.dataset.default = f.defaultValue;
+  const wrap = field(f.label || f.key, input);
+  if (f.helpText) wrap.append(h("small", { class: "help" }, f.helpText));
+  return { f, input, wrap };
+}
 
 export async function connections(main, ws) {
   const [list, catalog] = await Promise.all([
@@ -78,11 +93,17 @@ export async function connections(main, ws) {
   const name = h("input", { name: "name", required: true, maxLength: 200 });
   const renderFields = () => {
     const t = types.find((x) => x.type === typeSelect.value);
-    const keys = t.type === "webhook" ? ["url"] : fieldKeys(t.authentication);
-    show(fields, keys.map((k) => field(k, h("input", {
-      name: k, required: true, autocomplete: "off",
-      type: SECRET.test(k) ? "password" : k === "url" ? "url" : "text",
-    }))));
+    const inputs = formFields(t.authentication).map(formInput);
+    // A field that depends on another's value shows (and is sent) only when that one has it.
+    const sync = () => inputs.forEach(({ f, input, wrap }) => {
+      const on = !f.dependsOn
+        || inputs.find((x) => x.f.key === f.dependsOn.field)?.input.value === f.dependsOn.value;
+      wrap.hidden = !on;
+      input.disabled = !on;
+    });
+    inputs.forEach(({ input }) => input.addEventListener("change", sync));
+    show(fields, inputs.map((x) => x.wrap));
+    sync();
   };
   typeSelect.addEventListener("change", renderFields);
   renderFields();
@@ -91,7 +112,11 @@ export async function connections(main, ws) {
     onsubmit: async (ev) => {
       ev.preventDefault();
       const metadata = {};
-      for (const input of fields.querySelectorAll("input")) metadata[input.name] = input.value;
+      for (const input of fields.querySelectorAll("input, select")) {
+        // A default left as it is stays the server's to apply (in its own type).
+        const left = input.value === "" || input.value === input.dataset.default;
+        if (!input.disabled && !left) metadata[input.name] = input.value;
+      }
       try {
         const { connection } = await post("/connections",
           { workspace: ws, type: typeSelect.value, name: name.value, metadata });
