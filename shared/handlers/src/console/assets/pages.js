@@ -69,6 +69,8 @@ const formFields = (auth) => (auth?.fields || [])
 function formInput(f) {
   const input = f.type === "select"
     ? h("select", { name: f.key, required: !!f.required },
+      // An optional choice without a default starts unset, so nothing is sent for it.
+      !f.required && f.defaultValue === undefined && h("option", { value: "" }, "—"),
       (f.options || []).map((o) => h("option", { value: o.value }, o.label)))
     : h("input", {
       name: f.key, required: !!f.required, autocomplete: "off",
