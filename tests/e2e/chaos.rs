@@ -69,6 +69,7 @@ async fn send(api: &Api, r: &Request) -> Option<Vec<String>> {
 
 #[tokio::test]
 async fn kill_9_under_load_loses_no_accepted_event() {
+    let _alone = switchyard_tests::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let receiver = Receiver::start().await;

@@ -112,6 +112,7 @@ async fn a_request_killed_at_each_ingest_step_is_completed_by_its_retry() {
 
 #[tokio::test]
 async fn kill_9_during_bulk_keeps_each_request_whole_and_retries_duplicate_nothing() {
+    let _alone = switchyard_tests::alone().await;
     // Moto answers each call in milliseconds of Python: fewer events there.
     let (requests, items) = if on_aws() { (4, 25) } else { (10, 100) };
     let dir = tempfile::tempdir().unwrap();
@@ -213,6 +214,7 @@ async fn kill_9_during_bulk_keeps_each_request_whole_and_retries_duplicate_nothi
 
 #[tokio::test]
 async fn fifty_concurrent_requests_sharing_a_key_all_get_the_first_event() {
+    let _alone = switchyard_tests::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let receiver = Receiver::start().await;
     let server = Switchyard::start(&dir.path().join("data"));

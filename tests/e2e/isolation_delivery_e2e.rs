@@ -38,6 +38,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::test]
 async fn a_hanging_destination_does_not_slow_other_workspaces_or_organizations() {
+    let _alone = switchyard_tests::alone().await;
     let (_dir, server, hanging_ws) = start();
     let other_ws = second_workspace(&hanging_ws).await;
     let other_org = second_organization(&server, &hanging_ws);

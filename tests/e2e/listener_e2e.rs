@@ -37,6 +37,7 @@ async fn closed_within(stream: &mut TcpStream, deadline: Duration) -> bool {
 
 #[tokio::test]
 async fn a_fresh_request_answers_while_two_thousand_idle_connections_are_open() {
+    let _alone = switchyard_tests::alone().await;
     // The test holds 2,000 sockets itself.
     rlimit::increase_nofile_limit(4096).unwrap();
     let (_dir, server, api) = start(&["--allow-loopback-http", "--max-connections", "1024"]);

@@ -13,6 +13,7 @@ const CALLERS: usize = 50;
 
 #[tokio::test]
 async fn fifty_concurrent_creates_under_a_limit_of_three_create_exactly_three() {
+    let _alone = switchyard_tests::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let server = Switchyard::start_with(
         &dir.path().join("data"),
@@ -57,6 +58,7 @@ async fn fifty_concurrent_creates_under_a_limit_of_three_create_exactly_three() 
 
 #[tokio::test]
 async fn fifty_concurrent_retries_of_one_completed_delivery_make_one_attempt() {
+    let _alone = switchyard_tests::alone().await;
     let dir = tempfile::tempdir().unwrap();
     let server = Switchyard::start(&dir.path().join("data"));
     let api = Api::from_credentials(&server.credentials());

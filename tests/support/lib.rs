@@ -47,3 +47,12 @@ where
         pause = (pause * 2).min(Duration::from_millis(200));
     }
 }
+
+/// Taken by the suites that load the machine (kill -9 under load, thousands of connections,
+/// fifty concurrent requests) and by the one that measures latency beside a hanging
+/// destination, so that none of them runs beside another: the e2e target runs its tests two
+/// at a time in one process, and a latency bound is about the server, not about a neighbour.
+pub async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
+    static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    ALONE.lock().await
+}
