@@ -17,7 +17,8 @@ use switchyard_tests::{Api, eventually, expect_status, start};
 use crate::browser::{Browser, STEP};
 
 /// The host product's page: the embed (first frame), then a frame from a disallowed origin.
-/// `getToken` waits for `release()`, so the test decides when the host authenticates.
+/// `getToken` waits for `release()`, so the test decides when the host authenticates; its
+/// first token is said to expire in 61 s, so the embed asks for a fresh one a second later.
 fn host_page(switchyard: &str, evil_origin: &str) -> String {
     format!(
         r#"<!doctype html><html><head><meta charset="utf-8"><title>Host product</title></head>
@@ -29,13 +30,17 @@ fn host_page(switchyard: &str, evil_origin: &str) -> String {
 <script>
 const q = new URLSearchParams(location.search);
 window.heard = [];
+let tokens = 0;
 let release;
 const gate = new Promise((r) => (release = r));
 window.release = release;
 window.mount = (container) => SwitchyardEmbed.mount({{
   container: document.getElementById(container),
   launchUrl: q.get("launch"),
-  getToken: () => gate.then(() => q.get("token")),
+  getToken: () => gate.then(() => {{
+    const soon = new Date(Date.now() + 61000).toISOString();
+    return tokens++ ? q.get("token") : {{ access_token: q.get("token"), expires_at: soon }};
+  }}),
   onMessage: (m) => heard.push(m.type),
   onExpired: () => heard.push("expired"),
 }});
@@ -190,13 +195,25 @@ async fn a_host_page_embeds_a_member_session_across_origins() {
         .unwrap();
     assert_eq!(refused.status(), 403);
     browser.click_text("#nav a", "Events").await;
-    browser.wait_text("td", "order.shipped").await;
+    browser.click_text("td a", "order.shipped").await;
+    browser.wait_text("h1", "order.shipped").await;
+    let payload = b.find(Locator::Css("[data-test=payload]")).await;
+    assert!(payload.is_err(), "no payload without the scope");
 
     // The host heard ready, page changes and sizes, and sized the frame to the content.
     let messages = heard(&browser).await;
     for kind in ["meshes:ready", "meshes:navigate", "meshes:resize"] {
         assert!(messages.iter().any(|m| m == kind), "{kind} in {messages:?}");
     }
+    // A minute before the first token's expiry the embed asked for a fresh one.
+    eventually("the embed to ask for a token refresh", STEP, || async {
+        let messages = heard(&browser).await;
+        messages
+            .iter()
+            .any(|m| m == "meshes:token-refresh")
+            .then_some(())
+    })
+    .await;
     let height = browser
         .eval("return document.querySelector('#embed iframe').style.height")
         .await;

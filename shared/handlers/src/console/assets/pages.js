@@ -258,8 +258,9 @@ export async function eventDetail(main, ws, id) {
       h("h1", {}, e.event, " ", badge(e.status)),
       h("p", {}, `${e.resource}${e.resource_id ? ` ${e.resource_id}` : ""} · `, when(e.created_at), " · ", copyable(e.id)),
       sections.length ? sections : h("p", { class: "muted" }, "No deliveries (no rule matched, or not routed yet)."),
-      h("h2", {}, "Payload"),
-      h("pre", { "data-test": "payload" }, JSON.stringify(detail.payload, null, 2)));
+      // Absent for an embed session without the payload scope.
+      "payload" in detail && [h("h2", {}, "Payload"),
+        h("pre", { "data-test": "payload" }, JSON.stringify(detail.payload, null, 2))]);
     return detail;
   };
   await render();
