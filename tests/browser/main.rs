@@ -4,3 +4,4 @@
 mod browser;
 mod console_operator;
 mod console_serving;
+mod embed;

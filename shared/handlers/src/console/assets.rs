@@ -46,6 +46,26 @@ const FILES: &[Asset] = &[
         mime: "text/javascript; charset=utf-8",
         body: include_str!("assets/pages.js"),
     },
+    Asset {
+        name: "router.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_str!("assets/router.js"),
+    },
+    Asset {
+        name: "embed.html",
+        mime: "text/html; charset=utf-8",
+        body: include_str!("assets/embed.html"),
+    },
+    Asset {
+        name: "embed.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_str!("assets/embed.js"),
+    },
+    Asset {
+        name: "host.js",
+        mime: "text/javascript; charset=utf-8",
+        body: include_str!("assets/host.js"),
+    },
 ];
 
 /// One ETag per file, from its bytes. The hasher's fixed keys make it the same in every

@@ -1,8 +1,10 @@
 //! The console: one web app (plain HTML, CSS and JavaScript modules compiled into the binary)
 //! served at `/console/` beside `/api/v1`, on `switchyard serve` and the API Lambda alike. The
 //! page talks to the public API only; [`login`] is how an operator's tab gets a credential.
+//! The same pages run in embed mode inside a host product's iframe (`embed`).
 
 mod assets;
+mod embed;
 pub mod login;
 
 use axum::Router;
@@ -19,9 +21,13 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
     style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; \
     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/// The console's routes; every answer carries the security headers.
+/// The console's routes (every answer carries the security headers) and the embed's (whose
+/// launch page only a session's allowed origins may frame).
 pub fn routes() -> Router<Deps> {
-    Router::new()
+    let embed = Router::new()
+        .route("/embed/launch", get(embed::launch))
+        .route("/embed/host.js", get(embed::host_script));
+    let console = Router::new()
         .route(
             "/console",
             get(|| async { Redirect::permanent("/console/") }),
@@ -37,7 +43,8 @@ pub fn routes() -> Router<Deps> {
                 assets::serve(&file, &headers)
             }),
         )
-        .layer(axum::middleware::map_response(secure))
+        .layer(axum::middleware::map_response(secure));
+    console.merge(embed)
 }
 
 async fn secure(mut response: Response) -> Response {

@@ -41,6 +41,17 @@ const b64url = (bytes) =>
 
 let signer = null;
 
+// Embed mode: a session access token handed over by the host page (memory only), and what
+// to do when the API refuses it.
+let bearer = null;
+let onUnauthorized = null;
+
+/** Switches this page to an embed session's access token (`null` forgets it). */
+export function useAccessToken(token, unauthorized) {
+  bearer = token;
+  if (unauthorized) onUnauthorized = unauthorized;
+}
+
 async function token(s) {
   if (!signer || signer.kid !== s.access_key) {
     const key = await crypto.subtle.importKey(
@@ -68,9 +79,13 @@ export class ApiError extends Error {
 
 /** One API call; the parsed JSON body, or an ApiError with the contract's message. */
 export async function api(method, path, body) {
-  const s = session();
-  if (!s) throw new ApiError(401, { message: "Your console session is over: run `switchyard console` again" });
-  const headers = { Authorization: `Bearer ${await token(s)}` };
+  let auth = bearer;
+  if (!auth) {
+    const s = session();
+    if (!s) throw new ApiError(401, { message: "Your console session is over: run `switchyard console` again" });
+    auth = await token(s);
+  }
+  const headers = { Authorization: `Bearer ${auth}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(API + path, {
     method, headers, credentials: "omit",
@@ -78,7 +93,10 @@ export async function api(method, path, body) {
   });
   const text = await res.text();
   const json = text ? JSON.parse(text) : null;
-  if (!res.ok) throw new ApiError(res.status, json);
+  if (!res.ok) {
+    if (res.status === 401 && bearer && onUnauthorized) onUnauthorized();
+    throw new ApiError(res.status, json);
+  }
   return json;
 }
 

@@ -9,6 +9,11 @@ const recs = (answer) => (Array.isArray(answer) ? answer : answer?.records || []
 const FINAL = new Set(["completed", "failed", "canceled"]);
 const enc = encodeURIComponent;
 
+// What the viewer may change. The operator console may do everything; an embed session of a
+// reading role gets no forms or buttons for writes (the API refuses them anyway).
+const may = { write: true };
+export function allowWrites(write) { may.write = write; }
+
 function poll(fn, ms) {
   const id = setInterval(() => { if (!document.hidden) fn(); }, ms);
   return () => clearInterval(id);
@@ -141,7 +146,7 @@ export async function connections(main, ws) {
     show(table, connectionTable(fresh.records));
   };
   show(table, connectionTable(list.records));
-  show(main, h("h1", {}, "Connections"), table, form, out);
+  show(main, h("h1", {}, "Connections"), table, may.write ? form : null, out);
 }
 
 function connectionTable(records) {
@@ -205,7 +210,7 @@ export async function rules(main, ws) {
       h("tbody", {}, list.records.map((r) => h("tr", {},
         h("td", {}, r.event), h("td", {}, names.get(r.connection) || r.connection),
         h("td", {}, r.metadata?.action || "—"), h("td", {}, r.active ? "yes" : "no"),
-        h("td", {}, h("button", {
+        h("td", {}, may.write && h("button", {
           type: "button", "data-test": "send-test",
           onclick: async () => {
             try {
@@ -215,7 +220,7 @@ export async function rules(main, ws) {
           },
         }, "Send test event"))))))
       : h("p", { class: "muted" }, "No rules yet."),
-    form, out);
+    may.write ? form : null, out);
 }
 
 export async function events(main, ws) {
@@ -265,7 +270,7 @@ export async function eventDetail(main, ws, id) {
         h("p", {}, badge(d.status), ` ${d.attempt_count} attempt(s)`,
           d.next_attempt_at ? [" · next ", when(d.next_attempt_at)] : null,
           d.last_error ? [" · ", h("span", { class: "muted" }, d.last_error)] : null),
-        h("p", {},
+        may.write && h("p", {},
           h("button", { type: "button", "data-test": "retry", onclick: act("retry") }, "Retry"), " ",
           h("button", { type: "button", disabled: FINAL.has(d.status), onclick: act("cancel") }, "Cancel")),
         msg,
@@ -280,8 +285,9 @@ export async function eventDetail(main, ws, id) {
       h("h1", {}, e.event, " ", badge(e.status)),
       h("p", {}, `${e.resource}${e.resource_id ? ` ${e.resource_id}` : ""} · `, when(e.created_at), " · ", copyable(e.id)),
       sections.length ? sections : h("p", { class: "muted" }, "No deliveries (no rule matched, or not routed yet)."),
-      h("h2", {}, "Payload"),
-      h("pre", { "data-test": "payload" }, JSON.stringify(detail.payload, null, 2)));
+      // Absent for an embed session without the payload scope.
+      "payload" in detail && [h("h2", {}, "Payload"),
+        h("pre", { "data-test": "payload" }, JSON.stringify(detail.payload, null, 2))]);
     return detail;
   };
   await render();
