@@ -11,61 +11,40 @@ use crate::api::ApiError;
 
 struct Asset {
     name: &'static str,
-    mime: &'static str,
     body: &'static str,
 }
 
+impl Asset {
+    /// The content type, from the file's extension (the table holds only these three kinds).
+    fn mime(&self) -> &'static str {
+        match self.name.rsplit_once('.').map(|(_, ext)| ext) {
+            Some("html") => "text/html; charset=utf-8",
+            Some("css") => "text/css; charset=utf-8",
+            _ => "text/javascript; charset=utf-8",
+        }
+    }
+}
+
+macro_rules! asset {
+    ($name:literal) => {
+        Asset {
+            name: $name,
+            body: include_str!(concat!("assets/", $name)),
+        }
+    };
+}
+
 const FILES: &[Asset] = &[
-    Asset {
-        name: "index.html",
-        mime: "text/html; charset=utf-8",
-        body: include_str!("assets/index.html"),
-    },
-    Asset {
-        name: "style.css",
-        mime: "text/css; charset=utf-8",
-        body: include_str!("assets/style.css"),
-    },
-    Asset {
-        name: "app.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_str!("assets/app.js"),
-    },
-    Asset {
-        name: "api.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_str!("assets/api.js"),
-    },
-    Asset {
-        name: "dom.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_str!("assets/dom.js"),
-    },
-    Asset {
-        name: "pages.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_str!("assets/pages.js"),
-    },
-    Asset {
-        name: "router.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_str!("assets/router.js"),
-    },
-    Asset {
-        name: "embed.html",
-        mime: "text/html; charset=utf-8",
-        body: include_str!("assets/embed.html"),
-    },
-    Asset {
-        name: "embed.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_str!("assets/embed.js"),
-    },
-    Asset {
-        name: "host.js",
-        mime: "text/javascript; charset=utf-8",
-        body: include_str!("assets/host.js"),
-    },
+    asset!("index.html"),
+    asset!("style.css"),
+    asset!("app.js"),
+    asset!("api.js"),
+    asset!("dom.js"),
+    asset!("pages.js"),
+    asset!("router.js"),
+    asset!("embed.html"),
+    asset!("embed.js"),
+    asset!("host.js"),
 ];
 
 /// One ETag per file, from its bytes. The hasher's fixed keys make it the same in every
@@ -101,7 +80,7 @@ pub fn serve(name: &str, request: &HeaderMap) -> Response {
     let file = &FILES[index];
     (
         headers,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(file.mime))],
+        [(header::CONTENT_TYPE, HeaderValue::from_static(file.mime()))],
         file.body,
     )
         .into_response()
