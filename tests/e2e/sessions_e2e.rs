@@ -185,6 +185,8 @@ async fn sessions_are_created_listed_refreshed_and_revoked() {
 async fn the_permission_matrix_is_enforced_by_the_api() {
     let (_dir, _server, api) = start();
     let receiver = Receiver::start().await;
+    // The destination echoes what it was sent: its answer carries the payload too.
+    receiver.echo();
     let (connection, rule) = api
         .webhook_rule(&receiver.url("/hook"), "user.signup")
         .await;
@@ -226,6 +228,18 @@ async fn the_permission_matrix_is_enforced_by_the_api() {
             .await
             .0,
         403
+    );
+    // The destination's answer echoes the payload, so it is hidden the same way.
+    let details = format!("/events/{mine}/rules/{rule}/response-details");
+    let (code, answer) = status(as_session(&api, &member, Method::GET, &details)).await;
+    assert_eq!(code, 200, "{answer}");
+    assert!(answer["response_body"].is_null(), "{answer}");
+    let machine = api.get(&details).await;
+    assert!(
+        machine["response_body"]
+            .as_str()
+            .is_some_and(|b| b.contains("secret@example.com")),
+        "the machine key sees the answer: {machine}"
     );
     for (method, path, body) in [
         (
@@ -321,6 +335,8 @@ async fn the_permission_matrix_is_enforced_by_the_api() {
     ))
     .await;
     assert_eq!(detail["payload"]["email"], "secret@example.com");
+    let (_, answer) = status(as_session(&api, &scoped, Method::GET, &details)).await;
+    assert!(answer["response_body"].is_string(), "{answer}");
 
     // Dashboard: reads only, whatever its role.
     let dashboard = token(

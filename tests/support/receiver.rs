@@ -40,6 +40,7 @@ struct Shared {
     delay_ms: AtomicU64,
     /// Never answer: the connection stays open until the client gives up.
     hanging: AtomicBool,
+    echoing: AtomicBool,
 }
 
 /// Stops serving when dropped.
@@ -97,6 +98,11 @@ impl Receiver {
         self.shared.hanging.store(true, Ordering::SeqCst);
     }
 
+    /// From now on, answers with the body it was sent, as many destinations do.
+    pub fn echo(&self) {
+        self.shared.echoing.store(true, Ordering::SeqCst);
+    }
+
     pub fn requests(&self) -> Vec<Received> {
         self.shared.requests.lock().expect("lock").clone()
     }
@@ -121,7 +127,12 @@ async fn record(
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
-) -> (StatusCode, HeaderMap) {
+) -> (StatusCode, HeaderMap, Bytes) {
+    let echo = if shared.echoing.load(Ordering::SeqCst) {
+        body.clone()
+    } else {
+        Bytes::new()
+    };
     shared.requests.lock().expect("lock").push(Received {
         method,
         path: uri.path().to_owned(),
@@ -150,5 +161,9 @@ async fn record(
     if retry_after > 0 {
         answer.insert("retry-after", retry_after.into());
     }
-    (StatusCode::from_u16(status).expect("valid status"), answer)
+    (
+        StatusCode::from_u16(status).expect("valid status"),
+        answer,
+        echo,
+    )
 }

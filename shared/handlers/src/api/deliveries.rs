@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
-use switchyard_core::domain::{Attempt, Delivery, Event};
+use switchyard_core::domain::{Access, Attempt, Delivery, Event};
 use switchyard_core::{AttemptId, EventId, RuleId};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -39,7 +39,8 @@ pub struct AttemptView {
     status_code: Option<u16>,
     /// `METHOD scheme://host/path` (no query string, no credentials).
     request: String,
-    /// The start of the destination's answer (at most 4 KiB).
+    /// The start of the destination's answer (at most 4 KiB); `null` for a session without
+    /// `events.payload:read`, since destinations often echo what they were sent.
     #[schema(required = true)]
     response_body: Option<String>,
     #[schema(required = true)]
@@ -49,8 +50,12 @@ pub struct AttemptView {
     started_at: OffsetDateTime,
 }
 
-impl From<Attempt> for AttemptView {
-    fn from(a: Attempt) -> Self {
+impl AttemptView {
+    /// The attempt as the caller may see it.
+    fn for_caller(a: Attempt, caller: &Caller) -> Self {
+        let response_body = a
+            .response_body
+            .filter(|_| caller.permits(Access::ReadPayload));
         Self {
             id: a.id.to_string(),
             kind: "attempt",
@@ -59,7 +64,7 @@ impl From<Attempt> for AttemptView {
             outcome: a.outcome.as_str(),
             status_code: a.status_code,
             request: a.request,
-            response_body: a.response_body,
+            response_body,
             error: a.error,
             duration_ms: a.duration_ms,
             started_at: a.started_at,
@@ -123,7 +128,7 @@ pub async fn attempts(
         .attempts(caller.org(), delivery.id)
         .await?
         .into_iter()
-        .map(AttemptView::from)
+        .map(|a| AttemptView::for_caller(a, &caller))
         .collect();
     Ok(Json(AttemptList {
         count: records.len(),
@@ -163,7 +168,7 @@ pub async fn attempt(
         .await?
         .into_iter()
         .find(|a| a.id == id)
-        .map(|a| Json(a.into()))
+        .map(|a| Json(AttemptView::for_caller(a, &caller)))
         .ok_or_else(|| ApiError::not_found("Attempt"))
 }
 
@@ -199,7 +204,7 @@ pub async fn response_details(
         .await?
         .into_iter()
         .last()
-        .map(|a| Json(a.into()))
+        .map(|a| Json(AttemptView::for_caller(a, &caller)))
         .ok_or_else(|| ApiError::not_found("Response details"))
 }
 
