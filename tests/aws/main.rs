@@ -5,4 +5,5 @@ mod aws_costs;
 mod lambda_functions;
 mod oauth_aws;
 mod queue_conformance_sqs;
+mod stack_operator;
 mod store_conformance_dynamodb;

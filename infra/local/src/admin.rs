@@ -1,5 +1,6 @@
-//! Operator commands on the embedded store: organizations, machine keys, workspaces. They print
-//! JSON, so scripts can read them; secrets are printed once, at creation.
+//! Operator commands on a data directory's backend or a deployed stack (`--stack`):
+//! organizations, machine keys, workspaces. They print JSON, so scripts can read them; secrets
+//! are printed once, at creation.
 
 use anyhow::Context;
 use serde_json::json;
@@ -7,18 +8,18 @@ use switchyard_core::page::{MAX_LIMIT, PageRequest};
 use switchyard_core::{OrgId, WorkspaceId};
 use switchyard_handlers::{Deps, tenancy};
 
-use crate::cli::DataDirArg;
-use crate::{backend, credentials_file};
+use crate::cli::TargetArg;
+use crate::{backend, credentials_file, embedded};
 
-async fn deps(data: &DataDirArg) -> anyhow::Result<Deps> {
-    Ok(backend::open_existing(&data.data_dir).await?.deps)
+async fn deps(target: &TargetArg) -> anyhow::Result<Deps> {
+    Ok(backend::open_target(target).await?.backend.deps)
 }
 
 /// `--org`, or the organization of credentials.json.
-fn org(data: &DataDirArg, org: Option<String>) -> anyhow::Result<OrgId> {
+fn org(target: &TargetArg, org: Option<String>) -> anyhow::Result<OrgId> {
     let raw = match org {
         Some(o) => o,
-        None => credentials_file::read(&data.data_dir)?.org_id,
+        None => credentials_file::read(&target.data.data_dir)?.org_id,
     };
     raw.parse()
         .with_context(|| format!("{raw} is not an organization id"))
@@ -28,11 +29,32 @@ fn print(value: serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(&value).expect("JSON"));
 }
 
-/// A new organization with a machine key and a `default` workspace.
-pub async fn create_org(data: &DataDirArg, name: &str) -> anyhow::Result<()> {
-    let deps = deps(data).await?;
+/// A new organization with a machine key and a `default` workspace. On a deployed stack, the
+/// credentials are also saved in the data directory (unless it has some), so `switchyard token`
+/// and `env` serve the stack's API.
+pub async fn create_org(target: &TargetArg, name: &str) -> anyhow::Result<()> {
+    let backend::Target { backend, stack_url } = backend::open_target(target).await?;
+    let deps = backend.deps;
     let (org, key) = tenancy::create_organization(&deps, name).await?;
     let (ws, publishable_key) = tenancy::create_workspace(&deps, org.id, "default", None).await?;
+    let data_dir = &target.data.data_dir;
+    if let Some(api_url) = stack_url
+        && !credentials_file::path(data_dir).exists()
+    {
+        embedded::create_data_dir(data_dir)?;
+        credentials_file::write(
+            data_dir,
+            &credentials_file::Credentials {
+                api_url,
+                org_id: org.id.to_string(),
+                access_key: key.access_key.clone(),
+                secret_key: key.secret_key.clone(),
+                workspace_id: ws.id.to_string(),
+                publishable_key: publishable_key.clone(),
+            },
+        )?;
+        eprintln!("saved in {}", credentials_file::path(data_dir).display());
+    }
     print(json!({
         "org_id": org.id.to_string(),
         "access_key": key.access_key,
@@ -44,12 +66,12 @@ pub async fn create_org(data: &DataDirArg, name: &str) -> anyhow::Result<()> {
 }
 
 pub async fn create_key(
-    data: &DataDirArg,
+    target: &TargetArg,
     org_id: Option<String>,
     name: &str,
 ) -> anyhow::Result<()> {
-    let deps = deps(data).await?;
-    let org = org(data, org_id)?;
+    let deps = deps(target).await?;
+    let org = org(target, org_id)?;
     anyhow::ensure!(
         deps.tenants().organization(org).await?.is_some(),
         "no organization {org}"
@@ -61,9 +83,9 @@ pub async fn create_key(
     Ok(())
 }
 
-pub async fn list_keys(data: &DataDirArg, org_id: Option<String>) -> anyhow::Result<()> {
-    let deps = deps(data).await?;
-    let org = org(data, org_id)?;
+pub async fn list_keys(target: &TargetArg, org_id: Option<String>) -> anyhow::Result<()> {
+    let deps = deps(target).await?;
+    let org = org(target, org_id)?;
     let keys: Vec<_> = deps.tenants()
         .machine_keys(org)
         .await?
@@ -75,12 +97,12 @@ pub async fn list_keys(data: &DataDirArg, org_id: Option<String>) -> anyhow::Res
 }
 
 pub async fn revoke_key(
-    data: &DataDirArg,
+    target: &TargetArg,
     org_id: Option<String>,
     access_key: &str,
 ) -> anyhow::Result<()> {
-    let deps = deps(data).await?;
-    let org = org(data, org_id)?;
+    let deps = deps(target).await?;
+    let org = org(target, org_id)?;
     tenancy::revoke_machine_key(&deps, org, access_key)
         .await?
         .with_context(|| format!("organization {org} has no machine key {access_key}"))?;
@@ -89,20 +111,20 @@ pub async fn revoke_key(
 }
 
 pub async fn create_workspace(
-    data: &DataDirArg,
+    target: &TargetArg,
     org_id: Option<String>,
     name: &str,
 ) -> anyhow::Result<()> {
-    let deps = deps(data).await?;
-    let org = org(data, org_id)?;
+    let deps = deps(target).await?;
+    let org = org(target, org_id)?;
     let (ws, key) = tenancy::create_workspace(&deps, org, name, None).await?;
     print(json!({"workspace_id": ws.id.to_string(), "name": ws.name, "publishable_key": key}));
     Ok(())
 }
 
-pub async fn list_workspaces(data: &DataDirArg, org_id: Option<String>) -> anyhow::Result<()> {
-    let deps = deps(data).await?;
-    let org = org(data, org_id)?;
+pub async fn list_workspaces(target: &TargetArg, org_id: Option<String>) -> anyhow::Result<()> {
+    let deps = deps(target).await?;
+    let org = org(target, org_id)?;
     let page = PageRequest {
         limit: MAX_LIMIT,
         cursor: None,
@@ -120,13 +142,13 @@ pub async fn list_workspaces(data: &DataDirArg, org_id: Option<String>) -> anyho
 }
 
 pub async fn rotate_key(
-    data: &DataDirArg,
+    target: &TargetArg,
     org_id: Option<String>,
     workspace: &str,
     grace_seconds: i64,
 ) -> anyhow::Result<()> {
-    let deps = deps(data).await?;
-    let org = org(data, org_id)?;
+    let deps = deps(target).await?;
+    let org = org(target, org_id)?;
     let ws: WorkspaceId = workspace
         .parse()
         .with_context(|| format!("{workspace} is not a workspace id"))?;
@@ -146,16 +168,17 @@ pub async fn rotate_key(
 
 /// `switchyard console`: a one-time login link for the organization's web console.
 pub async fn console_link(
-    data: &DataDirArg,
+    target: &TargetArg,
     org_id: Option<String>,
     url: Option<String>,
 ) -> anyhow::Result<()> {
-    let org = org(data, org_id)?;
-    let base = match url {
+    let org = org(target, org_id)?;
+    let backend::Target { backend, stack_url } = backend::open_target(target).await?;
+    let base = match url.or(stack_url) {
         Some(url) => url,
-        None => credentials_file::read(&data.data_dir)?.api_url,
+        None => credentials_file::read(&target.data.data_dir)?.api_url,
     };
-    let code = switchyard_handlers::console::login::issue(&deps(data).await?, org).await?;
+    let code = switchyard_handlers::console::login::issue(&backend.deps, org).await?;
     println!("{}/console/#login={code}", base.trim_end_matches('/'));
     Ok(())
 }

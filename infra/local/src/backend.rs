@@ -16,6 +16,7 @@ use switchyard_embedded::SqliteStore;
 use switchyard_handlers::Deps;
 use switchyard_handlers::limits::RateLimit;
 
+use crate::cli::TargetArg;
 use crate::embedded;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -121,6 +122,24 @@ pub async fn open_existing(data_dir: &Path) -> anyhow::Result<Backend> {
     }
 }
 
+/// What an operator command acts on (`orgs`, `keys`, `workspaces`, `dlq`, `console`).
+pub struct Target {
+    pub backend: Backend,
+    /// The deployed stack's API origin, when the command named a stack.
+    pub stack_url: Option<String>,
+}
+
+/// The backend of `--stack <name>`, or else the one the data directory was served with.
+pub async fn open_target(target: &TargetArg) -> anyhow::Result<Target> {
+    match &target.stack {
+        Some(name) => open_stack(name).await,
+        None => Ok(Target {
+            backend: open_existing(&target.data.data_dir).await?,
+            stack_url: None,
+        }),
+    }
+}
+
 /// The AWS adapters, compiled in with the `aws` feature (`cargo build -p switchyard --features
 /// aws`); the default build leaves the AWS SDK out so a first `cargo run` stays light.
 #[cfg(feature = "aws")]
@@ -141,7 +160,28 @@ async fn open_aws(
         switchyard_aws::resolve(&clients, &args.aws_prefix).await
     }
     .map_err(anyhow::Error::msg)?;
-    let mut aws = switchyard_aws::build_deps(&clients, &resources, url_policy)
+    aws_backend(&clients, &resources, url_policy, rate_limit).await
+}
+
+/// A deployed stack, by the resources its outputs name; nothing is created.
+#[cfg(feature = "aws")]
+async fn open_stack(name: &str) -> anyhow::Result<Target> {
+    let stack = crate::stack::describe(name).await?;
+    let clients = switchyard_aws::Clients::from_env().await;
+    Ok(Target {
+        backend: aws_backend(&clients, &stack.resources, UrlPolicy::default(), None).await?,
+        stack_url: Some(stack.base_url),
+    })
+}
+
+#[cfg(feature = "aws")]
+async fn aws_backend(
+    clients: &switchyard_aws::Clients,
+    resources: &switchyard_aws::AwsResources,
+    url_policy: UrlPolicy,
+    rate_limit: Option<RateLimit>,
+) -> anyhow::Result<Backend> {
+    let mut aws = switchyard_aws::build_deps(clients, resources, url_policy)
         .await
         .map_err(anyhow::Error::msg)?;
     // A table an older Switchyard wrote holds credentials the clients refuse: say so, now.
@@ -156,13 +196,19 @@ async fn open_aws(
 }
 
 #[cfg(not(feature = "aws"))]
+const WITHOUT_AWS: &str = "this switchyard was built without the AWS backend; build it with \
+                           `cargo build -p switchyard --features aws`";
+
+#[cfg(not(feature = "aws"))]
 async fn open_aws(
     _args: &BackendArgs,
     _url_policy: UrlPolicy,
     _rate_limit: Option<RateLimit>,
 ) -> anyhow::Result<Backend> {
-    anyhow::bail!(
-        "this switchyard was built without the AWS backend; build it with \
-         `cargo build -p switchyard --features aws`"
-    )
+    anyhow::bail!(WITHOUT_AWS)
+}
+
+#[cfg(not(feature = "aws"))]
+async fn open_stack(_name: &str) -> anyhow::Result<Target> {
+    anyhow::bail!(WITHOUT_AWS)
 }

@@ -35,7 +35,7 @@ enum Command {
         #[command(flatten)]
         org: OrgArg,
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
     },
     /// Receive webhooks on a local port and print them (for trying Switchyard out).
     Listen(ListenArgs),
@@ -70,7 +70,7 @@ enum OrgsCommand {
     Create {
         name: String,
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
     },
 }
 
@@ -83,13 +83,13 @@ enum KeysCommand {
         #[command(flatten)]
         org: OrgArg,
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
     },
     List {
         #[command(flatten)]
         org: OrgArg,
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
     },
     /// Revoke a machine key: tokens signed with it stop working at once.
     Revoke {
@@ -97,7 +97,7 @@ enum KeysCommand {
         #[command(flatten)]
         org: OrgArg,
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
     },
 }
 
@@ -109,13 +109,13 @@ enum WorkspacesCommand {
         #[command(flatten)]
         org: OrgArg,
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
     },
     List {
         #[command(flatten)]
         org: OrgArg,
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
     },
     /// Issue a new publishable key; the current one keeps working for the grace period.
     RotateKey {
@@ -125,7 +125,7 @@ enum WorkspacesCommand {
         #[command(flatten)]
         org: OrgArg,
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
     },
 }
 
@@ -134,7 +134,7 @@ enum DlqCommand {
     /// List messages in a dead-letter queue without removing them.
     List {
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
         #[arg(long, value_enum, default_value = "deliveries")]
         queue: DlqQueue,
         #[arg(long, default_value_t = 100)]
@@ -144,7 +144,7 @@ enum DlqCommand {
     /// redriven this way is attempted again on a fresh retry schedule.
     Redrive {
         #[command(flatten)]
-        data: DataDirArg,
+        target: TargetArg,
         #[arg(long, value_enum, default_value = "deliveries")]
         queue: DlqQueue,
     },
@@ -165,6 +165,18 @@ pub struct ListenArgs {
     /// Status code to answer every request with (e.g. 500 to watch retries).
     #[arg(long, default_value_t = 200)]
     pub status: u16,
+}
+
+/// Where an operator command acts: the backend a data directory was served with, or a deployed
+/// stack.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArg {
+    #[command(flatten)]
+    pub data: DataDirArg,
+    /// A deployed SAM stack by name (e.g. `switchyard-dev`): act on the tables and queues its
+    /// outputs name, with this shell's AWS credentials; no server starts.
+    #[arg(long, env = "SWITCHYARD_STACK")]
+    pub stack: Option<String>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -257,39 +269,39 @@ impl Cli {
                 );
                 Ok(())
             }
-            Command::Console { url, org, data } => {
-                block_on(admin::console_link(&data, org.org, url))
+            Command::Console { url, org, target } => {
+                block_on(admin::console_link(&target, org.org, url))
             }
-            Command::Orgs(OrgsCommand::Create { name, data }) => {
-                block_on(admin::create_org(&data, &name))
+            Command::Orgs(OrgsCommand::Create { name, target }) => {
+                block_on(admin::create_org(&target, &name))
             }
             Command::Keys(command) => block_on(async {
                 match command {
-                    KeysCommand::Create { name, org, data } => {
-                        admin::create_key(&data, org.org, &name).await
+                    KeysCommand::Create { name, org, target } => {
+                        admin::create_key(&target, org.org, &name).await
                     }
-                    KeysCommand::List { org, data } => admin::list_keys(&data, org.org).await,
+                    KeysCommand::List { org, target } => admin::list_keys(&target, org.org).await,
                     KeysCommand::Revoke {
                         access_key,
                         org,
-                        data,
-                    } => admin::revoke_key(&data, org.org, &access_key).await,
+                        target,
+                    } => admin::revoke_key(&target, org.org, &access_key).await,
                 }
             }),
             Command::Workspaces(command) => block_on(async {
                 match command {
-                    WorkspacesCommand::Create { name, org, data } => {
-                        admin::create_workspace(&data, org.org, &name).await
+                    WorkspacesCommand::Create { name, org, target } => {
+                        admin::create_workspace(&target, org.org, &name).await
                     }
-                    WorkspacesCommand::List { org, data } => {
-                        admin::list_workspaces(&data, org.org).await
+                    WorkspacesCommand::List { org, target } => {
+                        admin::list_workspaces(&target, org.org).await
                     }
                     WorkspacesCommand::RotateKey {
                         workspace,
                         grace_seconds,
                         org,
-                        data,
-                    } => admin::rotate_key(&data, org.org, &workspace, grace_seconds).await,
+                        target,
+                    } => admin::rotate_key(&target, org.org, &workspace, grace_seconds).await,
                 }
             }),
             Command::Dlq(command) => {
@@ -297,10 +309,14 @@ impl Cli {
                     .enable_all()
                     .build()?;
                 match command {
-                    DlqCommand::List { data, queue, limit } => {
-                        rt.block_on(dlq::list(&data, queue, limit))
+                    DlqCommand::List {
+                        target,
+                        queue,
+                        limit,
+                    } => rt.block_on(dlq::list(&target, queue, limit)),
+                    DlqCommand::Redrive { target, queue } => {
+                        rt.block_on(dlq::redrive(&target, queue))
                     }
-                    DlqCommand::Redrive { data, queue } => rt.block_on(dlq::redrive(&data, queue)),
                 }
             }
             Command::Bench(args) => crate::bench::run(args),

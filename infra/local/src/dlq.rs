@@ -1,4 +1,4 @@
-//! `switchyard dlq list|redrive` on the embedded queue.
+//! `switchyard dlq list|redrive` on the queues of a data directory's backend or a deployed stack.
 
 use std::sync::Arc;
 
@@ -6,10 +6,10 @@ use switchyard_core::ports::{QueueConsumer, QueueName};
 use switchyard_handlers::dlq;
 
 use crate::backend;
-use crate::cli::{DataDirArg, DlqQueue};
+use crate::cli::{DlqQueue, TargetArg};
 
-async fn open(data: &DataDirArg) -> anyhow::Result<Arc<dyn QueueConsumer>> {
-    Ok(backend::open_existing(&data.data_dir).await?.consumer)
+async fn open(target: &TargetArg) -> anyhow::Result<Arc<dyn QueueConsumer>> {
+    Ok(backend::open_target(target).await?.backend.consumer)
 }
 
 fn dead_letter_queue(which: DlqQueue) -> QueueName {
@@ -19,8 +19,8 @@ fn dead_letter_queue(which: DlqQueue) -> QueueName {
     }
 }
 
-pub async fn list(data: &DataDirArg, which: DlqQueue, limit: usize) -> anyhow::Result<()> {
-    let queue = open(data).await?;
+pub async fn list(target: &TargetArg, which: DlqQueue, limit: usize) -> anyhow::Result<()> {
+    let queue = open(target).await?;
     let dlq = dead_letter_queue(which);
     let messages = dlq::list(queue.as_ref(), dlq, limit).await?;
     println!("{} message(s) in {dlq}", messages.len());
@@ -30,8 +30,8 @@ pub async fn list(data: &DataDirArg, which: DlqQueue, limit: usize) -> anyhow::R
     Ok(())
 }
 
-pub async fn redrive(data: &DataDirArg, which: DlqQueue) -> anyhow::Result<()> {
-    let queue = open(data).await?;
+pub async fn redrive(target: &TargetArg, which: DlqQueue) -> anyhow::Result<()> {
+    let queue = open(target).await?;
     let dlq = dead_letter_queue(which);
     let moved = dlq::redrive(queue.as_ref(), dlq).await?;
     println!("redrove {moved} message(s) from {dlq}");

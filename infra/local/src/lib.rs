@@ -12,4 +12,6 @@ pub mod listen;
 pub mod listener;
 pub mod retention;
 pub mod runtime;
+#[cfg(feature = "aws")]
+pub mod stack;
 pub mod token;
