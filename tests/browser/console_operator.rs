@@ -37,7 +37,7 @@ pub fn login_link(server: &Switchyard) -> String {
 
 #[tokio::test]
 async fn operator_connects_a_webhook_tests_a_rule_and_retries_a_failed_delivery() {
-    let (_dir, server, _api) = start();
+    let (_dir, server, api) = start();
     let receiver = Receiver::start().await;
     let browser = Browser::start().await;
     let b = &browser.client;
@@ -123,7 +123,27 @@ async fn operator_connects_a_webhook_tests_a_rule_and_retries_a_failed_delivery(
         .await
         .unwrap();
     browser.wait_text("[role=status]", "Rule created").await;
+    browser.wait_text("[data-test=rule-action]", "Send webhook").await;
     browser.screenshot("rules").await;
+
+    // The active switch: off in the store, then on again.
+    let active = || async {
+        api.get(&format!("/workspaces/{}/rules", api.workspace_id))
+            .await["records"][0]["active"]
+            .as_bool()
+    };
+    for want in [false, true] {
+        b.find(Locator::Css("[data-test=rule-active]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually("the rule switched", STEP, || async {
+            (active().await == Some(want)).then_some(())
+        })
+        .await;
+    }
 
     // The receiver refuses the first delivery: a plain 4xx fails at once.
     receiver.fail_next(1, 400);
