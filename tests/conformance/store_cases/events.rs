@@ -153,9 +153,10 @@ pub async fn event_status_and_time_filters_apply(store: &dyn Store) -> Result<()
     store.insert_event(&no_rule).await?;
     store.mark_routed(t.org, no_rule.id).await?;
 
+    // Half an hour past each event's hour, so the bounds never meet an event's own time.
     let hours_ago = |h: u64| {
         let now = u64::try_from(now().unix_timestamp()).expect("after 1970") * 1000;
-        now - h * 3_600_000
+        now - h * 3_600_000 - 1_800_000
     };
     let list = |filter: EventFilter, p: PageRequest| async move {
         let filter = EventFilter {
