@@ -123,7 +123,9 @@ async fn operator_connects_a_webhook_tests_a_rule_and_retries_a_failed_delivery(
         .await
         .unwrap();
     browser.wait_text("[role=status]", "Rule created").await;
-    browser.wait_text("[data-test=rule-action]", "Send webhook").await;
+    browser
+        .wait_text("[data-test=rule-action]", "Send webhook")
+        .await;
     browser.screenshot("rules").await;
 
     // The active switch: off in the store, then on again.

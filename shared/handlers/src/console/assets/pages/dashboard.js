@@ -40,8 +40,11 @@ function chart(stats) {
       return svg("rect", { x, y: base, width: Math.max(1, step - 2), height: hgt, class: `c-${k}` },
         svg("title", {}, `${hour(b.start)}: ${b.counts[k]} ${label.toLowerCase()}`));
     });
+    // A label near either end is anchored inside the chart, so it is never cut off.
+    const at = x + step / 2;
+    const anchor = at > W - 40 ? "end" : at < left + 40 ? "start" : "middle";
     const tick = i % Math.ceil(n / 8) === 0
-      ? svg("text", { x: x + step / 2, y: H - 6, "text-anchor": "middle" }, hour(b.start)) : null;
+      ? svg("text", { x: anchor === "end" ? W : at, y: H - 6, "text-anchor": anchor }, hour(b.start)) : null;
     return svg("g", {}, ...parts, ...(tick ? [tick] : []));
   });
   const t = stats.totals;
