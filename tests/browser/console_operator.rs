@@ -5,7 +5,9 @@
 use std::process::Command;
 
 use fantoccini::Locator;
-use switchyard_tests::{Receiver, Switchyard, binary, eventually, start};
+use reqwest::Method;
+use serde_json::json;
+use switchyard_tests::{Api, FakeProvider, Receiver, Reply, Switchyard, binary, eventually, start};
 
 use crate::browser::{Browser, STEP};
 
@@ -35,7 +37,7 @@ pub fn login_link(server: &Switchyard) -> String {
 
 #[tokio::test]
 async fn operator_connects_a_webhook_tests_a_rule_and_retries_a_failed_delivery() {
-    let (_dir, server, _api) = start();
+    let (_dir, server, api) = start();
     let receiver = Receiver::start().await;
     let browser = Browser::start().await;
     let b = &browser.client;
@@ -121,7 +123,29 @@ async fn operator_connects_a_webhook_tests_a_rule_and_retries_a_failed_delivery(
         .await
         .unwrap();
     browser.wait_text("[role=status]", "Rule created").await;
+    browser
+        .wait_text("[data-test=rule-action]", "Send webhook")
+        .await;
     browser.screenshot("rules").await;
+
+    // The active switch: off in the store, then on again.
+    let active = || async {
+        api.get(&format!("/workspaces/{}/rules", api.workspace_id))
+            .await["records"][0]["active"]
+            .as_bool()
+    };
+    for want in [false, true] {
+        b.find(Locator::Css("[data-test=rule-active]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        eventually("the rule switched", STEP, || async {
+            (active().await == Some(want)).then_some(())
+        })
+        .await;
+    }
 
     // The receiver refuses the first delivery: a plain 4xx fails at once.
     receiver.fail_next(1, 400);
@@ -156,11 +180,131 @@ async fn operator_connects_a_webhook_tests_a_rule_and_retries_a_failed_delivery(
     browser.screenshot("events").await;
 
     browser.click_text("#nav a", "Dashboard").await;
-    browser.wait_text(".bars .badge", "completed").await;
+    // One delivery, failed and then retried: completed, and nothing failed in the end.
+    browser.wait_text("[data-test=deliveries-total]", "1").await;
+    browser.wait_text("[data-test=failure-rate]", "0.0 %").await;
     browser.screenshot("dashboard-after").await;
 
     // The same link again: refused, and said so.
     b.goto(&link).await.unwrap();
     browser.wait_text("[role=alert]", "already used").await;
+    browser.stop().await;
+}
+
+/// The mapping editor on a SaaS connection (Mailchimp, its API pointed at a fake provider on
+/// loopback): the destination fields come from the live field catalog, a row maps a payload
+/// path through transforms, and the save lands in the mappings API at version 1; a second
+/// tab's stale save is refused (409) and said so.
+#[tokio::test]
+async fn operator_maps_a_connections_fields_from_its_field_catalog() {
+    let mailchimp = FakeProvider::start().await;
+    mailchimp.script(
+        "GET /us6/3.0/ping",
+        Reply::json(200, json!({"health_status": "Everything's Chimpy!"})),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("{}/{{dc}}/3.0", mailchimp.base_url());
+    let server = Switchyard::start_with_env(
+        &dir.path().join("data"),
+        &["--allow-loopback-http"],
+        &[("SWITCHYARD_MAILCHIMP_API_URL", &url)],
+    );
+    let api = Api::from_credentials(&server.credentials());
+    let created = api
+        .post(
+            "/connections",
+            json!({"workspace": api.workspace_id, "type": "mailchimp", "name": "News",
+                   "metadata": {"api_key": "f00dbabe-us6"}}),
+        )
+        .await;
+    let id = created["connection"]["id"].as_str().unwrap().to_owned();
+
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    b.goto(&login_link(&server)).await.unwrap();
+    browser.wait_text("h1", "Workspaces").await;
+    b.goto(&format!(
+        "{}/console/#/w/{}/connections/{id}",
+        server.api_url, api.workspace_id
+    ))
+    .await
+    .unwrap();
+    browser.wait_text("h2", "Field mapping").await;
+    // The API key is write-only: never shown, the field empty.
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('form [name=api_key]').value")
+            .await,
+        ""
+    );
+    assert!(
+        !browser
+            .eval("return document.body.innerHTML")
+            .await
+            .to_string()
+            .contains("f00dbabe")
+    );
+
+    browser.click_text("button", "Add field").await;
+    let row = b
+        .find(Locator::Css("[data-test=mapping-row]"))
+        .await
+        .unwrap();
+    row.find(Locator::Css("select[name=dest]"))
+        .await
+        .unwrap()
+        .select_by_value("email")
+        .await
+        .unwrap();
+    row.find(Locator::Css("input[name=source]"))
+        .await
+        .unwrap()
+        .send_keys("user.email")
+        .await
+        .unwrap();
+    row.find(Locator::Css("input[name=transforms]"))
+        .await
+        .unwrap()
+        .send_keys("trim, lower")
+        .await
+        .unwrap();
+    row.find(Locator::Css("select[name=on_error]"))
+        .await
+        .unwrap()
+        .select_by_value("skip_field")
+        .await
+        .unwrap();
+    browser.click_text("button", "Save mapping").await;
+    browser.wait_text("[role=status]", "version 1").await;
+    browser.screenshot("mapping").await;
+
+    let stored = api
+        .get(&format!("/connections/{id}/mappings/default"))
+        .await;
+    let field = &stored["mapping"]["schema"]["fields"][0];
+    assert_eq!(field["dest"], "email", "{stored}");
+    assert_eq!(
+        field["source"],
+        json!({"type": "path", "value": "user.email"})
+    );
+    assert_eq!(
+        field["transforms"],
+        json!([{"type": "trim"}, {"type": "lower"}])
+    );
+    assert_eq!(field["on_error"], "skip_field");
+    assert_eq!(stored["mapping"]["version"], 1);
+
+    // Someone else saves meanwhile: this page's next save is stale, refused and explained.
+    let put = api
+        .machine(Method::PUT, &format!("/connections/{id}/mappings/default"))
+        .json(&json!({"schema": {"schema_version": 1, "fields": []}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(put.status(), 200);
+    browser.click_text("button", "Save mapping").await;
+    browser
+        .wait_text("[role=alert]", "changed this mapping meanwhile")
+        .await;
     browser.stop().await;
 }

@@ -248,3 +248,217 @@ async fn a_host_page_embeds_a_member_session_across_origins() {
     browser.screenshot("embed-expired").await;
     browser.stop().await;
 }
+
+/// A name and a payload a careless page would turn into running script.
+const HOSTILE: &str = "<img src=x onerror=\"window.__xss=1\">Hook";
+
+/// Fills the input or select named `name` in the current frame's first form with `value`.
+async fn fill(browser: &Browser, name: &str, value: &str) {
+    browser
+        .client
+        .find(Locator::Css(&format!("form [name={name}]")))
+        .await
+        .unwrap()
+        .send_keys(value)
+        .await
+        .unwrap();
+}
+
+/// An admin session inside the host page does the customer's whole path through the UI:
+/// connects a webhook (the signing secret shown once), tests it, creates a rule (the action
+/// by its label), sends a test event, sees it fail and then, retried, delivered with both
+/// attempts. Hostile markup in names and payloads stays text; another workspace's event is
+/// unreachable; a dashboard session cannot write.
+#[tokio::test]
+async fn an_admin_session_connects_routes_and_retries_inside_the_host_page() {
+    let (_dir, server, api) = start();
+    let receiver = switchyard_tests::Receiver::start().await;
+    let port = host_server(server.api_url.clone()).await;
+    let host_origin = format!("http://localhost:{port}");
+
+    // Another workspace of the organization, with an event the session must never reach.
+    let other = api
+        .machine(Method::POST, "/workspaces")
+        .json(&json!({"name": "elsewhere"}))
+        .send()
+        .await
+        .unwrap();
+    let other = expect_status(other, 201).await;
+    let other_ws = other["workspace"]["id"].as_str().unwrap().to_owned();
+    let elsewhere = api
+        .machine(Method::POST, "/events")
+        .json(&json!({"workspace": other_ws, "event": "secret.thing", "payload": {}}))
+        .send()
+        .await
+        .unwrap();
+    let elsewhere = expect_status(elsewhere, 201).await["event"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let session = create_session(
+        &api,
+        json!({"workspace_id": api.workspace_id, "role": "admin", "launch_page": "connections",
+               "scopes": ["events.payload:read"], "allowed_origins": [host_origin]}),
+    )
+    .await;
+    let token = session["access_token"].as_str().unwrap().to_owned();
+    let browser = Browser::start().await;
+    let b = &browser.client;
+    let mut host = url::Url::parse(&format!("{host_origin}/host")).unwrap();
+    host.query_pairs_mut()
+        .append_pair("launch", session["launch_url"].as_str().unwrap())
+        .append_pair("token", &token);
+    b.goto(host.as_str()).await.unwrap();
+    browser.eval("release(); return true").await;
+    into_frame(&browser, 0).await;
+    browser.wait_text("h2", "New connection").await;
+    let href = browser.eval("return location.href").await;
+    assert!(!href.as_str().unwrap().contains("sy_"), "{href}");
+
+    // Connect: the signing secret is shown this once.
+    fill(&browser, "name", HOSTILE).await;
+    fill(&browser, "url", &receiver.url("/hook")).await;
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser
+        .wait_text("[data-test=signing-secret]", "whsec_")
+        .await;
+    browser.screenshot("embed-connections").await;
+
+    // Its page: test it; a webhook sends the whole event, so there is nothing to map.
+    browser
+        .click_text("[data-test=connection-name] a", "Hook")
+        .await;
+    browser.wait_text("h2", "Settings").await;
+    browser
+        .click_text("[data-test=test-connection]", "Test connection")
+        .await;
+    browser.wait_text("[role=status]", "Test passed").await;
+    browser
+        .wait_text("[data-test=mapping]", "no fields to map")
+        .await;
+    browser.screenshot("embed-connection").await;
+
+    // A rule: the action is offered by its label.
+    browser.click_text("#nav a", "Rules").await;
+    browser.wait_text("h2", "New rule").await;
+    fill(&browser, "event", "user.signup").await;
+    let action = browser
+        .eval("return document.querySelector('form [name=action] option').textContent")
+        .await;
+    assert_ne!(action, "send_webhook", "the label, not the key");
+    b.find(Locator::Css("form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    browser.wait_text("[role=status]", "Rule created").await;
+    browser.screenshot("embed-rules").await;
+
+    // A test event, refused once by the receiver, then retried: delivered, both attempts.
+    receiver.fail_next(1, 400);
+    browser
+        .click_text("[data-test=send-test]", "Send test event")
+        .await;
+    browser
+        .wait_text("[data-test=delivery] .badge", "failed")
+        .await;
+    browser.click_text("[data-test=retry]", "Retry").await;
+    browser
+        .wait_text("[data-test=delivery] .badge", "completed")
+        .await;
+    eventually("both attempts listed", STEP, || async {
+        let n = b
+            .find_all(Locator::Css("[data-test=attempt]"))
+            .await
+            .ok()?
+            .len();
+        (n == 2).then_some(())
+    })
+    .await;
+    browser
+        .wait_text("[data-test=payload]", "test@example.com")
+        .await;
+    browser.screenshot("embed-event").await;
+
+    // A payload carrying markup is shown as text, and nothing runs.
+    let hostile = api
+        .send_event(json!({"event": "user.signup", "payload": {"name": HOSTILE}}))
+        .await;
+    browser
+        .eval(&format!(
+            "location.hash = '#/w/{}/events/{}'; return true",
+            api.workspace_id,
+            hostile["id"].as_str().unwrap()
+        ))
+        .await;
+    // JSON-escaped in the payload view; the markup's start shows as characters.
+    browser
+        .wait_text("[data-test=payload]", "<img src=x onerror=")
+        .await;
+    assert_eq!(
+        browser.eval("return window.__xss === undefined").await,
+        true
+    );
+    assert_eq!(
+        browser
+            .eval("return document.querySelectorAll('main img').length")
+            .await,
+        0
+    );
+
+    // Another workspace's event: not found, in the page and from the API.
+    browser
+        .eval(&format!(
+            "location.hash = '#/w/{}/events/{elsewhere}'; return true",
+            api.workspace_id
+        ))
+        .await;
+    browser.wait_text("[role=alert]", "not found").await;
+    let reached = api
+        .request(Method::GET, &format!("/events/{elsewhere}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reached.status(), 404);
+
+    browser.click_text("#nav a", "Dashboard").await;
+    browser.wait_text("[data-test=failure-rate]", "%").await;
+    browser.screenshot("embed-dashboard").await;
+    browser.stop().await;
+
+    // A dashboard session reads, whatever its role, and writes nothing.
+    let dashboard = create_session(
+        &api,
+        json!({"workspace_id": api.workspace_id, "role": "owner", "session_type": "dashboard"}),
+    )
+    .await;
+    let refused = api
+        .request(Method::POST, "/rules")
+        .bearer_auth(dashboard["access_token"].as_str().unwrap())
+        .json(
+            &json!({"workspace": api.workspace_id, "connection": api.workspace_id,
+                      "event": "x.y", "metadata": {"action": "send_webhook"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let read = api
+        .request(
+            Method::GET,
+            &format!("/workspaces/{}/stats", api.workspace_id),
+        )
+        .bearer_auth(dashboard["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(read.status(), 200);
+}

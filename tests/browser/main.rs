@@ -2,6 +2,7 @@
 //! by `make browser-deps`), driven over WebDriver against the real `switchyard serve`.
 
 mod browser;
+mod console_events;
 mod console_operator;
 mod console_serving;
 mod embed;

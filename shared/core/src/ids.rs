@@ -94,6 +94,13 @@ impl EventId {
             as usize
     }
 
+    /// The smallest UUIDv7 minted at epoch millisecond `ms`: every id minted then or later
+    /// sorts at or above it (as a number and as hyphenated text), every earlier one below.
+    pub fn floor_at_ms(ms: u64) -> Uuid {
+        let ms = u128::from(ms.min((1 << 48) - 1));
+        Uuid::from_u128((ms << 80) | (0x7 << 76) | (0b10 << 62))
+    }
+
     /// When the id was minted (UUIDv7's millisecond timestamp), if it is a v7 id.
     pub fn minted_at_ms(self) -> Option<u64> {
         let (secs, nanos) = self.0.get_timestamp()?.to_unix();
@@ -104,6 +111,17 @@ impl EventId {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_ids_floor_bounds_it_by_its_millisecond() {
+        let id = EventId::new();
+        let ms = id.minted_at_ms().unwrap();
+        let (floor, next) = (EventId::floor_at_ms(ms), EventId::floor_at_ms(ms + 1));
+        assert!(floor <= id.0 && id.0 < next);
+        assert!(floor.hyphenated().to_string() <= id.to_string());
+        assert!(id.to_string() < next.hyphenated().to_string());
+        assert_eq!(EventId(floor).minted_at_ms(), Some(ms));
+    }
 
     #[test]
     fn nth_ids_are_distinct_v7_ids_of_the_same_instant() {

@@ -7,7 +7,7 @@ use switchyard_core::domain::*;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::Store;
 
-use switchyard_core::{AttemptId, DeliveryId};
+use switchyard_core::{AttemptId, DeliveryId, RuleId};
 use time::Duration;
 
 use super::super::store_fixtures::*;
@@ -363,4 +363,84 @@ pub async fn adapter_choices(store: &dyn Store) -> Result<AdapterChoices> {
         status_during_attempt: stored.expect("the delivery is stored").status,
         routed_by_insert_deliveries,
     })
+}
+
+/// The dashboard's counts: a workspace's deliveries since a time, per bucket and status;
+/// other workspaces' and older deliveries are not counted.
+pub async fn delivery_counts_are_per_workspace_bucket_and_status(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let rule = stored_rule(store, &t, "user.created").await?;
+    let made = |status: DeliveryStatus, age: Duration| {
+        let rule = &rule;
+        let t = &t;
+        async move {
+            let mut e = event(&t.workspace, "user.created");
+            let at = now() - age;
+            let at_ms = u64::try_from(at.unix_timestamp_nanos() / 1_000_000)?;
+            e.id = switchyard_core::EventId(uuid::Uuid::from_u128(
+                switchyard_core::EventId::floor_at_ms(at_ms).as_u128() | u128::from(rand_bits()),
+            ));
+            store.insert_event(&e).await?;
+            let mut d = with_status(delivery(&e, rule), status);
+            d.created_at = at;
+            store
+                .insert_deliveries(t.org, e.id, slice::from_ref(&d))
+                .await?;
+            Ok::<_, anyhow::Error>(())
+        }
+    };
+    made(DeliveryStatus::Completed, Duration::minutes(5)).await?;
+    made(DeliveryStatus::Completed, Duration::minutes(4)).await?;
+    made(DeliveryStatus::Failed, Duration::minutes(3)).await?;
+    made(DeliveryStatus::Pending, Duration::minutes(2)).await?;
+    made(DeliveryStatus::Failed, Duration::hours(3)).await?; // before the window
+    let staging = workspace(t.org, "staging");
+    store.create_workspace(&staging).await?;
+    let other = event(&staging, "user.created");
+    store.insert_event(&other).await?;
+    let other_rule = rule_for(&staging, &rule);
+    store
+        .insert_deliveries(t.org, other.id, &[delivery(&other, &other_rule)])
+        .await?;
+
+    let since = now() - Duration::hours(1);
+    let since_ms = u64::try_from(since.unix_timestamp_nanos() / 1_000_000)?;
+    let bucket = 600_000;
+    let counted = store
+        .delivery_counts(t.org, t.workspace.id, since_ms, bucket)
+        .await?;
+    ensure!(counted.complete, "{counted:?}");
+    let total = |status| -> u64 {
+        counted
+            .counts
+            .iter()
+            .filter(|c| c.1 == status)
+            .map(|c| c.2)
+            .sum()
+    };
+    assert_eq!(total(DeliveryStatus::Completed), 2, "{counted:?}");
+    assert_eq!(total(DeliveryStatus::Failed), 1, "{counted:?}");
+    assert_eq!(total(DeliveryStatus::Pending), 1, "{counted:?}");
+    assert_eq!(counted.counts.iter().map(|c| c.2).sum::<u64>(), 4);
+    for (start, _, _) in &counted.counts {
+        ensure!(
+            start % bucket == 0 && *start + bucket > since_ms,
+            "{counted:?}"
+        );
+    }
+    Ok(())
+}
+
+/// The random low bits of a fresh UUIDv7, for ids minted at a chosen time.
+fn rand_bits() -> u64 {
+    uuid::Uuid::now_v7().as_u128() as u64 & ((1 << 62) - 1)
+}
+
+/// A rule like `rule` in another workspace (a fresh id; the store does not check it exists).
+fn rule_for(ws: &Workspace, rule: &Rule) -> Rule {
+    Rule {
+        id: RuleId::new(),
+        workspace: ws.id,
+        ..rule.clone()
+    }
 }

@@ -1,11 +1,14 @@
 //! `Events`: filters and routing marks.
 
 use anyhow::Result;
-use switchyard_core::page::PageRequest;
+use switchyard_core::page::{Page, PageRequest};
 use switchyard_core::ports::{EventFilter, Store};
 
-use super::ids;
+use super::{ids, page, record};
 use switchyard_core::EventId;
+use switchyard_core::domain::{DeliveryStatus, Event, EventStatus};
+use switchyard_core::outcome::Outcome;
+use uuid::Uuid;
 
 use super::super::store_fixtures::*;
 
@@ -88,5 +91,145 @@ pub async fn events_are_marked_routed(store: &dyn Store) -> Result<()> {
     store.mark_routed(t.org, ev.id).await?;
     assert!(store.is_routed(t.org, ev.id).await?);
     assert!(!store.is_routed(t.org, EventId::new()).await?);
+    Ok(())
+}
+
+/// An event of the tenant's workspace whose id was minted `hours_ago` (ids carry the time the
+/// range filters read).
+fn event_at(t: &Tenant, name: &str, hours_ago: u64) -> Event {
+    let now = u64::try_from(now().unix_timestamp()).expect("after 1970") * 1000;
+    let floor = EventId::floor_at_ms(now - hours_ago * 3_600_000);
+    let mut e = event(&t.workspace, name);
+    e.id = EventId(Uuid::from_u128(
+        floor.as_u128() | (Uuid::new_v4().as_u128() & ((1 << 62) - 1)),
+    ));
+    e
+}
+
+/// The extensions' filters: the derived status (as `EventStatus::derive` reads the
+/// deliveries) and the time range (`since` inclusive, `until` exclusive), alone, together
+/// and across pages.
+pub async fn event_status_and_time_filters_apply(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let rule = stored_rule(store, &t, "user.created").await?;
+    // Routed, with one delivery ending as `status` after one attempt (None: left pending).
+    let routed = |hours_ago: u64, ends: Option<DeliveryStatus>| {
+        let (t, rule) = (&t, &rule);
+        async move {
+            let e = event_at(t, "user.created", hours_ago);
+            store.insert_event(&e).await?;
+            let d = delivery(&e, rule);
+            store
+                .insert_deliveries(t.org, e.id, std::slice::from_ref(&d))
+                .await?;
+            store.mark_routed(t.org, e.id).await?;
+            match ends {
+                Some(DeliveryStatus::Canceled) => {
+                    store.cancel_delivery(t.org, d.id, now()).await?;
+                }
+                Some(status) => {
+                    let outcome = match status {
+                        DeliveryStatus::Completed => Outcome::Delivered,
+                        DeliveryStatus::Failed => Outcome::RejectedClientError,
+                        _ => Outcome::RejectedServerError,
+                    };
+                    store.begin_attempt(t.org, d.id, now()).await?;
+                    let a = attempt(&d, 1, outcome, 500);
+                    store.finish_attempt(t.org, &record(a, status)).await?;
+                }
+                None => {}
+            }
+            Ok::<_, anyhow::Error>(e.id.0)
+        }
+    };
+    let unrouted = event_at(&t, "user.created", 9);
+    store.insert_event(&unrouted).await?;
+    let waiting = routed(8, None).await?;
+    let failed = routed(7, Some(DeliveryStatus::Failed)).await?;
+    let retrying = routed(6, Some(DeliveryStatus::Retrying)).await?;
+    let completed = routed(5, Some(DeliveryStatus::Completed)).await?;
+    let canceled = routed(4, Some(DeliveryStatus::Canceled)).await?;
+    let no_rule = event_at(&t, "order.paid", 3);
+    store.insert_event(&no_rule).await?;
+    store.mark_routed(t.org, no_rule.id).await?;
+
+    // Half an hour past each event's hour, so the bounds never meet an event's own time.
+    let hours_ago = |h: u64| {
+        let now = u64::try_from(now().unix_timestamp()).expect("after 1970") * 1000;
+        now - h * 3_600_000 - 1_800_000
+    };
+    let list = |filter: EventFilter, p: PageRequest| async move {
+        let filter = EventFilter {
+            workspace: Some(t.workspace.id),
+            ..filter
+        };
+        Ok::<_, anyhow::Error>(store.list_events(t.org, &filter, p).await?)
+    };
+    let all = PageRequest::default();
+    let status = |s| EventFilter {
+        status: Some(s),
+        ..Default::default()
+    };
+    let found = |p: Page<Event>| ids(&p, |e| e.id.0);
+    assert_eq!(
+        found(list(status(EventStatus::Failed), all).await?),
+        [failed]
+    );
+    assert_eq!(
+        found(list(status(EventStatus::Processing), all).await?),
+        [retrying]
+    );
+    assert_eq!(
+        found(list(status(EventStatus::Completed), all).await?),
+        [no_rule.id.0, canceled, completed]
+    );
+    assert_eq!(
+        found(list(status(EventStatus::Pending), all).await?),
+        [waiting, unrouted.id.0]
+    );
+
+    let range = |since: Option<u64>, until: Option<u64>| EventFilter {
+        since_ms: since.map(hours_ago),
+        until_ms: until.map(hours_ago),
+        ..Default::default()
+    };
+    assert_eq!(
+        found(list(range(Some(4), None), all).await?),
+        [no_rule.id.0, canceled]
+    );
+    assert_eq!(
+        found(list(range(None, Some(7)), all).await?),
+        [waiting, unrouted.id.0]
+    );
+    assert_eq!(
+        found(list(range(Some(7), Some(5)), all).await?),
+        [retrying, failed]
+    );
+    assert!(found(list(range(Some(5), Some(7)), all).await?).is_empty());
+    let completed_earlier = EventFilter {
+        status: Some(EventStatus::Completed),
+        ..range(None, Some(4))
+    };
+    assert_eq!(found(list(completed_earlier, all).await?), [completed]);
+
+    // One at a time: every page follows the cursor and the range's end together.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let p = list(
+            EventFilter {
+                status: Some(EventStatus::Completed),
+                ..range(Some(6), None)
+            },
+            page(1, cursor),
+        )
+        .await?;
+        seen.extend(ids(&p, |e| e.id.0));
+        match p.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [no_rule.id.0, canceled, completed]);
     Ok(())
 }

@@ -164,3 +164,41 @@ pub async fn rule_conditions_read_back_as_written(store: &dyn Store) -> Result<(
     ensure!(listed.records.contains(&filtered));
     Ok(())
 }
+
+/// The active switch: an inactive rule stays stored but the router's query leaves it out;
+/// another organization's rule id changes nothing.
+pub async fn rules_are_switched_on_and_off_in_place(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let rule = stored_rule(store, &t, "user.created").await?;
+    let active = || async {
+        let rules = store
+            .active_rules(t.org, t.workspace.id, "user.created")
+            .await?;
+        Ok::<_, anyhow::Error>(rules.iter().map(|r| r.id).collect::<Vec<_>>())
+    };
+    assert_eq!(active().await?, [rule.id]);
+
+    let later = now() + time::Duration::seconds(5);
+    let off = store
+        .set_rule_active(t.org, rule.id, false, later)
+        .await?
+        .expect("the rule");
+    assert!(!off.active);
+    assert_eq!(off.updated_at, later);
+    assert_eq!(off.event, rule.event);
+    assert!(active().await?.is_empty());
+    assert!(!store.rule(t.org, rule.id).await?.expect("kept").active);
+
+    let other = tenant(store).await?;
+    assert!(
+        store
+            .set_rule_active(other.org, rule.id, true, later)
+            .await?
+            .is_none()
+    );
+    assert!(active().await?.is_empty());
+
+    store.set_rule_active(t.org, rule.id, true, later).await?;
+    assert_eq!(active().await?, [rule.id]);
+    Ok(())
+}

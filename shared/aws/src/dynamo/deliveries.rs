@@ -9,11 +9,11 @@
 
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
-use switchyard_core::ports::{AttemptRecord, Deliveries};
+use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus};
-use switchyard_core::{DeliveryId, EventId, OrgId, RuleId, StoreError};
+use switchyard_core::{DeliveryId, EventId, OrgId, RuleId, StoreError, WorkspaceId};
 use time::OffsetDateTime;
 
 use super::codec;
@@ -21,6 +21,10 @@ use super::expr::Expr;
 use super::item::{Item, ms, n, s};
 use super::keys::*;
 use super::{DynamoStore, Table, absent};
+
+/// The most events one count of a workspace's deliveries reads (each delivery is then one
+/// batched read).
+const STATS_EVENTS: usize = 1000;
 
 /// Attempts past this number are stored without their response body, so a delivery item that
 /// has been retried for months stays far below DynamoDB's 400 KB item limit.
@@ -31,7 +35,7 @@ fn status(s_: DeliveryStatus) -> AttributeValue {
 }
 
 /// The rule → delivery id map the event item holds.
-fn delivery_map(event_item: &Item) -> BTreeMap<RuleId, DeliveryId> {
+pub(super) fn delivery_map(event_item: &Item) -> BTreeMap<RuleId, DeliveryId> {
     event_item
         .iter()
         .filter_map(|(k, v)| {
@@ -339,6 +343,55 @@ impl Deliveries for DynamoStore {
         since: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
         self.restart_delivery_item(org, id, now, Some(since)).await
+    }
+
+    /// No index holds a workspace's deliveries by time, so this reads the events of the
+    /// window (a sort-key range of the organization's partition, newest first, at most
+    /// [`STATS_EVENTS`] events) and their deliveries by key: bounded cost, and
+    /// `complete: false` when the window held more.
+    async fn delivery_counts(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        since_ms: u64,
+        bucket_ms: u64,
+    ) -> Result<DeliveryCounts, StoreError> {
+        let q = super::list::Query::new(Table::History, events_pk(org), "")
+            .equal("ws", Some(s(workspace.to_string())))
+            .at_least(Some(
+                EventId::floor_at_ms(since_ms).hyphenated().to_string(),
+            ));
+        let budget = STATS_EVENTS;
+        let (items, resume) = self
+            .query_page(&q, None, budget, |i| !super::events::is_payload(i))
+            .await?;
+        let keys: Vec<_> = items
+            .iter()
+            .flat_map(|item| delivery_map(item).into_values())
+            .map(|id| (delivery_pk(org, id), DELIVERY_SK.to_owned()))
+            .collect();
+        let mut tally: BTreeMap<(u64, &'static str), (DeliveryStatus, u64)> = BTreeMap::new();
+        for item in self.batch_get(Table::History, keys).await? {
+            let d = codec::delivery(&item)?;
+            let made =
+                u64::try_from(d.created_at.unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
+            if made < since_ms {
+                continue;
+            }
+            let start = made / bucket_ms.max(1) * bucket_ms.max(1);
+            tally
+                .entry((start, d.status.as_str()))
+                .or_insert((d.status, 0))
+                .1 += 1;
+        }
+        let complete = resume.is_none() && items.len() < budget;
+        Ok(DeliveryCounts {
+            counts: tally
+                .into_iter()
+                .map(|((start, _), (status, n))| (start, status, n))
+                .collect(),
+            complete,
+        })
     }
 }
 

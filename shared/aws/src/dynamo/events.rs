@@ -4,9 +4,9 @@
 //! the event item and is billed by its size) stays at one write unit.
 
 use async_trait::async_trait;
-use switchyard_core::domain::Event;
+use switchyard_core::domain::{Event, EventStatus};
 use switchyard_core::page::{Page, PageRequest};
-use switchyard_core::ports::{EventFilter, Events};
+use switchyard_core::ports::{Deliveries, EventFilter, Events};
 use switchyard_core::{EventId, OrgId, StoreError};
 
 use super::codec;
@@ -25,7 +25,7 @@ fn is_sk(item: &Item, sk: &str) -> bool {
     matches!(item.get(SK), Some(aws_sdk_dynamodb::types::AttributeValue::S(v)) if v == sk)
 }
 
-fn is_payload(item: &Item) -> bool {
+pub(super) fn is_payload(item: &Item) -> bool {
     matches!(item.get(SK), Some(aws_sdk_dynamodb::types::AttributeValue::S(v)) if v.ends_with("#P"))
 }
 
@@ -58,33 +58,63 @@ impl Events for DynamoStore {
         codec::event(org, item, payload).map(Some)
     }
 
+    /// The time range is a sort-key range (ids are UUIDv7); the other filters are filter
+    /// expressions. A status filter derives each candidate's status from its deliveries, at
+    /// most [`STATUS_SCAN`] candidates a page (a short page then carries a cursor).
     async fn list_events(
         &self,
         org: OrgId,
         f: &EventFilter,
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError> {
+        let (lower, upper) = f.id_bounds();
         let q = Query::new(Table::History, events_pk(org), "")
             .equal("ws", f.workspace.map(|w| s(w.to_string())))
             .equal("name", f.event.as_deref().map(s))
             .equal("res", f.resource.as_deref().map(s))
-            .equal("rid", f.resource_id.as_deref().map(s));
-        let want = page.limit as usize + 1;
-        let (items, resume) = self
-            .query_page(&q, page.cursor, want, |i| !is_payload(i))
-            .await?;
-        // Newest first: a payload item (`<id>#P`) comes just before its event item.
-        let mut records = Vec::new();
-        let mut payload: Option<&Item> = None;
-        for item in &items {
-            if is_payload(item) {
-                payload = Some(item);
-                continue;
-            }
-            let p = payload.take().filter(|_| codec::payload_is_external(item));
-            records.push(codec::event(org, item, p)?);
+            .equal("rid", f.resource_id.as_deref().map(s))
+            .at_least(lower.map(|l| l.hyphenated().to_string()));
+        let cursor = match (page.cursor, upper) {
+            (Some(c), Some(u)) => Some(c.min(u)),
+            (c, u) => c.or(u),
+        };
+        if let (Some(l), Some(c)) = (lower, cursor)
+            && l >= c
+        {
+            return Ok(Page {
+                records: Vec::new(),
+                limit: page.limit,
+                next_cursor: None,
+            });
         }
-        Ok(assemble(records, page.limit, resume, |e| e.id.0))
+        let Some(status) = f.status else {
+            return self.event_page(org, &q, cursor, page.limit).await;
+        };
+        let mut kept = Vec::new();
+        let mut examined = 0;
+        let mut cursor = cursor;
+        loop {
+            let batch = self.event_page(org, &q, cursor, 50).await?;
+            for event in batch.records {
+                if self.derived_status(org, event.id).await? == status {
+                    kept.push(event);
+                    if kept.len() > page.limit as usize {
+                        return Ok(Page::from_overfetch(kept, page.limit, |e| e.id.0));
+                    }
+                }
+            }
+            examined += 50;
+            match batch.next_cursor {
+                Some(next) if examined < STATUS_SCAN => cursor = Some(next),
+                next => {
+                    return Ok(Page {
+                        records: kept,
+                        limit: page.limit,
+                        next_cursor: next,
+                    });
+                }
+            }
+        }
     }
 
     /// Sets `rt`; free when this process already set it (a re-routed event).
@@ -116,5 +146,44 @@ impl Events for DynamoStore {
             .get(Table::History, events_pk(org), &event_sk(id))
             .await?
             .is_some_and(|item| super::item::Reader::new(&item, "event").flag("rt")))
+    }
+}
+
+/// Candidate events a status-filtered page examines before it returns what it found.
+const STATUS_SCAN: usize = 200;
+
+impl DynamoStore {
+    /// One newest-first page of events older than `cursor`, with their payloads.
+    async fn event_page(
+        &self,
+        org: OrgId,
+        q: &Query,
+        cursor: Option<uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Page<Event>, StoreError> {
+        let want = limit as usize + 1;
+        let (items, resume) = self.query_page(q, cursor, want, |i| !is_payload(i)).await?;
+        // Newest first: a payload item (`<id>#P`) comes just before its event item.
+        let mut records = Vec::new();
+        let mut payload: Option<&Item> = None;
+        for item in &items {
+            if is_payload(item) {
+                payload = Some(item);
+                continue;
+            }
+            let p = payload.take().filter(|_| codec::payload_is_external(item));
+            records.push(codec::event(org, item, p)?);
+        }
+        Ok(assemble(records, limit, resume, |e| e.id.0))
+    }
+
+    /// The event's status as the API derives it: from its routing mark and deliveries.
+    async fn derived_status(&self, org: OrgId, id: EventId) -> Result<EventStatus, StoreError> {
+        let deliveries = self.deliveries_for_event(org, id).await?;
+        let statuses: Vec<_> = deliveries.iter().map(|d| d.status).collect();
+        Ok(EventStatus::derive(
+            &statuses,
+            self.is_routed(org, id).await?,
+        ))
     }
 }

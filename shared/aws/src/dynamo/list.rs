@@ -29,6 +29,8 @@ pub(crate) struct Query {
     pub(crate) prefix: String,
     /// `attribute = value` conditions, all of which must hold.
     pub(crate) equal: Vec<(&'static str, AttributeValue)>,
+    /// Sort keys at or above this (only with no prefix): the start of an id range.
+    pub(crate) lower: Option<String>,
 }
 
 impl Query {
@@ -39,6 +41,7 @@ impl Query {
             pk,
             prefix: prefix.into(),
             equal: Vec::new(),
+            lower: None,
         }
     }
 
@@ -52,6 +55,12 @@ impl Query {
         if let Some(v) = value {
             self.equal.push((attribute, v));
         }
+        self
+    }
+
+    /// Keeps sort keys at or above `lower` (a query with no prefix: ids from a UUID up).
+    pub(crate) fn at_least(mut self, lower: Option<String>) -> Self {
+        self.lower = lower;
         self
     }
 
@@ -165,6 +174,20 @@ impl DynamoStore {
         let mut key = "#pk = :pk".to_owned();
         let mut upper: Sort = None;
         match (q.prefix.is_empty(), cursor) {
+            (true, None) if q.lower.is_some() => {
+                names.insert("#sort".into(), sort.into());
+                values.insert(":lo".into(), s(q.lower.as_deref().unwrap_or_default()));
+                key.push_str(" AND #sort >= :lo");
+            }
+            (true, Some(c)) if q.lower.is_some() => {
+                // BETWEEN is inclusive: the cursor's own item is dropped below.
+                let hi = c.hyphenated().to_string();
+                names.insert("#sort".into(), sort.into());
+                values.insert(":lo".into(), s(q.lower.as_deref().unwrap_or_default()));
+                values.insert(":hi".into(), s(&hi));
+                key.push_str(" AND #sort BETWEEN :lo AND :hi");
+                upper = Some(hi);
+            }
             (true, None) => {}
             (true, Some(c)) => {
                 names.insert("#sort".into(), sort.into());

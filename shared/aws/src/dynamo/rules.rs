@@ -10,11 +10,12 @@ use switchyard_core::ports::Rules;
 use switchyard_core::{OrgId, RuleId, StoreError, WorkspaceId};
 
 use super::codec;
-use super::item::s;
+use super::expr::Expr;
+use super::item::{ms, s};
 use super::keys::*;
 use super::list::Query;
 use super::plan_limits::Limited;
-use super::{DynamoStore, Table, absent, keys};
+use super::{DynamoStore, Table, absent, keys, present};
 
 #[async_trait]
 impl Rules for DynamoStore {
@@ -69,6 +70,33 @@ impl Rules for DynamoStore {
             .equal("res", f.resource.as_deref().map(s))
             .equal("rid", f.resource_id.as_deref().map(s));
         self.page(&q, page, codec::rule, |r| r.id.0).await
+    }
+
+    /// One conditional UpdateItem (the rule must exist): `active` is a plain attribute that
+    /// `active_rules` filters on, so the router sees the change on its next query.
+    async fn set_rule_active(
+        &self,
+        org: OrgId,
+        id: RuleId,
+        active: bool,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<Rule>, StoreError> {
+        let set = Expr::new("SET #active = :active, #up = :up")
+            .name("#active", "active")
+            .name("#up", "up")
+            .value(":active", AttributeValue::Bool(active))
+            .value(":up", ms(now));
+        self.update(
+            Table::Config,
+            org_pk(org),
+            &rule_sk(id),
+            set,
+            Some(present()),
+        )
+        .await?
+        .as_ref()
+        .map(codec::rule)
+        .transpose()
     }
 
     async fn delete_rule(&self, org: OrgId, id: RuleId) -> Result<bool, StoreError> {

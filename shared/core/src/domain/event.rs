@@ -19,7 +19,8 @@ pub struct Event {
     pub created_at: OffsetDateTime,
 }
 
-/// The status of an event as a whole, derived from its deliveries (never stored).
+/// The status of an event as a whole, derived from its deliveries. (SQLite keeps a copy
+/// in a column, by triggers, for the list filter; the API always derives it.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventStatus {
     Pending,
@@ -36,6 +37,18 @@ impl EventStatus {
             Self::Completed => "completed",
             Self::Failed => "failed",
         }
+    }
+
+    /// The status named `name` (as [`Self::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Processing,
+            Self::Completed,
+            Self::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
     }
 
     /// `completed` once every delivery ended well, `failed` once all ended and one failed,

@@ -12,6 +12,6 @@ pub use queue::{
     MAX_DELAY, OutgoingMessage, Queue, QueueConsumer, QueueDepth, QueueName, ReceivedMessage,
 };
 pub use store::{
-    AttemptRecord, Catalog, Connections, Deliveries, EventFilter, Events, KeyClaims, Mappings,
-    Metering, Rules, SessionFilter, Sessions, Store, Tenants, Workspaces,
+    AttemptRecord, Catalog, Connections, Deliveries, DeliveryCounts, EventFilter, Events,
+    KeyClaims, Mappings, Metering, Rules, SessionFilter, Sessions, Store, Tenants, Workspaces,
 };

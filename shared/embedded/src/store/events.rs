@@ -38,11 +38,16 @@ impl Events for SqliteStore {
         filter: &EventFilter,
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError> {
+        // Each filter has an index (schema.rs, EVENT_FILTERS) ending in `id`, so a page
+        // reads only its own rows.
+        let bounds = filter.id_bounds();
         let query = ListQuery::new("events", org)
             .filter("workspace", filter.workspace.map(|w| w.to_string()))
             .filter("event", filter.event.clone())
             .filter("resource", filter.resource.clone())
-            .filter("resource_id", filter.resource_id.clone());
+            .filter("resource_id", filter.resource_id.clone())
+            .filter("status", filter.status.map(|s| s.as_str().to_owned()))
+            .ids_within(bounds.0, bounds.1);
         self.db
             .call(move |c| query.page(c, page, rows::event, |e| e.id.0))
             .await

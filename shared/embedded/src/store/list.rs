@@ -13,6 +13,9 @@ pub(super) struct ListQuery {
     table: &'static str,
     columns: Vec<&'static str>,
     values: Vec<Value>,
+    /// `id >= lower` and `id < upper`, when set (a time range over UUIDv7 ids).
+    lower: Option<Uuid>,
+    upper: Option<Uuid>,
 }
 
 impl ListQuery {
@@ -21,7 +24,16 @@ impl ListQuery {
             table,
             columns: vec!["org"],
             values: vec![Value::Text(org.to_string())],
+            lower: None,
+            upper: None,
         }
+    }
+
+    /// Narrows the list to ids in `[lower, upper)`; `None` leaves that side open.
+    pub(super) fn ids_within(mut self, lower: Option<Uuid>, upper: Option<Uuid>) -> Self {
+        self.lower = lower;
+        self.upper = upper;
+        self
     }
 
     /// Adds `column = value` when a value is given; `None` means "any".
@@ -45,10 +57,20 @@ impl ListQuery {
         let mut sql = format!("SELECT * FROM {} WHERE ", self.table);
         let conditions: Vec<String> = self.columns.iter().map(|c| format!("{c} = ?")).collect();
         sql.push_str(&conditions.join(" AND "));
-        if let Some(cursor) = page.cursor {
+        // The cursor and the range's end are both "older than": the lower of them applies.
+        let upper = match (page.cursor, self.upper) {
+            (Some(c), Some(u)) => Some(c.min(u)),
+            (c, u) => c.or(u),
+        };
+        if let Some(upper) = upper {
             sql.push_str(" AND id < ?");
             self.values
-                .push(Value::Text(cursor.hyphenated().to_string()));
+                .push(Value::Text(upper.hyphenated().to_string()));
+        }
+        if let Some(lower) = self.lower {
+            sql.push_str(" AND id >= ?");
+            self.values
+                .push(Value::Text(lower.hyphenated().to_string()));
         }
         // One extra row tells whether another page follows.
         sql.push_str(" ORDER BY id DESC LIMIT ?");

@@ -56,6 +56,28 @@ impl Rules for SqliteStore {
         self.db.call(move |c| delete_rule(c, org, id)).await
     }
 
+    async fn set_rule_active(
+        &self,
+        org: OrgId,
+        id: RuleId,
+        active: bool,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<Rule>, StoreError> {
+        self.db
+            .call(move |c| {
+                c.prepare_cached(
+                    "UPDATE rules SET active = ?1, updated_at = ?2
+                     WHERE org = ?3 AND id = ?4 RETURNING *",
+                )?
+                .query_row(
+                    rusqlite::params![active, ms(now), org.to_string(), id.to_string()],
+                    rows::rule,
+                )
+                .optional()
+            })
+            .await
+    }
+
     async fn active_rules(
         &self,
         org: OrgId,

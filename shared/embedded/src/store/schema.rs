@@ -205,6 +205,8 @@ fn migrations() -> Migrations<'static> {
              ALTER TABLE connection_mappings ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;",
         ),
         M::up(SESSIONS),
+        M::up(EVENT_FILTERS),
+        M::up(DELIVERY_STATS),
     ])
 }
 
@@ -262,6 +264,52 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_org ON sessions (org, id);
 CREATE INDEX sessions_by_workspace ON sessions (org, workspace, id);
+";
+
+/// The events list's filters (version 4): each served by an index. `status` is the event's
+/// derived status (`EventStatus::derive`), kept by triggers in the transaction of every
+/// delivery write and routing mark, so no Rust write path can forget it; the time range is
+/// an id range (UUIDv7), served by the id order every index already ends with.
+const EVENT_FILTERS: &str = "
+ALTER TABLE events ADD COLUMN status TEXT NOT NULL DEFAULT 'pending';
+CREATE INDEX events_by_status ON events (org, workspace, status, id);
+CREATE INDEX events_by_resource ON events (org, workspace, resource, id);
+CREATE INDEX events_by_resource_id ON events (org, workspace, resource, resource_id, id);
+-- EventStatus::derive in SQL: pending until routed; then completed or failed once every
+-- delivery is final; pending while none has started; processing otherwise.
+CREATE VIEW event_status_now (event, s) AS
+SELECT e.id, CASE
+    WHEN e.routed = 0 THEN 'pending'
+    WHEN NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event = e.id
+                     AND d.status NOT IN ('completed', 'failed', 'canceled'))
+        THEN CASE WHEN EXISTS (SELECT 1 FROM deliveries d WHERE d.event = e.id
+                               AND d.status = 'failed') THEN 'failed' ELSE 'completed' END
+    WHEN NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event = e.id AND d.status <> 'pending')
+        THEN 'pending'
+    ELSE 'processing'
+END
+FROM events e;
+CREATE TRIGGER events_status_on_delivery_insert AFTER INSERT ON deliveries BEGIN
+    UPDATE events SET status = (SELECT s FROM event_status_now WHERE event = NEW.event)
+    WHERE id = NEW.event;
+END;
+CREATE TRIGGER events_status_on_delivery_update AFTER UPDATE OF status ON deliveries
+WHEN NEW.status <> OLD.status BEGIN
+    UPDATE events SET status = (SELECT s FROM event_status_now WHERE event = NEW.event)
+    WHERE id = NEW.event;
+END;
+CREATE TRIGGER events_status_on_routed AFTER UPDATE OF routed ON events
+WHEN NEW.routed <> OLD.routed BEGIN
+    UPDATE events SET status = (SELECT s FROM event_status_now WHERE event = NEW.id)
+    WHERE id = NEW.id;
+END;
+UPDATE events SET status = (SELECT s FROM event_status_now v WHERE v.event = events.id);
+";
+
+/// The dashboard's counts (version 5): deliveries by time and status, read from the index
+/// alone.
+const DELIVERY_STATS: &str = "
+CREATE INDEX deliveries_by_time ON deliveries (org, workspace, created_at, status);
 ";
 
 /// Brings the file up to the latest migration; a no-op on a current one. A file written

@@ -413,7 +413,7 @@ pub async fn delete(
 
 /// An endpoint that is unsafe or does not answer: the request was well formed, the
 /// destination is not usable (422).
-fn unprocessable(errors: ValidationErrors) -> ApiError {
+pub(super) fn unprocessable(errors: ValidationErrors) -> ApiError {
     ApiError {
         status: StatusCode::UNPROCESSABLE_ENTITY,
         name: "UnprocessableDestination",

@@ -98,7 +98,9 @@ fn idempotency_key(headers: &HeaderMap) -> ApiResult<Option<String>> {
     operation_id = "listEvents",
     summary = "List events",
     description = "Events of the organization, newest first, filtered by `workspace`, `event`, \
-        `resource` and `resource_id`.",
+        `resource` and `resource_id`.\n\n**Extension**: `status` (the derived event status) and \
+        the time range `since` (inclusive) / `until` (exclusive), RFC 3339. A page may hold \
+        fewer records than `limit` and still carry a `next_cursor`: follow it.",
     tag = "events",
     security(("machine_jwt" = []), ("session_token" = [])),
     params(EventFilters, PageParams),
@@ -148,11 +150,25 @@ async fn list_in(
     workspace: Option<WorkspaceId>,
     params: &Params,
 ) -> ApiResult<Json<List<EventView>>> {
+    let status = params
+        .get("status")
+        .map(|raw| {
+            EventStatus::parse(&raw).ok_or_else(|| {
+                ApiError::validation(ValidationErrors::single(
+                    "status",
+                    "must be one of pending, processing, completed, failed",
+                ))
+            })
+        })
+        .transpose()?;
     let filter = caller.event_filter(EventFilter {
         workspace,
         event: params.name("event"),
         resource: params.name("resource"),
         resource_id: params.get("resource_id"),
+        status,
+        since_ms: params.instant_ms("since")?,
+        until_ms: params.instant_ms("until")?,
     })?;
     let page = deps
         .events()

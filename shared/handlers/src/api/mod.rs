@@ -4,6 +4,7 @@
 mod auth;
 mod body;
 mod catalog;
+mod connection_test;
 mod connections;
 mod cors;
 mod deliveries;
@@ -22,6 +23,7 @@ mod rules;
 mod schemas;
 mod scope;
 mod sessions;
+mod stats;
 mod usage;
 mod views;
 mod workspace_catalog;
@@ -112,6 +114,12 @@ fn v1_routes() -> Routes {
             "/workspaces/{id}/events",
             events::list_for_workspace,
         )
+        .add(Method::GET, "/workspaces/{id}/stats", stats::get)
+        .add(
+            Method::POST,
+            "/connections/{id}/test",
+            connection_test::test,
+        )
         .add(Method::GET, "/connections", connections::list)
         .add(Method::POST, "/connections", connections::create)
         .add(Method::GET, "/connections/oauth/{type}/start", oauth::start)
@@ -147,6 +155,7 @@ fn v1_routes() -> Routes {
         .add(Method::POST, "/rules", rules::create)
         .add(Method::GET, "/rules/{id}", rules::get)
         .add(Method::DELETE, "/rules/{id}", rules::delete)
+        .add(Method::PATCH, "/rules/{id}", rules::patch)
         .add(Method::POST, "/rules/{id}/test", rule_test::send)
         .add(Method::GET, "/events", events::list)
         .add(

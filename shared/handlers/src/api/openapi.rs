@@ -12,8 +12,8 @@ use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 use super::{
-    catalog, connections, cors, deliveries, events, field_catalog, keys, oauth, rule_test, rules,
-    sessions, usage, workspace_catalog, workspaces,
+    catalog, connection_test, connections, cors, deliveries, events, field_catalog, keys, oauth,
+    rule_test, rules, sessions, stats, usage, workspace_catalog, workspaces,
 };
 
 /// The security scheme names the annotations use.
@@ -119,6 +119,7 @@ pub struct InternalError(ErrorBody);
         connections::list_for_workspace,
         rules::list_for_workspace,
         events::list_for_workspace,
+        stats::get,
         connections::list,
         connections::create,
         oauth::start,
@@ -126,6 +127,7 @@ pub struct InternalError(ErrorBody);
         connections::get,
         connections::update,
         connections::delete,
+        connection_test::test,
         super::mappings::get,
         super::mappings::put,
         catalog::connection_actions,
@@ -134,6 +136,7 @@ pub struct InternalError(ErrorBody);
         rules::create,
         rules::get,
         rules::delete,
+        rules::patch,
         rule_test::send,
         events::list,
         events::create,

@@ -64,6 +64,25 @@ impl Params {
             .map_err(ApiError::validation)
     }
 
+    /// An optional instant (RFC 3339) as epoch milliseconds; a malformed one is a 400
+    /// naming the parameter.
+    pub fn instant_ms(&self, name: &str) -> Result<Option<u64>, ApiError> {
+        use time::format_description::well_known::Rfc3339;
+        self.get(name)
+            .map(|raw| {
+                time::OffsetDateTime::parse(&raw, &Rfc3339)
+                    .ok()
+                    .and_then(|t| u64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok())
+                    .ok_or_else(|| {
+                        ApiError::validation(ValidationErrors::single(
+                            name,
+                            "must be an RFC 3339 time, e.g. 2026-01-31T12:00:00Z",
+                        ))
+                    })
+            })
+            .transpose()
+    }
+
     /// An optional id filter; a malformed id is a 400 naming the parameter.
     pub fn id<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ApiError> {
         self.get(name)

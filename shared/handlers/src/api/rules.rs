@@ -1,4 +1,4 @@
-//! `/rules`: create, list (filtered), get, delete.
+//! `/rules`: create, list (filtered), get, delete, and turn on or off (extension).
 
 use axum::Json;
 use axum::extract::State;
@@ -339,4 +339,48 @@ pub async fn delete(
         kind: rule.kind.as_str(),
         event: rule.event,
     }))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRule {
+    /// Whether the router fires the rule.
+    active: bool,
+}
+
+/// Turns a rule on or off (extension): the console's active switch. Nothing else of a rule
+/// changes after create — delete it and create another.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/rules/{id}",
+    operation_id = "patchRule",
+    summary = "Turn a rule on or off",
+    description = "**Extension**: sets `active`; an inactive rule is kept but the router does \
+        not fire it (Send Test Event still does). Other fields are refused.",
+    tag = "rules",
+    security(("machine_jwt" = []), ("session_token" = [])),
+    params(("id" = uuid::Uuid, Path, description = ID)),
+    request_body = PatchRule,
+    responses(
+        (status = 200, description = "The rule as stored.", body = RuleView),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+    ),
+)]
+pub async fn patch(
+    State(deps): State<Deps>,
+    caller: Writer,
+    PathId(id): PathId<RuleId>,
+    JsonBody(body): JsonBody<PatchRule>,
+) -> ApiResult<Json<RuleView>> {
+    caller.rule(&deps, id).await?;
+    let rule = deps
+        .rules()
+        .set_rule_active(caller.org(), id, body.active, deps.now())
+        .await?
+        .ok_or_else(|| ApiError::not_found("Rule"))?;
+    tracing::info!(org = %caller.org(), rule_id = %id, active = body.active, "rule switched");
+    Ok(Json(rule.into()))
 }

@@ -414,4 +414,11 @@ pub struct EventFilters {
     event: Option<String>,
     resource: Option<String>,
     resource_id: Option<String>,
+    /// Extension: only events of this status (`pending`, `processing`, `completed`,
+    /// `failed`), as the list derives it.
+    status: Option<String>,
+    /// Extension: only events received at or after this time (RFC 3339).
+    since: Option<String>,
+    /// Extension: only events received before this time (RFC 3339).
+    until: Option<String>,
 }

@@ -45,12 +45,16 @@ const FILES: &[Asset] = &[
     asset!("pages/workspaces.js"),
     asset!("pages/dashboard.js"),
     asset!("pages/connections.js"),
+    asset!("pages/connection.js"),
+    asset!("pages/mapping.js"),
     asset!("pages/rules.js"),
     asset!("pages/events.js"),
     asset!("router.js"),
     asset!("embed.html"),
     asset!("embed.js"),
     asset!("host.js"),
+    asset!("oauth-done.html"),
+    asset!("oauth-done.js"),
 ];
 
 /// One ETag per file, from its bytes. The hasher's fixed keys make it the same in every

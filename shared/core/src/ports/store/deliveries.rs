@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::*;
-use crate::{DeliveryId, EventId, OrgId, StoreError};
+use crate::{DeliveryId, EventId, OrgId, StoreError, WorkspaceId};
 
 /// The end of an attempt: the attempt itself and where the delivery goes next.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,6 +12,17 @@ pub struct AttemptRecord {
     pub status: DeliveryStatus,
     pub next_attempt_at: Option<OffsetDateTime>,
     pub last_error: Option<String>,
+}
+
+/// A workspace's deliveries counted by when they were made (buckets) and status: the
+/// dashboard's chart (`GET /workspaces/{id}/stats`, extension).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeliveryCounts {
+    /// `(bucket start in epoch ms, status, deliveries)`, each pair at most once.
+    pub counts: Vec<(u64, DeliveryStatus, u64)>,
+    /// `false` when the adapter counted only the newest part of the window (DynamoDB reads
+    /// at most a bounded number of events per call).
+    pub complete: bool,
 }
 
 /// One delivery per (event, rule), its status and its attempts: the delivery step's state.
@@ -85,4 +96,14 @@ pub trait Deliveries: Send + Sync + 'static {
         now: OffsetDateTime,
         since: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError>;
+
+    /// The workspace's deliveries made at or after `since_ms`, counted per `bucket_ms`-long
+    /// bucket (aligned to the epoch) and status.
+    async fn delivery_counts(
+        &self,
+        org: OrgId,
+        workspace: WorkspaceId,
+        since_ms: u64,
+        bucket_ms: u64,
+    ) -> Result<DeliveryCounts, StoreError>;
 }

@@ -11,6 +11,23 @@ pub struct EventFilter {
     pub event: Option<String>,
     pub resource: Option<String>,
     pub resource_id: Option<String>,
+    /// Extension: only events whose derived status ([`EventStatus::derive`]) is this one.
+    pub status: Option<EventStatus>,
+    /// Extension: only events received at or after this instant (epoch ms; the event id's
+    /// UUIDv7 time, so the id order that pages serves the range too).
+    pub since_ms: Option<u64>,
+    /// Extension: only events received before this instant (epoch ms, exclusive).
+    pub until_ms: Option<u64>,
+}
+
+impl EventFilter {
+    /// The id bounds of the time range: `lower <= id < upper`.
+    pub fn id_bounds(&self) -> (Option<uuid::Uuid>, Option<uuid::Uuid>) {
+        (
+            self.since_ms.map(EventId::floor_at_ms),
+            self.until_ms.map(EventId::floor_at_ms),
+        )
+    }
 }
 
 /// The accepted events and whether the router has expanded them.

@@ -33,4 +33,14 @@ pub trait Rules: Send + Sync + 'static {
         workspace: WorkspaceId,
         event: &str,
     ) -> Result<Vec<Rule>, StoreError>;
+
+    /// Turns a rule on or off (the router fires active rules only) and sets its
+    /// `updated_at`; the rule as stored after, or `None` when absent.
+    async fn set_rule_active(
+        &self,
+        org: OrgId,
+        id: RuleId,
+        active: bool,
+        now: time::OffsetDateTime,
+    ) -> Result<Option<Rule>, StoreError>;
 }

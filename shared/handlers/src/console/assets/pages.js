@@ -5,5 +5,6 @@ export { allowWrites } from "./pages/shared.js";
 export { workspaces } from "./pages/workspaces.js";
 export { dashboard } from "./pages/dashboard.js";
 export { connections } from "./pages/connections.js";
+export { connection } from "./pages/connection.js";
 export { rules } from "./pages/rules.js";
 export { events, eventDetail } from "./pages/events.js";

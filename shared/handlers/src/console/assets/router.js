@@ -31,11 +31,12 @@ export function startRouter({
         await pages.workspaces(main);
       } else {
         navFor(ws, page);
-        if (page === "connections") await pages.connections(main, ws);
+        if (page === "connections" && id) await pages.connection(main, ws, id);
+        else if (page === "connections") await pages.connections(main, ws);
         else if (page === "rules") await pages.rules(main, ws);
         else if (page === "events" && id) stop = await pages.eventDetail(main, ws, id);
         else if (page === "events") stop = await pages.events(main, ws);
-        else await pages.dashboard(main, ws);
+        else stop = await pages.dashboard(main, ws);
       }
       document.title = `${main.querySelector("h1")?.textContent || "Console"} · Switchyard`;
     } catch (e) {

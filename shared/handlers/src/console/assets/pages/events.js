@@ -1,31 +1,87 @@
 // Events: the paged, live list and one event's deliveries with their attempts.
 
 import { get, post } from "../api.js";
-import { h, show, badge, when, copyable, alertBox } from "../dom.js";
-import { FINAL, enc, may, poll, guarded, eventTable } from "./shared.js";
+import { h, show, badge, when, copyable, field, alertBox } from "../dom.js";
+import { FINAL, recs, enc, may, poll, guarded, eventTable } from "./shared.js";
 
+const STATUSES = ["pending", "processing", "completed", "failed"];
+
+// The filters stay as they were set while the tab lives, per workspace.
+const filtersOf = new Map();
+
+// A `datetime-local` value (the viewer's time) as the API's RFC 3339 instant.
+const instant = (local) => (local ? new Date(local).toISOString() : "");
+
+/** The workspace's events, filtered on the server (type, status, resource, time range) and
+ *  paged by cursor; the first page refreshes by polling (works behind API Gateway). */
 export async function events(main, ws) {
+  const [types, resources] = await Promise.all([
+    get(`/workspaces/${enc(ws)}/event-types`), get(`/workspaces/${enc(ws)}/resources`),
+  ]);
+  const filters = filtersOf.get(ws) || {};
+  const choice = (name, label, options) => {
+    const select = h("select", { name },
+      h("option", { value: "" }, "Any"), options.map((o) => h("option", { value: o }, o)));
+    select.value = filters[name] || "";
+    return field(label, select);
+  };
+  const time = (name, label) => {
+    const input = h("input", { name, type: "datetime-local", value: filters[name] || "" });
+    return field(label, input);
+  };
+  const form = h("form", {
+    class: "filters", role: "search", "aria-label": "Filter events",
+    onsubmit: (ev) => {
+      ev.preventDefault();
+      const data = new FormData(form);
+      for (const key of ["event", "status", "resource", "since", "until"]) filters[key] = data.get(key) || "";
+      filtersOf.set(ws, filters);
+      cursors.splice(1);
+      guarded(table, load);
+    },
+  },
+    choice("event", "Event type", recs(types).map((t) => t.key)),
+    choice("status", "Status", STATUSES),
+    choice("resource", "Resource", recs(resources).map((r) => r.key)),
+    time("since", "From"), time("until", "Until"),
+    h("div", { class: "actions" },
+      h("button", { type: "submit" }, "Apply"),
+      h("button", {
+        type: "button", class: "secondary",
+        onclick: () => { for (const key of Object.keys(filters)) filters[key] = ""; form.reset(); form.requestSubmit(); },
+      }, "Clear")));
+
   const cursors = [null];
-  let stop = null;
-  const table = h("div");
+  const table = h("div", { "aria-live": "polite", "data-test": "events" });
   const pager = h("nav", { class: "pager", "aria-label": "Pages" });
   let shown = "";
-  const load = async () => {
+  const query = () => {
+    const q = new URLSearchParams({ limit: "50" });
+    for (const key of ["event", "status", "resource"]) if (filters[key]) q.set(key, filters[key]);
+    if (filters.since) q.set("since", instant(filters.since));
+    if (filters.until) q.set("until", instant(filters.until));
     const cursor = cursors[cursors.length - 1];
-    const page = await get(`/workspaces/${enc(ws)}/events?limit=50${cursor ? `&cursor=${enc(cursor)}` : ""}`);
-    const seen = JSON.stringify([cursors, page]);
+    if (cursor) q.set("cursor", cursor);
+    return q;
+  };
+  const load = async () => {
+    const page = await get(`/workspaces/${enc(ws)}/events?${query()}`);
+    const seen = JSON.stringify([cursors, filters, page]);
     if (seen === shown) return;
     shown = seen;
-    show(table, page.records.length ? eventTable(ws, page.records) : h("p", { class: "muted" }, "No events yet."));
+    const filtered = ["event", "status", "resource", "since", "until"].some((k) => filters[k]);
+    show(table, page.records.length ? eventTable(ws, page.records)
+      : h("p", { class: "muted" }, page.next_cursor ? "None on this page; look further with Older."
+        : filtered ? "No events match these filters." : "No events yet."));
     show(pager,
-      h("button", { type: "button", disabled: cursors.length === 1, onclick: () => { cursors.pop(); load(); } }, "Newer"),
-      h("button", { type: "button", disabled: !page.next_cursor, onclick: () => { cursors.push(page.next_cursor); load(); } }, "Older"));
+      h("button", { type: "button", disabled: cursors.length === 1, onclick: () => { cursors.pop(); guarded(table, load); } }, "Newer"),
+      h("button", { type: "button", disabled: !page.next_cursor, onclick: () => { cursors.push(page.next_cursor); guarded(table, load); } }, "Older"));
   };
   await load();
-  show(main, h("h1", {}, "Events"), h("p", { class: "muted" }, "Refreshes every 5 s on the first page."), table, pager);
-  // Live by polling (works behind API Gateway); only the newest page moves.
-  stop = poll(() => { if (cursors.length === 1) guarded(table, load); }, 5000);
-  return stop;
+  show(main, h("h1", {}, "Events"), form,
+    h("p", { class: "muted" }, "The first page refreshes every 5 s."), table, pager);
+  // Live by polling; only the newest page moves.
+  return poll(() => { if (cursors.length === 1) guarded(table, load); }, 5000);
 }
 
 export async function eventDetail(main, ws, id) {
