@@ -401,6 +401,9 @@ pub(crate) fn delivery_item(d: &Delivery, ttl: i64) -> Item {
     put_opt(&mut item, "done", d.completed_at.map(ms));
     put_opt(&mut item, "next", d.next_attempt_at.map(ms));
     put_opt(&mut item, "err", d.last_error.as_deref().map(s));
+    if d.status == DeliveryStatus::Failed {
+        item.insert(FAILED_SORT.into(), s(d.id.to_string()));
+    }
     item.insert("at".into(), ms(d.created_at));
     item.insert("up".into(), ms(d.updated_at));
     item.insert(TTL.into(), n(ttl));

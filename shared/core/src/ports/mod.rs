@@ -12,6 +12,6 @@ pub use queue::{
     MAX_DELAY, OutgoingMessage, Queue, QueueConsumer, QueueDepth, QueueName, ReceivedMessage,
 };
 pub use store::{
-    AttemptRecord, Catalog, Connections, Deliveries, EventFilter, Events, KeyClaims, Mappings,
+    AttemptRecord, Catalog, Connections, Deliveries, EventFilter, FailedPage, Events, KeyClaims, Mappings,
     Metering, Rules, SessionFilter, Sessions, Store, Tenants, Workspaces,
 };

@@ -205,6 +205,12 @@ fn migrations() -> Migrations<'static> {
              ALTER TABLE connection_mappings ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;",
         ),
         M::up(SESSIONS),
+        // A connection's failed deliveries by time: what a bulk replay walks (partial, so
+        // only failures are indexed).
+        M::up(
+            "CREATE INDEX deliveries_failed_by_connection
+                 ON deliveries (org, connection, id) WHERE status = 'failed';",
+        ),
     ])
 }
 

@@ -15,7 +15,7 @@ mod workspaces;
 
 pub use catalog::Catalog;
 pub use connections::Connections;
-pub use deliveries::{AttemptRecord, Deliveries};
+pub use deliveries::{AttemptRecord, Deliveries, FailedPage};
 pub use events::{EventFilter, Events};
 pub use key_claims::KeyClaims;
 pub use mappings::Mappings;
