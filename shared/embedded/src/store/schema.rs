@@ -211,6 +211,8 @@ fn migrations() -> Migrations<'static> {
             "CREATE INDEX deliveries_failed_by_connection
                  ON deliveries (org, connection, id) WHERE status = 'failed';",
         ),
+        // An embed session's branding (JSON; NULL: none).
+        M::up("ALTER TABLE sessions ADD COLUMN branding TEXT;"),
     ])
 }
 
