@@ -5,3 +5,4 @@ mod browser;
 mod console_operator;
 mod console_serving;
 mod embed;
+mod operations;

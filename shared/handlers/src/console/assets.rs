@@ -47,9 +47,14 @@ const FILES: &[Asset] = &[
     asset!("pages/connections.js"),
     asset!("pages/rules.js"),
     asset!("pages/events.js"),
+    asset!("pages/keys.js"),
+    asset!("pages/usage.js"),
+    asset!("pages/dlq.js"),
+    asset!("pages/replay.js"),
     asset!("router.js"),
     asset!("embed.html"),
     asset!("embed.js"),
+    asset!("branding.js"),
     asset!("host.js"),
 ];
 
