@@ -78,6 +78,7 @@ dynamodb_cases!(
     machine_key_lookup,
     cancel_stops_non_final_deliveries_only,
     restart_begins_a_fresh_schedule,
+    failed_deliveries_are_found_by_connection_and_time,
     updates_and_deletes_are_scoped_by_org,
     catalog_keeps_first_seen_keys_per_workspace,
     machine_keys_are_listed_per_org_and_revoked_in_place,

@@ -6,3 +6,4 @@ mod console_events;
 mod console_operator;
 mod console_serving;
 mod embed;
+mod operations;

@@ -17,6 +17,7 @@ mod listener_e2e;
 mod mappings_delivery_e2e;
 mod mappings_e2e;
 mod oauth_e2e;
+mod ops_e2e;
 mod races_e2e;
 mod sessions_e2e;
 mod slack_environments_e2e;

@@ -90,6 +90,7 @@ impl Rig {
         let deps = Deps {
             store,
             intake: Arc::new(SqliteIntake::new((*queue).clone())),
+            dead_letters: None,
             queue: queue.clone(),
             keys: Arc::new(MasterKeyRing::new("t", [("t".to_owned(), [7u8; 32])])),
             clock: clock.clone(),

@@ -63,6 +63,7 @@ fn process(db_path: &std::path::Path, server: &OAuthServer) -> Deps {
     Deps {
         store,
         intake: Arc::new(SqliteIntake::new((*queue).clone())),
+        dead_letters: None,
         queue,
         keys: Arc::new(MasterKeyRing::new("k", [("k".to_owned(), MASTER_KEY)])),
         clock,

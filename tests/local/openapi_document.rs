@@ -101,6 +101,8 @@ fn operations_have_unique_ids_and_declare_their_credentials() {
         let machine_only = path.starts_with("/api/v1/sessions")
             || path.starts_with("/api/v1/machine-keys")
             || path == "/api/v1/usage"
+            || path.starts_with("/api/v1/dlq/")
+            || path.ends_with("/replay")
             || path.ends_with("/publishable-key/rotate")
             || (method == "POST" && path == "/api/v1/workspaces")
             || (method == "PUT" && path == "/api/v1/workspaces/{id}");

@@ -115,6 +115,11 @@ const BATCHES: [Batch; 11] = [
         credential: Credential::Machine,
     },
     Batch {
+        name: "operations",
+        filter: ["--include-tag", "operations"],
+        credential: Credential::Machine,
+    },
+    Batch {
         name: "sessions",
         filter: ["--include-tag", "sessions"],
         credential: Credential::Machine,

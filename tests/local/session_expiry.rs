@@ -29,6 +29,7 @@ async fn serve() -> (Api, Arc<ManualClock>) {
     let deps = Deps {
         store,
         intake: Arc::new(SqliteIntake::new((*queue).clone())),
+        dead_letters: None,
         queue,
         keys: Arc::new(MasterKeyRing::new("t", [("t".to_owned(), [7u8; 32])])),
         clock: clock.clone(),

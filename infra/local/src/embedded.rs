@@ -75,6 +75,7 @@ pub fn open(
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
+        dead_letters: Some(queue.clone()),
         intake: Arc::new(intake),
         keys,
         clock,

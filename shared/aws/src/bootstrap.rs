@@ -66,6 +66,9 @@ pub async fn bootstrap(
                 .set_local_secondary_indexes(
                     (!def.local_indexes.is_empty()).then_some(def.local_indexes),
                 )
+                .set_global_secondary_indexes(
+                    (!def.global_indexes.is_empty()).then_some(def.global_indexes),
+                )
                 .billing_mode(def.billing)
                 .send()
                 .await

@@ -61,6 +61,7 @@ pub async fn build_deps(
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
+        dead_letters: Some(queue.clone()),
         intake: Arc::new(QueueFirstIntake::new(store.clone(), queue.clone())),
         keys: Arc::new(keys),
         clock: Arc::new(SystemClock),

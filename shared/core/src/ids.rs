@@ -66,6 +66,13 @@ id_type!(
     AttemptId = Uuid::now_v7,
 );
 
+/// Below every UUIDv7 minted at or after `t` and above every one minted before: the bound that
+/// turns a time range into an id range (v7 ids start with their Unix time in milliseconds).
+pub fn v7_floor(t: time::OffsetDateTime) -> Uuid {
+    let ms = (t.unix_timestamp_nanos() / 1_000_000).clamp(0, (1 << 48) - 1) as u128;
+    Uuid::from_u128(ms << 80)
+}
+
 impl OrgId {
     /// Whether the official clients accept this id: an RFC 4122 UUID of version 1–5. Ids
     /// minted before organizations were v4 (v7) are refused there.

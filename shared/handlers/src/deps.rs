@@ -7,7 +7,7 @@ use switchyard_core::Clock;
 use switchyard_core::keyring::KeyRing;
 use switchyard_core::ports::{
     Catalog, Connections, Deliveries, EventIntake, Events, Integration, KeyClaims, Mappings,
-    Metering, Queue, Rules, Sessions, Store, Tenants, Workspaces,
+    Metering, Queue, QueueConsumer, Rules, Sessions, Store, Tenants, Workspaces,
 };
 use switchyard_core::retry::RetryPolicy;
 use switchyard_core::webhook::UrlPolicy;
@@ -39,6 +39,9 @@ pub struct Deps {
     /// shows which roles it uses.
     pub store: Arc<dyn Store>,
     pub queue: Arc<dyn Queue>,
+    /// The receiving side, for the DLQ routes (list, redrive); `None` where this process may
+    /// not operate the DLQs (the API answers 501).
+    pub dead_letters: Option<Arc<dyn QueueConsumer>>,
     /// Ingest's write path: events and their routing messages, all or none.
     pub intake: Arc<dyn EventIntake>,
     pub keys: Arc<dyn KeyRing>,

@@ -10,6 +10,7 @@
 //!   within a bound of slots.
 
 pub mod api;
+pub mod bulk_replay;
 pub mod console;
 mod credential_state;
 pub mod delivery;

@@ -26,10 +26,24 @@ pub enum Replay {
 }
 
 pub async fn replay(deps: &Deps, org: OrgId, id: DeliveryId) -> Result<Replay, StoreError> {
+    replay_from(deps, org, id, None).await
+}
+
+/// As [`replay`], only while the delivery reads `status` (a bulk replay of failed deliveries
+/// leaves one that moved on alone: [`Replay::NotFound`]).
+pub async fn replay_from(
+    deps: &Deps,
+    org: OrgId,
+    id: DeliveryId,
+    status: Option<DeliveryStatus>,
+) -> Result<Replay, StoreError> {
     let now = deps.now();
     let Some(current) = deps.deliveries().delivery(org, id).await? else {
         return Ok(Replay::NotFound);
     };
+    if status.is_some_and(|s| s != current.status) {
+        return Ok(Replay::NotFound);
+    }
     let imminent = match current.status {
         DeliveryStatus::Pending | DeliveryStatus::Processing => true,
         DeliveryStatus::Retrying => current

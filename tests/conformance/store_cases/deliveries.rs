@@ -444,3 +444,122 @@ fn rule_for(ws: &Workspace, rule: &Rule) -> Rule {
         ..rule.clone()
     }
 }
+/// A delivery of a fresh event through `rule`, minted at `at` (its id's time), in `status`.
+async fn delivery_at(
+    store: &dyn Store,
+    t: &Tenant,
+    rule: &Rule,
+    at: time::OffsetDateTime,
+    status: DeliveryStatus,
+) -> Result<Delivery> {
+    let event = stored_event(store, t, &rule.event).await?;
+    let nanos = at.unix_timestamp_nanos();
+    let ts = uuid::Timestamp::from_unix(
+        uuid::NoContext,
+        (nanos / 1_000_000_000) as u64,
+        (nanos % 1_000_000_000) as u32,
+    );
+    let d = Delivery {
+        id: DeliveryId(uuid::Uuid::new_v7(ts)),
+        created_at: at,
+        ..with_status(delivery(&event, rule), status)
+    };
+    store
+        .insert_deliveries(t.org, event.id, slice::from_ref(&d))
+        .await?;
+    Ok(d)
+}
+
+/// Every failed delivery a walk in pages of `limit` finds, and the pages' sizes.
+async fn walk_failed(
+    store: &dyn Store,
+    t: &Tenant,
+    connection: switchyard_core::ConnectionId,
+    range: (time::OffsetDateTime, time::OffsetDateTime),
+    limit: u32,
+) -> Result<Vec<DeliveryId>> {
+    let mut found = Vec::new();
+    let mut after = None;
+    for _ in 0..20 {
+        let page = store
+            .failed_deliveries(t.org, connection, range.0, range.1, after, limit)
+            .await?;
+        ensure!(page.deliveries.len() <= limit as usize, "a page within its limit");
+        found.extend(page.deliveries.iter().map(|d| d.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(found),
+        }
+    }
+    anyhow::bail!("the walk did not end")
+}
+
+pub async fn failed_deliveries_are_found_by_connection_and_time(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let ours = stored_rule(store, &t, "user.created").await?;
+    let other_connection = Connection {
+        name: "another hook".into(),
+        ..connection(&t.workspace)
+    };
+    store.create_connection(&other_connection).await?;
+    let other_rule = rule(&other_connection, "user.created");
+    store.create_rule(&other_rule).await?;
+    let base = now() - Duration::hours(2);
+    let at = |minutes: i64| base + Duration::minutes(minutes);
+    use DeliveryStatus::*;
+    let _before = delivery_at(store, &t, &ours, at(-10), Failed).await?;
+    let d1 = delivery_at(store, &t, &ours, at(1), Failed).await?;
+    let d2 = delivery_at(store, &t, &ours, at(2), Failed).await?;
+    let _done = delivery_at(store, &t, &ours, at(3), Completed).await?;
+    let _elsewhere = delivery_at(store, &t, &other_rule, at(4), Failed).await?;
+    let d5 = delivery_at(store, &t, &ours, at(5), Failed).await?;
+    let _after = delivery_at(store, &t, &ours, at(60), Failed).await?;
+    let range = (at(0), at(60));
+
+    let all = store
+        .failed_deliveries(t.org, t.connection.id, range.0, range.1, None, 10)
+        .await?;
+    assert_eq!(
+        all.deliveries.iter().map(|d| d.id).collect::<Vec<_>>(),
+        vec![d1.id, d2.id, d5.id],
+        "failed, this connection, in [from, to), oldest first"
+    );
+    assert_eq!(all.next, None);
+    assert_eq!(all.deliveries[0], d1, "read back as written");
+    for limit in [1, 2] {
+        assert_eq!(
+            walk_failed(store, &t, t.connection.id, range, limit).await?,
+            vec![d1.id, d2.id, d5.id],
+            "pages of {limit} neither skip nor repeat"
+        );
+    }
+
+    // Restarted: no longer failed. Failed again by an attempt: found again.
+    store.restart_delivery(t.org, d1.id, now()).await?;
+    assert_eq!(
+        walk_failed(store, &t, t.connection.id, range, 10).await?,
+        vec![d2.id, d5.id]
+    );
+    store.begin_attempt(t.org, d1.id, now()).await?;
+    store
+        .finish_attempt(
+            t.org,
+            &record(
+                attempt(&d1, 1, Outcome::RejectedClientError, 400),
+                DeliveryStatus::Failed,
+            ),
+        )
+        .await?;
+    assert_eq!(
+        walk_failed(store, &t, t.connection.id, range, 10).await?,
+        vec![d1.id, d2.id, d5.id]
+    );
+
+    // Another organization finds nothing of this one's, even naming its connection.
+    let other = tenant(store).await?;
+    assert_eq!(
+        walk_failed(store, &other, t.connection.id, range, 10).await?,
+        Vec::<DeliveryId>::new()
+    );
+    Ok(())
+}

@@ -2,7 +2,7 @@
 //! in place, their launch token spent once; another organization's read as absent.
 
 use anyhow::{Result, ensure};
-use switchyard_core::domain::{LaunchPage, Session, SessionRole, SessionType};
+use switchyard_core::domain::{Branding, LaunchPage, Session, SessionRole, SessionType, Theme};
 use switchyard_core::ports::{SessionFilter, Store};
 use switchyard_core::{OrgId, SessionId, WorkspaceId};
 use time::Duration;
@@ -32,6 +32,13 @@ fn session(org: OrgId, workspace: WorkspaceId, session_type: SessionType) -> Ses
         launch_expires_at: at + Duration::seconds(30),
         created_at: at,
         revoked_at: None,
+        // Kept with the session on every adapter (and absent when none was given).
+        branding: (!resource).then(|| Branding {
+            name: Some("Acme <CRM>".into()),
+            accent_color: Some("#0a7cff".into()),
+            logo_url: Some("https://cdn.acme.test/logo.svg".into()),
+            theme: Theme::Dark,
+        }),
     }
 }
 

@@ -194,6 +194,9 @@ pub(crate) fn session_item(x: &Session) -> Result<Item, StoreError> {
     item.insert("lh".into(), s(&x.launch_hash));
     item.insert("lexp".into(), ms(x.launch_expires_at));
     item.insert("at".into(), ms(x.created_at));
+    if let Some(b) = &x.branding {
+        item.insert("brand".into(), json_s(b)?);
+    }
     item.insert(
         "st".into(),
         s(if x.revoked_at.is_some() {
@@ -230,6 +233,7 @@ pub(crate) fn session(item: &Item) -> Result<Session, StoreError> {
         launch_expires_at: r.time("lexp")?,
         created_at: r.time("at")?,
         revoked_at: r.opt_time("rev")?,
+        branding: r.opt_json("brand")?,
     })
 }
 
@@ -401,6 +405,9 @@ pub(crate) fn delivery_item(d: &Delivery, ttl: i64) -> Item {
     put_opt(&mut item, "done", d.completed_at.map(ms));
     put_opt(&mut item, "next", d.next_attempt_at.map(ms));
     put_opt(&mut item, "err", d.last_error.as_deref().map(s));
+    if d.status == DeliveryStatus::Failed {
+        item.insert(FAILED_SORT.into(), s(d.id.to_string()));
+    }
     item.insert("at".into(), ms(d.created_at));
     item.insert("up".into(), ms(d.updated_at));
     item.insert(TTL.into(), n(ttl));

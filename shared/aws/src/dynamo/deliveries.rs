@@ -9,11 +9,13 @@
 
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
-use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts};
+use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus};
-use switchyard_core::{DeliveryId, EventId, OrgId, RuleId, StoreError, WorkspaceId};
+use switchyard_core::{
+    ConnectionId, DeliveryId, EventId, OrgId, RuleId, StoreError, WorkspaceId, v7_floor,
+};
 use time::OffsetDateTime;
 
 use super::codec;
@@ -232,6 +234,11 @@ impl Deliveries for DynamoStore {
         if final_status {
             sets.push("#done = :ended");
         }
+        // A failed delivery enters the sparse `failed_by_connection` index (bulk replay).
+        let failed = record.status == DeliveryStatus::Failed;
+        if failed {
+            sets.push("#fsk = :fsk");
+        }
         let mut text = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
             text.push_str(&format!(" REMOVE {}", removes.join(", ")));
@@ -252,6 +259,9 @@ impl Deliveries for DynamoStore {
             .value(":astart", ms(a.started_at));
         if let Some(next) = record.next_attempt_at {
             set = set.value(":next", ms(next));
+        }
+        if failed {
+            set = set.value(":fsk", s(a.delivery.to_string()));
         }
         let not_canceled = Expr::new("attribute_exists(#pk) AND #st <> :canceled")
             .value(":canceled", status(DeliveryStatus::Canceled));
@@ -393,6 +403,72 @@ impl Deliveries for DynamoStore {
             complete,
         })
     }
+
+    /// A Query of the sparse global index (eventually consistent, keys only), then a
+    /// consistent BatchGetItem of what it found, keeping what still reads `failed`.
+    async fn failed_deliveries(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        after: Option<DeliveryId>,
+        limit: u32,
+    ) -> Result<FailedPage, StoreError> {
+        // Just above `after`: BETWEEN is inclusive, and the bounds from times match no real id.
+        let lower = match after {
+            Some(id) => uuid::Uuid::from_u128(id.0.as_u128().saturating_add(1)).max(v7_floor(from)),
+            None => v7_floor(from),
+        };
+        let upper = v7_floor(to);
+        if lower >= upper {
+            return Ok(FailedPage::default());
+        }
+        let out = self
+            .client
+            .query()
+            .table_name(self.table(Table::History))
+            .index_name(FAILED_INDEX)
+            .key_condition_expression("#c = :c AND #f BETWEEN :lo AND :hi")
+            .expression_attribute_names("#c", FAILED_HASH)
+            .expression_attribute_names("#f", FAILED_SORT)
+            .expression_attribute_values(":c", s(connection.to_string()))
+            .expression_attribute_values(":lo", s(lower.hyphenated().to_string()))
+            .expression_attribute_values(":hi", s(upper.hyphenated().to_string()))
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .send()
+            .await
+            .map_err(|e| crate::error::backend("Query", e))?;
+        self.meter
+            .read(out.items().iter().map(super::item_size).sum(), false);
+        let seen: Vec<DeliveryId> = out
+            .items()
+            .iter()
+            .filter_map(|item| match item.get(FAILED_SORT) {
+                Some(AttributeValue::S(id)) => id.parse().ok(),
+                _ => None,
+            })
+            .collect();
+        let next = out.last_evaluated_key().and(seen.last().copied());
+        let found = seen;
+        // Another organization's connection id finds no item under this organization's keys.
+        let keys = found
+            .iter()
+            .map(|id| (delivery_pk(org, *id), DELIVERY_SK.to_owned()))
+            .collect::<Vec<_>>();
+        let mut deliveries = if keys.is_empty() {
+            Vec::new()
+        } else {
+            self.batch_get(Table::History, keys)
+                .await?
+                .iter()
+                .map(codec::delivery)
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        deliveries.retain(|d| d.status == DeliveryStatus::Failed && d.connection == connection);
+        deliveries.sort_by_key(|d| d.id);
+        Ok(FailedPage { deliveries, next })
+    }
 }
 
 impl DynamoStore {
@@ -447,13 +523,13 @@ impl DynamoStore {
         let restart = "#st IN (:completed, :failed, :canceled, :retrying)";
         let (set, when) = match replay_since {
             None => (
-                Expr::new("SET #st = :pending, #base = #n, #up = :now REMOVE #done, #next"),
+                Expr::new("SET #st = :pending, #base = #n, #up = :now REMOVE #done, #next, #fsk"),
                 Expr::new(restart),
             ),
             // A replay also claims the delivery: `replayed` moves only if no replay after `since`.
             Some(since) => (
                 Expr::new(
-                    "SET #st = :pending, #base = #n, #up = :now, #replayed = :now REMOVE #done, #next",
+                    "SET #st = :pending, #base = #n, #up = :now, #replayed = :now REMOVE #done, #next, #fsk",
                 ),
                 Expr::new(format!(
                     "{restart} AND (attribute_not_exists(#replayed) OR #replayed <= :since)"

@@ -22,13 +22,14 @@
 //! | embed session (tokens as hashes) | `ORG#<org>` | `SE#<id>` | `SE#<ws>#<id>` |
 //! | format marker (credential formats) | `SWITCHYARD` | `FORMAT` | |
 //!
-//! **history** (`pk`, `sk`; TTL on `ttl`): what happened, expiring after the retention period.
+//! **history** (`pk`, `sk`; TTL on `ttl`; global index `failed_by_connection` on `conn`, `fsk`):
+//! what happened, expiring after the retention period.
 //!
 //! | item | pk | sk |
 //! |---|---|---|
 //! | event (+ `r_<rule>` = its delivery per rule, `rt` = routed) | `EV#<org>` | `<event id>` |
 //! | event payload, when too large to keep inline | `EV#<org>` | `<event id>#P` |
-//! | delivery, carrying its attempts in `att` | `DL#<org>#<delivery id>` | `D` |
+//! | delivery, carrying its attempts in `att` (+ `fsk` = its id while failed) | `DL#<org>#<delivery id>` | `D` |
 //! | `Idempotency-Key` claim (expires by TTL) | `IK#<org>#<ws>#<key>` | `K` |
 //!
 //! Ids are UUID v7 text (organizations' are v4: nothing sorts by them), so a sort key ending in an id sorts by creation time and newest-first
@@ -43,6 +44,11 @@ pub(crate) const SK: &str = "sk";
 pub(crate) const SCOPE: &str = "scope";
 pub(crate) const TTL: &str = "ttl";
 pub(crate) const SCOPE_INDEX: &str = "by_scope";
+/// The history table's one global index: failed deliveries by connection (hash `conn`, the
+/// delivery's connection; range `fsk`, its id, set only while it is failed — a sparse index).
+pub(crate) const FAILED_INDEX: &str = "failed_by_connection";
+pub(crate) const FAILED_HASH: &str = "conn";
+pub(crate) const FAILED_SORT: &str = "fsk";
 
 /// The sort key of the singleton items (organization, key lookups, a delivery).
 pub(crate) const ORG_SK: &str = "ORG";

@@ -2,11 +2,11 @@
 //! moto. `template.yaml` declares the same tables for AWS; a test checks the two agree.
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, LocalSecondaryIndex, Projection,
-    ProjectionType, ScalarAttributeType,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    LocalSecondaryIndex, Projection, ProjectionType, ScalarAttributeType,
 };
 
-use super::keys::{PK, SCOPE, SCOPE_INDEX, SK};
+use super::keys::{FAILED_HASH, FAILED_INDEX, FAILED_SORT, PK, SCOPE, SCOPE_INDEX, SK};
 
 /// A table to create: name, key attributes, and its local indexes.
 #[derive(Clone, Debug)]
@@ -15,6 +15,7 @@ pub struct TableDefinition {
     pub attributes: Vec<AttributeDefinition>,
     pub key_schema: Vec<KeySchemaElement>,
     pub local_indexes: Vec<LocalSecondaryIndex>,
+    pub global_indexes: Vec<GlobalSecondaryIndex>,
     /// Items carry a `ttl` attribute (epoch seconds) that DynamoDB expires.
     pub ttl_attribute: Option<&'static str>,
     pub billing: BillingMode,
@@ -36,7 +37,9 @@ fn key(name: &str, kind: KeyType) -> KeySchemaElement {
         .expect("key schema element")
 }
 
-/// The config table (with the `by_scope` local index) and the history table (with TTL).
+/// The config table (with the `by_scope` local index) and the history table (with TTL and the
+/// sparse `failed_by_connection` global index, keys only: a bulk replay reads the deliveries
+/// it finds consistently anyway).
 pub fn table_definitions(config_table: &str, history_table: &str) -> Vec<TableDefinition> {
     let base_key = vec![key(PK, KeyType::Hash), key(SK, KeyType::Range)];
     let by_scope = LocalSecondaryIndex::builder()
@@ -50,20 +53,33 @@ pub fn table_definitions(config_table: &str, history_table: &str) -> Vec<TableDe
         )
         .build()
         .expect("local index");
+    let failed = GlobalSecondaryIndex::builder()
+        .index_name(FAILED_INDEX)
+        .key_schema(key(FAILED_HASH, KeyType::Hash))
+        .key_schema(key(FAILED_SORT, KeyType::Range))
+        .projection(
+            Projection::builder()
+                .projection_type(ProjectionType::KeysOnly)
+                .build(),
+        )
+        .build()
+        .expect("global index");
     vec![
         TableDefinition {
             name: config_table.to_owned(),
             attributes: vec![attr(PK), attr(SK), attr(SCOPE)],
             key_schema: base_key.clone(),
             local_indexes: vec![by_scope],
+            global_indexes: Vec::new(),
             ttl_attribute: None,
             billing: BillingMode::PayPerRequest,
         },
         TableDefinition {
             name: history_table.to_owned(),
-            attributes: vec![attr(PK), attr(SK)],
+            attributes: vec![attr(PK), attr(SK), attr(FAILED_HASH), attr(FAILED_SORT)],
             key_schema: base_key,
             local_indexes: Vec::new(),
+            global_indexes: vec![failed],
             ttl_attribute: Some(super::keys::TTL),
             billing: BillingMode::PayPerRequest,
         },

@@ -1,6 +1,7 @@
 //! The domain, in the contract's words: organizations own workspaces; a workspace owns
 //! connections, rules and events; an event routed through a rule is a delivery, tried in attempts.
 
+mod branding;
 mod catalog;
 mod connection;
 mod credential;
@@ -10,6 +11,7 @@ mod rule;
 mod session;
 mod workspace;
 
+pub use branding::{Branding, BrandingInput, Theme};
 pub use catalog::{CatalogEntry, CatalogKind};
 pub use connection::{
     AUTHENTICATION_INVALID, Connection, InactiveReason, IntegrationType, SecretsError,

@@ -97,6 +97,8 @@ pub struct Session {
     pub launch_expires_at: OffsetDateTime,
     pub created_at: OffsetDateTime,
     pub revoked_at: Option<OffsetDateTime>,
+    /// How the embed looks inside the host product (none: Switchyard's own look).
+    pub branding: Option<super::Branding>,
 }
 
 impl Session {
@@ -152,6 +154,7 @@ mod tests {
             launch_expires_at: now,
             created_at: now,
             revoked_at: None,
+            branding: None,
         }
     }
 

@@ -3,8 +3,8 @@
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, named_params};
 use switchyard_core::domain::*;
-use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts};
-use switchyard_core::{DeliveryId, EventId, OrgId, StoreError, WorkspaceId};
+use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
+use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, StoreError, WorkspaceId, v7_floor};
 use time::{Duration, OffsetDateTime};
 
 use super::SqliteStore;
@@ -334,6 +334,50 @@ impl Deliveries for SqliteStore {
             counts,
             complete: true,
         })
+    }
+
+    async fn failed_deliveries(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        after: Option<DeliveryId>,
+        limit: u32,
+    ) -> Result<FailedPage, StoreError> {
+        // v7 ids as text sort by time: the range is an id range.
+        let lower = match after {
+            Some(id) => id.0.max(v7_floor(from)),
+            None => v7_floor(from),
+        };
+        let deliveries: Vec<Delivery> = self
+            .db
+            .call(move |c| {
+                // `status = 'failed'` literally, so the partial index serves it.
+                c.prepare_cached(
+                    "SELECT * FROM deliveries
+                     WHERE org = :org AND connection = :connection AND status = 'failed'
+                       AND id > :lower AND id < :upper
+                     ORDER BY id
+                     LIMIT :limit",
+                )?
+                .query_map(
+                    named_params! {
+                        ":org": org.to_string(),
+                        ":connection": connection.to_string(),
+                        ":lower": lower.hyphenated().to_string(),
+                        ":upper": v7_floor(to).hyphenated().to_string(),
+                        ":limit": limit,
+                    },
+                    rows::delivery,
+                )?
+                .collect()
+            })
+            .await?;
+        let next = (deliveries.len() == limit as usize)
+            .then(|| deliveries.last().map(|d| d.id))
+            .flatten();
+        Ok(FailedPage { deliveries, next })
     }
 }
 

@@ -243,5 +243,10 @@ pub(super) fn session(row: &Row) -> rusqlite::Result<Session> {
         launch_expires_at: time(row, "launch_expires_at")?,
         created_at: time(row, "created_at")?,
         revoked_at: time_opt(row, "revoked_at")?,
+        branding: row
+            .get::<_, Option<String>>("branding")?
+            .map(|text| serde_json::from_str(&text))
+            .transpose()
+            .map_err(|e| invalid(row, "branding", format!("column branding: {e}")))?,
     })
 }

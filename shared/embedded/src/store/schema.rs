@@ -207,6 +207,14 @@ fn migrations() -> Migrations<'static> {
         M::up(SESSIONS),
         M::up(EVENT_FILTERS),
         M::up(DELIVERY_STATS),
+        // A connection's failed deliveries by time: what a bulk replay walks (partial, so
+        // only failures are indexed).
+        M::up(
+            "CREATE INDEX deliveries_failed_by_connection
+                 ON deliveries (org, connection, id) WHERE status = 'failed';",
+        ),
+        // An embed session's branding (JSON; NULL: none).
+        M::up("ALTER TABLE sessions ADD COLUMN branding TEXT;"),
     ])
 }
 

@@ -126,10 +126,12 @@ fn insert_session(c: &rusqlite::Connection, s: &Session) -> rusqlite::Result<()>
     c.prepare_cached(
         "INSERT INTO sessions (id, org, workspace, session_type, role, resource, resource_id,
              external_user_id, scopes, launch_page, allowed_origins, token_hash, expires_at,
-             ttl_seconds, launch_hash, launch_expires_at, created_at, status, revoked_at)
+             ttl_seconds, launch_hash, launch_expires_at, created_at, status, revoked_at,
+             branding)
          VALUES (:id, :org, :workspace, :session_type, :role, :resource, :resource_id,
              :external_user_id, :scopes, :launch_page, :allowed_origins, :token_hash, :expires_at,
-             :ttl_seconds, :launch_hash, :launch_expires_at, :created_at, :status, :revoked_at)",
+             :ttl_seconds, :launch_hash, :launch_expires_at, :created_at, :status, :revoked_at,
+             :branding)",
     )?
     .execute(named_params! {
         ":id": s.id.to_string(),
@@ -151,6 +153,7 @@ fn insert_session(c: &rusqlite::Connection, s: &Session) -> rusqlite::Result<()>
         ":created_at": ms(s.created_at),
         ":status": if s.revoked_at.is_some() { "revoked" } else { "active" },
         ":revoked_at": ms_opt(s.revoked_at),
+        ":branding": s.branding.as_ref().map(to_json).transpose()?,
     })
     .map(drop)
 }

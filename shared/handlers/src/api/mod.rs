@@ -3,11 +3,13 @@
 
 mod auth;
 mod body;
+mod bulk_replay;
 mod catalog;
 mod connection_test;
 mod connections;
 mod cors;
 mod deliveries;
+mod dlq;
 mod error;
 mod events;
 mod field_catalog;
@@ -131,6 +133,7 @@ fn v1_routes() -> Routes {
         .add(Method::GET, "/connections/{id}", connections::get)
         .add(Method::PUT, "/connections/{id}", connections::update)
         .add(Method::DELETE, "/connections/{id}", connections::delete)
+        .add(Method::POST, "/connections/{id}/replay", bulk_replay::replay)
         .add(
             Method::GET,
             "/connections/{id}/mappings/default",
@@ -184,6 +187,8 @@ fn v1_routes() -> Routes {
         )
         .add(Method::GET, "/integrations", catalog::integrations)
         .add(Method::GET, "/usage", usage::get)
+        .add(Method::GET, "/dlq/{queue}", dlq::list)
+        .add(Method::POST, "/dlq/{queue}/redrive", dlq::redrive)
         .add(Method::GET, "/machine-keys", keys::list)
         .add(Method::POST, "/machine-keys", keys::create)
         .add(Method::DELETE, "/machine-keys/{access_key}", keys::revoke)

@@ -12,8 +12,9 @@ use utoipa::{Modify, OpenApi, ToResponse};
 
 use super::error::ErrorBody;
 use super::{
-    catalog, connection_test, connections, cors, deliveries, events, field_catalog, keys, oauth,
-    rule_test, rules, sessions, stats, usage, workspace_catalog, workspaces,
+    bulk_replay, catalog, connection_test, connections, cors, deliveries, dlq, events,
+    field_catalog, keys, oauth, rule_test, rules, sessions, stats, usage, workspace_catalog,
+    workspaces,
 };
 
 /// The security scheme names the annotations use.
@@ -128,6 +129,7 @@ pub struct InternalError(ErrorBody);
         connections::update,
         connections::delete,
         connection_test::test,
+        bulk_replay::replay,
         super::mappings::get,
         super::mappings::put,
         catalog::connection_actions,
@@ -153,6 +155,8 @@ pub struct InternalError(ErrorBody);
         deliveries::cancel,
         catalog::integrations,
         usage::get,
+        dlq::list,
+        dlq::redrive,
         keys::list,
         keys::create,
         keys::revoke,
@@ -184,6 +188,8 @@ pub struct InternalError(ErrorBody);
         (name = "connections", description = "Destinations (`webhook` in this version)."),
         (name = "rules", description = "Which events go to which connection."),
         (name = "usage", description = "Extension: plan limits and usage."),
+        (name = "operations", description = "Extension: the organization's messages in the \
+            dead-letter queues, listed and redriven."),
         (name = "events", description = "Sending events, and their delivery history."),
         (name = "deliveries", description = "One event's delivery through one rule: attempts, \
             the destination's answer, retry and cancel."),

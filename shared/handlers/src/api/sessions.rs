@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use switchyard_core::credentials::{
     SessionTokenKind, new_session_token, parse_session_token, session_token_hash,
 };
-use switchyard_core::domain::{LaunchPage, PAYLOAD_READ_SCOPE, Session, SessionRole, SessionType};
+use switchyard_core::domain::{
+    Branding, BrandingInput, LaunchPage, PAYLOAD_READ_SCOPE, Session, SessionRole, SessionType,
+};
 use switchyard_core::ports::SessionFilter;
 use switchyard_core::{SessionId, ValidationErrors, WorkspaceId, validation};
 use time::{Duration, OffsetDateTime};
@@ -67,6 +69,53 @@ pub struct CreateSession {
     allowed_origins: Option<Vec<String>>,
     /// `["events.payload:read"]` (admin or owner only).
     scopes: Option<Vec<String>>,
+    /// **Extension**: how the embed looks inside your product.
+    branding: Option<BrandingBody>,
+}
+
+/// **Extension**: the embed's look. Every field optional.
+#[derive(Deserialize, ToSchema)]
+pub struct BrandingBody {
+    /// Your product's name, shown in the embed's header (1–64 characters).
+    #[schema(max_length = 64)]
+    name: Option<String>,
+    /// Buttons, links and focus rings: `#rrggbb`.
+    #[schema(pattern = "^#[0-9a-fA-F]{6}$", example = "#0a7cff")]
+    accent_color: Option<String>,
+    /// An `https://` image shown beside the name; only its origin is added to the page's CSP.
+    #[schema(max_length = 2048)]
+    logo_url: Option<String>,
+    /// `light`, `dark` or `auto` (default: the viewer's system preference).
+    #[schema(example = "auto")]
+    theme: Option<String>,
+}
+
+/// The embed's look, as the launch exchange answers it.
+#[derive(Serialize, ToSchema)]
+pub struct BrandingView {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accent_color: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    logo_url: Option<String>,
+    /// `light`, `dark` or `auto`.
+    theme: &'static str,
+}
+
+impl From<Branding> for BrandingView {
+    fn from(b: Branding) -> Self {
+        Self {
+            name: b.name,
+            accent_color: b.accent_color,
+            logo_url: b.logo_url,
+            theme: match b.theme {
+                switchyard_core::domain::Theme::Light => "light",
+                switchyard_core::domain::Theme::Dark => "dark",
+                switchyard_core::domain::Theme::Auto => "auto",
+            },
+        }
+    }
 }
 
 /// The session as `GET /sessions` lists it.
@@ -199,6 +248,9 @@ pub struct SessionLaunched {
     scopes: Vec<String>,
     #[serde(with = "time::serde::rfc3339")]
     expires_at: OffsetDateTime,
+    /// **Extension**: the look asked for at create; absent when none was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    branding: Option<BrandingView>,
 }
 
 #[derive(IntoParams)]
@@ -254,7 +306,10 @@ fn origin(raw: &str) -> Option<String> {
 }
 
 /// Everything wrong with a create body at once, or the session it describes.
-fn validate(body: CreateSession) -> Result<ValidSession, ValidationErrors> {
+fn validate(
+    body: CreateSession,
+    allow_loopback_http: bool,
+) -> Result<ValidSession, ValidationErrors> {
     let mut errors = ValidationErrors::default();
     let role = parse_word(
         &mut errors,
@@ -345,7 +400,17 @@ fn validate(body: CreateSession) -> Result<ValidSession, ValidationErrors> {
             );
         }
     }
+    let branding = body.branding.as_ref().map(|b| {
+        let input = BrandingInput {
+            name: b.name.as_deref(),
+            accent_color: b.accent_color.as_deref(),
+            logo_url: b.logo_url.as_deref(),
+            theme: b.theme.as_deref(),
+        };
+        Branding::parse(&mut errors, &input, allow_loopback_http)
+    });
     errors.into_result(ValidSession {
+        branding,
         workspace: body.workspace_id,
         role,
         session_type,
@@ -372,6 +437,7 @@ struct ValidSession {
     launch_page: Option<LaunchPage>,
     allowed_origins: Vec<String>,
     scopes: Vec<String>,
+    branding: Option<Branding>,
 }
 
 fn seconds(n: u32) -> Duration {
@@ -412,7 +478,8 @@ pub async fn create(
     headers: HeaderMap,
     JsonBody(body): JsonBody<CreateSession>,
 ) -> ApiResult<Json<SessionCreated>> {
-    let v = validate(body).map_err(ApiError::validation)?;
+    let v = validate(body, deps.settings.url_policy.allow_loopback_http)
+        .map_err(ApiError::validation)?;
     super::load_workspace(&deps, machine.org, v.workspace).await?;
     let id = SessionId::new();
     let access_token = new_session_token(SessionTokenKind::Access, machine.org, id);
@@ -437,6 +504,7 @@ pub async fn create(
         launch_expires_at: now + seconds(v.launch_ttl),
         created_at: now,
         revoked_at: None,
+        branding: v.branding,
     };
     let mut launch_url = super::public_url(&deps, &headers, LAUNCH_PATH)?;
     launch_url
@@ -660,5 +728,6 @@ pub async fn launch(
         allowed_origins: session.allowed_origins,
         scopes: session.scopes,
         expires_at: session.expires_at,
+        branding: session.branding.map(BrandingView::from),
     }))
 }

@@ -15,10 +15,9 @@ use switchyard_core::credentials::{SessionTokenKind, parse_session_token, sessio
 use super::assets;
 use crate::Deps;
 
-/// The console's policy, less `frame-ancestors` (appended per session).
+/// The console's policy, less `img-src` and `frame-ancestors` (set per session).
 const POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-    form-action 'none'";
+    connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'";
 
 #[derive(Deserialize)]
 pub struct Launch {
@@ -31,13 +30,18 @@ pub async fn launch(
     Query(query): Query<Launch>,
     headers: HeaderMap,
 ) -> Response {
-    let ancestors = match query.token.as_deref() {
-        Some(token) => frame_ancestors(&deps, token.trim()).await,
-        None => None,
+    let framing = match query.token.as_deref() {
+        Some(token) => framing(&deps, token.trim()).await,
+        None => Framing::default(),
+    };
+    // The branding's logo: its origin alone joins the page's own images.
+    let images = match &framing.logo_origin {
+        Some(origin) => format!("'self' data: {origin}"),
+        None => "'self' data:".to_owned(),
     };
     let policy = format!(
-        "{POLICY}; frame-ancestors {}",
-        ancestors.as_deref().unwrap_or("'none'")
+        "{POLICY}; img-src {images}; frame-ancestors {}",
+        framing.ancestors.as_deref().unwrap_or("'none'")
     );
     let mut response = assets::serve("embed.html", &headers);
     let h = response.headers_mut();
@@ -59,13 +63,33 @@ pub async fn launch(
     response
 }
 
-/// The session's allowed origins, space-separated, when the token is its launch token and the
-/// session is live and has some. Origins were validated as `scheme://host[:port]` at create.
-async fn frame_ancestors(deps: &Deps, token: &str) -> Option<String> {
-    let (org, id) = parse_session_token(SessionTokenKind::Launch, token)?;
-    let session = deps.sessions().session(org, id).await.ok().flatten()?;
+/// What the launch page's CSP takes from its session.
+#[derive(Default)]
+struct Framing {
+    /// The session's allowed origins, space-separated (none: no one may frame the page).
+    ancestors: Option<String>,
+    /// The branding logo's origin.
+    logo_origin: Option<String>,
+}
+
+/// The session's allowed origins and logo origin, when the token is its launch token and the
+/// session is live. Origins were validated as `scheme://host[:port]` at create.
+async fn framing(deps: &Deps, token: &str) -> Framing {
+    let Some((org, id)) = parse_session_token(SessionTokenKind::Launch, token) else {
+        return Framing::default();
+    };
+    let Some(session) = deps.sessions().session(org, id).await.ok().flatten() else {
+        return Framing::default();
+    };
     let live = session.revoked_at.is_none() && session.launch_hash == session_token_hash(token);
-    (live && !session.allowed_origins.is_empty()).then(|| session.allowed_origins.join(" "))
+    if !live {
+        return Framing::default();
+    }
+    Framing {
+        ancestors: (!session.allowed_origins.is_empty())
+            .then(|| session.allowed_origins.join(" ")),
+        logo_origin: session.branding.as_ref().and_then(|b| b.logo_origin()),
+    }
 }
 
 /// `GET /embed/host.js`: the host page's script (a classic script; no CORS needed).

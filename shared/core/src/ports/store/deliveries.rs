@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::domain::*;
-use crate::{DeliveryId, EventId, OrgId, StoreError, WorkspaceId};
+use crate::{ConnectionId, DeliveryId, EventId, OrgId, StoreError, WorkspaceId};
 
 /// The end of an attempt: the attempt itself and where the delivery goes next.
 #[derive(Clone, Debug, PartialEq)]
@@ -23,6 +23,14 @@ pub struct DeliveryCounts {
     /// `false` when the adapter counted only the newest part of the window (DynamoDB reads
     /// at most a bounded number of events per call).
     pub complete: bool,
+}
+
+/// A stretch of a connection's failed deliveries, and where the next one starts.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FailedPage {
+    pub deliveries: Vec<Delivery>,
+    /// The last delivery looked at, when more may follow.
+    pub next: Option<DeliveryId>,
 }
 
 /// One delivery per (event, rule), its status and its attempts: the delivery step's state.
@@ -106,4 +114,18 @@ pub trait Deliveries: Send + Sync + 'static {
         since_ms: u64,
         bucket_ms: u64,
     ) -> Result<DeliveryCounts, StoreError>;
+    /// A connection's `failed` deliveries created in `[from, to)` — by their ids' time, the
+    /// UUIDv7 minted as the router creates them — oldest first, after `after`, looking at no
+    /// more than `limit`: what a bulk replay walks after an outage. Only deliveries that read
+    /// `failed` now are answered (an adapter whose index lags skips one that moved on); `next`
+    /// is where to go on, `None` once the range is done.
+    async fn failed_deliveries(
+        &self,
+        org: OrgId,
+        connection: ConnectionId,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        after: Option<DeliveryId>,
+        limit: u32,
+    ) -> Result<FailedPage, StoreError>;
 }

@@ -15,7 +15,7 @@ mod workspaces;
 
 pub use catalog::Catalog;
 pub use connections::Connections;
-pub use deliveries::{AttemptRecord, Deliveries, DeliveryCounts};
+pub use deliveries::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
 pub use events::{EventFilter, Events};
 pub use key_claims::KeyClaims;
 pub use mappings::Mappings;

@@ -2,6 +2,7 @@
 
 import { login, logout, session } from "./api.js";
 import { h, show, alertBox } from "./dom.js";
+import { operatorConsole } from "./pages.js";
 import { startRouter } from "./router.js";
 
 const main = document.getElementById("main");
@@ -26,6 +27,7 @@ async function boot() {
   const out = document.getElementById("logout");
   out.hidden = false;
   out.addEventListener("click", () => { logout(); location.replace("/console/"); });
+  operatorConsole();
   startRouter({ main, nav, guard: handOff });
 }
 

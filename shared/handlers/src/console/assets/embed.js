@@ -5,6 +5,7 @@
 // `meshes:resize`, `meshes:token-refresh`, `meshes:token-expired`; host → iframe `meshes:auth`.
 
 import { useAccessToken } from "./api.js";
+import { applyBranding } from "./branding.js";
 import { h, show, alertBox } from "./dom.js";
 import { allowWrites } from "./pages.js";
 import { startRouter } from "./router.js";
@@ -110,6 +111,7 @@ async function launch() {
     return;
   }
   session = body;
+  applyBranding(session.branding);
   // A member or a dashboard session reads only: no forms for writes.
   allowWrites(session.session_type !== "dashboard" && session.role !== "member");
   window.addEventListener("message", onMessage);

@@ -118,19 +118,24 @@ export async function connections(main, ws) {
   const table = h("div");
   const refreshList = async () => {
     const fresh = await get(`/workspaces/${enc(ws)}/connections?limit=200`);
-    show(table, connectionTable(fresh.records));
+    show(table, connectionTable(fresh.records, ws));
   };
-  show(table, connectionTable(list.records));
+  show(table, connectionTable(list.records, ws));
   show(main, h("h1", {}, "Connections"), table, may.write ? form : null, out);
 }
 
-function connectionTable(records) {
+function connectionTable(records, ws) {
   if (!records.length) return h("p", { class: "muted" }, "No connections yet.");
+  // Operators get the bulk replay of a connection's failed deliveries (after an outage).
+  const heads = ["Name", "Type", "State", "Created", "Id", may.operator && ""].filter((t) => t !== false);
   return h("table", {},
-    h("thead", {}, h("tr", {}, ["Name", "Type", "State", "Created", "Id"].map((t) => h("th", { scope: "col" }, t)))),
+    h("thead", {}, h("tr", {}, heads.map((t) => h("th", { scope: "col" }, t)))),
     h("tbody", {}, records.map((c) => h("tr", {},
       h("td", { "data-test": "connection-name" }, h("a", { href: `#/w/${c.workspace}/connections/${c.id}` }, c.name)),
       h("td", {}, c.type),
       h("td", {}, c.active ? badge("active") : badge(c.inactive_reason || "inactive")),
-      h("td", {}, when(c.created_at)), h("td", {}, copyable(c.id))))));
+      h("td", {}, when(c.created_at)), h("td", {}, copyable(c.id)),
+      may.operator && h("td", {}, h("a", {
+        href: `#/w/${ws}/connections/${c.id}/replay`, "aria-label": `Replay failed deliveries of ${c.name}`,
+      }, "Replay failures…"))))));
 }

@@ -10,8 +10,10 @@ export const enc = encodeURIComponent;
 
 // What the viewer may change. The operator console may do everything; an embed session of a
 // reading role gets no forms or buttons for writes (the API refuses them anyway).
-export const may = { write: true };
+export const may = { write: true, operator: false };
 export function allowWrites(write) { may.write = write; }
+// The operator console (its own login, organization-wide): also bulk replay, keys, usage, DLQ.
+export function operatorConsole() { may.operator = true; }
 
 export function poll(fn, ms) {
   const id = setInterval(() => { if (!document.hidden) fn(); }, ms);
