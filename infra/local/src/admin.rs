@@ -10,12 +10,12 @@ use switchyard_handlers::{Deps, tenancy};
 use crate::cli::DataDirArg;
 use crate::{backend, credentials_file};
 
-async fn deps(data: &DataDirArg) -> anyhow::Result<Deps> {
+pub(crate) async fn deps(data: &DataDirArg) -> anyhow::Result<Deps> {
     Ok(backend::open_existing(&data.data_dir).await?.deps)
 }
 
 /// `--org`, or the organization of credentials.json.
-fn org(data: &DataDirArg, org: Option<String>) -> anyhow::Result<OrgId> {
+pub(crate) fn org(data: &DataDirArg, org: Option<String>) -> anyhow::Result<OrgId> {
     let raw = match org {
         Some(o) => o,
         None => credentials_file::read(&data.data_dir)?.org_id,
@@ -24,7 +24,7 @@ fn org(data: &DataDirArg, org: Option<String>) -> anyhow::Result<OrgId> {
         .with_context(|| format!("{raw} is not an organization id"))
 }
 
-fn print(value: serde_json::Value) {
+pub(crate) fn print(value: serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(&value).expect("JSON"));
 }
 
