@@ -16,6 +16,7 @@ mod limits_e2e;
 mod listener_e2e;
 mod mappings_delivery_e2e;
 mod mappings_e2e;
+mod mcp_e2e;
 mod oauth_e2e;
 mod ops_e2e;
 mod races_e2e;

@@ -1,6 +1,6 @@
 //! The api Lambda: the rest of `/api/v1` behind API Gateway (HTTP API) — workspaces,
-//! connections, rules, history, replay and cancel. The shared axum router, built once per cold
-//! start.
+//! connections, rules, history, replay and cancel — and `/mcp`, the MCP tools over streamable HTTP (stateless JSON
+//! mode). The shared axum router, built once per cold start.
 
 use lambda_http::{Error, run};
 
@@ -8,5 +8,6 @@ use lambda_http::{Error, run};
 async fn main() -> Result<(), Error> {
     switchyard_aws::init_logging();
     let deps = switchyard_aws::deps_from_env().await?;
-    run(switchyard_handlers::api::router(deps)).await
+    let api = switchyard_handlers::api::router(deps.clone());
+    run(switchyard_mcp::with_mcp(api, deps)).await
 }

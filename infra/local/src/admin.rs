@@ -11,12 +11,12 @@ use switchyard_handlers::{Deps, tenancy};
 use crate::cli::TargetArg;
 use crate::{backend, credentials_file, embedded};
 
-async fn deps(target: &TargetArg) -> anyhow::Result<Deps> {
+pub(crate) async fn deps(target: &TargetArg) -> anyhow::Result<Deps> {
     Ok(backend::open_target(target).await?.backend.deps)
 }
 
 /// `--org`, or the organization of credentials.json.
-fn org(target: &TargetArg, org: Option<String>) -> anyhow::Result<OrgId> {
+pub(crate) fn org(target: &TargetArg, org: Option<String>) -> anyhow::Result<OrgId> {
     let raw = match org {
         Some(o) => o,
         None => credentials_file::read(&target.data.data_dir)?.org_id,
@@ -25,7 +25,7 @@ fn org(target: &TargetArg, org: Option<String>) -> anyhow::Result<OrgId> {
         .with_context(|| format!("{raw} is not an organization id"))
 }
 
-fn print(value: serde_json::Value) {
+pub(crate) fn print(value: serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(&value).expect("JSON"));
 }
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{admin, credentials_file, dlq, listen, runtime, token};
+use crate::{admin, credentials_file, dlq, listen, mcp, runtime, token};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -51,6 +51,13 @@ enum Command {
     /// Manage an organization's workspaces.
     #[command(subcommand)]
     Workspaces(WorkspacesCommand),
+    /// Serve the MCP tools over stdio, for an agent: against the local server of the data
+    /// directory, or a deployed stack (`--url` and a machine key).
+    Mcp(McpArgs),
+    /// Mint, list and revoke MCP tokens: long-lived, revocable workspace credentials for an
+    /// agent calling `/mcp` over HTTP.
+    #[command(subcommand)]
+    McpToken(McpTokenCommand),
     /// Print the API's OpenAPI 3.1 document (what docs/openapi.json holds).
     Openapi,
     /// Measure throughput, latency and resource use of `serve` on this machine.
@@ -155,6 +162,63 @@ enum DlqCommand {
 pub enum DlqQueue {
     Deliveries,
     Events,
+}
+
+/// Where `switchyard mcp` sends its API calls, and as whom. Unset values come from the data
+/// directory's credentials.json (the local server's URL and machine key).
+#[derive(Args, Debug, Clone)]
+pub struct McpArgs {
+    /// The API's base URL (e.g. a deployed stack's `https://…`), without `/api/v1`.
+    #[arg(long, env = "SWITCHYARD_URL")]
+    pub url: Option<String>,
+    /// The organization of the machine key.
+    #[arg(long, env = "SWITCHYARD_ORG_ID")]
+    pub org_id: Option<String>,
+    /// A machine key's access key (`mk_…`).
+    #[arg(long, env = "SWITCHYARD_ACCESS_KEY")]
+    pub access_key: Option<String>,
+    /// The machine key's secret; prefer the environment to the command line.
+    #[arg(long, env = "SWITCHYARD_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    #[command(flatten)]
+    pub data: DataDirArg,
+}
+
+#[derive(Subcommand, Debug)]
+enum McpTokenCommand {
+    /// Mint a token for one workspace; prints it once.
+    Create {
+        /// The workspace the token reaches (and nothing else).
+        #[arg(long)]
+        workspace: String,
+        /// `member` reads; `admin` and `owner` also write (connections, rules, retries).
+        #[arg(long, default_value = "member")]
+        role: String,
+        /// Lifetime in days.
+        #[arg(long, default_value_t = 90)]
+        days: u32,
+        /// A label to recognise it by in `list`.
+        #[arg(long, default_value = "agent")]
+        name: String,
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: TargetArg,
+    },
+    List {
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: TargetArg,
+    },
+    /// Revoke a token by its id: it stops working at once.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        org: OrgArg,
+        #[command(flatten)]
+        data: TargetArg,
+    },
 }
 
 #[derive(Args, Debug, Clone)]
@@ -319,6 +383,26 @@ impl Cli {
                     }
                 }
             }
+            Command::Mcp(args) => {
+                init_stderr_tracing();
+                block_on(mcp::serve_stdio(args))
+            }
+            Command::McpToken(command) => block_on(async {
+                match command {
+                    McpTokenCommand::Create {
+                        workspace,
+                        role,
+                        days,
+                        name,
+                        org,
+                        data,
+                    } => mcp::create_token(&data, org.org, &workspace, &role, days, &name).await,
+                    McpTokenCommand::List { org, data } => mcp::list_tokens(&data, org.org).await,
+                    McpTokenCommand::Revoke { id, org, data } => {
+                        mcp::revoke_token(&data, org.org, &id).await
+                    }
+                }
+            }),
             Command::Bench(args) => crate::bench::run(args),
             Command::Openapi => {
                 print!("{}", switchyard_handlers::api::openapi::document_json());
@@ -333,6 +417,18 @@ impl Cli {
             }
         }
     }
+}
+
+/// Warnings only, on stderr: stdout carries the MCP protocol.
+fn init_stderr_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .with_target(false)
+        .init();
 }
 
 /// Human-readable logs on stderr; `RUST_LOG` overrides the level.

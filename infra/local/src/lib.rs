@@ -10,6 +10,7 @@ pub mod dlq;
 pub mod embedded;
 pub mod listen;
 pub mod listener;
+pub mod mcp;
 pub mod retention;
 pub mod runtime;
 #[cfg(feature = "aws")]

@@ -111,7 +111,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
     tracing::info!(%api_url, "listening");
     println!("listening on {api_url}");
-    let app = switchyard_handlers::api::router(deps)
+    let api = switchyard_handlers::api::router(deps.clone());
+    let app = switchyard_mcp::with_mcp(api, deps)
         .merge(switchyard_handlers::metrics::router(consumer.clone()));
     let max_connections = crate::listener::fit_descriptors(args.listener.max_connections)?;
     crate::listener::serve(

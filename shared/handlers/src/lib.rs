@@ -23,6 +23,7 @@ pub mod ingest;
 pub mod intake;
 pub mod lambda;
 pub mod limits;
+pub mod mcp_token;
 pub mod metrics;
 pub mod oauth;
 pub mod plan;

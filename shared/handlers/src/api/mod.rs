@@ -39,6 +39,7 @@ use axum::{Json, Router};
 use switchyard_core::domain::{Connection, Workspace};
 use switchyard_core::{ConnectionId, OrgId, WorkspaceId};
 
+pub use auth::Caller;
 pub use error::ApiError;
 
 use crate::Deps;
