@@ -40,7 +40,7 @@ impl Connections for SqliteStore {
         id: ConnectionId,
     ) -> Result<Option<Connection>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT * FROM connections WHERE org = ?1 AND id = ?2")?
                     .query_row([org.to_string(), id.to_string()], rows::connection)
                     .optional()

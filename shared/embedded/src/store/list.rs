@@ -42,16 +42,12 @@ impl ListQuery {
         map: fn(&Row) -> rusqlite::Result<T>,
         id: fn(&T) -> Uuid,
     ) -> rusqlite::Result<Page<T>> {
-        let mut sql = format!("SELECT * FROM {} WHERE ", self.table);
-        let conditions: Vec<String> = self.columns.iter().map(|c| format!("{c} = ?")).collect();
-        sql.push_str(&conditions.join(" AND "));
+        let sql = sql(self.table, &self.columns, page.cursor.is_some());
         if let Some(cursor) = page.cursor {
-            sql.push_str(" AND id < ?");
             self.values
                 .push(Value::Text(cursor.hyphenated().to_string()));
         }
         // One extra row tells whether another page follows.
-        sql.push_str(" ORDER BY id DESC LIMIT ?");
         self.values.push(Value::Integer(i64::from(page.limit) + 1));
 
         let mut stmt = conn.prepare(&sql)?;
@@ -60,4 +56,17 @@ impl ListQuery {
             .collect::<rusqlite::Result<Vec<T>>>()?;
         Ok(Page::from_overfetch(records, page.limit, id))
     }
+}
+
+/// The page query over `table` filtered on `columns` (the first is `org`), after a cursor or
+/// from the newest.
+pub(super) fn sql(table: &str, columns: &[&str], after_cursor: bool) -> String {
+    let mut sql = format!("SELECT * FROM {table} WHERE ");
+    let conditions: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
+    sql.push_str(&conditions.join(" AND "));
+    if after_cursor {
+        sql.push_str(" AND id < ?");
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    sql
 }

@@ -13,6 +13,8 @@ mod key_claims;
 mod list;
 mod mappings;
 mod metering;
+#[cfg(test)]
+mod query_plans;
 mod rows;
 mod rules;
 mod schema;

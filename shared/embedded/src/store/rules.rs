@@ -27,7 +27,7 @@ impl Rules for SqliteStore {
 
     async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT * FROM rules WHERE org = ?1 AND id = ?2")?
                     .query_row([org.to_string(), id.to_string()], rows::rule)
                     .optional()
@@ -64,7 +64,7 @@ impl Rules for SqliteStore {
     ) -> Result<Vec<Rule>, StoreError> {
         let event = event.to_owned();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 // Oldest first, so deliveries are created in the order the rules were.
                 c.prepare_cached(
                     "SELECT * FROM rules
