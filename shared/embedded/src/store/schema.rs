@@ -312,14 +312,14 @@ mod tests {
             c.query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap()
         };
-        assert_eq!(version(&conn), 3);
+        assert_eq!(version(&conn), 4);
         conn.execute(
             "INSERT INTO organizations (id, name, created_at) VALUES (?1, 'kept', 0)",
             [OrgId::new().to_string()],
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(version(&conn), 3);
+        assert_eq!(version(&conn), 4);
         let kept: String = conn
             .query_row("SELECT name FROM organizations", [], |r| r.get(0))
             .unwrap();
