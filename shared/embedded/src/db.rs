@@ -14,6 +14,7 @@
 //! connection beside the writer (WAL readers see the last commit and never block it).
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
@@ -93,6 +94,10 @@ pub struct Db {
     path: Option<Arc<PathBuf>>,
     idle_readers: Arc<Mutex<Vec<Connection>>>,
     before_group_commit: Arc<OnceLock<BeforeGroupCommit>>,
+    /// Counts writes made with [`Db::call`], each counted once it has run (committed, for
+    /// one that commits) and before it is answered: caches of what such writes change
+    /// compare it.
+    generation: Arc<AtomicU64>,
 }
 
 impl Db {
@@ -146,6 +151,7 @@ impl Db {
             path: path.map(Arc::new),
             idle_readers: Arc::new(Mutex::new(Vec::new())),
             before_group_commit,
+            generation: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -182,15 +188,26 @@ impl Db {
         self.submit(Job::Grouped(job), rx).await
     }
 
+    /// How many [`Db::call`] writes have run: a value read while this stays the same is
+    /// current as far as this process's `call` writes go.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
     /// Runs `f` alone with the write connection, outside any transaction (it may open one).
+    /// Every write that is not part of the delivery path's hot loop goes here — all writes to
+    /// rules and connections among them, which the store's caches rely on.
     pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
+        let generation = self.generation.clone();
         let job = Job::Alone(Box::new(move |conn| {
-            let _ = tx.send(f(conn).map_err(backend));
+            let ran = f(conn).map_err(backend);
+            generation.fetch_add(1, Ordering::SeqCst);
+            let _ = tx.send(ran);
         }));
         self.submit(job, rx).await
     }

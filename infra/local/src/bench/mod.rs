@@ -42,6 +42,10 @@ pub struct BenchArgs {
     /// too when valgrind is not installed). Default: 300, or 0 with `--quick`.
     #[arg(long)]
     pub instructions: Option<usize>,
+    /// The `switchyard` binary to measure (default: this one), e.g. an older build for an
+    /// A/B comparison under the same load generator.
+    #[arg(long)]
+    pub server: Option<PathBuf>,
 }
 
 /// How much of everything: a run is bounded by these counts and durations.
@@ -100,7 +104,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let plan = if args.quick { &QUICK } else { &FULL };
-    let binary = std::env::current_exe().context("cannot find the switchyard binary")?;
+    let binary = match args.server.clone() {
+        Some(server) => server,
+        None => std::env::current_exe().context("cannot find the switchyard binary")?,
+    };
     let receiver = Receiver::start().await?;
     let server = Server::start(&binary)?;
     let result = measure(plan, &binary, &server, &receiver).await;
