@@ -1,7 +1,8 @@
 //! Flat under growth: the same measures with history already stored. For each level, a
 //! server's data directory is seeded (straight SQL, one transaction, server stopped) with that
 //! many events of the bench's workspace — each with its delivery and attempt, as history is —
-//! plus [`EXPIRED`] events past retention; then the retention purge of those is timed (the
+//! plus some events past retention (100,000; 1,000 with `--quick`); then the retention purge
+//! of those is timed (the
 //! server's own `purge_history`, on the same file), and with the server running, fan-out-1
 //! delivered/s and `GET /events` latency are measured.
 
@@ -21,8 +22,6 @@ use super::receiver::Receiver;
 use super::server::Server;
 use super::stats::{Percentiles, percentiles};
 
-/// Events past retention seeded beside each level, for the purge's timing.
-const EXPIRED: u64 = 100_000;
 /// `GET /events` calls per level, one at a time.
 const LIST_CALLS: usize = 200;
 
@@ -31,22 +30,23 @@ pub struct GrowthPoint {
     /// Events stored (each with a delivery and an attempt) before the measures.
     pub stored_events: u64,
     pub seed_seconds: f64,
-    /// Seconds to purge [`EXPIRED`] expired events (with their deliveries and attempts).
+    /// Seconds to purge expired events (with their deliveries and attempts), per 100,000.
     pub purge_seconds_per_100k: f64,
     pub delivered_per_sec: f64,
     pub list_events: Percentiles,
 }
 
-/// Measures each level in `levels`, delivering `events` events at fan-out 1 per level.
+/// Measures each level in `levels`, delivering `events` events at fan-out 1 per level and
+/// purging `expired` events past retention.
 pub async fn measure(
     binary: &Path,
     receiver: &Receiver,
     levels: &[u64],
-    events: usize,
+    (events, expired): (usize, u64),
 ) -> anyhow::Result<Vec<GrowthPoint>> {
     let mut points = Vec::new();
     for &stored in levels {
-        points.push(level(binary, receiver, stored, events).await?);
+        points.push(level(binary, receiver, stored, events, expired).await?);
     }
     Ok(points)
 }
@@ -56,6 +56,7 @@ async fn level(
     receiver: &Receiver,
     stored: u64,
     events: usize,
+    expired: u64,
 ) -> anyhow::Result<GrowthPoint> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
@@ -69,8 +70,8 @@ async fn level(
 
     let db = data.join("switchyard.db");
     let seeding = Instant::now();
-    let bar = super::bar(stored + EXPIRED, &format!("seeding {stored} events"));
-    seed(&db, &creds.org_id, &creds.workspace_id, stored, &bar)?;
+    let bar = super::bar(stored + expired, &format!("seeding {stored} events"));
+    seed(&db, (&creds.org_id, &creds.workspace_id), stored, expired, &bar)?;
     bar.finish();
     let seed_seconds = seeding.elapsed().as_secs_f64();
 
@@ -80,7 +81,7 @@ async fn level(
         let purged = store
             .purge_history(time::OffsetDateTime::now_utc() - time::Duration::days(365))
             .await?;
-        anyhow::ensure!(purged as u64 == EXPIRED, "purged {purged} of {EXPIRED}");
+        anyhow::ensure!(purged as u64 == expired, "purged {purged} of {expired}");
         started.elapsed().as_secs_f64()
     };
 
@@ -124,7 +125,7 @@ async fn level(
     Ok(GrowthPoint {
         stored_events: stored,
         seed_seconds,
-        purge_seconds_per_100k: purge * 100_000.0 / EXPIRED as f64,
+        purge_seconds_per_100k: purge * 100_000.0 / expired.max(1) as f64,
         delivered_per_sec: events as f64 / (elapsed_us as f64 / 1e6),
         list_events: percentiles(list_us),
     })
@@ -139,10 +140,16 @@ fn id_at(ms: u64, n: u64) -> String {
     Uuid::from_bytes(id).hyphenated().to_string()
 }
 
-/// `stored` recent events and [`EXPIRED`] ones from 400 days ago, each with one completed
+/// `stored` recent events and `expired` ones from 400 days ago, each with one completed
 /// delivery and its attempt, in one transaction with the journal off (the server is stopped;
 /// a failure leaves a directory the bench throws away).
-fn seed(db: &Path, org: &str, workspace: &str, stored: u64, bar: &ProgressBar) -> anyhow::Result<()> {
+fn seed(
+    db: &Path,
+    (org, workspace): (&str, &str),
+    stored: u64,
+    expired: u64,
+    bar: &ProgressBar,
+) -> anyhow::Result<()> {
     let mut conn = Connection::open(db)?;
     conn.execute_batch(
         "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -262144;",
@@ -176,7 +183,7 @@ fn seed(db: &Path, org: &str, workspace: &str, stored: u64, bar: &ProgressBar) -
              VALUES (?1, ?2, ?3, 1, 'delivered', 200, 'POST /d/21', '', NULL, 1, ?4)",
         )?;
         // Oldest first, as they would have arrived; one millisecond apart.
-        let expired = (0..EXPIRED).map(|i| old_ms + i);
+        let expired = (0..expired).map(|i| old_ms + i);
         let recent = (0..stored).map(|i| now_ms - stored + i);
         for (i, at) in expired.chain(recent).enumerate() {
             let n = i as u64 * 3;

@@ -60,8 +60,9 @@ struct Plan {
     slow_rate: f64,
     /// Longest wait for a phase's deliveries.
     drain: Duration,
-    /// Events delivered at each level of the growth phase.
-    growth_events: usize,
+    /// Events delivered at each level of the growth phase, and events past retention seeded
+    /// beside them for the purge.
+    growth: (usize, u64),
 }
 
 const FULL: Plan = Plan {
@@ -73,7 +74,7 @@ const FULL: Plan = Plan {
     phase_seconds: 10.0,
     slow_rate: 50.0,
     drain: Duration::from_secs(180),
-    growth_events: 2000,
+    growth: (2000, 100_000),
 };
 
 const QUICK: Plan = Plan {
@@ -85,7 +86,7 @@ const QUICK: Plan = Plan {
     phase_seconds: 2.0,
     slow_rate: 20.0,
     drain: Duration::from_secs(60),
-    growth_events: 200,
+    growth: (200, 1000),
 };
 
 /// Concurrent ingest senders in the closed-loop phases.
@@ -120,7 +121,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     report.server_cpu_seconds = usage.cpu_seconds;
     // Each on servers of their own, after the main run's server has stopped.
     if !args.seed_events.is_empty() {
-        report.growth = growth::measure(&binary, &receiver, &args.seed_events, plan.growth_events).await?;
+        report.growth = growth::measure(&binary, &receiver, &args.seed_events, plan.growth).await?;
     }
     let counted = args.instructions.unwrap_or(if args.quick { 0 } else { 300 });
     if counted > 0 {
