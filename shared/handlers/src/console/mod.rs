@@ -43,6 +43,13 @@ pub fn routes() -> Router<Deps> {
                 assets::serve(&file, &headers)
             }),
         )
+        // One file per page (`pages.js` re-exports them).
+        .route(
+            "/console/pages/{file}",
+            get(|Path(file): Path<String>, headers: HeaderMap| async move {
+                assets::serve(&format!("pages/{file}"), &headers)
+            }),
+        )
         .layer(axum::middleware::map_response(secure));
     console.merge(embed)
 }
