@@ -10,7 +10,7 @@ use switchyard_tests::binary;
 fn quick_bench_loses_nothing_and_writes_its_reports() {
     let out = tempfile::tempdir().expect("tempdir");
     let output = Command::new(binary())
-        .args(["bench", "--quick", "--out"])
+        .args(["bench", "--quick", "--seed-events", "0,3000", "--out"])
         .arg(out.path())
         .env_remove("SWITCHYARD_BACKEND")
         .output()
@@ -57,6 +57,19 @@ fn quick_bench_loses_nothing_and_writes_its_reports() {
         stdout.contains("beside a destination that never answers"),
         "{stdout}"
     );
+    // The growth phase: a server with nothing stored, then one with 3,000 events.
+    let growth = report["growth"].as_array().unwrap();
+    let stored: Vec<u64> = growth
+        .iter()
+        .map(|g| g["stored_events"].as_u64().unwrap())
+        .collect();
+    assert_eq!(stored, [0, 3000], "{report}");
+    for g in growth {
+        assert!(g["delivered_per_sec"].as_f64().unwrap() > 0.0, "{g}");
+        assert!(g["list_events"]["samples"].as_u64().unwrap() > 0, "{g}");
+        assert!(g["purge_seconds_per_100k"].as_f64().unwrap() > 0.0, "{g}");
+    }
+    assert!(stdout.contains("| events stored |"), "{stdout}");
     let svg = std::fs::read_to_string(out.path().join("latency.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("p99"));
     assert!(out.path().join("bench.md").exists());

@@ -35,6 +35,9 @@ pub fn queue_settings(queue: QueueName) -> QueueSettings {
     }
 }
 
+/// The smallest group commit the `db.group_commit` failpoint fires in.
+const GROUP_FAILPOINT_WRITES: usize = 8;
+
 pub struct Embedded {
     pub deps: Deps,
     pub store: Arc<SqliteStore>,
@@ -58,6 +61,13 @@ pub fn open(
     create_data_dir(data_dir)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let db = Db::open(&data_dir.join("switchyard.db"))?;
+    // The crash test's point: a commit carrying many writes (an idle server's groups are a
+    // few receives), killed after they ran and before they are durable.
+    db.before_group_commit(Arc::new(|writes| {
+        if writes >= GROUP_FAILPOINT_WRITES {
+            failpoint::hit("db.group_commit");
+        }
+    }));
     let store = Arc::new(SqliteStore::open(db.clone())?);
     let queue = Arc::new(SqliteQueue::open(db, clock.clone(), queue_settings)?);
     let keys = Arc::new(open_file_key_ring(&data_dir.join("master.key"))?);

@@ -1,18 +1,39 @@
 //! One SQLite database shared by the store and the queue.
 //!
 //! WAL mode with `synchronous=NORMAL`: a commit survives a crash of the process (`kill -9`);
-//! only a power loss can drop the last few commits. One connection behind a mutex serialises
-//! writers, which SQLite does anyway; calls run on tokio's blocking pool.
+//! only a power loss can drop the last few commits.
+//!
+//! Writes go to one writer thread that owns the write connection. Writes made with
+//! [`Db::write`] are **group-committed**: whatever writes are queued when the writer is free
+//! run in one transaction, each under its own savepoint (a failing one is rolled back alone),
+//! and are answered only after that transaction commits — so an answer still means durable,
+//! and no write waits on anything but the writes beside it (never on an HTTP call: callers
+//! queue their write after their I/O). Under load one commit carries many attempts' writes,
+//! and a page touched by several of them goes to the WAL once. [`Db::call`] runs a write alone,
+//! for code that manages its own transaction. [`Db::read`] runs a read on a pooled read-only
+//! connection beside the writer (WAL readers see the last commit and never block it).
 
-use std::path::Path;
-use std::sync::{Arc, Mutex, Weak};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use rusqlite::Connection;
 use switchyard_core::StoreError;
+use tokio::sync::oneshot;
 
 /// How often the checkpointer copies the WAL back into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+
+/// The most writes one group commit carries; the rest wait for the next one.
+const MAX_GROUP: usize = 256;
+
+/// Idle read connections kept open for the next read.
+const IDLE_READERS: usize = 4;
+
+/// Runs before a group of writes commits, given how many it holds (a crash test's failpoint).
+pub type BeforeGroupCommit = Arc<dyn Fn(usize) + Send + Sync>;
 
 /// Checkpoints the WAL from a connection of its own until the database's last handle is
 /// dropped. Left to SQLite, a checkpoint runs inside whichever commit crosses
@@ -54,17 +75,37 @@ fn owner_only(path: &Path) -> Result<(), StoreError> {
 /// run, with room to spare.
 const STATEMENT_CACHE: usize = 256;
 
+/// Answers a grouped write once its group's fate is known: the commit's result.
+type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+/// A grouped write: runs on the connection (inside the group's transaction), or, given none,
+/// only prepares to report the group's failure. Says whether it succeeded.
+type Grouped = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+
+enum Job {
+    Grouped(Grouped),
+    Alone(Box<dyn FnOnce(&mut Connection) + Send>),
+}
+
 #[derive(Clone)]
 pub struct Db {
     conn: Arc<Mutex<Connection>>,
+    writes: Sender<Job>,
+    /// The file, for read connections; `None` in memory (reads go through the writer).
+    path: Option<Arc<PathBuf>>,
+    idle_readers: Arc<Mutex<Vec<Connection>>>,
+    before_group_commit: Arc<OnceLock<BeforeGroupCommit>>,
+    /// Counts writes made with [`Db::call`], each counted once it has run (committed, for
+    /// one that commits) and before it is answered: caches of what such writes change
+    /// compare it.
+    generation: Arc<AtomicU64>,
 }
 
 impl Db {
-    /// Opens (creating if needed) the database file, and starts its checkpointer.
+    /// Opens (creating if needed) the database file, and starts its writer and checkpointer.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         owner_only(path)?;
         let conn = Connection::open(path).map_err(backend)?;
-        let db = Self::configure(conn)?;
+        let db = Self::configure(conn, Some(path.to_owned()))?;
         let checkpoints = Connection::open(path).map_err(backend)?;
         checkpoints
             .busy_timeout(Duration::from_secs(5))
@@ -79,10 +120,10 @@ impl Db {
 
     /// A private in-memory database, for tests.
     pub fn in_memory() -> Result<Self, StoreError> {
-        Self::configure(Connection::open_in_memory().map_err(backend)?)
+        Self::configure(Connection::open_in_memory().map_err(backend)?, None)
     }
 
-    fn configure(conn: Connection) -> Result<Self, StoreError> {
+    fn configure(conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -94,25 +135,123 @@ impl Db {
         // rusqlite keeps 16 prepared statements by default; one delivery's path through the
         // store and queue uses more than that, and every eviction means parsing SQL again.
         conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        let conn = Arc::new(Mutex::new(conn));
+        let (writes, jobs) = mpsc::channel();
+        let before_group_commit = Arc::new(OnceLock::new());
+        {
+            let (conn, hook) = (conn.clone(), before_group_commit.clone());
+            std::thread::Builder::new()
+                .name("sqlite-writer".into())
+                .spawn(move || write_loop(&conn, &jobs, &hook))
+                .map_err(|e| StoreError::Backend(format!("cannot start the writer: {e}")))?;
+        }
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            conn,
+            writes,
+            path: path.map(Arc::new),
+            idle_readers: Arc::new(Mutex::new(Vec::new())),
+            before_group_commit,
+            generation: Arc::new(AtomicU64::new(0)),
         })
     }
 
-    /// Runs `f` with the connection on the blocking pool.
+    /// Sets what runs just before each group commit, given its number of writes (once; a crash
+    /// test's failpoint).
+    pub fn before_group_commit(&self, hook: BeforeGroupCommit) {
+        let _ = self.before_group_commit.set(hook);
+    }
+
+    /// A write, group-committed with whatever other writes are queued: `f` runs inside a
+    /// transaction under a savepoint of its own (all of it or none), and the answer comes once
+    /// the transaction has committed. `f` gets a shared connection, so it cannot open a
+    /// transaction of its own (use [`Db::call`] for that).
+    pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        let job: Grouped = Box::new(move |conn| {
+            let Some(conn) = conn else {
+                let finish: Finish = Box::new(move |group| {
+                    let _ = tx.send(group.and(Err(StoreError::Backend("not written".into()))));
+                });
+                return (false, finish);
+            };
+            let ran = f(conn);
+            let ok = ran.is_ok();
+            let finish: Finish = Box::new(move |group| {
+                let _ = tx.send(group.and_then(|()| ran.map_err(backend)));
+            });
+            (ok, finish)
+        });
+        self.submit(Job::Grouped(job), rx).await
+    }
+
+    /// How many [`Db::call`] writes have run: a value read while this stays the same is
+    /// current as far as this process's `call` writes go.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Runs `f` alone with the write connection, outside any transaction (it may open one).
+    /// Every write that is not part of the delivery path's hot loop goes here — all writes to
+    /// rules and connections among them, which the store's caches rely on.
     pub async fn call<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let conn = self.conn.clone();
+        let (tx, rx) = oneshot::channel();
+        let generation = self.generation.clone();
+        let job = Job::Alone(Box::new(move |conn| {
+            let ran = f(conn).map_err(backend);
+            generation.fetch_add(1, Ordering::SeqCst);
+            let _ = tx.send(ran);
+        }));
+        self.submit(job, rx).await
+    }
+
+    async fn submit<T>(
+        &self,
+        job: Job,
+        answer: oneshot::Receiver<Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.writes
+            .send(job)
+            .map_err(|_| StoreError::Backend("the database writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the database writer dropped a write".into()))?
+    }
+
+    /// A read on a pooled read-only connection, on the blocking pool: it sees the last commit
+    /// and runs beside the writer. One statement sees one snapshot; a read of several that
+    /// must agree belongs in [`Db::call`]. In memory, it runs on the write connection.
+    pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        let Some(path) = self.path.clone() else {
+            return self.call(move |c| f(c)).await;
+        };
+        let idle = self.idle_readers.clone();
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
+            let pooled = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => open_reader(&path).map_err(backend)?,
+            };
+            let read = f(&conn).map_err(backend);
+            let mut idle = idle.lock().unwrap_or_else(|p| p.into_inner());
+            if idle.len() < IDLE_READERS {
+                idle.push(conn);
+            }
+            read
         })
         .await
         .map_err(|e| StoreError::Backend(format!("blocking task failed: {e}")))?
-        .map_err(backend)
     }
 
     /// Runs `f` synchronously (start-up and migrations only).
@@ -122,6 +261,91 @@ impl Db {
     ) -> Result<T, StoreError> {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard).map_err(backend)
+    }
+}
+
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch("PRAGMA query_only = ON; PRAGMA busy_timeout = 5000;")?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(conn)
+}
+
+/// The writer thread: takes the next job; a grouped one takes every grouped job queued behind
+/// it (up to [`MAX_GROUP`]) into one transaction. Ends when every handle is dropped.
+fn write_loop(conn: &Mutex<Connection>, jobs: &Receiver<Job>, hook: &OnceLock<BeforeGroupCommit>) {
+    let mut next = None;
+    loop {
+        let job = match next.take() {
+            Some(job) => job,
+            None => match jobs.recv() {
+                Ok(job) => job,
+                Err(_) => return,
+            },
+        };
+        let mut conn = conn.lock().unwrap_or_else(|p| p.into_inner());
+        // A panicking write fails its own callers (their answers are dropped), not the writer.
+        let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match job {
+            Job::Alone(f) => f(&mut conn),
+            Job::Grouped(first) => {
+                let mut group = vec![first];
+                while group.len() < MAX_GROUP {
+                    match jobs.try_recv() {
+                        Ok(Job::Grouped(job)) => group.push(job),
+                        Ok(alone) => {
+                            next = Some(alone);
+                            break;
+                        }
+                        Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                    }
+                }
+                commit_group(&conn, group, hook.get());
+            }
+        }));
+        if ran.is_err() && !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+/// Runs `group` in one IMMEDIATE transaction, each write under its own savepoint, commits,
+/// then answers each write: its own result if the commit succeeded, the commit's error if not.
+fn commit_group(conn: &Connection, group: Vec<Grouped>, hook: Option<&BeforeGroupCommit>) {
+    let size = group.len();
+    let mut status = conn.execute_batch("BEGIN IMMEDIATE").map_err(backend);
+    let mut finishes = Vec::with_capacity(group.len());
+    for job in group {
+        let began = status.is_ok() && conn.execute_batch("SAVEPOINT write").is_ok();
+        if !began {
+            finishes.push(job(None).1);
+            continue;
+        }
+        let (ok, finish) = job(Some(conn));
+        finishes.push(finish);
+        let closed = if ok {
+            conn.execute_batch("RELEASE write")
+        } else {
+            conn.execute_batch("ROLLBACK TO write; RELEASE write")
+        };
+        // An error that ended the whole transaction (SQLite rolls back on some, e.g. a full
+        // disk) takes the writes before it with it: the group fails as one.
+        if let Err(e) = closed {
+            status = Err(backend(e));
+        } else if conn.is_autocommit() {
+            status = Err(StoreError::Backend("the transaction was rolled back".into()));
+        }
+    }
+    if status.is_ok() {
+        if let Some(hook) = hook {
+            hook(size);
+        }
+        status = conn.execute_batch("COMMIT").map_err(backend);
+    }
+    if status.is_err() && !conn.is_autocommit() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for finish in finishes {
+        finish(status.clone());
     }
 }
 
@@ -136,7 +360,6 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
         _ => StoreError::Backend(e.to_string()),
     }
 }
-
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;

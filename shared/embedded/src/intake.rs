@@ -43,7 +43,7 @@ impl EventIntake for SqliteIntake {
         let accepted = self
             .queue
             .db
-            .call(move |c| {
+            .write(move |c| {
                 crate::store::accept(c, claim.as_ref(), &intake, now, || {
                     if let Some(hook) = &hook {
                         hook();

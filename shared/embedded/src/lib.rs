@@ -7,7 +7,7 @@ mod keyring;
 mod queue;
 mod store;
 
-pub use db::Db;
+pub use db::{BeforeGroupCommit, Db};
 pub use intake::{BeforeCommit, SqliteIntake};
 pub use keyring::open_file_key_ring;
 pub use queue::{QueueSettings, QueuedMessage, SqliteQueue};

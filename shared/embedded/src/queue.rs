@@ -182,13 +182,13 @@ impl SqliteQueue {
         self.arrivals[index(queue)].notify_waiters();
     }
 
-    /// One short poll, in one transaction so concurrent consumers never get the same message.
+    /// One short poll, one write so concurrent consumers never get the same message.
     async fn receive_once(&self, queue: QueueName, max: usize) -> Result<Polled, StoreError> {
         let now = self.now_ms();
         let settings = self.settings(queue);
         let polled = self
             .db
-            .call(move |conn| receive_tx(conn, queue, settings, now, max))
+            .write(move |conn| receive_tx(conn, queue, settings, now, max))
             .await?;
         if polled.dead_lettered
             && let Some(dlq) = queue.dlq()
@@ -208,89 +208,81 @@ struct Polled {
     next_visible_at_ms: Option<i64>,
 }
 
+/// One receive in two statements: the messages it would take past `maxReceiveCount` move to
+/// the DLQ (SQS moves rather than returns them, keeping id and body), then up to `max` of the
+/// oldest visible ones are taken — counted, hidden and given a fresh receipt handle — in one
+/// `UPDATE … RETURNING`. Runs as one write (`Db::write`), so concurrent receives never share a
+/// message.
 fn receive_tx(
-    conn: &mut Connection,
+    conn: &Connection,
     queue: QueueName,
     settings: QueueSettings,
     now: i64,
     max: usize,
 ) -> rusqlite::Result<Polled> {
-    let tx = conn.transaction()?;
     let invisible_until = now.saturating_add(millis(settings.visibility_timeout));
-    let mut messages = Vec::new();
+    let max = max as i64;
     let mut dead_lettered = false;
-    // A cursor rather than "the first `max` visible rows": dead-lettered rows leave gaps to
-    // fill, and with a zero visibility timeout handed-out rows stay visible.
-    let mut after_seq = 0_i64;
-    while messages.len() < max {
-        let want = (max - messages.len()) as i64;
-        let candidates: Vec<(i64, String, String, i64, u32, Option<i64>)> = {
-            let mut stmt = tx.prepare_cached(
-                "SELECT seq, message_id, body, sent_at_ms, receive_count, first_received_at_ms
-                 FROM queue_messages
-                 WHERE queue = ?1 AND visible_at_ms <= ?2 AND seq > ?3
-                 ORDER BY seq LIMIT ?4",
-            )?;
-            stmt.query_map(params![queue.as_str(), now, after_seq, want], |row| {
-                Ok((
-                    row.get(0)?,
-                    row.get(1)?,
-                    row.get(2)?,
-                    row.get(3)?,
-                    row.get(4)?,
-                    row.get(5)?,
-                ))
-            })?
-            .collect::<rusqlite::Result<_>>()?
-        };
-        if candidates.is_empty() {
-            break;
-        }
-        for (seq, message_id, body, sent_at_ms, receive_count, first_received) in candidates {
-            after_seq = seq;
-            if let Some(dlq) = queue.dlq()
-                && receive_count >= settings.max_receive_count
-            {
-                // This receive would exceed maxReceiveCount: SQS moves the message instead
-                // of returning it, keeping its id and body.
-                tx.prepare_cached(
+    let max_receives = match queue.dlq() {
+        Some(dlq) => {
+            dead_lettered = conn
+                .prepare_cached(
                     "UPDATE queue_messages
                      SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
                          first_received_at_ms = NULL, receipt_handle = NULL
-                     WHERE seq = ?1",
+                     WHERE seq IN (SELECT seq FROM queue_messages
+                                   WHERE queue = ?1 AND visible_at_ms <= ?3
+                                     AND receive_count >= ?4
+                                   ORDER BY seq LIMIT ?5)",
                 )?
-                .execute(params![seq, dlq.as_str(), now])?;
-                dead_lettered = true;
-                continue;
-            }
-            let receipt_handle = Uuid::new_v4().simple().to_string();
-            let receive_count = receive_count + 1;
-            let first_received_at_ms = first_received.unwrap_or(now);
-            tx.prepare_cached(
-                "UPDATE queue_messages
-                 SET receive_count = ?2, receipt_handle = ?3, first_received_at_ms = ?4,
-                     visible_at_ms = ?5
-                 WHERE seq = ?1",
-            )?
-            .execute(params![
-                seq,
-                receive_count,
-                receipt_handle,
-                first_received_at_ms,
-                invisible_until
-            ])?;
-            messages.push(ReceivedMessage {
-                message_id,
-                receipt_handle,
-                body,
-                receive_count,
-                sent_at_ms,
-                first_received_at_ms,
-            });
+                .execute(params![
+                    queue.as_str(),
+                    dlq.as_str(),
+                    now,
+                    settings.max_receive_count,
+                    max
+                ])?
+                > 0;
+            i64::from(settings.max_receive_count)
         }
-    }
+        // A DLQ has no redrive policy: any number of receives.
+        None => i64::MAX,
+    };
+    let mut taken: Vec<(i64, ReceivedMessage)> = conn
+        .prepare_cached(
+            "UPDATE queue_messages
+             SET receive_count = receive_count + 1,
+                 receipt_handle = lower(hex(randomblob(16))),
+                 first_received_at_ms = COALESCE(first_received_at_ms, ?2),
+                 visible_at_ms = ?3
+             WHERE seq IN (SELECT seq FROM queue_messages
+                           WHERE queue = ?1 AND visible_at_ms <= ?2 AND receive_count < ?4
+                           ORDER BY seq LIMIT ?5)
+             RETURNING seq, message_id, receipt_handle, body, receive_count, sent_at_ms,
+                       first_received_at_ms",
+        )?
+        .query_map(
+            params![queue.as_str(), now, invisible_until, max_receives, max],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    ReceivedMessage {
+                        message_id: row.get(1)?,
+                        receipt_handle: row.get(2)?,
+                        body: row.get(3)?,
+                        receive_count: row.get(4)?,
+                        sent_at_ms: row.get(5)?,
+                        first_received_at_ms: row.get(6)?,
+                    },
+                ))
+            },
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    // RETURNING gives no order; the queue's is oldest first.
+    taken.sort_unstable_by_key(|(seq, _)| *seq);
+    let messages: Vec<ReceivedMessage> = taken.into_iter().map(|(_, m)| m).collect();
     let next_visible_at_ms = if messages.is_empty() {
-        tx.prepare_cached(
+        conn.prepare_cached(
             "SELECT MIN(visible_at_ms) FROM queue_messages
              WHERE queue = ?1 AND visible_at_ms > ?2",
         )?
@@ -298,7 +290,6 @@ fn receive_tx(
     } else {
         None
     };
-    tx.commit()?;
     Ok(Polled {
         messages,
         dead_lettered,
@@ -352,13 +343,12 @@ impl Queue for SqliteQueue {
         }
         let now = self.now_ms();
         self.db
-            .call(move |conn| {
-                let tx = conn.transaction()?;
+            .write(move |conn| {
                 for m in &messages {
                     let visible_at = now.saturating_add(millis(m.delay.min(MAX_DELAY)));
-                    insert(&tx, queue, &m.body, now, visible_at)?;
+                    insert(conn, queue, &m.body, now, visible_at)?;
                 }
-                tx.commit()
+                Ok(())
             })
             .await?;
         self.wake(queue);
@@ -413,19 +403,16 @@ impl QueueConsumer for SqliteQueue {
         }
         let handles = receipt_handles.to_vec();
         self.db
-            .call(move |conn| {
-                let tx = conn.transaction()?;
-                {
-                    // A handle matches only while its message has not been received again, so
-                    // stale and unknown handles delete nothing, silently.
-                    let mut stmt = tx.prepare_cached(
-                        "DELETE FROM queue_messages WHERE queue = ?1 AND receipt_handle = ?2",
-                    )?;
-                    for handle in &handles {
-                        stmt.execute(params![queue.as_str(), handle])?;
-                    }
+            .write(move |conn| {
+                // A handle matches only while its message has not been received again, so
+                // stale and unknown handles delete nothing, silently.
+                let mut stmt = conn.prepare_cached(
+                    "DELETE FROM queue_messages WHERE queue = ?1 AND receipt_handle = ?2",
+                )?;
+                for handle in &handles {
+                    stmt.execute(params![queue.as_str(), handle])?;
                 }
-                tx.commit()
+                Ok(())
             })
             .await
     }
@@ -440,7 +427,7 @@ impl QueueConsumer for SqliteQueue {
         let handle = receipt_handle.to_owned();
         let changed = self
             .db
-            .call(move |conn| {
+            .write(move |conn| {
                 conn.prepare_cached(
                     "UPDATE queue_messages SET visible_at_ms = ?3
                      WHERE queue = ?1 AND receipt_handle = ?2",

@@ -4,7 +4,9 @@
 //!
 //! Points: `ingest.commit` (embedded: inside ingest's transaction, before it commits),
 //! `ingest.enqueued` (SQS: the events' messages sent, the events not yet stored),
-//! `ingest.stored` (stored and queued, before the client hears 201).
+//! `ingest.stored` (stored and queued, before the client hears 201), `db.group_commit`
+//! (embedded: a group commit of eight or more writes — ingests, receives, attempts — run and
+//! not yet committed).
 
 use std::sync::OnceLock;
 

@@ -16,6 +16,9 @@ use url::{Host, Url};
 use crate::address::{AddressPolicy, AddressRefused};
 use crate::resolve::{GuardedResolver, Lookup, ResolveError, SystemLookup};
 
+/// Idle keep-alive connections kept per destination: its most concurrent attempts.
+const IDLE_PER_DESTINATION: usize = switchyard_core::fair_share::DEFAULT_PER_DESTINATION;
+
 #[derive(Clone, Copy, Debug)]
 pub struct ClientSettings {
     pub connect_timeout: Duration,
@@ -87,6 +90,10 @@ impl OutboundClient {
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.total_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
+            // Keep-alive connections are reused per destination (host and port); this bounds
+            // the idle ones kept for each to its share of attempt slots (fair_share.rs), so
+            // a burst to one destination does not leave hundreds of sockets open.
+            .pool_max_idle_per_host(IDLE_PER_DESTINATION)
             .user_agent(concat!("Switchyard/", env!("CARGO_PKG_VERSION")))
             .build()?;
         Ok(Self {

@@ -110,4 +110,17 @@ impl Api {
             .context("no attempt list")?;
         Ok(list.len())
     }
+
+    /// `GET /events` (the newest page), as the console's history view asks it.
+    pub async fn list_events(&self) -> anyhow::Result<()> {
+        self.http
+            .get(format!("{}/events", self.base))
+            .bearer_auth(token::mint(&self.creds, 30)?)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        Ok(())
+    }
 }

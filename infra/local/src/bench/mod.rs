@@ -3,6 +3,8 @@
 
 mod api;
 mod baseline;
+mod growth;
+mod instructions;
 mod load;
 mod plot;
 mod receiver;
@@ -32,6 +34,18 @@ pub struct BenchArgs {
     /// Where bench.md, bench.json and latency.svg are written.
     #[arg(long, default_value = "target/bench")]
     pub out: PathBuf,
+    /// The growth phase: for each number, a server with that many events (each with its
+    /// delivery and attempt) already stored, e.g. `--seed-events 0,1000000,5000000`.
+    #[arg(long, value_delimiter = ',')]
+    pub seed_events: Vec<u64>,
+    /// Deliveries to count instructions over, under Valgrind's callgrind (0: skip; skipped
+    /// too when valgrind is not installed). Default: 300, or 0 with `--quick`.
+    #[arg(long)]
+    pub instructions: Option<usize>,
+    /// The `switchyard` binary to measure (default: this one), e.g. an older build for an
+    /// A/B comparison under the same load generator.
+    #[arg(long)]
+    pub server: Option<PathBuf>,
 }
 
 /// How much of everything: a run is bounded by these counts and durations.
@@ -46,6 +60,9 @@ struct Plan {
     slow_rate: f64,
     /// Longest wait for a phase's deliveries.
     drain: Duration,
+    /// Events delivered at each level of the growth phase, and events past retention seeded
+    /// beside them for the purge.
+    growth: (usize, u64),
 }
 
 const FULL: Plan = Plan {
@@ -57,6 +74,7 @@ const FULL: Plan = Plan {
     phase_seconds: 10.0,
     slow_rate: 50.0,
     drain: Duration::from_secs(180),
+    growth: (2000, 100_000),
 };
 
 const QUICK: Plan = Plan {
@@ -68,10 +86,11 @@ const QUICK: Plan = Plan {
     phase_seconds: 2.0,
     slow_rate: 20.0,
     drain: Duration::from_secs(60),
+    growth: (200, 1000),
 };
 
 /// Concurrent ingest senders in the closed-loop phases.
-const SENDERS: usize = 16;
+pub(crate) const SENDERS: usize = 16;
 /// The delivery side's concurrency (the runtime's 64 attempt slots), matched by the baseline.
 const DELIVERY_CONCURRENCY: usize = 64;
 /// The most destinations any rule set uses.
@@ -86,7 +105,10 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let plan = if args.quick { &QUICK } else { &FULL };
-    let binary = std::env::current_exe().context("cannot find the switchyard binary")?;
+    let binary = match args.server.clone() {
+        Some(server) => server,
+        None => std::env::current_exe().context("cannot find the switchyard binary")?,
+    };
     let receiver = Receiver::start().await?;
     let server = Server::start(&binary)?;
     let result = measure(plan, &binary, &server, &receiver).await;
@@ -97,6 +119,19 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     report.quick = args.quick;
     report.server_peak_rss_bytes = usage.peak_rss_bytes;
     report.server_cpu_seconds = usage.cpu_seconds;
+    // Each on servers of their own, after the main run's server has stopped.
+    if !args.seed_events.is_empty() {
+        report.growth = growth::measure(&binary, &receiver, &args.seed_events, plan.growth).await?;
+    }
+    let counted = args.instructions.unwrap_or(if args.quick { 0 } else { 300 });
+    if counted > 0 {
+        if instructions::available() {
+            report.instructions_per_delivery =
+                Some(instructions::per_delivery(&binary, &receiver, counted).await?);
+        } else {
+            eprintln!("valgrind is not installed: instructions per delivery not measured");
+        }
+    }
 
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -120,7 +155,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn bar(len: u64, what: &str) -> ProgressBar {
+pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
         ProgressStyle::with_template("{msg:>28} [{bar:30}] {pos}/{len} {per_sec} {elapsed}")
@@ -297,5 +332,7 @@ async fn measure(
         server_peak_rss_bytes: 0,
         server_cpu_seconds: 0.0,
         delivery,
+        growth: Vec::new(),
+        instructions_per_delivery: None,
     })
 }

@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use serde::Serialize;
 
+use super::growth::GrowthPoint;
 use super::slow::SlowDestination;
 use super::stats::Percentiles;
 use super::verify::Verdict;
@@ -46,6 +47,10 @@ pub struct Report {
     pub server_peak_rss_bytes: u64,
     pub server_cpu_seconds: f64,
     pub delivery: Verdict,
+    /// The growth phase (`--seed-events`), one point per level.
+    pub growth: Vec<GrowthPoint>,
+    /// Server instructions per delivered webhook at fan-out 1 (callgrind), when measured.
+    pub instructions_per_delivery: Option<f64>,
 }
 
 impl Machine {
@@ -131,6 +136,40 @@ impl Report {
             "| deliveries expected / lost / duplicates (explained, unexplained) / unexpected | {} / {} / {}, {} / {} |",
             d.expected, d.lost, d.explained_duplicates, d.unexplained_duplicates, d.unexpected
         );
+        if let Some(n) = self.instructions_per_delivery {
+            let _ = writeln!(
+                md,
+                "| server instructions per delivery, fan-out 1 (callgrind) | {:.0} k |",
+                n / 1000.0
+            );
+        }
+        if let [f1, f3, f10] = &self.fan_out[..] {
+            let _ = writeln!(
+                md,
+                "\nFan-out ratios (delivered/s ÷ raw HTTP POST/s): 1 → {:.1} %, 3 → {:.1} %, 10 → {:.1} %.",
+                f1.fraction_of_raw * 100.0,
+                f3.fraction_of_raw * 100.0,
+                f10.fraction_of_raw * 100.0
+            );
+        }
+        if !self.growth.is_empty() {
+            let _ = writeln!(
+                md,
+                "\n| events stored | delivered/s, fan-out 1 | `GET /events` p50 / p99 ms | purge s per 100 k expired | seeding s |\n| --- | --- | --- | --- | --- |"
+            );
+            for g in &self.growth {
+                let _ = writeln!(
+                    md,
+                    "| {} | {:.0} | {:.1} / {:.1} | {:.2} | {:.0} |",
+                    g.stored_events,
+                    g.delivered_per_sec,
+                    g.list_events.p50_ms,
+                    g.list_events.p99_ms,
+                    g.purge_seconds_per_100k,
+                    g.seed_seconds
+                );
+            }
+        }
         md
     }
 }

@@ -2,7 +2,7 @@
 //! directory, so its memory and CPU time are its own and read from /proc.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -13,8 +13,11 @@ use crate::credentials_file::{self, Credentials};
 pub struct Server {
     child: Child,
     pub creds: Credentials,
-    // Dropped (deleted) after the child is stopped.
-    _data_dir: tempfile::TempDir,
+    data_dir: PathBuf,
+    /// A temporary data directory of its own, dropped (deleted) after the child is stopped.
+    _temporary: Option<tempfile::TempDir>,
+    /// How long a graceful stop may take (a profiler writes its output on the way out).
+    stop_within: Duration,
 }
 
 impl Server {
@@ -22,10 +25,18 @@ impl Server {
     /// until it listens. Its stdout (which shows the new credentials once) is read, never shown.
     pub fn start(binary: &Path) -> anyhow::Result<Self> {
         let data_dir = tempfile::tempdir()?;
-        let mut child = wrapped(binary)
+        let mut server = Self::start_in(binary, data_dir.path(), &wrapper_from_env())?;
+        server._temporary = Some(data_dir);
+        Ok(server)
+    }
+
+    /// As [`Self::start`], over `data_dir` (kept), its command line prefixed by `wrapper`
+    /// (a profiler), if any.
+    pub fn start_in(binary: &Path, data_dir: &Path, wrapper: &[String]) -> anyhow::Result<Self> {
+        let mut child = wrapped(binary, wrapper)
             .args(["serve", "--listen", "127.0.0.1:0", "--allow-loopback-http"])
             .arg("--data-dir")
-            .arg(data_dir.path())
+            .arg(data_dir)
             // One info line per attempt would be a large part of the work measured.
             .env("RUST_LOG", "error")
             .env_remove("SWITCHYARD_BACKEND")
@@ -43,20 +54,24 @@ impl Server {
                 }
             }
         });
-        if rx.recv_timeout(Duration::from_secs(30)).is_err() {
+        // Under a profiler start-up is tens of times slower.
+        let patience = if wrapper.is_empty() { 30 } else { 300 };
+        if rx.recv_timeout(Duration::from_secs(patience)).is_err() {
             let _ = child.kill();
-            anyhow::bail!("the server did not start listening within 30 s");
+            anyhow::bail!("the server did not start listening within {patience} s");
         }
-        let creds = credentials_file::read(data_dir.path())?;
+        let creds = credentials_file::read(data_dir)?;
         Ok(Self {
             child,
             creds,
-            _data_dir: data_dir,
+            data_dir: data_dir.to_owned(),
+            _temporary: None,
+            stop_within: Duration::from_secs(if wrapper.is_empty() { 10 } else { 120 }),
         })
     }
 
     pub fn data_dir(&self) -> &Path {
-        self._data_dir.path()
+        &self.data_dir
     }
 
     pub fn pid(&self) -> u32 {
@@ -68,12 +83,13 @@ impl Server {
         ProcessUsage::read(self.pid())
     }
 
-    /// SIGTERM (a graceful stop), then SIGKILL if it has not exited within 10 s.
+    /// SIGTERM (a graceful stop), then SIGKILL if it has not exited within 10 s (2 min under
+    /// a profiler).
     pub fn stop(mut self) {
         let _ = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let deadline = std::time::Instant::now() + self.stop_within;
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = self.child.try_wait() {
                 return;
@@ -85,17 +101,23 @@ impl Server {
     }
 }
 
-/// `binary`, or — for profiling — `$SWITCHYARD_BENCH_WRAPPER binary` (e.g.
-/// `valgrind --tool=callgrind`): the wrapper is split on whitespace.
-fn wrapped(binary: &Path) -> Command {
-    match std::env::var("SWITCHYARD_BENCH_WRAPPER") {
-        Ok(wrapper) if !wrapper.trim().is_empty() => {
-            let mut words = wrapper.split_whitespace();
-            let mut command = Command::new(words.next().expect("not empty"));
-            command.args(words).arg(binary);
+/// `$SWITCHYARD_BENCH_WRAPPER` split on whitespace (e.g. `valgrind --tool=callgrind`), to
+/// profile the server of a whole run.
+fn wrapper_from_env() -> Vec<String> {
+    std::env::var("SWITCHYARD_BENCH_WRAPPER")
+        .map(|w| w.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// `binary`, or `wrapper… binary`.
+fn wrapped(binary: &Path, wrapper: &[String]) -> Command {
+    match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(binary);
             command
         }
-        _ => Command::new(binary),
+        None => Command::new(binary),
     }
 }
 

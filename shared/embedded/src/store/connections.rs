@@ -39,13 +39,24 @@ impl Connections for SqliteStore {
         org: OrgId,
         id: ConnectionId,
     ) -> Result<Option<Connection>, StoreError> {
-        self.db
-            .call(move |c| {
+        let generation = self.db.generation();
+        if let Some(connection) = self.cache.connections.get(&(org, id), generation) {
+            return Ok(Some(connection));
+        }
+        let connection = self
+            .db
+            .read(move |c| {
                 c.prepare_cached("SELECT * FROM connections WHERE org = ?1 AND id = ?2")?
                     .query_row([org.to_string(), id.to_string()], rows::connection)
                     .optional()
             })
-            .await
+            .await?;
+        if let Some(connection) = &connection {
+            self.cache
+                .connections
+                .put((org, id), connection.clone(), generation);
+        }
+        Ok(connection)
     }
 
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {

@@ -1,7 +1,7 @@
 //! Deliveries and their attempts: an attempt and its delivery's new state commit together.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, TransactionBehavior, named_params};
+use rusqlite::{OptionalExtension, named_params};
 use switchyard_core::domain::*;
 use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
 use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, StoreError, WorkspaceId, v7_floor};
@@ -27,8 +27,7 @@ impl Deliveries for SqliteStore {
         }
         let deliveries = deliveries.to_vec();
         self.db
-            .call(move |c| {
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            .write(move |tx| {
                 {
                     // OR IGNORE: UNIQUE (event, rule) makes re-routing an event a no-op.
                     let mut insert = tx.prepare_cached(
@@ -62,16 +61,14 @@ impl Deliveries for SqliteStore {
                         })?;
                     }
                 }
-                let all = deliveries_of_event(&tx, org, event)?;
-                tx.commit()?;
-                Ok(all)
+                deliveries_of_event(tx, org, event)
             })
             .await
     }
 
     async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND id = ?2")?
                     .query_row([org.to_string(), id.to_string()], rows::delivery)
                     .optional()
@@ -96,7 +93,7 @@ impl Deliveries for SqliteStore {
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 // `processing` is allowed again so a worker that died mid-attempt does not
                 // strand the delivery; `started_at` keeps the first attempt's start.
                 c.prepare_cached(
@@ -129,11 +126,10 @@ impl Deliveries for SqliteStore {
         let record = record.clone();
         let updated = self
             .db
-            .call(move |c| {
+            .write(move |tx| {
                 let a = &record.attempt;
                 let ended_at = a.started_at
                     + Duration::milliseconds(i64::try_from(a.duration_ms).unwrap_or(i64::MAX));
-                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 // SET expressions see the row as it was, so `status = 'canceled'` below is the
                 // status before this attempt: a cancel that raced the attempt wins, and a
                 // canceled delivery gets no next attempt time.
@@ -166,7 +162,7 @@ impl Deliveries for SqliteStore {
                     )
                     .optional()?;
                 let Some(delivery) = delivery else {
-                    // Dropping the transaction rolls back; nothing was written.
+                    // The UPDATE matched nothing; nothing was written.
                     return Ok(None);
                 };
                 tx.prepare_cached(
@@ -188,7 +184,6 @@ impl Deliveries for SqliteStore {
                     ":duration_ms": i64::try_from(a.duration_ms).unwrap_or(i64::MAX),
                     ":started_at": ms(a.started_at),
                 })?;
-                tx.commit()?;
                 Ok(Some(delivery))
             })
             .await?;

@@ -24,7 +24,7 @@ impl Events for SqliteStore {
 
     async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT * FROM events WHERE org = ?1 AND id = ?2")?
                     .query_row([org.to_string(), id.to_string()], rows::event)
                     .optional()
@@ -55,7 +55,7 @@ impl Events for SqliteStore {
 
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError> {
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.prepare_cached("UPDATE events SET routed = 1 WHERE org = ?1 AND id = ?2")?
                     .execute([org.to_string(), id.to_string()])
                     .map(drop)

@@ -1,7 +1,7 @@
 //! Ingest's one transaction: the idempotency claim, the events, their catalog keys and their
 //! events-queue messages commit together or not at all.
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 use switchyard_core::ports::{Accepted, Claim, Intake, QueueName};
 
 use super::catalog::insert_catalog;
@@ -9,20 +9,19 @@ use super::events::insert_event_row;
 use super::key_claims::claim_in;
 use crate::queue;
 
-/// Writes `intake` (after claiming `claim`) in one immediate transaction. `before_commit` runs
-/// last inside it (a test's failpoint). Events whose id is already stored keep their row and
-/// get no second message.
+/// Writes `intake` (after claiming `claim`); run as one group-committed write (`Db::write`), so
+/// all of it or none. `before_commit` runs last inside it (a test's failpoint). Events whose
+/// id is already stored keep their row and get no second message.
 pub(crate) fn accept(
-    c: &mut Connection,
+    tx: &Connection,
     claim: Option<&Claim>,
     intake: &Intake,
     now_ms: i64,
     before_commit: impl FnOnce(),
 ) -> rusqlite::Result<Accepted> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     if let Some(claim) = claim
         && let Some(first) = claim_in(
-            &tx,
+            tx,
             claim.org,
             claim.workspace,
             &claim.key,
@@ -34,12 +33,11 @@ pub(crate) fn accept(
         return Ok(Accepted::KeyHeld(first));
     }
     for (event, message) in intake.events.iter().zip(&intake.messages) {
-        if insert_event_row(&tx, event)? {
-            queue::insert(&tx, QueueName::Events, &message.body, now_ms, now_ms)?;
+        if insert_event_row(tx, event)? {
+            queue::insert(tx, QueueName::Events, &message.body, now_ms, now_ms)?;
         }
     }
-    insert_catalog(&tx, &intake.catalog)?;
+    insert_catalog(tx, &intake.catalog)?;
     before_commit();
-    tx.commit()?;
     Ok(Accepted::Stored)
 }

@@ -54,26 +54,21 @@ impl ListQuery {
         map: fn(&Row) -> rusqlite::Result<T>,
         id: fn(&T) -> Uuid,
     ) -> rusqlite::Result<Page<T>> {
-        let mut sql = format!("SELECT * FROM {} WHERE ", self.table);
-        let conditions: Vec<String> = self.columns.iter().map(|c| format!("{c} = ?")).collect();
-        sql.push_str(&conditions.join(" AND "));
         // The cursor and the range's end are both "older than": the lower of them applies.
         let upper = match (page.cursor, self.upper) {
             (Some(c), Some(u)) => Some(c.min(u)),
             (c, u) => c.or(u),
         };
+        let sql = sql(self.table, &self.columns, upper.is_some(), self.lower.is_some());
         if let Some(upper) = upper {
-            sql.push_str(" AND id < ?");
             self.values
                 .push(Value::Text(upper.hyphenated().to_string()));
         }
         if let Some(lower) = self.lower {
-            sql.push_str(" AND id >= ?");
             self.values
                 .push(Value::Text(lower.hyphenated().to_string()));
         }
         // One extra row tells whether another page follows.
-        sql.push_str(" ORDER BY id DESC LIMIT ?");
         self.values.push(Value::Integer(i64::from(page.limit) + 1));
 
         let mut stmt = conn.prepare(&sql)?;
@@ -82,4 +77,20 @@ impl ListQuery {
             .collect::<rusqlite::Result<Vec<T>>>()?;
         Ok(Page::from_overfetch(records, page.limit, id))
     }
+}
+
+/// The page query over `table` filtered on `columns` (the first is `org`), from the newest or
+/// below an upper id (a cursor or a range's end), and above a lower id when `lower`.
+pub(super) fn sql(table: &str, columns: &[&str], upper: bool, lower: bool) -> String {
+    let mut sql = format!("SELECT * FROM {table} WHERE ");
+    let conditions: Vec<String> = columns.iter().map(|c| format!("{c} = ?")).collect();
+    sql.push_str(&conditions.join(" AND "));
+    if upper {
+        sql.push_str(" AND id < ?");
+    }
+    if lower {
+        sql.push_str(" AND id >= ?");
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    sql
 }

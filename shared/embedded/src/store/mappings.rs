@@ -21,7 +21,7 @@ impl Mappings for SqliteStore {
         connection: ConnectionId,
     ) -> Result<Option<VersionedMapping>, StoreError> {
         self.db
-            .call(move |c| connection_mapping(c, org, connection))
+            .read(move |c| connection_mapping(c, org, connection))
             .await
     }
 

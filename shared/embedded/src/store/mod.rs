@@ -4,6 +4,7 @@
 //! organization's id reads as absent rather than being filtered after the fact. Writes that
 //! must be atomic (deliveries of an event, an attempt and its delivery) run in one transaction.
 
+mod cache;
 mod catalog;
 mod connections;
 mod deliveries;
@@ -13,6 +14,8 @@ mod key_claims;
 mod list;
 mod mappings;
 mod metering;
+#[cfg(test)]
+mod query_plans;
 mod rows;
 mod rules;
 mod schema;
@@ -31,6 +34,8 @@ pub(crate) use intake::accept;
 #[derive(Clone)]
 pub struct SqliteStore {
     db: Db,
+    /// Rules and connections, as the delivery path reads them (cache.rs).
+    cache: std::sync::Arc<cache::Caches>,
 }
 
 impl SqliteStore {
@@ -38,7 +43,10 @@ impl SqliteStore {
     pub fn open(db: Db) -> Result<Self, StoreError> {
         db.call_sync(|c| Ok(schema::migrate(c)))?
             .map_err(StoreError::Backend)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            cache: Default::default(),
+        })
     }
 
     /// Deletes the history (events, their deliveries and attempts) of events created before

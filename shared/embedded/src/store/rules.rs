@@ -26,13 +26,22 @@ impl Rules for SqliteStore {
     }
 
     async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError> {
-        self.db
-            .call(move |c| {
+        let generation = self.db.generation();
+        if let Some(rule) = self.cache.rules.get(&(org, id), generation) {
+            return Ok(Some(rule));
+        }
+        let rule = self
+            .db
+            .read(move |c| {
                 c.prepare_cached("SELECT * FROM rules WHERE org = ?1 AND id = ?2")?
                     .query_row([org.to_string(), id.to_string()], rows::rule)
                     .optional()
             })
-            .await
+            .await?;
+        if let Some(rule) = &rule {
+            self.cache.rules.put((org, id), rule.clone(), generation);
+        }
+        Ok(rule)
     }
 
     async fn list_rules(
@@ -86,7 +95,7 @@ impl Rules for SqliteStore {
     ) -> Result<Vec<Rule>, StoreError> {
         let event = event.to_owned();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 // Oldest first, so deliveries are created in the order the rules were.
                 c.prepare_cached(
                     "SELECT * FROM rules
