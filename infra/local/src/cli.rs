@@ -51,6 +51,9 @@ enum Command {
     /// Manage an organization's workspaces.
     #[command(subcommand)]
     Workspaces(WorkspacesCommand),
+    /// Bring tables an older Switchyard wrote to this version's layout (`--backend aws`: move
+    /// events into their shards; idempotent, run once after upgrading).
+    Migrate(crate::backend::BackendArgs),
     /// Print the API's OpenAPI 3.1 document (what docs/openapi.json holds).
     Openapi,
     /// Measure throughput, latency and resource use of `serve` on this machine.
@@ -257,6 +260,7 @@ impl Cli {
                 );
                 Ok(())
             }
+            Command::Migrate(args) => block_on(crate::backend::migrate(&args)),
             Command::Console { url, org, data } => {
                 block_on(admin::console_link(&data, org.org, url))
             }

@@ -63,7 +63,7 @@ impl Deliveries for DynamoStore {
         // 1. Claim (event, rule) for each proposed delivery, in one conditional update of the
         //    event item that answers with the winning ids (with nothing proposed, a read).
         let event_item = if proposed.is_empty() {
-            self.get(Table::History, events_pk(org), &event_sk(event))
+            self.get(Table::History, events_pk(org, event), &event_sk(event))
                 .await?
         } else {
             self.claim_rules(org, event, &proposed).await?
@@ -140,7 +140,7 @@ impl Deliveries for DynamoStore {
         event: EventId,
     ) -> Result<Vec<Delivery>, StoreError> {
         let Some(event_item) = self
-            .get(Table::History, events_pk(org), &event_sk(event))
+            .get(Table::History, events_pk(org, event), &event_sk(event))
             .await?
         else {
             return Ok(Vec::new());
@@ -172,18 +172,20 @@ impl Deliveries for DynamoStore {
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        Ok(self.delivery(org, id).await?.and_then(|d| {
-            matches!(
-                d.status,
-                DeliveryStatus::Pending | DeliveryStatus::Retrying | DeliveryStatus::Processing
-            )
-            .then(|| Delivery {
-                status: DeliveryStatus::Processing,
-                started_at: d.started_at.or(Some(now)),
-                updated_at: now,
-                ..d
-            })
-        }))
+        Ok(self
+            .delivery(org, id)
+            .await?
+            .and_then(|d| attemptable(d, now)))
+    }
+
+    /// Nothing is stored when an attempt starts: the delivery the handler just read answers,
+    /// so an attempt reads its delivery once.
+    async fn begin_attempt_of(
+        &self,
+        current: &Delivery,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        Ok(attemptable(current.clone(), now))
     }
 
     /// One conditional update records the attempt and moves the delivery. A delivery canceled
@@ -371,7 +373,7 @@ impl DynamoStore {
         let item = self
             .update(
                 Table::History,
-                events_pk(org),
+                events_pk(org, event),
                 &event_sk(event),
                 update,
                 Some(super::present()),
@@ -428,4 +430,18 @@ impl DynamoStore {
         .map(codec::delivery)
         .transpose()
     }
+}
+
+/// The delivery as an attempt starts it, unless it is final.
+fn attemptable(d: Delivery, now: OffsetDateTime) -> Option<Delivery> {
+    matches!(
+        d.status,
+        DeliveryStatus::Pending | DeliveryStatus::Retrying | DeliveryStatus::Processing
+    )
+    .then(|| Delivery {
+        status: DeliveryStatus::Processing,
+        started_at: d.started_at.or(Some(now)),
+        updated_at: now,
+        ..d
+    })
 }
