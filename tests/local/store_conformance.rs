@@ -34,6 +34,7 @@ sqlite_cases!(
     workspace_names_are_unique_per_org,
     another_orgs_ids_read_as_absent,
     lists_are_newest_first_and_paginate_without_skips_or_repeats,
+    event_pages_neither_skip_nor_repeat_under_concurrent_writes,
     rule_filters_apply,
     rules_are_switched_on_and_off_in_place,
     event_and_connection_filters_apply,
@@ -239,6 +240,7 @@ async fn intake_commits_claim_events_and_messages_together() -> Result<()> {
             .map(|e| OutgoingMessage::now(e.id.to_string()))
             .collect(),
         catalog: Vec::new(),
+        ..Intake::default()
     };
     let claim = Claim {
         org: t.org,

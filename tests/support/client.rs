@@ -106,6 +106,19 @@ impl Api {
         expect_status(response, 201).await["event"].clone()
     }
 
+    /// Sends events in one `POST /events/bulk` with the workspace's publishable key; returns
+    /// the response (201: every event accepted).
+    pub async fn send_bulk(&self, events: Vec<Value>) -> Value {
+        let response = self
+            .request(Method::POST, "/events/bulk")
+            .header("X-Meshes-Publishable-Key", &self.publishable_key)
+            .json(&events)
+            .send()
+            .await
+            .expect("POST /events/bulk");
+        expect_status(response, 201).await
+    }
+
     /// Creates a webhook connection to `url` and a `send_webhook` rule for `event`; returns
     /// (connection id, rule id).
     pub async fn webhook_rule(&self, url: &str, event: &str) -> (String, String) {

@@ -8,6 +8,6 @@ use lambda_http::{Error, run};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     switchyard_aws::init_logging();
-    let deps = switchyard_aws::deps_from_env().await?;
+    let deps = switchyard_aws::hot_path_deps_from_env().await?;
     run(switchyard_handlers::api::router(deps)).await
 }

@@ -195,6 +195,42 @@ async fn aws_backend(
     })
 }
 
+/// `switchyard migrate`: brings tables an older Switchyard wrote to the current layout. On AWS
+/// that moves events from the one partition per organization to its shards; the embedded
+/// backend migrates itself on open.
+#[cfg(feature = "aws")]
+pub async fn migrate(args: &BackendArgs) -> anyhow::Result<()> {
+    if args.backend != BackendKind::Aws {
+        println!("nothing to migrate: the embedded backend migrates its database on start");
+        return Ok(());
+    }
+    let clients = switchyard_aws::Clients::from_env().await;
+    let resources = switchyard_aws::resolve(&clients, &args.aws_prefix)
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let aws = switchyard_aws::build_deps(&clients, &resources, UrlPolicy::default())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let moved = aws.store.migrate_event_keys().await?;
+    println!(
+        "moved {moved} event items of {} to their shards",
+        resources.history_table
+    );
+    Ok(())
+}
+
+#[cfg(not(feature = "aws"))]
+pub async fn migrate(args: &BackendArgs) -> anyhow::Result<()> {
+    if args.backend != BackendKind::Aws {
+        println!("nothing to migrate: the embedded backend migrates its database on start");
+        return Ok(());
+    }
+    anyhow::bail!(
+        "this switchyard was built without the AWS backend; build it with \
+         `cargo build -p switchyard --features aws`"
+    )
+}
+
 #[cfg(not(feature = "aws"))]
 const WITHOUT_AWS: &str = "this switchyard was built without the AWS backend; build it with \
                            `cargo build -p switchyard --features aws`";

@@ -58,6 +58,9 @@ enum Command {
     /// agent calling `/mcp` over HTTP.
     #[command(subcommand)]
     McpToken(McpTokenCommand),
+    /// Bring tables an older Switchyard wrote to this version's layout (`--backend aws`: move
+    /// events into their shards; idempotent, run once after upgrading).
+    Migrate(crate::backend::BackendArgs),
     /// Print the API's OpenAPI 3.1 document (what docs/openapi.json holds).
     Openapi,
     /// Measure throughput, latency and resource use of `serve` on this machine.
@@ -333,6 +336,7 @@ impl Cli {
                 );
                 Ok(())
             }
+            Command::Migrate(args) => block_on(crate::backend::migrate(&args)),
             Command::Console { url, org, target } => {
                 block_on(admin::console_link(&target, org.org, url))
             }

@@ -38,18 +38,54 @@ pub async fn deps_from_env() -> Result<Deps, String> {
     Ok(build_deps(&clients, &resources, url_policy).await?.deps)
 }
 
+/// [`deps_from_env`] for the ingest, router and delivery functions, whose store keeps
+/// configuration for at most 5 s ([`DynamoStore::with_hot_path_cache`]).
+pub async fn hot_path_deps_from_env() -> Result<Deps, String> {
+    let clients = Clients::from_env().await;
+    let resources = AwsResources::from_env()?;
+    let url_policy = UrlPolicy {
+        allow_loopback_http: std::env::var("SWITCHYARD_ALLOW_LOOPBACK_HTTP").as_deref()
+            == Ok("true"),
+    };
+    Ok(build(&clients, &resources, url_policy, true).await?.deps)
+}
+
+/// The adapters and `Deps` for the API and `serve`: every read sees every write.
 pub async fn build_deps(
     clients: &Clients,
     resources: &AwsResources,
     url_policy: UrlPolicy,
 ) -> Result<AwsBackend, String> {
+    build(clients, resources, url_policy, false).await
+}
+
+/// [`build_deps`] with the hot path's caches, as the ingest, router and delivery functions run.
+pub async fn build_hot_path_deps(
+    clients: &Clients,
+    resources: &AwsResources,
+    url_policy: UrlPolicy,
+) -> Result<AwsBackend, String> {
+    build(clients, resources, url_policy, true).await
+}
+
+async fn build(
+    clients: &Clients,
+    resources: &AwsResources,
+    url_policy: UrlPolicy,
+    hot_path: bool,
+) -> Result<AwsBackend, String> {
     let keys = load_key_ring(&clients.secrets, &resources.master_key_secret).await?;
-    let store = Arc::new(DynamoStore::new(
+    let store = DynamoStore::new(
         clients.dynamodb.clone(),
         &resources.config_table,
         &resources.history_table,
         Duration::from_secs(u64::from(resources.retention_days) * 86_400),
-    ));
+    );
+    let store = Arc::new(if hot_path {
+        store.with_hot_path_cache()
+    } else {
+        store
+    });
     let queue = Arc::new(SqsQueue::new(
         clients.sqs.clone(),
         resources.queue_urls.clone(),

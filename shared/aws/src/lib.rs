@@ -20,7 +20,10 @@ pub use bootstrap::{QueueAttributes, bootstrap, default_queue_attributes, resolv
 pub use clients::Clients;
 pub use config::{AwsResources, ENV_PREFIX_HELP};
 pub use counter::RequestCounter;
-pub use deps::{AwsBackend, build_deps, deps_from_env, oauth_clients};
+pub use deps::{
+    AwsBackend, build_deps, build_hot_path_deps, deps_from_env, hot_path_deps_from_env,
+    oauth_clients,
+};
 pub use dynamo::{CapacityMeter, CapacityUse, DynamoStore, item_size, table_definitions};
 pub use logging::init_logging;
 pub use secrets::{MasterKeySecret, load_key_ring};

@@ -134,7 +134,7 @@ async fn attempt(
             return Ok(Handled::Deferred);
         }
     };
-    let Some(delivery) = store.begin_attempt(org, message.delivery_id, now).await? else {
+    let Some(delivery) = store.begin_attempt_of(&current, now).await? else {
         return Ok(Handled::Dropped);
     };
 

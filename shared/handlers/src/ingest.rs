@@ -279,7 +279,7 @@ async fn accept_routed(
     let stored: Vec<&Event> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     match deps
         .intake
-        .accept(claim.as_ref(), intake(deps, &stored, only_rule))
+        .accept(claim.as_ref(), intake(deps, &stored, only_rule, true))
         .await?
     {
         Accepted::Stored => {
@@ -335,7 +335,7 @@ async fn replay(
         );
         let missing: Vec<&Event> = missing.iter().collect();
         deps.intake
-            .accept(None, intake(deps, &missing, only_rule))
+            .accept(None, intake(deps, &missing, only_rule, false))
             .await?;
     }
     reroute_stale(deps, &results, only_rule).await?;
@@ -378,7 +378,7 @@ fn check_key(key: &str) -> Result<(), IngestError> {
 }
 
 /// What the intake writes for `events`: them, one routing message each, their catalog keys.
-fn intake(deps: &Deps, events: &[&Event], only_rule: Option<RuleId>) -> Intake {
+fn intake(deps: &Deps, events: &[&Event], only_rule: Option<RuleId>, fresh: bool) -> Intake {
     let mut catalog: Vec<CatalogEntry> = Vec::new();
     for e in events {
         for entry in catalog_entries(deps, e.org, e.workspace, &e.event, Some(&e.resource)) {
@@ -391,6 +391,7 @@ fn intake(deps: &Deps, events: &[&Event], only_rule: Option<RuleId>) -> Intake {
         events: events.iter().map(|e| (*e).clone()).collect(),
         messages: events.iter().map(|e| route_message(e, only_rule)).collect(),
         catalog,
+        fresh,
     }
 }
 

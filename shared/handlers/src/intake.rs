@@ -32,11 +32,20 @@ impl QueueFirstIntake {
                 .map_err(|e| (e, false))?;
         }
         crate::failpoint::hit("ingest.enqueued");
-        for (i, event) in intake.events.iter().enumerate() {
-            match self.store.insert_event(event).await {
-                // Stored by the request this one completes: leave it as it is.
-                Ok(()) | Err(StoreError::Conflict(_)) => {}
-                Err(e) => return Err((e, i > 0)),
+        if intake.fresh && intake.events.len() > 1 {
+            // A bulk request's fresh events: batch writes of 25. A failure may have stored
+            // some, so the key is kept and a retry completes them.
+            self.store
+                .insert_new_events(&intake.events)
+                .await
+                .map_err(|e| (e, true))?;
+        } else {
+            for (i, event) in intake.events.iter().enumerate() {
+                match self.store.insert_event(event).await {
+                    // Stored by the request this one completes: leave it as it is.
+                    Ok(()) | Err(StoreError::Conflict(_)) => {}
+                    Err(e) => return Err((e, i > 0)),
+                }
             }
         }
         self.store

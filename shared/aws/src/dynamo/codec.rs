@@ -345,7 +345,7 @@ pub(crate) fn event_items(
 ) -> Result<(Item, Option<Item>), StoreError> {
     let payload = serde_json::to_string(&e.payload)
         .map_err(|err| StoreError::Backend(format!("cannot encode payload: {err}")))?;
-    let mut item = keyed(events_pk(e.org), event_sk(e.id));
+    let mut item = keyed(events_pk(e.org, e.id), event_sk(e.id));
     event_filter_attrs(&mut item, e);
     item.insert("by".into(), s(&e.created_by));
     item.insert("at".into(), ms(e.created_at));
@@ -355,7 +355,7 @@ pub(crate) fn event_items(
         return Ok((item, None));
     }
     item.insert("px".into(), AttributeValue::Bool(true));
-    let mut external = keyed(events_pk(e.org), payload_sk(e.id));
+    let mut external = keyed(events_pk(e.org, e.id), payload_sk(e.id));
     event_filter_attrs(&mut external, e);
     external.insert("payload".into(), s(payload));
     external.insert(TTL.into(), n(ttl));

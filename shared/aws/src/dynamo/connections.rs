@@ -51,11 +51,27 @@ impl Connections for DynamoStore {
         org: OrgId,
         id: ConnectionId,
     ) -> Result<Option<Connection>, StoreError> {
-        self.get(Table::Config, org_pk(org), &connection_sk(id))
-            .await?
-            .as_ref()
-            .map(codec::connection)
-            .transpose()
+        let load = || async {
+            self.get(Table::Config, org_pk(org), &connection_sk(id))
+                .await?
+                .as_ref()
+                .map(codec::connection)
+                .transpose()
+        };
+        match &self.hot {
+            // An OAuth connection is never kept: its tokens are only ever taken from the
+            // table, under the refresh lease.
+            Some(hot) => {
+                let keep = |c: &Option<Connection>| {
+                    c.as_ref()
+                        .is_some_and(|c| !switchyard_core::oauth::is_oauth(c.kind))
+                };
+                hot.connections
+                    .get_or_load(format!("{org}|{id}"), keep, load)
+                    .await
+            }
+            None => load().await,
+        }
     }
 
     async fn update_connection(&self, connection: &Connection) -> Result<bool, StoreError> {

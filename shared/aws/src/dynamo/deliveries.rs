@@ -9,6 +9,7 @@
 
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
+use switchyard_core::page::PageRequest;
 use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -69,7 +70,7 @@ impl Deliveries for DynamoStore {
         // 1. Claim (event, rule) for each proposed delivery, in one conditional update of the
         //    event item that answers with the winning ids (with nothing proposed, a read).
         let event_item = if proposed.is_empty() {
-            self.get(Table::History, events_pk(org), &event_sk(event))
+            self.get(Table::History, events_pk(org, event), &event_sk(event))
                 .await?
         } else {
             self.claim_rules(org, event, &proposed).await?
@@ -146,7 +147,7 @@ impl Deliveries for DynamoStore {
         event: EventId,
     ) -> Result<Vec<Delivery>, StoreError> {
         let Some(event_item) = self
-            .get(Table::History, events_pk(org), &event_sk(event))
+            .get(Table::History, events_pk(org, event), &event_sk(event))
             .await?
         else {
             return Ok(Vec::new());
@@ -178,18 +179,20 @@ impl Deliveries for DynamoStore {
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        Ok(self.delivery(org, id).await?.and_then(|d| {
-            matches!(
-                d.status,
-                DeliveryStatus::Pending | DeliveryStatus::Retrying | DeliveryStatus::Processing
-            )
-            .then(|| Delivery {
-                status: DeliveryStatus::Processing,
-                started_at: d.started_at.or(Some(now)),
-                updated_at: now,
-                ..d
-            })
-        }))
+        Ok(self
+            .delivery(org, id)
+            .await?
+            .and_then(|d| attemptable(d, now)))
+    }
+
+    /// Nothing is stored when an attempt starts: the delivery the handler just read answers,
+    /// so an attempt reads its delivery once.
+    async fn begin_attempt_of(
+        &self,
+        current: &Delivery,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        Ok(attemptable(current.clone(), now))
     }
 
     /// One conditional update records the attempt and moves the delivery. A delivery canceled
@@ -356,7 +359,7 @@ impl Deliveries for DynamoStore {
     }
 
     /// No index holds a workspace's deliveries by time, so this reads the events of the
-    /// window (a sort-key range of the organization's partition, newest first, at most
+    /// window (a sort-key range of each of the organization's shards, newest first, at most
     /// [`STATS_EVENTS`] events) and their deliveries by key: bounded cost, and
     /// `complete: false` when the window held more.
     async fn delivery_counts(
@@ -366,19 +369,47 @@ impl Deliveries for DynamoStore {
         since_ms: u64,
         bucket_ms: u64,
     ) -> Result<DeliveryCounts, StoreError> {
-        let q = super::list::Query::new(Table::History, events_pk(org), "")
-            .equal("ws", Some(s(workspace.to_string())))
-            .at_least(Some(
-                EventId::floor_at_ms(since_ms).hyphenated().to_string(),
-            ));
-        let budget = STATS_EVENTS;
-        let (items, resume) = self
-            .query_page(&q, None, budget, |i| !super::events::is_payload(i))
+        let floor = EventId::floor_at_ms(since_ms).hyphenated().to_string();
+        let queries = (0..EVENT_SHARDS)
+            .map(|shard| {
+                super::list::Query::new(Table::History, event_shard_pk(org, shard), "")
+                    .equal("ws", Some(s(workspace.to_string())))
+                    .at_least(Some(floor.clone()))
+            })
+            .collect();
+        // Each event item's id and the ids of its deliveries.
+        let decode = |items: &[Item]| {
+            Ok(items
+                .iter()
+                .filter(|i| !super::events::is_payload(i))
+                .filter_map(|i| match i.get(SK) {
+                    Some(AttributeValue::S(id)) => Some((
+                        uuid::Uuid::parse_str(id).ok()?,
+                        delivery_map(i).into_values().collect::<Vec<_>>(),
+                    )),
+                    _ => None,
+                })
+                .collect())
+        };
+        let window = PageRequest {
+            limit: STATS_EVENTS as u32,
+            cursor: None,
+        };
+        let events = self
+            .merged_page(
+                queries,
+                window,
+                |i| !super::events::is_payload(i),
+                decode,
+                |e: &(uuid::Uuid, Vec<DeliveryId>)| e.0,
+            )
             .await?;
-        let keys: Vec<_> = items
+        let complete = events.next_cursor.is_none();
+        let keys: Vec<_> = events
+            .records
             .iter()
-            .flat_map(|item| delivery_map(item).into_values())
-            .map(|id| (delivery_pk(org, id), DELIVERY_SK.to_owned()))
+            .flat_map(|(_, ids)| ids.iter())
+            .map(|id| (delivery_pk(org, *id), DELIVERY_SK.to_owned()))
             .collect();
         let mut tally: BTreeMap<(u64, &'static str), (DeliveryStatus, u64)> = BTreeMap::new();
         for item in self.batch_get(Table::History, keys).await? {
@@ -394,7 +425,6 @@ impl Deliveries for DynamoStore {
                 .or_insert((d.status, 0))
                 .1 += 1;
         }
-        let complete = resume.is_none() && items.len() < budget;
         Ok(DeliveryCounts {
             counts: tally
                 .into_iter()
@@ -500,7 +530,7 @@ impl DynamoStore {
         let item = self
             .update(
                 Table::History,
-                events_pk(org),
+                events_pk(org, event),
                 &event_sk(event),
                 update,
                 Some(super::present()),
@@ -557,4 +587,18 @@ impl DynamoStore {
         .map(codec::delivery)
         .transpose()
     }
+}
+
+/// The delivery as an attempt starts it, unless it is final.
+fn attemptable(d: Delivery, now: OffsetDateTime) -> Option<Delivery> {
+    matches!(
+        d.status,
+        DeliveryStatus::Pending | DeliveryStatus::Retrying | DeliveryStatus::Processing
+    )
+    .then(|| Delivery {
+        status: DeliveryStatus::Processing,
+        started_at: d.started_at.or(Some(now)),
+        updated_at: now,
+        ..d
+    })
 }

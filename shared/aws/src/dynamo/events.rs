@@ -1,5 +1,6 @@
-//! Events in the history table: one partition per organization (`EV#<org>`), sorted by id, so
-//! the history list is a descending Query and an event is a Query on its id. Small payloads
+//! Events in the history table, spread over an organization's event shards (`EV#<org>#<nn>`,
+//! the shard from the id) and sorted by id there, so the history list is a merge of
+//! descending Queries (`shards.rs`) and an event is a Query on its id. Small payloads
 //! stay inline; large ones go to a separate item so that the routing update (which rewrites
 //! the event item and is billed by its size) stays at one write unit.
 
@@ -14,7 +15,6 @@ use super::expr::Expr;
 use super::item::{Item, s};
 use super::keys::*;
 use super::list::Query;
-use super::list::assemble;
 use super::{DynamoStore, Table, absent, present, yes};
 
 /// Payloads up to this many bytes of JSON are kept in the event item: with the event's own
@@ -44,18 +44,36 @@ impl Events for DynamoStore {
         }
     }
 
-    /// The event item and its payload item (if any), in one Query.
-    async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
-        let q = Query::new(Table::History, events_pk(org), event_sk(id));
-        let items = self.query_all(&q, true).await?;
-        let Some(item) = items.iter().find(|i| is_sk(i, &event_sk(id))) else {
-            return Ok(None);
-        };
-        let payload = items.iter().find(|i| is_sk(i, &payload_sk(id)));
-        if codec::payload_is_external(item) && payload.is_none() {
-            return Err(StoreError::Backend("event payload item is missing".into()));
+    /// Payload items in one batch write first, then the event items in another: an event item
+    /// is never visible without its payload. Fresh ids need no condition.
+    async fn insert_new_events(&self, events: &[Event]) -> Result<(), StoreError> {
+        let mut items = Vec::with_capacity(events.len());
+        let mut payloads = Vec::new();
+        for e in events {
+            let (item, payload) =
+                codec::event_items(e, self.expiry(e.created_at), INLINE_PAYLOAD_MAX)?;
+            items.push(item);
+            payloads.extend(payload);
         }
-        codec::event(org, item, payload).map(Some)
+        self.batch_put(Table::History, payloads).await?;
+        self.batch_put(Table::History, items).await
+    }
+
+    /// On the hot path, read once per instance (`HotPath`).
+    async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
+        match &self.hot {
+            // Stored events never change; an absent one (not stored yet) is not kept.
+            Some(hot) => {
+                hot.events
+                    .get_or_load(
+                        format!("{org}|{id}"),
+                        |e| e.is_some(),
+                        || self.load_event(org, id),
+                    )
+                    .await
+            }
+            None => self.load_event(org, id).await,
+        }
     }
 
     /// The time range is a sort-key range (ids are UUIDv7); the other filters are filter
@@ -68,12 +86,6 @@ impl Events for DynamoStore {
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError> {
         let (lower, upper) = f.id_bounds();
-        let q = Query::new(Table::History, events_pk(org), "")
-            .equal("ws", f.workspace.map(|w| s(w.to_string())))
-            .equal("name", f.event.as_deref().map(s))
-            .equal("res", f.resource.as_deref().map(s))
-            .equal("rid", f.resource_id.as_deref().map(s))
-            .at_least(lower.map(|l| l.hyphenated().to_string()));
         let cursor = match (page.cursor, upper) {
             (Some(c), Some(u)) => Some(c.min(u)),
             (c, u) => c.or(u),
@@ -87,14 +99,32 @@ impl Events for DynamoStore {
                 next_cursor: None,
             });
         }
+        let queries = || {
+            (0..EVENT_SHARDS)
+                .map(|shard| {
+                    Query::new(Table::History, event_shard_pk(org, shard), "")
+                        .equal("ws", f.workspace.map(|w| s(w.to_string())))
+                        .equal("name", f.event.as_deref().map(s))
+                        .equal("res", f.resource.as_deref().map(s))
+                        .equal("rid", f.resource_id.as_deref().map(s))
+                        .at_least(lower.map(|l| l.hyphenated().to_string()))
+                })
+                .collect()
+        };
         let Some(status) = f.status else {
-            return self.event_page(org, &q, cursor, page.limit).await;
+            let page = PageRequest {
+                limit: page.limit,
+                cursor,
+            };
+            return self.event_page(org, queries(), page).await;
         };
         let mut kept = Vec::new();
         let mut examined = 0;
         let mut cursor = cursor;
         loop {
-            let batch = self.event_page(org, &q, cursor, 50).await?;
+            let batch = self
+                .event_page(org, queries(), PageRequest { limit: 50, cursor })
+                .await?;
             for event in batch.records {
                 if self.derived_status(org, event.id).await? == status {
                     kept.push(event);
@@ -128,7 +158,7 @@ impl Events for DynamoStore {
         if self
             .update(
                 Table::History,
-                events_pk(org),
+                events_pk(org, id),
                 &event_sk(id),
                 set,
                 Some(present()),
@@ -143,7 +173,7 @@ impl Events for DynamoStore {
 
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError> {
         Ok(self
-            .get(Table::History, events_pk(org), &event_sk(id))
+            .get(Table::History, events_pk(org, id), &event_sk(id))
             .await?
             .is_some_and(|item| super::item::Reader::new(&item, "event").flag("rt")))
     }
@@ -153,28 +183,36 @@ impl Events for DynamoStore {
 const STATUS_SCAN: usize = 200;
 
 impl DynamoStore {
-    /// One newest-first page of events older than `cursor`, with their payloads.
+    /// One newest-first page of events over the organization's shards (`queries`, one per
+    /// shard), with their payloads.
     async fn event_page(
         &self,
         org: OrgId,
-        q: &Query,
-        cursor: Option<uuid::Uuid>,
-        limit: u32,
+        queries: Vec<Query>,
+        page: PageRequest,
     ) -> Result<Page<Event>, StoreError> {
-        let want = limit as usize + 1;
-        let (items, resume) = self.query_page(q, cursor, want, |i| !is_payload(i)).await?;
-        // Newest first: a payload item (`<id>#P`) comes just before its event item.
-        let mut records = Vec::new();
-        let mut payload: Option<&Item> = None;
-        for item in &items {
-            if is_payload(item) {
-                payload = Some(item);
-                continue;
+        let decode = |items: &[Item]| {
+            // Newest first: a payload item (`<id>#P`) comes just before its event item.
+            let mut records = Vec::new();
+            let mut payload: Option<&Item> = None;
+            for item in items {
+                if is_payload(item) {
+                    payload = Some(item);
+                    continue;
+                }
+                let p = payload.take().filter(|_| codec::payload_is_external(item));
+                records.push(codec::event(org, item, p)?);
             }
-            let p = payload.take().filter(|_| codec::payload_is_external(item));
-            records.push(codec::event(org, item, p)?);
-        }
-        Ok(assemble(records, limit, resume, |e| e.id.0))
+            Ok(records)
+        };
+        self.merged_page(
+            queries,
+            page,
+            |i| !is_payload(i),
+            decode,
+            |e: &Event| e.id.0,
+        )
+        .await
     }
 
     /// The event's status as the API derives it: from its routing mark and deliveries.
@@ -185,5 +223,19 @@ impl DynamoStore {
             &statuses,
             self.is_routed(org, id).await?,
         ))
+    }
+
+    /// The event item and its payload item (if any), in one Query.
+    async fn load_event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
+        let q = Query::new(Table::History, events_pk(org, id), event_sk(id));
+        let items = self.query_all(&q, true).await?;
+        let Some(item) = items.iter().find(|i| is_sk(i, &event_sk(id))) else {
+            return Ok(None);
+        };
+        let payload = items.iter().find(|i| is_sk(i, &payload_sk(id)));
+        if codec::payload_is_external(item) && payload.is_none() {
+            return Err(StoreError::Backend("event payload item is missing".into()));
+        }
+        codec::event(org, item, payload).map(Some)
     }
 }

@@ -27,10 +27,14 @@
 //!
 //! | item | pk | sk |
 //! |---|---|---|
-//! | event (+ `r_<rule>` = its delivery per rule, `rt` = routed) | `EV#<org>` | `<event id>` |
-//! | event payload, when too large to keep inline | `EV#<org>` | `<event id>#P` |
+//! | event (+ `r_<rule>` = its delivery per rule, `rt` = routed) | `EV#<org>#<shard>` | `<event id>` |
+//! | event payload, when too large to keep inline | `EV#<org>#<shard>` | `<event id>#P` |
 //! | delivery, carrying its attempts in `att` (+ `fsk` = its id while failed) | `DL#<org>#<delivery id>` | `D` |
 //! | `Idempotency-Key` claim (expires by TTL) | `IK#<org>#<ws>#<key>` | `K` |
+//!
+//! No partition is written by every event of an organization: events spread over
+//! [`EVENT_SHARDS`] partitions by the low bits of their id; deliveries and claims have a
+//! partition each.
 //!
 //! Ids are UUID v7 text (organizations' are v4: nothing sorts by them), so a sort key ending in an id sorts by creation time and newest-first
 //! pages are a descending Query. The event name inside a rule's scope is length-prefixed
@@ -122,7 +126,32 @@ pub(crate) fn publishable_keys_prefix(ws: WorkspaceId) -> String {
     format!("PK#{ws}#")
 }
 
-pub(crate) fn events_pk(org: OrgId) -> String {
+/// Partitions an organization's events are spread over. Each DynamoDB partition takes about
+/// 1,000 write units a second; an event costs two there (its insert, its routing claim), so 32
+/// shards carry 16,000 one-KiB events a second for one organization before any of them
+/// throttles, and a history page is 32 parallel Queries (docs/aws.md, "Keys that scale").
+pub(crate) const EVENT_SHARDS: u32 = 32;
+
+/// An event's shard, from the low bits of its id: random for a single event, consecutive for
+/// the items of one bulk request (`EventId::nth`), so either way they spread evenly, and every
+/// reader finds the event from its id alone.
+pub(crate) fn event_shard(id: EventId) -> u32 {
+    (id.0.as_u128() % u128::from(EVENT_SHARDS)) as u32
+}
+
+/// The partition of one shard of an organization's events.
+pub(crate) fn event_shard_pk(org: OrgId, shard: u32) -> String {
+    format!("EV#{org}#{shard:02}")
+}
+
+/// The partition holding event `id` (and its payload item).
+pub(crate) fn events_pk(org: OrgId, id: EventId) -> String {
+    event_shard_pk(org, event_shard(id))
+}
+
+/// The partition all of an organization's events shared before sharding (`switchyard migrate
+/// --backend aws` moves them).
+pub(crate) fn legacy_events_pk(org: OrgId) -> String {
     format!("EV#{org}")
 }
 
@@ -167,6 +196,22 @@ mod tests {
         let longer = rule_scope_prefix(ws, "a#b");
         assert!(!longer.starts_with(&a));
         assert!(!a.starts_with(&longer));
+    }
+
+    #[test]
+    fn events_spread_evenly_over_the_shards() {
+        let org = OrgId::new();
+        let first = EventId::new();
+        // A bulk request's items go round the shards.
+        let bulk: std::collections::HashSet<_> = (0..EVENT_SHARDS as usize)
+            .map(|i| events_pk(org, first.nth(i)))
+            .collect();
+        assert_eq!(bulk.len(), EVENT_SHARDS as usize);
+        // Single events land on random shards, none above the count.
+        for _ in 0..200 {
+            assert!(event_shard(EventId::new()) < EVENT_SHARDS);
+        }
+        assert_ne!(events_pk(org, first), legacy_events_pk(org));
     }
 
     #[test]

@@ -94,6 +94,16 @@ impl Query {
 /// The sort key of an item in the direction `forward`, or `None` when the request must stop.
 type Sort = Option<String>;
 
+/// What [`DynamoStore::query_page`] found.
+pub(crate) struct Scanned {
+    /// Newest first.
+    pub(crate) items: Vec<Item>,
+    /// Items the service read (filtered ones included).
+    pub(crate) read: i32,
+    /// Where to go on when the budget ran out before `want` items were found.
+    pub(crate) resume: Option<Uuid>,
+}
+
 impl DynamoStore {
     /// Every item the query selects, in sort-key order (`forward`) or reversed.
     pub(crate) async fn query_all(
@@ -114,15 +124,16 @@ impl DynamoStore {
     }
 
     /// Newest-first items older than `cursor`, until `want` of them satisfy `counts` (payload
-    /// items of events do not count). Returns the items and, when the scan budget ran out
-    /// first, a cursor to continue from.
+    /// items of events do not count). Returns the items, how many items were read, and, when
+    /// `budget` (items read) ran out first, a cursor to continue from.
     pub(crate) async fn query_page(
         &self,
         q: &Query,
         cursor: Option<Uuid>,
         want: usize,
+        budget: i32,
         counts: impl Fn(&Item) -> bool,
-    ) -> Result<(Vec<Item>, Option<Uuid>), StoreError> {
+    ) -> Result<Scanned, StoreError> {
         let mut items = Vec::new();
         let mut counted = 0;
         let mut scanned = 0;
@@ -133,7 +144,8 @@ impl DynamoStore {
                 200
             } else {
                 ((want - counted) * 2 + 1) as i32
-            };
+            }
+            .min((budget - scanned).max(1));
             let (page, next, read) = self
                 .query_once(q, cursor, false, Some(limit), start)
                 .await?;
@@ -144,15 +156,27 @@ impl DynamoStore {
                 if c {
                     counted += 1;
                     if counted == want {
-                        return Ok((items, None));
+                        return Ok(Scanned {
+                            items,
+                            read: scanned,
+                            resume: None,
+                        });
                     }
                 }
             }
             let Some(next) = next else {
-                return Ok((items, None));
+                return Ok(Scanned {
+                    items,
+                    read: scanned,
+                    resume: None,
+                });
             };
-            if scanned >= SCAN_BUDGET {
-                return Ok((items, Some(resume_cursor(&next, q.sort_attr())?)));
+            if scanned >= budget {
+                return Ok(Scanned {
+                    items,
+                    read: scanned,
+                    resume: Some(resume_cursor(&next, q.sort_attr())?),
+                });
             }
             start = Some(next);
         }
@@ -267,9 +291,15 @@ impl DynamoStore {
         id: fn(&T) -> uuid::Uuid,
     ) -> Result<Page<T>, StoreError> {
         let want = page.limit as usize + 1;
-        let (items, resume) = self.query_page(q, page.cursor, want, |_| true).await?;
-        let records = items.iter().map(decode).collect::<Result<Vec<_>, _>>()?;
-        Ok(assemble(records, page.limit, resume, id))
+        let found = self
+            .query_page(q, page.cursor, want, SCAN_BUDGET, |_| true)
+            .await?;
+        let records = found
+            .items
+            .iter()
+            .map(decode)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(assemble(records, page.limit, found.resume, id))
     }
 }
 

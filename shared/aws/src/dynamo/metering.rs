@@ -137,12 +137,15 @@ impl DynamoStore {
                 Some(AttributeValue::N(n)) => n.parse().ok(),
                 _ => None,
             });
-        let since = Expr::new("#pk = :pk AND #sk >= :from")
-            .value(":pk", s(keys::events_pk(org)))
-            .value(":from", s(first_id_at(period.start)));
         // A large payload has its own item (`<id>#P`): count the events only.
-        let events_only = Expr::new("NOT contains(#sk, :hash)").value(":hash", s("#"));
-        usage.events_stored = self.count(Table::History, since, Some(events_only)).await?;
+        let counts = (0..keys::EVENT_SHARDS).map(|shard| {
+            let since = Expr::new("#pk = :pk AND #sk >= :from")
+                .value(":pk", s(keys::event_shard_pk(org, shard)))
+                .value(":from", s(first_id_at(period.start)));
+            let events_only = Expr::new("NOT contains(#sk, :hash)").value(":hash", s("#"));
+            self.count(Table::History, since, Some(events_only))
+        });
+        usage.events_stored = futures::future::try_join_all(counts).await?.iter().sum();
         Ok(usage)
     }
 }

@@ -3,6 +3,7 @@
 //! condition is an answer rather than an error, batching, metering), and the trait impl that
 //! hands each call to the file for its part of the domain.
 
+mod cache;
 mod catalog;
 mod codec;
 mod connections;
@@ -18,10 +19,12 @@ mod mappings;
 mod memo;
 mod meter;
 mod metering;
+mod migrate;
 mod plan_limits;
 mod rules;
 mod schema;
 mod sessions;
+mod shards;
 mod tenants;
 mod workspaces;
 
@@ -67,6 +70,33 @@ pub struct DynamoStore {
     routed: Arc<Memo>,
     /// Catalog keys known to exist.
     catalog: Arc<Memo>,
+    /// Configuration kept by a hot-path Lambda instance for at most 5 s (`cache.rs`); `None`
+    /// where reads must see every write at once (the API, `serve`).
+    hot: Option<Arc<HotPath>>,
+}
+
+/// The caches of a hot-path instance: configuration for [`cache::STALENESS`], and events —
+/// which never change once stored — for a minute, so one batch's deliveries of an event read
+/// it once.
+pub(crate) struct HotPath {
+    publishable_keys: cache::Cache<Option<switchyard_core::domain::PublishableKey>>,
+    active_rules: cache::Cache<Vec<switchyard_core::domain::Rule>>,
+    rules: cache::Cache<Option<switchyard_core::domain::Rule>>,
+    connections: cache::Cache<Option<switchyard_core::domain::Connection>>,
+    events: cache::Cache<Option<switchyard_core::domain::Event>>,
+}
+
+impl HotPath {
+    fn new() -> Self {
+        Self {
+            publishable_keys: cache::Cache::new(cache::STALENESS, 1024),
+            active_rules: cache::Cache::new(cache::STALENESS, 1024),
+            rules: cache::Cache::new(cache::STALENESS, 1024),
+            connections: cache::Cache::new(cache::STALENESS, 1024),
+            // Few and short-lived: a batch holds at most ten records.
+            events: cache::Cache::new(Duration::from_secs(60), 64),
+        }
+    }
 }
 
 impl DynamoStore {
@@ -84,7 +114,16 @@ impl DynamoStore {
             meter: CapacityMeter::new(),
             routed: Arc::new(Memo::new(MEMO_CAPACITY)),
             catalog: Arc::new(Memo::new(MEMO_CAPACITY)),
+            hot: None,
         }
+    }
+
+    /// This store as the ingest, router and delivery functions use it: publishable keys,
+    /// rules and connections read at most 5 s ago (a revoked key is refused, an edited rule
+    /// applies, within 5 s), events read once per instance. Never for the API.
+    pub fn with_hot_path_cache(mut self) -> Self {
+        self.hot = Some(Arc::new(HotPath::new()));
+        self
     }
 
     /// The read and write units this store's calls would have been billed so far.

@@ -43,11 +43,21 @@ impl Rules for DynamoStore {
     }
 
     async fn rule(&self, org: OrgId, id: RuleId) -> Result<Option<Rule>, StoreError> {
-        self.get(Table::Config, org_pk(org), &rule_sk(id))
-            .await?
-            .as_ref()
-            .map(codec::rule)
-            .transpose()
+        let load = || async {
+            self.get(Table::Config, org_pk(org), &rule_sk(id))
+                .await?
+                .as_ref()
+                .map(codec::rule)
+                .transpose()
+        };
+        match &self.hot {
+            Some(hot) => {
+                hot.rules
+                    .get_or_load(format!("{org}|{id}"), |r| r.is_some(), load)
+                    .await
+            }
+            None => load().await,
+        }
     }
 
     async fn list_rules(
@@ -110,14 +120,23 @@ impl Rules for DynamoStore {
         ws: WorkspaceId,
         event: &str,
     ) -> Result<Vec<Rule>, StoreError> {
-        let q = Query::new(Table::Config, org_pk(org), rule_scope_prefix(ws, event))
-            .by_scope()
-            .equal("active", Some(AttributeValue::Bool(true)));
-        // Oldest first, so deliveries are created in the order the rules were.
-        self.query_all(&q, true)
-            .await?
-            .iter()
-            .map(codec::rule)
-            .collect()
+        let load = || async {
+            let q = Query::new(Table::Config, org_pk(org), rule_scope_prefix(ws, event))
+                .by_scope()
+                .equal("active", Some(AttributeValue::Bool(true)));
+            // Oldest first, so deliveries are created in the order the rules were.
+            self.query_all(&q, true)
+                .await?
+                .iter()
+                .map(codec::rule)
+                .collect()
+        };
+        match &self.hot {
+            Some(hot) => {
+                let key = format!("{org}|{}", rule_scope_prefix(ws, event));
+                hot.active_rules.get_or_load(key, |_| true, load).await
+            }
+            None => load().await,
+        }
     }
 }

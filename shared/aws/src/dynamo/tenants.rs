@@ -96,11 +96,22 @@ impl Tenants for DynamoStore {
     }
 
     async fn publishable_key(&self, key_hash: &str) -> Result<Option<PublishableKey>, StoreError> {
-        self.get(Table::Config, publishable_key_pk(key_hash), LOOKUP_SK)
-            .await?
-            .as_ref()
-            .map(codec::publishable_key)
-            .transpose()
+        let load = || async {
+            self.get(Table::Config, publishable_key_pk(key_hash), LOOKUP_SK)
+                .await?
+                .as_ref()
+                .map(codec::publishable_key)
+                .transpose()
+        };
+        match &self.hot {
+            // Unknown keys are not kept: a key just issued works at once.
+            Some(hot) => {
+                hot.publishable_keys
+                    .get_or_load(key_hash.to_owned(), |k| k.is_some(), load)
+                    .await
+            }
+            None => load().await,
+        }
     }
 
     async fn publishable_keys(

@@ -25,6 +25,10 @@ pub struct Intake {
     pub events: Vec<Event>,
     pub messages: Vec<OutgoingMessage>,
     pub catalog: Vec<CatalogEntry>,
+    /// The events' ids were minted for this request, so nothing is stored under them: the
+    /// store may write them without a per-event condition (in bulk). `false` when a request
+    /// cut short is being completed, whose events may appear at any moment.
+    pub fresh: bool,
 }
 
 /// How an accept ended.

@@ -65,6 +65,17 @@ pub trait Deliveries: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError>;
 
+    /// [`Deliveries::begin_attempt`] for a delivery the caller has just read (`current`): an
+    /// adapter that stores nothing at the start of an attempt answers from `current` instead
+    /// of reading the delivery a second time.
+    async fn begin_attempt_of(
+        &self,
+        current: &Delivery,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.begin_attempt(current.org, current.id, now).await
+    }
+
     /// Records an attempt and moves the delivery, in one write. A delivery canceled while the
     /// attempt ran keeps `canceled` (the attempt is still recorded).
     async fn finish_attempt(

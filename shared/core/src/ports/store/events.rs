@@ -35,6 +35,16 @@ impl EventFilter {
 pub trait Events: Send + Sync + 'static {
     async fn insert_event(&self, event: &Event) -> Result<(), StoreError>;
 
+    /// Stores events whose ids were minted for this request (nothing can be stored under
+    /// them yet): a store may write them in bulk, without a per-event condition. By default,
+    /// one [`Events::insert_event`] each.
+    async fn insert_new_events(&self, events: &[Event]) -> Result<(), StoreError> {
+        for event in events {
+            self.insert_event(event).await?;
+        }
+        Ok(())
+    }
+
     async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError>;
 
     async fn list_events(
