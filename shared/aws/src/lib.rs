@@ -22,6 +22,6 @@ pub use config::{AwsResources, ENV_PREFIX_HELP};
 pub use counter::RequestCounter;
 pub use deps::{AwsBackend, build_deps, deps_from_env, oauth_clients};
 pub use dynamo::{CapacityMeter, CapacityUse, DynamoStore, item_size, table_definitions};
-pub use logging::init_logging;
+pub use logging::{flush_traces, flushing_traces, init_logging};
 pub use secrets::{MasterKeySecret, load_key_ring};
 pub use sqs::SqsQueue;

@@ -176,6 +176,11 @@ pub(super) fn event(row: &Row) -> rusqlite::Result<Event> {
         payload: json(row, "payload")?,
         created_by: row.get("created_by")?,
         created_at: time(row, "created_at")?,
+        trace_id: row
+            .get::<_, Option<String>>("trace_id")?
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(|e| invalid(row, "trace_id", format!("column trace_id: {e}")))?,
     })
 }
 

@@ -205,6 +205,8 @@ fn migrations() -> Migrations<'static> {
              ALTER TABLE connection_mappings ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0;",
         ),
         M::up(SESSIONS),
+        // Each event's trace id (W3C trace context), shown by `GET /events/{id}`.
+        M::up("ALTER TABLE events ADD COLUMN trace_id TEXT;"),
     ])
 }
 
