@@ -11,7 +11,8 @@ AWS_FEATURE := --features switchyard/aws
 MOTO_ENV = AWS_ENDPOINT_URL=$$SWITCHYARD_TEST_MOTO AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=test \
 	AWS_SECRET_ACCESS_KEY=test AWS_EC2_METADATA_DISABLED=true
 
-.PHONY: test test-suites check lint fmt build run venv validate package bench browser-deps
+.PHONY: test test-suites check lint fmt build run venv validate package bench browser-deps \
+	build-IngestFunction build-ApiFunction build-RouterFunction build-DeliveryFunction
 
 ## Lint, validate the SAM template, build the arm64 Lambda packages, build everything the
 ## suites start, and run every test — with a moto server for the AWS backend, stopped at the
@@ -54,6 +55,17 @@ package: venv
 	@for bin in $(LAMBDA_BINS); do \
 		printf '%-22s %9d bytes  target/lambda/%s/bootstrap\n' $$bin $$(stat -c %s target/lambda/$$bin/bootstrap) $$bin; \
 	done
+
+## `sam build` (template.yaml: BuildMethod makefile, built in place by samconfig.toml): one
+## function's size-tuned bootstrap, as `package` builds it, into SAM's $(ARTIFACTS_DIR).
+build-IngestFunction: LAMBDA_BIN = switchyard-ingest
+build-ApiFunction: LAMBDA_BIN = switchyard-api
+build-RouterFunction: LAMBDA_BIN = switchyard-router
+build-DeliveryFunction: LAMBDA_BIN = switchyard-delivery
+build-IngestFunction build-ApiFunction build-RouterFunction build-DeliveryFunction:
+	rustup target add aarch64-unknown-linux-gnu
+	PATH="$(CURDIR)/$(VENV_BIN):$$PATH" $(CARGO) lambda build --profile release-lambda --arm64 --bin $(LAMBDA_BIN)
+	cp "$${CARGO_TARGET_DIR:-target}/lambda/$(LAMBDA_BIN)/bootstrap" "$(ARTIFACTS_DIR)/bootstrap"
 
 ## The inner loop (a few minutes warm): formatting, clippy, unit tests, and the suites that need
 ## nothing but SQLite and loopback — conformance, the delivery schedule, the embedded e2e.

@@ -361,6 +361,79 @@ async fn an_event_goes_through_the_four_functions_as_aws_calls_them() {
 }
 
 #[tokio::test]
+async fn one_trace_through_the_four_functions_each_invocation_flushing_its_spans() {
+    let Some(mut s) = stack().await else { return };
+    let collector = Receiver::start().await;
+    let receiver = Receiver::start().await;
+    // Export on, batching longer than the test: only each invocation's flush sends spans.
+    s.env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), collector.url("")));
+    s.env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "600000".into()));
+    let (ingest, api, router, delivery) = tokio::join!(
+        LambdaFunction::start("switchyard-ingest", &s.env),
+        LambdaFunction::start("switchyard-api", &s.env),
+        LambdaFunction::start("switchyard-router", &s.env),
+        LambdaFunction::start("switchyard-delivery", &s.env),
+    );
+    s.webhook_rule(&api, &receiver.url("/hook"), "user.signup")
+        .await;
+    let trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let headers = [
+        ("x-meshes-publishable-key", s.api.publishable_key.clone()),
+        ("traceparent", format!("00-{trace}-00f067aa0ba902b7-01")),
+    ];
+    let body = json!({"event": "user.signup", "payload": {}});
+    let (status, answer) = http_answer(
+        ingest
+            .invoke(http_event("POST", "/api/v1/events", &headers, Some(&body)))
+            .await,
+    );
+    assert_eq!(status, 201, "{answer}");
+    let id = answer["event"]["id"].as_str().expect("event id").to_owned();
+    assert!(s.pump(QueueName::Events, &router).await.is_empty());
+    assert!(s.pump(QueueName::Deliveries, &delivery).await.is_empty());
+
+    let delivered = receiver.requests_to("/hook");
+    let header = delivered[0].headers["traceparent"].to_str().unwrap();
+    assert!(header.starts_with(&format!("00-{trace}-")), "{header}");
+    let (status, event) = s
+        .call(&api, "GET", &format!("/api/v1/events/{id}"), None)
+        .await;
+    assert_eq!((status, event["trace_id"].as_str()), (200, Some(trace)), "{event}");
+
+    // Every function's invocation had sent its spans by the time it answered.
+    let mut by_name: std::collections::BTreeMap<String, Value> = Default::default();
+    for request in collector.requests_to("/v1/traces") {
+        let body = request.json();
+        let service = body["resourceSpans"][0]["resource"]["attributes"][0]["value"]
+            ["stringValue"]
+            .clone();
+        for span in body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+        {
+            if span["traceId"] == trace {
+                let mut span = span.clone();
+                span["service"] = service.clone();
+                by_name.insert(span["name"].as_str().unwrap().to_owned(), span);
+            }
+        }
+    }
+    for name in ["ingest", "route", "deliver", "destination_call"] {
+        assert!(by_name.contains_key(name), "{name} span exported: {by_name:?}");
+    }
+    assert_eq!(by_name["route"]["parentSpanId"], by_name["ingest"]["spanId"]);
+    assert_eq!(by_name["deliver"]["parentSpanId"], by_name["route"]["spanId"]);
+    assert_eq!(
+        by_name["destination_call"]["parentSpanId"],
+        by_name["deliver"]["spanId"]
+    );
+    assert!(header.ends_with(&format!(
+        "-{}-01",
+        by_name["destination_call"]["spanId"].as_str().unwrap()
+    )));
+}
+
+#[tokio::test]
 async fn a_failed_delivery_redriven_from_the_dlq_is_delivered_once() {
     let Some(s) = stack().await else { return };
     let receiver = Receiver::start().await;

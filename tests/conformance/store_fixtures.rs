@@ -88,6 +88,7 @@ pub fn event(ws: &Workspace, event: &str) -> Event {
         payload: json!({"email": "a@example.com", "tags": [1, 2], "nested": {"ok": true}}),
         created_by: "publishable_key:web".into(),
         created_at: now(),
+        trace_id: Some(switchyard_core::trace::TraceId::random()),
     }
 }
 

@@ -22,4 +22,5 @@ mod ops_e2e;
 mod races_e2e;
 mod sessions_e2e;
 mod slack_environments_e2e;
+mod tracing_e2e;
 mod webhook_signing;

@@ -40,7 +40,14 @@ struct Rig {
 async fn send_and_route(deps: &Deps, queue: &SqliteQueue, sender: &Sender) -> Delivery {
     let input =
         NewEvent::from_json(&json!({"event": "order.placed", "payload": {"n": 1}})).unwrap();
-    let (event, _) = ingest::accept(deps, sender, input, None).await.unwrap();
+    let (event, _) = ingest::accept(
+        deps,
+        sender,
+        input,
+        None,
+        &switchyard_handlers::trace::RequestTrace::fresh(),
+    )
+    .await.unwrap();
     let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|m| {
         router::route(deps, m)
     })

@@ -78,6 +78,7 @@ impl Attempt {
             payload,
             created_by: "test".into(),
             created_at: now,
+            trace_id: None,
         };
         let rule = Rule {
             id: RuleId::new(),
@@ -142,6 +143,7 @@ impl Attempt {
                 delivery: &self.delivery,
                 attempt,
                 sent_at,
+                traceparent: None,
             })
             .await
     }

@@ -13,9 +13,10 @@ async fn main() -> Result<(), Error> {
         let deps = deps.clone();
         async move {
             let deadline = event.context.deadline();
-            Ok::<SqsBatchResponse, Error>(
-                switchyard_handlers::lambda::deliver_batch(&deps, event.payload, deadline).await,
-            )
+            let answer =
+                switchyard_handlers::lambda::deliver_batch(&deps, event.payload, deadline).await;
+            switchyard_aws::flush_traces().await;
+            Ok::<SqsBatchResponse, Error>(answer)
         }
     }))
     .await

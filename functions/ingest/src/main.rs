@@ -9,5 +9,8 @@ use lambda_http::{Error, run};
 async fn main() -> Result<(), Error> {
     switchyard_aws::init_logging();
     let deps = switchyard_aws::hot_path_deps_from_env().await?;
-    run(switchyard_handlers::api::router(deps)).await
+    run(switchyard_aws::flushing_traces(
+        switchyard_handlers::api::ingest_router(deps),
+    ))
+    .await
 }

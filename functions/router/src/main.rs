@@ -11,9 +11,9 @@ async fn main() -> Result<(), Error> {
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let deps = deps.clone();
         async move {
-            Ok::<SqsBatchResponse, Error>(
-                switchyard_handlers::lambda::route_batch(&deps, event.payload).await,
-            )
+            let answer = switchyard_handlers::lambda::route_batch(&deps, event.payload).await;
+            switchyard_aws::flush_traces().await;
+            Ok::<SqsBatchResponse, Error>(answer)
         }
     }))
     .await

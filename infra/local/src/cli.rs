@@ -435,15 +435,22 @@ fn init_stderr_tracing() {
         .init();
 }
 
-/// Human-readable logs on stderr; `RUST_LOG` overrides the level.
+/// Human-readable logs on stderr (`RUST_LOG` overrides the level), each line with its span's
+/// fields (an event's `trace_id` among them); spans exported over OTLP when configured.
 fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{EnvFilter, Layer, filter::LevelFilter};
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let logs = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
+        .with_filter(filter);
+    let traces = switchyard_telemetry::layer_from_env("switchyard").with_filter(LevelFilter::INFO);
+    tracing_subscriber::registry()
+        .with(logs)
+        .with(traces)
         .init();
 }
 

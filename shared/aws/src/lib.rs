@@ -25,6 +25,6 @@ pub use deps::{
     oauth_clients,
 };
 pub use dynamo::{CapacityMeter, CapacityUse, DynamoStore, item_size, table_definitions};
-pub use logging::init_logging;
+pub use logging::{flush_traces, flushing_traces, init_logging};
 pub use secrets::{MasterKeySecret, load_key_ring};
 pub use sqs::SqsQueue;

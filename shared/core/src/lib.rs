@@ -30,6 +30,7 @@ pub mod rate_limit;
 pub mod retry;
 pub mod secret;
 pub mod signing;
+pub mod trace;
 pub mod validation;
 pub mod webhook;
 

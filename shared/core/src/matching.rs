@@ -42,6 +42,7 @@ mod tests {
             payload: json!({"plan": "pro", "amount": 250}),
             created_by: "test".into(),
             created_at: OffsetDateTime::UNIX_EPOCH,
+            trace_id: None,
         }
     }
 

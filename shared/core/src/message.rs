@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::trace::TraceParent;
 use crate::{DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
 
 /// On the events queue: an accepted event, to be routed.
@@ -15,6 +16,10 @@ pub struct EventMessage {
     /// whatever its event type, conditions or `active` flag say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub only_rule: Option<RuleId>,
+    /// The event's trace and the ingest span, the router's parent (absent in messages sent
+    /// before traces were carried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<TraceParent>,
 }
 
 /// On the delivery queue: one delivery to attempt.
@@ -34,4 +39,7 @@ pub struct DeliveryMessage {
     /// (console, CLI), such a message restarts its failed delivery on a fresh schedule.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resume: bool,
+    /// The event's trace and the router span, each attempt's parent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<TraceParent>,
 }

@@ -19,6 +19,7 @@ use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{
     AttemptRecord, DeliveryRequest, DeliveryResult, MAX_DELAY, OutgoingMessage, QueueName,
 };
+use switchyard_core::trace::{SpanId, TraceParent};
 use switchyard_core::webhook::{DEFAULT_ATTEMPT_TIMEOUT, attempt_timeout};
 use switchyard_core::{AttemptId, StoreError};
 use tokio::time::Instant;
@@ -65,14 +66,18 @@ pub async fn deliver_by(
     message: DeliveryMessage,
     deadline: Option<Instant>,
 ) -> Result<Handled, DeliveryError> {
-    let span = tracing::info_span!("deliver", org = %message.org, workspace = %message.workspace, event_id = %message.event_id, delivery_id = %message.delivery_id, attempt = message.attempt);
-    attempt(deps, message, deadline).instrument(span).await
+    let (trace, parent) = crate::trace::child_of(message.traceparent);
+    let span = tracing::info_span!("deliver", trace_id = %trace.trace_id, span_id = %trace.span_id, parent_id = parent.map(tracing::field::display), org = %message.org, workspace = %message.workspace, event_id = %message.event_id, delivery_id = %message.delivery_id, attempt = message.attempt);
+    attempt(deps, message, deadline, trace)
+        .instrument(span)
+        .await
 }
 
 async fn attempt(
     deps: &Deps,
     message: DeliveryMessage,
     deadline: Option<Instant>,
+    trace: TraceParent,
 ) -> Result<Handled, DeliveryError> {
     let store = &deps.store;
     let org = message.org;
@@ -139,7 +144,16 @@ async fn attempt(
     };
 
     let started = deps.clock.now();
-    let result = load_and_deliver(deps, &delivery, message.attempt, now, &permit, deadline).await?;
+    let result = load_and_deliver(
+        deps,
+        &delivery,
+        message.attempt,
+        now,
+        &permit,
+        deadline,
+        trace,
+    )
+    .await?;
 
     permit.finish(deps.now(), result.outcome);
 
@@ -222,6 +236,7 @@ async fn load_and_deliver(
     now: time::OffsetDateTime,
     permit: &Permit<'_>,
     deadline: Option<Instant>,
+    trace: TraceParent,
 ) -> Result<DeliveryResult, StoreError> {
     let org = delivery.org;
     let event = deps.events().event(org, delivery.event).await?;
@@ -270,6 +285,9 @@ async fn load_and_deliver(
         Err(result) => return Ok(result),
     };
     let result = loop {
+        // The destination call's own span, whose id the destination sees as its parent.
+        let call = trace.child(SpanId::random());
+        let span = tracing::info_span!("destination_call", trace_id = %call.trace_id, span_id = %call.span_id, parent_id = %trace.span_id, connection_id = %connection.id, kind = connection.kind.as_str());
         let request = DeliveryRequest {
             event: &event,
             rule: &rule,
@@ -279,12 +297,16 @@ async fn load_and_deliver(
             delivery,
             attempt,
             sent_at: now,
+            traceparent: Some(call),
         };
         // Only the call is cut off: a token refresh, once started, is let finish (a rotated
         // refresh token must be stored).
         let called = Instant::now();
-        let call = deps.integrations.deliver(request);
-        let result = match tokio::time::timeout_at(cutoff, call).await {
+        let call_fut = deps.integrations.deliver(request);
+        let result = match tokio::time::timeout_at(cutoff, call_fut)
+            .instrument(span)
+            .await
+        {
             Ok(result) => result,
             Err(_) => no_answer(called.elapsed()),
         };

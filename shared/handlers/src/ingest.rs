@@ -5,11 +5,13 @@
 use serde_json::{Map, Value};
 use switchyard_core::domain::{CatalogEntry, CatalogKind, Event};
 use switchyard_core::message::EventMessage;
+use switchyard_core::trace::TraceId;
 use switchyard_core::ports::{Accepted, Claim, Intake, OutgoingMessage, QueueName};
 use switchyard_core::validation::{self, MAX_EVENT_BYTES};
 use switchyard_core::{EventId, OrgId, RuleId, StoreError, ValidationErrors, WorkspaceId};
 
 use crate::Deps;
+use crate::trace::RequestTrace;
 
 /// Who is sending the event, as established by authentication.
 #[derive(Clone, Debug, PartialEq)]
@@ -174,8 +176,9 @@ pub async fn accept(
     sender: &Sender,
     input: NewEvent,
     key: Option<&str>,
+    trace: &RequestTrace,
 ) -> Result<(Event, bool), IngestError> {
-    let answer = accept_many(deps, sender, vec![Ok(input)], key).await?;
+    let answer = accept_many(deps, sender, vec![Ok(input)], key, trace).await?;
     let replayed = answer.replayed;
     let event = answer
         .results
@@ -195,8 +198,9 @@ pub async fn accept_many(
     sender: &Sender,
     inputs: Vec<Result<NewEvent, IngestError>>,
     key: Option<&str>,
+    trace: &RequestTrace,
 ) -> Result<Answer, IngestError> {
-    accept_routed(deps, sender, inputs, None, key).await
+    accept_routed(deps, sender, inputs, None, key, trace).await
 }
 
 /// Stores a rule's test event and has it routed through that rule alone. Accepted like any
@@ -207,8 +211,9 @@ pub async fn accept_test(
     sender: &Sender,
     input: NewEvent,
     rule: RuleId,
+    trace: &RequestTrace,
 ) -> Result<Event, IngestError> {
-    accept_routed(deps, sender, vec![Ok(input)], Some(rule), None)
+    accept_routed(deps, sender, vec![Ok(input)], Some(rule), None, trace)
         .await?
         .results
         .pop()
@@ -222,6 +227,7 @@ async fn accept_routed(
     inputs: Vec<Result<NewEvent, IngestError>>,
     only_rule: Option<RuleId>,
     key: Option<&str>,
+    trace: &RequestTrace,
 ) -> Result<Answer, IngestError> {
     if let Some(key) = key {
         check_key(key)?;
@@ -232,7 +238,7 @@ async fn accept_routed(
     let mut results = Vec::with_capacity(inputs.len());
     for (i, input) in inputs.into_iter().enumerate() {
         results.push(match input {
-            Ok(input) => new_event(deps, sender, input, base.nth(i)).await,
+            Ok(input) => new_event(deps, sender, input, base.nth(i), trace.trace_of_new()).await,
             Err(e) => Err(e),
         });
     }
@@ -264,7 +270,7 @@ async fn accept_routed(
             .idempotency_claim(claim.org, claim.workspace, &claim.key, claim.now)
             .await?
     {
-        return replay(deps, claim, first, results, only_rule).await;
+        return replay(deps, claim, first, results, only_rule, trace).await;
     }
     if let Err(e) = crate::plan::count_events(deps, sender.org(), valid as u64).await {
         let results = results
@@ -279,14 +285,21 @@ async fn accept_routed(
     let stored: Vec<&Event> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     match deps
         .intake
-        .accept(claim.as_ref(), intake(deps, &stored, only_rule, true))
+        .accept(claim.as_ref(), intake(deps, &stored, only_rule, true, trace))
         .await?
     {
         Accepted::Stored => {
             crate::failpoint::hit("ingest.stored");
             crate::metrics::events_ingested(stored.len());
             for e in &stored {
-                tracing::info!(org = %e.org, workspace = %e.workspace, event_id = %e.id, event = %e.event, "event accepted");
+                let accepted = || tracing::info!(org = %e.org, workspace = %e.workspace, event_id = %e.id, event = %e.event, "event accepted");
+                match e.trace_id {
+                    // A bulk item: its own trace's first span, linked to the request's.
+                    Some(t) if t != trace.span.trace_id => {
+                        trace.item_span(e.id, t).in_scope(accepted)
+                    }
+                    _ => accepted(),
+                }
             }
             Ok(Answer {
                 results,
@@ -295,7 +308,7 @@ async fn accept_routed(
         }
         Accepted::KeyHeld(first) => {
             let claim = claim.expect("a key is held only when claimed");
-            replay(deps, &claim, first, results, only_rule).await
+            replay(deps, &claim, first, results, only_rule, trace).await
         }
     }
 }
@@ -310,6 +323,7 @@ async fn replay(
     first: EventId,
     mut results: Vec<Result<Event, IngestError>>,
     only_rule: Option<RuleId>,
+    trace: &RequestTrace,
 ) -> Result<Answer, IngestError> {
     for r in results.iter_mut().flatten() {
         r.id = first.nth(r.id.position_after(claim.first));
@@ -335,10 +349,10 @@ async fn replay(
         );
         let missing: Vec<&Event> = missing.iter().collect();
         deps.intake
-            .accept(None, intake(deps, &missing, only_rule, false))
+            .accept(None, intake(deps, &missing, only_rule, false, trace))
             .await?;
     }
-    reroute_stale(deps, &results, only_rule).await?;
+    reroute_stale(deps, &results, only_rule, trace).await?;
     Ok(Answer {
         results,
         replayed: true,
@@ -351,12 +365,13 @@ async fn reroute_stale(
     deps: &Deps,
     results: &[Result<Event, IngestError>],
     only_rule: Option<RuleId>,
+    trace: &RequestTrace,
 ) -> Result<(), StoreError> {
     let stale_before = deps.now() - REROUTE_AFTER;
     let mut messages = Vec::new();
     for e in results.iter().flatten() {
         if e.created_at < stale_before && !deps.events().is_routed(e.org, e.id).await? {
-            messages.push(route_message(e, only_rule));
+            messages.push(route_message(e, only_rule, trace));
         }
     }
     for chunk in messages.chunks(10) {
@@ -377,8 +392,15 @@ fn check_key(key: &str) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// What the intake writes for `events`: them, one routing message each, their catalog keys.
-fn intake(deps: &Deps, events: &[&Event], only_rule: Option<RuleId>, fresh: bool) -> Intake {
+/// What the intake writes for `events`: them, one routing message each, their catalog keys;
+/// `fresh` when no earlier try can have stored any of them (the cheap, unconditional write).
+fn intake(
+    deps: &Deps,
+    events: &[&Event],
+    only_rule: Option<RuleId>,
+    fresh: bool,
+    trace: &RequestTrace,
+) -> Intake {
     let mut catalog: Vec<CatalogEntry> = Vec::new();
     for e in events {
         for entry in catalog_entries(deps, e.org, e.workspace, &e.event, Some(&e.resource)) {
@@ -389,20 +411,28 @@ fn intake(deps: &Deps, events: &[&Event], only_rule: Option<RuleId>, fresh: bool
     }
     Intake {
         events: events.iter().map(|e| (*e).clone()).collect(),
-        messages: events.iter().map(|e| route_message(e, only_rule)).collect(),
+        messages: events
+            .iter()
+            .map(|e| route_message(e, only_rule, trace))
+            .collect(),
         catalog,
         fresh,
     }
 }
 
 /// The events-queue message that has the router route `event` (through `only_rule` alone,
-/// when set).
-fn route_message(event: &Event, only_rule: Option<RuleId>) -> OutgoingMessage {
+/// when set), in the event's trace.
+fn route_message(
+    event: &Event,
+    only_rule: Option<RuleId>,
+    trace: &RequestTrace,
+) -> OutgoingMessage {
     let message = EventMessage {
         event_id: event.id,
         org: event.org,
         workspace: event.workspace,
         only_rule,
+        traceparent: event.trace_id.map(|t| trace.parent_of(event.id, t)),
     };
     OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
 }
@@ -446,6 +476,7 @@ async fn new_event(
     sender: &Sender,
     input: NewEvent,
     id: EventId,
+    trace_id: TraceId,
 ) -> Result<Event, IngestError> {
     let (org, workspace, created_by) = resolve_workspace(deps, sender, &input).await?;
     Ok(Event {
@@ -458,6 +489,7 @@ async fn new_event(
         payload: input.payload,
         created_by,
         created_at: deps.now(),
+        trace_id: Some(trace_id),
     })
 }
 

@@ -31,5 +31,6 @@ pub mod protection;
 pub mod replay;
 pub mod router;
 pub mod tenancy;
+pub mod trace;
 
 pub use deps::{Deps, Live, Settings};

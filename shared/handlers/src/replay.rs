@@ -73,6 +73,8 @@ pub async fn replay_from(
         attempt: restarted.attempt_count + 1,
         not_before: epoch_millis(now),
         resume: false,
+        // A replay is asked for through the API, outside the event's trace: a new one.
+        traceparent: None,
     };
     let body = serde_json::to_string(&message).expect("message serialises");
     deps.queue

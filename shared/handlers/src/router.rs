@@ -9,6 +9,7 @@ use switchyard_core::domain::{Delivery, DeliveryStatus};
 use switchyard_core::matching::matching_rules;
 use switchyard_core::message::{DeliveryMessage, EventMessage};
 use switchyard_core::ports::{OutgoingMessage, QueueName};
+use switchyard_core::trace::TraceParent;
 use switchyard_core::{DeliveryId, StoreError};
 use tracing::Instrument;
 
@@ -53,8 +54,9 @@ const OVERTAKEN: (std::time::Duration, u64) = (std::time::Duration::from_millis(
 
 /// Routes one accepted event.
 pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
-    let span = tracing::info_span!("route", org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
-    expand(deps, message).instrument(span).await
+    let (trace, parent) = crate::trace::child_of(message.traceparent);
+    let span = tracing::info_span!("route", trace_id = %trace.trace_id, span_id = %trace.span_id, parent_id = parent.map(tracing::field::display), org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
+    expand(deps, message, trace).instrument(span).await
 }
 
 /// A message whose event is not stored: looked at again shortly while the event may still be
@@ -85,7 +87,12 @@ fn age_ms(deps: &Deps, message: &EventMessage) -> u64 {
     })
 }
 
-async fn expand(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
+/// `trace`: the event's trace with this routing's span, the deliveries' parent.
+async fn expand(
+    deps: &Deps,
+    message: EventMessage,
+    trace: TraceParent,
+) -> Result<Routed, RouteError> {
     let mut event = deps.events().event(message.org, message.event_id).await?;
     let (pause, young_ms) = OVERTAKEN;
     if event.is_none() && age_ms(deps, &message) < young_ms {
@@ -156,6 +163,7 @@ async fn expand(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError
                 attempt: 1,
                 not_before: epoch_millis(now),
                 resume: false,
+                traceparent: Some(trace),
             };
             OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
         })

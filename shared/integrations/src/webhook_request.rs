@@ -1,7 +1,7 @@
 //! What one webhook attempt puts on the wire: the body and every header, signatures included.
 //!
 //! Order of authority: connection headers first, then auth, then what Switchyard itself sets
-//! (content type, Standard Webhooks headers, the Meshes-style HMAC), so that nothing a
+//! (content type, `traceparent`, Standard Webhooks headers, the Meshes-style HMAC), so that nothing a
 //! connection configures can replace a header receivers rely on (validation refuses such
 //! names too). Credential and custom header values are marked sensitive, so they never show
 //! in `Debug` output of the request.
@@ -45,6 +45,10 @@ impl WebhookRequest {
             insert(&mut headers, name, value.expose(), true)?;
         }
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        // W3C trace context: the event's trace, this call's span as the receiver's parent.
+        if let Some(traceparent) = request.traceparent {
+            insert(&mut headers, "traceparent", &traceparent.to_string(), false)?;
+        }
 
         // The delivery id: the same on every retry and redrive of this delivery, so receivers
         // can drop duplicates. The timestamp is this attempt's, so they can refuse replays.

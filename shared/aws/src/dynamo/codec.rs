@@ -349,6 +349,9 @@ pub(crate) fn event_items(
     event_filter_attrs(&mut item, e);
     item.insert("by".into(), s(&e.created_by));
     item.insert("at".into(), ms(e.created_at));
+    if let Some(trace) = e.trace_id {
+        item.insert("tr".into(), s(trace.to_string()));
+    }
     item.insert(TTL.into(), n(ttl));
     if payload.len() <= inline_max {
         item.insert("payload".into(), s(payload));
@@ -387,6 +390,11 @@ pub(crate) fn event(
         payload,
         created_by: r.string("by")?,
         created_at: r.time("at")?,
+        trace_id: r
+            .opt_string("tr")?
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(|e| StoreError::Backend(format!("event trace id: {e}")))?,
     })
 }
 

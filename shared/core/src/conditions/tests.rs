@@ -15,6 +15,7 @@ pub(super) fn event_with(resource_id: Option<&str>, payload: Value) -> Event {
         payload,
         created_by: "test".into(),
         created_at: OffsetDateTime::UNIX_EPOCH,
+        trace_id: None,
     }
 }
 

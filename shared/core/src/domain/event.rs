@@ -2,6 +2,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::domain::DeliveryStatus;
+use crate::trace::TraceId;
 use crate::{EventId, OrgId, WorkspaceId};
 
 /// An event as accepted by ingest. Immutable once stored.
@@ -17,6 +18,9 @@ pub struct Event {
     /// Which credential sent it: `publishable_key:<name>` or `machine_key:<access key>`.
     pub created_by: String,
     pub created_at: OffsetDateTime,
+    /// The event's trace (W3C trace context): the `traceparent` ingest honoured, else a new
+    /// one. `None` for events stored before traces were kept.
+    pub trace_id: Option<TraceId>,
 }
 
 /// The status of an event as a whole, derived from its deliveries. (SQLite keeps a copy

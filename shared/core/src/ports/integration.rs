@@ -7,6 +7,7 @@ use time::OffsetDateTime;
 use crate::domain::{Connection, Delivery, Event, Rule};
 use crate::field_catalog::DestinationField;
 use crate::outcome::Outcome;
+use crate::trace::TraceParent;
 
 /// Everything one attempt needs, with the connection's secrets already opened.
 pub struct DeliveryRequest<'a> {
@@ -22,6 +23,9 @@ pub struct DeliveryRequest<'a> {
     /// 1-based number of this attempt.
     pub attempt: u32,
     pub sent_at: OffsetDateTime,
+    /// The event's trace, with the span of this call as the parent the destination sees:
+    /// webhooks send it as the `traceparent` header.
+    pub traceparent: Option<TraceParent>,
 }
 
 /// What one attempt did, as recorded in the delivery history.

@@ -81,9 +81,9 @@ pub(super) fn insert_event_row(c: &rusqlite::Connection, ev: &Event) -> rusqlite
     let inserted = c
         .prepare_cached(
             "INSERT INTO events (id, org, workspace, event, resource, resource_id,
-                                 payload, created_by, created_at)
+                                 payload, created_by, created_at, trace_id)
              VALUES (:id, :org, :workspace, :event, :resource, :resource_id,
-                     :payload, :created_by, :created_at)
+                     :payload, :created_by, :created_at, :trace_id)
              ON CONFLICT (id) DO NOTHING",
         )?
         .execute(named_params! {
@@ -96,6 +96,7 @@ pub(super) fn insert_event_row(c: &rusqlite::Connection, ev: &Event) -> rusqlite
             ":payload": to_json(&ev.payload)?,
             ":created_by": ev.created_by,
             ":created_at": ms(ev.created_at),
+            ":trace_id": ev.trace_id.map(|t| t.to_string()),
         })?;
     Ok(inserted == 1)
 }

@@ -202,6 +202,12 @@ pub(super) fn event(row: &Row) -> rusqlite::Result<Event> {
         payload: json(row, 6)?,
         created_by: row.get(7)?,
         created_at: time(row, 8)?,
+        // Added by a later migration; read by name, not position.
+        trace_id: row
+            .get::<_, Option<String>>("trace_id")?
+            .map(|t| t.parse())
+            .transpose()
+            .map_err(|e| invalid(row, "trace_id", format!("column trace_id: {e}")))?,
     })
 }
 

@@ -217,6 +217,8 @@ fn migrations() -> Migrations<'static> {
         M::up("ALTER TABLE sessions ADD COLUMN branding TEXT;"),
         // The retention purge's `created_at < ?`: without it every sweep read the whole table.
         M::up("CREATE INDEX events_by_age ON events (created_at);"),
+        // Each event's trace id (W3C trace context), shown by `GET /events/{id}`.
+        M::up("ALTER TABLE events ADD COLUMN trace_id TEXT;"),
     ])
 }
 
@@ -368,14 +370,14 @@ mod tests {
             c.query_row("PRAGMA user_version", [], |r| r.get(0))
                 .unwrap()
         };
-        assert_eq!(version(&conn), 8);
+        assert_eq!(version(&conn), 9);
         conn.execute(
             "INSERT INTO organizations (id, name, created_at) VALUES (?1, 'kept', 0)",
             [OrgId::new().to_string()],
         )
         .unwrap();
         migrate(&mut conn).unwrap();
-        assert_eq!(version(&conn), 8);
+        assert_eq!(version(&conn), 9);
         let kept: String = conn
             .query_row("SELECT name FROM organizations", [], |r| r.get(0))
             .unwrap();

@@ -8,6 +8,7 @@ use serde_json::Value;
 use switchyard_core::domain::{Access, Delivery, Event, EventStatus};
 use switchyard_core::ports::EventFilter;
 use switchyard_core::{EventId, ValidationErrors, WorkspaceId};
+use tracing::Instrument;
 
 use super::auth::{Caller, EventSender, PayloadReader, Reader};
 use super::body::{PathId, parse_json, read_bytes};
@@ -21,6 +22,7 @@ use super::views::{
     List,
 };
 use crate::Deps;
+use crate::trace::RequestTrace;
 use crate::ingest::{self, NewEvent, Sender};
 
 /// `POST /events`. With an `Idempotency-Key` header (extension), a repeat within 24 h answers
@@ -67,17 +69,25 @@ pub async fn create(
     EventSender(sender): EventSender,
     request: Request,
 ) -> ApiResult<(StatusCode, HeaderMap, Json<EventCreated>)> {
-    let key = idempotency_key(request.headers())?;
-    let bytes = read_bytes(request, &deps).await?;
-    let body: Value = parse_json(&bytes)?;
-    let input = NewEvent::from_json(&body)?;
-    let mut headers = rate_limit::check(&deps, target_workspace(&sender, input.workspace)?, 1)?;
-    let (event, replayed) = ingest::accept(&deps, &sender, input, key.as_deref()).await?;
-    if replayed {
-        headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+    let trace = RequestTrace::from_headers(request.headers(), false);
+    let span = trace.request_span();
+    async move {
+        let key = idempotency_key(request.headers())?;
+        let bytes = read_bytes(request, &deps).await?;
+        let body: Value = parse_json(&bytes)?;
+        let input = NewEvent::from_json(&body)?;
+        let mut headers =
+            rate_limit::check(&deps, target_workspace(&sender, input.workspace)?, 1)?;
+        let (event, replayed) =
+            ingest::accept(&deps, &sender, input, key.as_deref(), &trace).await?;
+        if replayed {
+            headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
+        }
+        let event = EventView::summary(&event, EventStatus::Pending);
+        Ok((StatusCode::CREATED, headers, Json(EventCreated { event })))
     }
-    let event = EventView::summary(&event, EventStatus::Pending);
-    Ok((StatusCode::CREATED, headers, Json(EventCreated { event })))
+    .instrument(span)
+    .await
 }
 
 /// The request's `Idempotency-Key` (extension), if it has one.
@@ -309,6 +319,17 @@ pub async fn bulk(
     EventSender(sender): EventSender,
     request: Request,
 ) -> ApiResult<axum::response::Response> {
+    let trace = RequestTrace::from_headers(request.headers(), true);
+    let span = trace.request_span();
+    bulk_in(deps, sender, request, trace).instrument(span).await
+}
+
+async fn bulk_in(
+    deps: Deps,
+    sender: Sender,
+    request: Request,
+    trace: RequestTrace,
+) -> ApiResult<axum::response::Response> {
     let key = idempotency_key(request.headers())?;
     let bytes = read_bytes(request, &deps).await?;
     let body: Value = parse_json(&bytes)?;
@@ -334,7 +355,7 @@ pub async fn bulk(
         target_workspace(&sender, body_workspace)?,
         items.len() as u32,
     )?;
-    let answer = ingest::accept_many(&deps, &sender, inputs, key.as_deref()).await?;
+    let answer = ingest::accept_many(&deps, &sender, inputs, key.as_deref(), &trace).await?;
     if answer.replayed {
         headers.insert("idempotent-replayed", HeaderValue::from_static("true"));
     }

@@ -55,10 +55,26 @@ pub fn router(deps: Deps) -> Router {
     let v1 = v1_routes()
         .router
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
-    Router::new()
+    let all = Router::new()
         .nest(PREFIX, v1)
         .route("/healthz", axum::routing::get(health))
-        .merge(crate::console::routes())
+        .merge(crate::console::routes());
+    finish(all, deps)
+}
+
+/// The ingest Lambda's router: only the routes API Gateway sends it (`POST` and `OPTIONS` of
+/// `/events` and `/events/bulk`), served exactly as [`router`] serves them — so its bootstrap
+/// carries none of the management API, the console or the OpenAPI document.
+pub fn ingest_router(deps: Deps) -> Router {
+    let v1 = ingest_routes(Routes::default())
+        .router
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() });
+    finish(Router::new().nest(PREFIX, v1), deps)
+}
+
+/// The fallbacks and limits every router has.
+fn finish(routes: Router<Deps>, deps: Deps) -> Router {
+    routes
         .fallback(|| async { ApiError::not_found("Route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -81,7 +97,7 @@ pub fn routes() -> Vec<(Method, String)> {
 /// The `/api/v1` routes, one method each, registered through [`Routes::add`] so the list of
 /// what is served can be read back.
 fn v1_routes() -> Routes {
-    Routes::default()
+    let routes = Routes::default()
         .add(Method::GET, "/openapi.json", openapi::serve)
         .add(Method::GET, "/workspaces", workspaces::list)
         .add(Method::POST, "/workspaces", workspaces::create)
@@ -161,12 +177,9 @@ fn v1_routes() -> Routes {
         .add(Method::DELETE, "/rules/{id}", rules::delete)
         .add(Method::PATCH, "/rules/{id}", rules::patch)
         .add(Method::POST, "/rules/{id}/test", rule_test::send)
-        .add(Method::GET, "/events", events::list)
-        .add(
-            Method::POST,
-            "/events",
-            events::create.layer(cors::ingest()),
-        )
+        .add(Method::GET, "/events", events::list);
+    ingest_routes(routes)
+        .add(Method::GET, "/integrations", catalog::integrations)
         .add(
             Method::POST,
             "/events/bulk",
@@ -186,7 +199,16 @@ fn v1_routes() -> Routes {
                 .layer(cors::ingest())
                 .layer(axum::middleware::from_fn(cors::post_only)),
         )
-        .add(Method::GET, "/integrations", catalog::integrations)
+}
+
+/// Ingest: `POST /events`, `/events/bulk` and their CORS preflights.
+fn ingest_routes(routes: Routes) -> Routes {
+    routes
+        .add(
+            Method::POST,
+            "/events",
+            events::create.layer(cors::ingest()),
+        )
         .add(Method::GET, "/usage", usage::get)
         .add(Method::GET, "/dlq/{queue}", dlq::list)
         .add(Method::POST, "/dlq/{queue}/redrive", dlq::redrive)

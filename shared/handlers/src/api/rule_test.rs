@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 use switchyard_core::RuleId;
 use switchyard_core::domain::EventStatus;
+use tracing::Instrument;
 use utoipa::ToSchema;
 
 use super::auth::{Caller, Writer};
@@ -119,7 +120,10 @@ pub async fn send(
             actor: caller.actor(),
         },
     };
-    let event = ingest::accept_test(&deps, &sender, input, rule.id).await?;
+    let trace = crate::trace::RequestTrace::fresh();
+    let event = ingest::accept_test(&deps, &sender, input, rule.id, &trace)
+        .instrument(trace.request_span())
+        .await?;
     tracing::info!(org = %caller.org(), rule_id = %rule.id, event_id = %event.id, "rule test event sent");
     let event = EventView::summary(&event, EventStatus::Pending);
     Ok((StatusCode::CREATED, headers, Json(EventCreated { event })))

@@ -6,6 +6,7 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use switchyard_core::trace::TraceId;
 use switchyard_core::domain::{
     Connection, Delivery, DeliveryStatus, Event, EventStatus, InactiveReason, Rule, Workspace,
 };
@@ -328,6 +329,12 @@ pub struct EventDetailView {
     #[schema(value_type = Option<Object>)]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payload: Option<Value>,
+    /// Extension: the event's W3C trace id (32 hex digits), the one its router and delivery
+    /// spans, and the `traceparent` its webhooks receive, carry. Absent for events stored
+    /// before traces were kept.
+    #[schema(value_type = Option<String>, pattern = "^[0-9a-f]{32}$")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<TraceId>,
 }
 
 impl EventDetailView {
@@ -356,6 +363,7 @@ impl EventDetailView {
                 .into_iter()
                 .map(|d| RuleEventView::new(d, &e))
                 .collect(),
+            trace_id: e.trace_id,
             payload: Some(e.payload),
         }
     }
