@@ -366,8 +366,10 @@ async fn one_trace_through_the_four_functions_each_invocation_flushing_its_spans
     let collector = Receiver::start().await;
     let receiver = Receiver::start().await;
     // Export on, batching longer than the test: only each invocation's flush sends spans.
-    s.env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), collector.url("")));
-    s.env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "600000".into()));
+    s.env
+        .push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), collector.url("")));
+    s.env
+        .push(("OTEL_BSP_SCHEDULE_DELAY".into(), "600000".into()));
     let (ingest, api, router, delivery) = tokio::join!(
         LambdaFunction::start("switchyard-ingest", &s.env),
         LambdaFunction::start("switchyard-api", &s.env),
@@ -398,15 +400,18 @@ async fn one_trace_through_the_four_functions_each_invocation_flushing_its_spans
     let (status, event) = s
         .call(&api, "GET", &format!("/api/v1/events/{id}"), None)
         .await;
-    assert_eq!((status, event["trace_id"].as_str()), (200, Some(trace)), "{event}");
+    assert_eq!(
+        (status, event["trace_id"].as_str()),
+        (200, Some(trace)),
+        "{event}"
+    );
 
     // Every function's invocation had sent its spans by the time it answered.
     let mut by_name: std::collections::BTreeMap<String, Value> = Default::default();
     for request in collector.requests_to("/v1/traces") {
         let body = request.json();
-        let service = body["resourceSpans"][0]["resource"]["attributes"][0]["value"]
-            ["stringValue"]
-            .clone();
+        let service =
+            body["resourceSpans"][0]["resource"]["attributes"][0]["value"]["stringValue"].clone();
         for span in body["resourceSpans"][0]["scopeSpans"][0]["spans"]
             .as_array()
             .unwrap()
@@ -419,10 +424,19 @@ async fn one_trace_through_the_four_functions_each_invocation_flushing_its_spans
         }
     }
     for name in ["ingest", "route", "deliver", "destination_call"] {
-        assert!(by_name.contains_key(name), "{name} span exported: {by_name:?}");
+        assert!(
+            by_name.contains_key(name),
+            "{name} span exported: {by_name:?}"
+        );
     }
-    assert_eq!(by_name["route"]["parentSpanId"], by_name["ingest"]["spanId"]);
-    assert_eq!(by_name["deliver"]["parentSpanId"], by_name["route"]["spanId"]);
+    assert_eq!(
+        by_name["route"]["parentSpanId"],
+        by_name["ingest"]["spanId"]
+    );
+    assert_eq!(
+        by_name["deliver"]["parentSpanId"],
+        by_name["route"]["spanId"]
+    );
     assert_eq!(
         by_name["destination_call"]["parentSpanId"],
         by_name["deliver"]["spanId"]

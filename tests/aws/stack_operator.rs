@@ -7,7 +7,7 @@ use std::process::Command;
 
 use aws_sdk_cloudformation::types::Capability;
 use serde_json::Value;
-use switchyard_tests::{Moto, process::binary, require_moto};
+use switchyard_tests::{Moto, binary, require_moto};
 
 /// A stack as `sam deploy` leaves it, as far as the operator commands look: its outputs name
 /// resources bootstrapped under `prefix` (moto runs no SAM transform, so the resources
@@ -87,9 +87,12 @@ async fn operator_commands_act_on_a_deployed_stack_by_its_name() {
 
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("ops");
-    let created: Value =
-        serde_json::from_str(&switchyard(&moto, &data, &["orgs", "create", "Acme", "--stack", &stack]))
-            .expect("orgs create prints JSON");
+    let created: Value = serde_json::from_str(&switchyard(
+        &moto,
+        &data,
+        &["orgs", "create", "Acme", "--stack", &stack],
+    ))
+    .expect("orgs create prints JSON");
     let org = created["org_id"].as_str().expect("org_id");
     let access_key = created["access_key"].as_str().expect("access_key");
 
@@ -132,7 +135,14 @@ async fn operator_commands_act_on_a_deployed_stack_by_its_name() {
         .await
         .expect("deps");
     let org_id = org.parse().expect("org id");
-    assert!(deps.deps.tenants().organization(org_id).await.unwrap().is_some());
+    assert!(
+        deps.deps
+            .tenants()
+            .organization(org_id)
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 #[test]
@@ -140,7 +150,12 @@ fn a_stack_that_does_not_exist_is_named_in_the_error() {
     let moto = require_moto!();
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(binary())
-        .args(["keys", "list", "--org", "00000000-0000-4000-8000-000000000000"])
+        .args([
+            "keys",
+            "list",
+            "--org",
+            "00000000-0000-4000-8000-000000000000",
+        ])
         .args(["--stack", "no-such-stack", "--data-dir"])
         .arg(dir.path())
         .envs(moto.env())

@@ -193,6 +193,7 @@ async fn seed(data_dir: &std::path::Path, org: &str, workspace: &str) {
             payload: json!({"n": i}),
             created_by: "seed".into(),
             created_at: OffsetDateTime::now_utc(),
+            trace_id: None,
         };
         store.insert_event(&event).await.unwrap();
         if i % FAILED_EVERY == FAILED_EVERY - 1 {

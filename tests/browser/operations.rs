@@ -50,12 +50,19 @@ async fn an_operator_redrives_dead_letters_and_replays_a_connections_failures() 
     receiver.respond_with(200);
     browser.click_text("button", "Redrive…").await;
     browser
-        .wait_text("[role=alert]", "Move 1 message(s) back to the deliveries queue?")
+        .wait_text(
+            "[role=alert]",
+            "Move 1 message(s) back to the deliveries queue?",
+        )
         .await;
     browser.screenshot("operator-dlq-confirm").await;
     browser.click_text("button", "Redrive now").await;
-    browser.wait_text("[role=status]", "Redrove 1 message(s).").await;
-    browser.wait_text("[data-test=dlq-empty]", "No dead letters.").await;
+    browser
+        .wait_text("[role=status]", "Redrove 1 message(s).")
+        .await;
+    browser
+        .wait_text("[data-test=dlq-empty]", "No dead letters.")
+        .await;
     event_when(&api, &first, "the redriven delivery", |e| {
         all_deliveries(e, "completed")
     })
@@ -178,8 +185,14 @@ async fn a_branded_session_shows_the_hosts_name_logo_colour_and_theme() {
         .await;
     assert_eq!(look["theme"], "dark", "{look}");
     assert_eq!(look["brand"], "#7c3aed", "{look}");
-    assert_eq!(look["onBrand"], "#ffffff", "white contrasts more on violet: {look}");
-    assert_eq!(look["background"], "rgb(13, 17, 23)", "the dark palette: {look}");
+    assert_eq!(
+        look["onBrand"], "#ffffff",
+        "white contrasts more on violet: {look}"
+    );
+    assert_eq!(
+        look["background"], "rgb(13, 17, 23)",
+        "the dark palette: {look}"
+    );
     assert_eq!(look["button"], "rgb(124, 58, 237)", "{look}");
     assert_eq!(look["logo"], 64, "the logo loaded through the CSP: {look}");
     b.enter_parent_frame().await.unwrap();

@@ -104,7 +104,14 @@ fn text(result: &CallToolResult) -> String {
 /// `switchyard mcp-token create` (the operator CLI); answers (token id, token).
 fn mint_token(server: &Switchyard, workspace: &str, role: &str) -> (String, String) {
     let output = Command::new(binary())
-        .args(["mcp-token", "create", "--workspace", workspace, "--role", role])
+        .args([
+            "mcp-token",
+            "create",
+            "--workspace",
+            workspace,
+            "--role",
+            role,
+        ])
         .arg("--data-dir")
         .arg(&server.data_dir)
         .output()
@@ -190,7 +197,11 @@ async fn every_meshes_tool_is_listed_over_both_transports_with_true_annotations(
         let listed = ok(&client, "meshes_list_workspaces", json!({})).await;
         assert_eq!(listed["records"][0]["id"], api.workspace_id.as_str());
         let resources = client.list_all_resources().await.expect("resources/list");
-        assert!(resources.iter().any(|r| r.uri == "switchyard://integrations"));
+        assert!(
+            resources
+                .iter()
+                .any(|r| r.uri == "switchyard://integrations")
+        );
         client.cancel().await.expect("close");
     }
 
@@ -328,7 +339,10 @@ async fn an_mcp_token_reaches_its_own_workspace_only() {
             "meshes_get_workspace_connections",
             json!({"workspace_id": other}),
         ),
-        ("meshes_get_workspace_events", json!({"workspace_id": other})),
+        (
+            "meshes_get_workspace_events",
+            json!({"workspace_id": other}),
+        ),
         (
             "meshes_create_connection",
             json!({"workspace": other, "type": "webhook", "name": "x",
@@ -367,7 +381,12 @@ async fn an_mcp_token_reaches_its_own_workspace_only() {
     )
     .await;
     let rule = rule["rule"]["id"].as_str().unwrap().to_owned();
-    let test = ok(&client, "switchyard_send_test_event", json!({"rule_id": rule})).await;
+    let test = ok(
+        &client,
+        "switchyard_send_test_event",
+        json!({"rule_id": rule}),
+    )
+    .await;
     let event = test["event"]["id"].as_str().unwrap().to_owned();
     // The first attempt and its immediate retry fail; the next one is minutes away.
     delivery_when(&client, &event, "two failed attempts", |d| {
@@ -403,7 +422,12 @@ async fn an_mcp_token_reaches_its_own_workspace_only() {
 
     // A member reads but cannot write.
     let member = http(&server, &member_token).await;
-    ok(&member, "meshes_get_connection", json!({"connection_id": connection})).await;
+    ok(
+        &member,
+        "meshes_get_connection",
+        json!({"connection_id": connection}),
+    )
+    .await;
     let (words, _) = refused(
         &member,
         "meshes_delete_connection",
@@ -476,6 +500,9 @@ async fn bad_tool_input_gets_the_apis_message_and_writes_nothing() {
     let events = api.get("/events").await;
     assert_eq!(events["count"], 0, "nothing was accepted: {events}");
     let connections = api.get("/connections").await;
-    assert_eq!(connections["count"], 0, "nothing was created: {connections}");
+    assert_eq!(
+        connections["count"], 0,
+        "nothing was created: {connections}"
+    );
     client.cancel().await.expect("close");
 }

@@ -24,11 +24,16 @@ fn now_ms() -> OffsetDateTime {
 }
 
 async fn send_failed(api: &Api, event: &str) -> String {
-    let id = api.send_event(json!({"event": event, "payload": {"n": 1}})).await["id"]
+    let id = api
+        .send_event(json!({"event": event, "payload": {"n": 1}}))
+        .await["id"]
         .as_str()
         .expect("id")
         .to_owned();
-    event_when(api, &id, "the delivery to fail", |e| all_deliveries(e, "failed")).await;
+    event_when(api, &id, "the delivery to fail", |e| {
+        all_deliveries(e, "failed")
+    })
+    .await;
     id
 }
 
@@ -57,7 +62,9 @@ async fn session_token(api: &Api) -> String {
 }
 
 fn attempts(event: &Value) -> u64 {
-    event["rule_events"][0]["attempt_count"].as_u64().expect("attempt_count")
+    event["rule_events"][0]["attempt_count"]
+        .as_u64()
+        .expect("attempt_count")
 }
 
 #[tokio::test]
@@ -106,7 +113,11 @@ async fn a_bulk_replay_requeues_exactly_the_failed_deliveries_in_its_range() {
         .iter()
         .map(|r| r.json()["uuid"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(delivered.len(), 4, "three failures and two replays: {delivered:?}");
+    assert_eq!(
+        delivered.len(),
+        4,
+        "three failures and two replays: {delivered:?}"
+    );
 
     // Again: nothing failed is left in the range, so nothing is sent twice.
     let (_, again) = replay(&api, &connection, range).await;
@@ -118,7 +129,9 @@ async fn a_bulk_replay_requeues_exactly_the_failed_deliveries_in_its_range() {
                       "limit": 1});
     let (_, first) = replay(&api, &connection, rest.clone()).await;
     assert_eq!(first["requeued"], 1, "{first}");
-    let cursor = first["next_cursor"].as_str().expect("a cursor while more may follow");
+    let cursor = first["next_cursor"]
+        .as_str()
+        .expect("a cursor while more may follow");
     let mut next = rest.clone();
     next["cursor"] = json!(cursor);
     let (_, second) = replay(&api, &connection, next).await;
@@ -127,7 +140,10 @@ async fn a_bulk_replay_requeues_exactly_the_failed_deliveries_in_its_range() {
         json!({"requeued": 0, "skipped": 0, "next_cursor": null}),
         "the range is done"
     );
-    event_when(&api, &later, "the last replay", |e| all_deliveries(e, "completed")).await;
+    event_when(&api, &later, "the last replay", |e| {
+        all_deliveries(e, "completed")
+    })
+    .await;
     let other = api.get(&format!("/events/{elsewhere}")).await;
     assert!(all_deliveries(&other, "failed"), "{other}");
     let _ = other_connection;
@@ -140,7 +156,12 @@ async fn a_bulk_replay_refuses_bad_ranges_sessions_and_other_tenants() {
     let (connection, _) = api.webhook_rule(&receiver.url("/x"), "a.b").await;
     let t = now_ms();
 
-    let (status, body) = replay(&api, &connection, json!({"from": rfc3339(t), "to": rfc3339(t)})).await;
+    let (status, body) = replay(
+        &api,
+        &connection,
+        json!({"from": rfc3339(t), "to": rfc3339(t)}),
+    )
+    .await;
     assert_eq!(status, 400, "{body}");
     assert_contract_error(&body);
     assert_eq!(body["error"]["data"][0]["param"], "to");
@@ -169,12 +190,20 @@ async fn a_bulk_replay_refuses_bad_ranges_sessions_and_other_tenants() {
         .send()
         .await
         .unwrap();
-    assert_eq!(expect_status(response, 403).await["error"]["name"], "Forbidden");
+    assert_eq!(
+        expect_status(response, 403).await["error"]["name"],
+        "Forbidden"
+    );
     for (method, path) in [
         (Method::GET, "/dlq/deliveries"),
         (Method::POST, "/dlq/deliveries/redrive"),
     ] {
-        let response = api.request(method, path).bearer_auth(&token).send().await.unwrap();
+        let response = api
+            .request(method, path)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status().as_u16(), 403, "{path}");
     }
 }
@@ -207,7 +236,10 @@ async fn the_dlq_routes_list_and_redrive_only_the_callers_messages() {
     assert_eq!(listed.len(), 1, "{listed:?}");
     let ours_detail = api.get(&format!("/events/{ours}")).await;
     assert_eq!(listed[0]["event_id"], ours.as_str());
-    assert_eq!(listed[0]["delivery_id"], ours_detail["rule_events"][0]["id"]);
+    assert_eq!(
+        listed[0]["delivery_id"],
+        ours_detail["rule_events"][0]["id"]
+    );
     assert_eq!(listed[0]["workspace"], api.workspace_id.as_str());
     assert_eq!(listed[0]["failed_delivery"], true);
     let theirs_listed = eventually("their failed delivery in the DLQ", DEADLINE, || async {

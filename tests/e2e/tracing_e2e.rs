@@ -98,13 +98,17 @@ async fn one_trace_id_from_the_callers_traceparent_to_the_webhook_and_the_collec
     assert_eq!(detail["trace_id"], TRACE, "{detail}");
 
     // The collector has the whole path in one trace, each span the child of the one before.
-    let spans = eventually("ingest, route, deliver, destination_call spans", DEADLINE, || {
-        let spans = spans(&collector);
-        let whole = ["ingest", "route", "deliver", "destination_call"]
-            .iter()
-            .all(|name| !named(&spans, TRACE, name).is_empty());
-        async move { whole.then_some(spans) }
-    })
+    let spans = eventually(
+        "ingest, route, deliver, destination_call spans",
+        DEADLINE,
+        || {
+            let spans = spans(&collector);
+            let whole = ["ingest", "route", "deliver", "destination_call"]
+                .iter()
+                .all(|name| !named(&spans, TRACE, name).is_empty());
+            async move { whole.then_some(spans) }
+        },
+    )
     .await;
     let one = |name| {
         let found = named(&spans, TRACE, name);
@@ -251,5 +255,9 @@ async fn an_invalid_traceparent_starts_a_new_trace() {
         async move { found.then_some(spans) }
     })
     .await;
-    assert!(named(&spans, trace, "ingest")[0].get("parentSpanId").is_none());
+    assert!(
+        named(&spans, trace, "ingest")[0]
+            .get("parentSpanId")
+            .is_none()
+    );
 }

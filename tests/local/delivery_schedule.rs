@@ -47,7 +47,8 @@ async fn send_and_route(deps: &Deps, queue: &SqliteQueue, sender: &Sender) -> De
         None,
         &switchyard_handlers::trace::RequestTrace::fresh(),
     )
-    .await.unwrap();
+    .await
+    .unwrap();
     let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|m| {
         router::route(deps, m)
     })

@@ -63,7 +63,7 @@ enum Credential {
     Publishable,
 }
 
-const BATCHES: [Batch; 11] = [
+const BATCHES: [Batch; 12] = [
     Batch {
         name: "workspaces",
         filter: ["--include-tag", "workspaces"],

@@ -9,5 +9,8 @@ async fn main() -> Result<(), Error> {
     switchyard_aws::init_logging();
     let deps = switchyard_aws::deps_from_env().await?;
     let api = switchyard_handlers::api::router(deps.clone());
-    run(switchyard_aws::flushing_traces(switchyard_mcp::with_mcp(api, deps))).await
+    run(switchyard_aws::flushing_traces(switchyard_mcp::with_mcp(
+        api, deps,
+    )))
+    .await
 }

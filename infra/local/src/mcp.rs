@@ -103,10 +103,16 @@ pub async fn list_tokens(data: &TargetArg, org_id: Option<String>) -> anyhow::Re
     Ok(())
 }
 
-pub async fn revoke_token(data: &TargetArg, org_id: Option<String>, id: &str) -> anyhow::Result<()> {
+pub async fn revoke_token(
+    data: &TargetArg,
+    org_id: Option<String>,
+    id: &str,
+) -> anyhow::Result<()> {
     let deps = deps(data).await?;
     let org = org(data, org_id)?;
-    let session: SessionId = id.parse().with_context(|| format!("{id} is not a token id"))?;
+    let session: SessionId = id
+        .parse()
+        .with_context(|| format!("{id} is not a token id"))?;
     anyhow::ensure!(
         mcp_token::revoke(&deps, org, session).await?,
         "organization {org} has no MCP token {id}"

@@ -20,7 +20,10 @@ const OUTPUT_SETTINGS: [(&str, &str); 8] = [
     ("EventsQueueUrl", "SWITCHYARD_EVENTS_QUEUE_URL"),
     ("EventsDeadLetterQueueUrl", "SWITCHYARD_EVENTS_DLQ_URL"),
     ("DeliveriesQueueUrl", "SWITCHYARD_DELIVERIES_QUEUE_URL"),
-    ("DeliveriesDeadLetterQueueUrl", "SWITCHYARD_DELIVERIES_DLQ_URL"),
+    (
+        "DeliveriesDeadLetterQueueUrl",
+        "SWITCHYARD_DELIVERIES_DLQ_URL",
+    ),
     ("RetentionDays", "SWITCHYARD_RETENTION_DAYS"),
 ];
 
@@ -55,7 +58,12 @@ pub fn from_outputs(name: &str, outputs: &[(String, String)]) -> anyhow::Result<
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.clone())
     };
-    let required = ["ApiUrl", "ConfigTableName", "HistoryTableName", "MasterKeySecretArn"];
+    let required = [
+        "ApiUrl",
+        "ConfigTableName",
+        "HistoryTableName",
+        "MasterKeySecretArn",
+    ];
     if let Some(missing) = required.iter().find(|key| output(key).is_none()) {
         anyhow::bail!("stack {name} has no output {missing}: is it a Switchyard stack?");
     }
@@ -92,17 +100,26 @@ mod tests {
         let stack = from_outputs(
             "switchyard-dev",
             &outputs(&[
-                ("ApiUrl", "https://x.execute-api.eu-west-1.amazonaws.com/api/v1"),
+                (
+                    "ApiUrl",
+                    "https://x.execute-api.eu-west-1.amazonaws.com/api/v1",
+                ),
                 ("ConfigTableName", "switchyard-dev-config"),
                 ("HistoryTableName", "switchyard-dev-history"),
-                ("MasterKeySecretArn", "arn:aws:secretsmanager:eu-west-1:1:secret:k"),
+                (
+                    "MasterKeySecretArn",
+                    "arn:aws:secretsmanager:eu-west-1:1:secret:k",
+                ),
                 ("DeliveriesDeadLetterQueueUrl", "https://sqs/dlq"),
                 ("RetentionDays", "14"),
                 ("AlarmTopicArn", "arn:aws:sns:eu-west-1:1:t"),
             ]),
         )
         .unwrap();
-        assert_eq!(stack.base_url, "https://x.execute-api.eu-west-1.amazonaws.com");
+        assert_eq!(
+            stack.base_url,
+            "https://x.execute-api.eu-west-1.amazonaws.com"
+        );
         assert_eq!(stack.resources.config_table, "switchyard-dev-config");
         assert_eq!(stack.resources.retention_days, 14);
         assert_eq!(

@@ -100,8 +100,7 @@ impl TraceParent {
     pub fn parse(header: &str) -> Option<Self> {
         let header = header.trim_matches([' ', '\t']);
         let bytes = header.as_bytes();
-        if bytes.len() < 55 || !bytes[..55].is_ascii() || (bytes.len() > 55 && bytes[55] != b'-')
-        {
+        if bytes.len() < 55 || !bytes[..55].is_ascii() || (bytes.len() > 55 && bytes[55] != b'-') {
             return None;
         }
         let version = hex::<1>(&header[0..2])?[0];
@@ -168,7 +167,11 @@ impl fmt::Debug for SpanId {
 /// The header value, version `00`.
 impl fmt::Display for TraceParent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "00-{}-{}-{:02x}", self.trace_id, self.span_id, self.flags)
+        write!(
+            f,
+            "00-{}-{}-{:02x}",
+            self.trace_id, self.span_id, self.flags
+        )
     }
 }
 

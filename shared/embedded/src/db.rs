@@ -332,7 +332,9 @@ fn commit_group(conn: &Connection, group: Vec<Grouped>, hook: Option<&BeforeGrou
         if let Err(e) = closed {
             status = Err(backend(e));
         } else if conn.is_autocommit() {
-            status = Err(StoreError::Backend("the transaction was rolled back".into()));
+            status = Err(StoreError::Backend(
+                "the transaction was rolled back".into(),
+            ));
         }
     }
     if status.is_ok() {

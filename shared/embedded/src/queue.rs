@@ -225,8 +225,8 @@ fn receive_tx(
     let mut dead_lettered = false;
     let max_receives = match queue.dlq() {
         Some(dlq) => {
-            dead_lettered = conn
-                .prepare_cached(
+            dead_lettered =
+                conn.prepare_cached(
                     "UPDATE queue_messages
                      SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
                          first_received_at_ms = NULL, receipt_handle = NULL
@@ -241,8 +241,7 @@ fn receive_tx(
                     now,
                     settings.max_receive_count,
                     max
-                ])?
-                > 0;
+                ])? > 0;
             i64::from(settings.max_receive_count)
         }
         // A DLQ has no redrive policy: any number of receives.

@@ -114,15 +114,22 @@ pub async fn redrive_for_org(
     let source = source_of(dlq)
         .ok_or_else(|| StoreError::Backend(format!("{dlq} is not a dead-letter queue")))?;
     let mut held = Vec::new();
-    let moved = scan(queue, dlq, org, max, &mut held, |mine: Vec<ReceivedMessage>| async move {
-        let bodies = mine
-            .iter()
-            .map(|m| OutgoingMessage::now(m.body.clone()))
-            .collect();
-        queue.send_batch(source, bodies).await?;
-        let handles: Vec<String> = mine.iter().map(|m| m.receipt_handle.clone()).collect();
-        queue.delete_batch(dlq, &handles).await
-    })
+    let moved = scan(
+        queue,
+        dlq,
+        org,
+        max,
+        &mut held,
+        |mine: Vec<ReceivedMessage>| async move {
+            let bodies = mine
+                .iter()
+                .map(|m| OutgoingMessage::now(m.body.clone()))
+                .collect();
+            queue.send_batch(source, bodies).await?;
+            let handles: Vec<String> = mine.iter().map(|m| m.receipt_handle.clone()).collect();
+            queue.delete_batch(dlq, &handles).await
+        },
+    )
     .await;
     release(queue, dlq, &held).await?;
     moved

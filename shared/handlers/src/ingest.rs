@@ -5,8 +5,8 @@
 use serde_json::{Map, Value};
 use switchyard_core::domain::{CatalogEntry, CatalogKind, Event};
 use switchyard_core::message::EventMessage;
-use switchyard_core::trace::TraceId;
 use switchyard_core::ports::{Accepted, Claim, Intake, OutgoingMessage, QueueName};
+use switchyard_core::trace::TraceId;
 use switchyard_core::validation::{self, MAX_EVENT_BYTES};
 use switchyard_core::{EventId, OrgId, RuleId, StoreError, ValidationErrors, WorkspaceId};
 
@@ -285,7 +285,10 @@ async fn accept_routed(
     let stored: Vec<&Event> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
     match deps
         .intake
-        .accept(claim.as_ref(), intake(deps, &stored, only_rule, true, trace))
+        .accept(
+            claim.as_ref(),
+            intake(deps, &stored, only_rule, true, trace),
+        )
         .await?
     {
         Accepted::Stored => {

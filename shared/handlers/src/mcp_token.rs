@@ -69,6 +69,7 @@ pub async fn issue(
         launch_expires_at: now,
         created_at: now,
         revoked_at: None,
+        branding: None,
     };
     deps.sessions().create_session(&session).await?;
     tracing::info!(%org, %workspace, session_id = %id, %role, "MCP token issued");

@@ -30,7 +30,10 @@ impl RequestTrace {
             .and_then(TraceParent::parse);
         let span = SpanId::random();
         Self {
-            span: incoming.map_or_else(|| TraceParent::new_root(span, now_secs()), |tp| tp.child(span)),
+            span: incoming.map_or_else(
+                || TraceParent::new_root(span, now_secs()),
+                |tp| tp.child(span),
+            ),
             parent: incoming.map(|tp| tp.span_id),
             per_item,
         }

@@ -62,8 +62,11 @@ pub struct CallerHeaders {
 
 #[async_trait]
 pub trait ApiClient: Send + Sync + 'static {
-    async fn call(&self, caller: &CallerHeaders, request: ApiRequest)
-    -> anyhow::Result<ApiResponse>;
+    async fn call(
+        &self,
+        caller: &CallerHeaders,
+        request: ApiRequest,
+    ) -> anyhow::Result<ApiResponse>;
 }
 
 fn uri(request: &ApiRequest) -> String {

@@ -11,9 +11,7 @@ pub fn explain(delivery: &Value, attempts: &[Value]) -> (String, Value) {
     let last = attempts.last();
     let outcome = last.and_then(|a| a["outcome"].as_str());
     let code = last.and_then(|a| a["status_code"].as_u64());
-    let body = last
-        .and_then(|a| a["response_body"].as_str())
-        .map(excerpt);
+    let body = last.and_then(|a| a["response_body"].as_str()).map(excerpt);
     let error = last
         .and_then(|a| a["error"].as_str())
         .or_else(|| delivery["last_error"].as_str());
@@ -78,7 +76,9 @@ fn excerpt(body: &str) -> String {
 fn advice(status: &str, outcome: Option<&str>, code: Option<u64>) -> &'static str {
     match (status, outcome) {
         ("completed", _) => "nothing: it was delivered.",
-        ("canceled", _) => "nothing unless it should still go: retry it with meshes_retry_event_rule.",
+        ("canceled", _) => {
+            "nothing unless it should still go: retry it with meshes_retry_event_rule."
+        }
         ("pending" | "processing", None) => {
             "wait: the first attempt has not finished yet; diagnose again in a few seconds."
         }
@@ -130,8 +130,10 @@ mod tests {
         let delivery = json!({"id": "d", "event_id": "e", "rule": "r", "status": "retrying",
             "attempt_count": 2, "integration_type": "webhook",
             "next_attempt_at": "2026-01-01T00:00:00Z", "last_error": "HTTP 500"});
-        let attempts = [json!({"outcome": "rejected_server_error", "status_code": 500,
-            "response_body": "boom", "request": "POST http://127.0.0.1:1/hook"})];
+        let attempts = [
+            json!({"outcome": "rejected_server_error", "status_code": 500,
+            "response_body": "boom", "request": "POST http://127.0.0.1:1/hook"}),
+        ];
         let (words, facts) = explain(&delivery, &attempts);
         assert!(words.contains("HTTP 500"), "{words}");
         assert!(words.contains("\"boom\""), "{words}");

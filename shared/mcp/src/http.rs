@@ -31,12 +31,7 @@ pub fn with_mcp(api: axum::Router, deps: Deps) -> axum::Router {
         // deployed API answers under its own domain.
         .disable_allowed_hosts();
     let service = StreamableHttpService::new(
-        move || {
-            Ok(SwitchyardMcp::new(
-                client.clone(),
-                Credentials::FromRequest,
-            ))
-        },
+        move || Ok(SwitchyardMcp::new(client.clone(), Credentials::FromRequest)),
         Arc::new(NeverSessionManager::default()),
         config,
     );

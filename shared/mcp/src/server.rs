@@ -114,7 +114,12 @@ impl SwitchyardMcp {
                 .params
                 .iter()
                 .filter(|p| args.get(p.name).and_then(Value::as_str).is_none())
-                .map(|p| (p.name.to_owned(), "is required and must be a string".to_owned()))
+                .map(|p| {
+                    (
+                        p.name.to_owned(),
+                        "is required and must be a string".to_owned(),
+                    )
+                })
                 .collect();
             return Ok(invalid_arguments(&problems));
         };
@@ -310,12 +315,14 @@ impl ServerHandler for SwitchyardMcp {
                 None,
             ));
         }
-        Ok(ReadResourceResult::new(vec![ResourceContents::TextResourceContents {
-            uri: request.uri,
-            mime_type: Some("application/json".into()),
-            text: serde_json::to_string_pretty(&response.body).unwrap_or_default(),
-            meta: None,
-        }])
-        .into())
+        Ok(
+            ReadResourceResult::new(vec![ResourceContents::TextResourceContents {
+                uri: request.uri,
+                mime_type: Some("application/json".into()),
+                text: serde_json::to_string_pretty(&response.body).unwrap_or_default(),
+                meta: None,
+            }])
+            .into(),
+        )
     }
 }

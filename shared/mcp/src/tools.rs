@@ -60,7 +60,10 @@ pub struct Param {
 
 /// What the tool calls.
 pub enum Call {
-    Api { verb: Verb, path: &'static str },
+    Api {
+        verb: Verb,
+        path: &'static str,
+    },
     /// Reads the delivery, its attempts and explains them (`diagnose.rs`).
     Diagnose,
 }
@@ -493,7 +496,13 @@ pub static TOOLS: &[ToolSpec] = &[
                 true,
                 "The action the destination performs (goes into metadata.action)",
             ),
-            p("resource", Str, Body, false, "Optional resource type filter"),
+            p(
+                "resource",
+                Str,
+                Body,
+                false,
+                "Optional resource type filter",
+            ),
             p(
                 "resource_id",
                 Str,
@@ -990,7 +999,11 @@ mod tests {
         for tool in TOOLS {
             if let Call::Api { path, .. } = tool.call {
                 for param in tool.params.iter().filter(|p| p.place == Path) {
-                    assert!(path.contains(&format!("{{{}}}", param.name)), "{}", tool.name);
+                    assert!(
+                        path.contains(&format!("{{{}}}", param.name)),
+                        "{}",
+                        tool.name
+                    );
                 }
                 let placed = tool.params.iter().filter(|p| p.place == Path).count();
                 assert_eq!(path.matches('{').count(), placed, "{}", tool.name);

@@ -3,8 +3,8 @@
 //! a warning, rather than slowing or growing without bound). `flush` sends what is queued and
 //! waits for it: Lambda freezes a sandbox between invocations, so each invocation ends with one.
 
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -102,7 +102,9 @@ fn run(config: Config, rx: Receiver<Command>, dropped: Arc<AtomicU64>) {
             let sent = rt.block_on(client.post(&config.url).body(body).send());
             match sent {
                 Ok(r) if r.status().is_success() => {}
-                Ok(r) => tracing::warn!(status = %r.status(), spans = chunk.len(), "trace export refused"),
+                Ok(r) => {
+                    tracing::warn!(status = %r.status(), spans = chunk.len(), "trace export refused")
+                }
                 Err(e) => tracing::warn!(error = %e, spans = chunk.len(), "trace export failed"),
             }
         }

@@ -142,6 +142,9 @@ mod tests {
         assert_eq!(c.delay, Duration::from_millis(200));
         assert_eq!((c.batch, c.queue), (512, 2048));
         let whole = config(&[("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://c/traces")]).unwrap();
-        assert_eq!((whole.url.as_str(), whole.service.as_str()), ("http://c/traces", "switchyard"));
+        assert_eq!(
+            (whole.url.as_str(), whole.service.as_str()),
+            ("http://c/traces", "switchyard")
+        );
     }
 }

@@ -484,7 +484,10 @@ async fn walk_failed(
         let page = store
             .failed_deliveries(t.org, connection, range.0, range.1, after, limit)
             .await?;
-        ensure!(page.deliveries.len() <= limit as usize, "a page within its limit");
+        ensure!(
+            page.deliveries.len() <= limit as usize,
+            "a page within its limit"
+        );
         found.extend(page.deliveries.iter().map(|d| d.id));
         match page.next {
             Some(next) => after = Some(next),

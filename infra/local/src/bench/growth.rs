@@ -71,7 +71,13 @@ async fn level(
     let db = data.join("switchyard.db");
     let seeding = Instant::now();
     let bar = super::bar(stored + expired, &format!("seeding {stored} events"));
-    seed(&db, (&creds.org_id, &creds.workspace_id), stored, expired, &bar)?;
+    seed(
+        &db,
+        (&creds.org_id, &creds.workspace_id),
+        stored,
+        expired,
+        &bar,
+    )?;
     bar.finish();
     let seed_seconds = seeding.elapsed().as_secs_f64();
 
@@ -108,7 +114,10 @@ async fn level(
     )
     .await;
     progress.finish();
-    anyhow::ensure!(done, "{stored} stored: deliveries did not all arrive in time");
+    anyhow::ensure!(
+        done,
+        "{stored} stored: deliveries did not all arrive in time"
+    );
     let elapsed_us = receipts
         .last_receipt_us
         .load(Ordering::Relaxed)

@@ -40,7 +40,11 @@ pub async fn per_delivery(
 
 /// Total instructions of one server life: start, one webhook rule, `deliveries` events
 /// delivered, graceful stop.
-async fn instructions(binary: &Path, receiver: &Receiver, deliveries: usize) -> anyhow::Result<u64> {
+async fn instructions(
+    binary: &Path,
+    receiver: &Receiver,
+    deliveries: usize,
+) -> anyhow::Result<u64> {
     let dir = tempfile::tempdir()?;
     let out = dir.path().join("callgrind.out");
     let wrapper = vec![
@@ -80,7 +84,10 @@ async fn instructions(binary: &Path, receiver: &Receiver, deliveries: usize) -> 
     let text = std::fs::read_to_string(&out)
         .with_context(|| format!("no callgrind output at {}", out.display()))?;
     text.lines()
-        .find_map(|l| l.strip_prefix("totals:").or_else(|| l.strip_prefix("summary:")))
+        .find_map(|l| {
+            l.strip_prefix("totals:")
+                .or_else(|| l.strip_prefix("summary:"))
+        })
         .and_then(|n| n.split_whitespace().next()?.parse().ok())
         .context("no instruction total in the callgrind output")
 }

@@ -123,7 +123,9 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if !args.seed_events.is_empty() {
         report.growth = growth::measure(&binary, &receiver, &args.seed_events, plan.growth).await?;
     }
-    let counted = args.instructions.unwrap_or(if args.quick { 0 } else { 300 });
+    let counted = args
+        .instructions
+        .unwrap_or(if args.quick { 0 } else { 300 });
     if counted > 0 {
         if instructions::available() {
             report.instructions_per_delivery =

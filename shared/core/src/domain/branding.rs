@@ -53,7 +53,8 @@ impl Branding {
         allow_loopback_http: bool,
     ) -> Branding {
         let name = input.name.map(str::trim).and_then(|n| {
-            let ok = !n.is_empty() && n.chars().count() <= MAX_NAME && !n.chars().any(char::is_control);
+            let ok =
+                !n.is_empty() && n.chars().count() <= MAX_NAME && !n.chars().any(char::is_control);
             if !ok {
                 errors.push(
                     "branding.name",
@@ -71,16 +72,18 @@ impl Branding {
             }
             ok.then(|| c.to_ascii_lowercase())
         });
-        let logo_url = input.logo_url.and_then(|raw| match logo(raw, allow_loopback_http) {
-            Some(url) => Some(url),
-            None => {
-                errors.push(
-                    "branding.logo_url",
-                    "must be an https:// URL of at most 2048 characters, without credentials",
-                );
-                None
-            }
-        });
+        let logo_url = input
+            .logo_url
+            .and_then(|raw| match logo(raw, allow_loopback_http) {
+                Some(url) => Some(url),
+                None => {
+                    errors.push(
+                        "branding.logo_url",
+                        "must be an https:// URL of at most 2048 characters, without credentials",
+                    );
+                    None
+                }
+            });
         let theme = match input.theme {
             None | Some("auto") => Theme::Auto,
             Some("light") => Theme::Light,
@@ -184,7 +187,13 @@ mod tests {
             "https://user:pw@cdn.acme.test/x.png",
             "ftp://cdn.acme.test/x.png",
         ] {
-            let (_, errors) = parse(BrandingInput { logo_url: Some(url), ..Default::default() }, true);
+            let (_, errors) = parse(
+                BrandingInput {
+                    logo_url: Some(url),
+                    ..Default::default()
+                },
+                true,
+            );
             assert_eq!(errors, ["branding.logo_url"], "{url}");
         }
     }

@@ -4,7 +4,9 @@ use async_trait::async_trait;
 use rusqlite::{OptionalExtension, named_params};
 use switchyard_core::domain::*;
 use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
-use switchyard_core::{ConnectionId, DeliveryId, EventId, OrgId, StoreError, WorkspaceId, v7_floor};
+use switchyard_core::{
+    ConnectionId, DeliveryId, EventId, OrgId, StoreError, WorkspaceId, v7_floor,
+};
 use time::{Duration, OffsetDateTime};
 
 use super::SqliteStore;

@@ -59,7 +59,12 @@ impl ListQuery {
             (Some(c), Some(u)) => Some(c.min(u)),
             (c, u) => c.or(u),
         };
-        let sql = sql(self.table, &self.columns, upper.is_some(), self.lower.is_some());
+        let sql = sql(
+            self.table,
+            &self.columns,
+            upper.is_some(),
+            self.lower.is_some(),
+        );
         if let Some(upper) = upper {
             self.values
                 .push(Value::Text(upper.hyphenated().to_string()));

@@ -24,10 +24,25 @@ const BIG: &[&str] = &[
 
 /// The list queries the store builds: table and the filters the API offers.
 const LISTS: &[(&str, &[&str])] = &[
-    ("events", &["workspace", "event", "resource", "resource_id", "status"]),
-    ("rules", &["workspace", "connection", "event", "resource", "resource_id"]),
+    (
+        "events",
+        &["workspace", "event", "resource", "resource_id", "status"],
+    ),
+    (
+        "rules",
+        &[
+            "workspace",
+            "connection",
+            "event",
+            "resource",
+            "resource_id",
+        ],
+    ),
     ("connections", &["workspace"]),
-    ("sessions", &["workspace", "status", "resource", "resource_id"]),
+    (
+        "sessions",
+        &["workspace", "status", "resource", "resource_id"],
+    ),
     ("workspaces", &[]),
 ];
 
@@ -134,7 +149,11 @@ fn no_statement_scans_a_big_table() {
         for sql in statements(text) {
             if sql.contains("{table}") {
                 // `within_limit`'s count, for any tenant table.
-                planned.extend(tables.iter().map(|t| (file.clone(), sql.replace("{table}", t))));
+                planned.extend(
+                    tables
+                        .iter()
+                        .map(|t| (file.clone(), sql.replace("{table}", t))),
+                );
             } else if !sql.contains('{') {
                 planned.push((file.clone(), sql));
             }

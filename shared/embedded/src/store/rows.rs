@@ -180,8 +180,7 @@ fn conditions(row: &Row, col: impl Col) -> rusqlite::Result<Option<Conditions>> 
     let Some(text) = row.get::<_, Option<String>>(col)? else {
         return Ok(None);
     };
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| invalid(row, col, e))?;
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| invalid(row, col, e))?;
     Conditions::parse(&value).map(Some).map_err(|e| {
         let problems: Vec<String> =
             e.0.iter()
@@ -289,38 +288,89 @@ const READ_ORDER: [(&str, &[&str]); 5] = [
     (
         "connections",
         &[
-            "id", "org", "workspace", "kind", "name", "metadata", "secrets", "hidden",
-            "created_by", "created_at", "updated_at",
+            "id",
+            "org",
+            "workspace",
+            "kind",
+            "name",
+            "metadata",
+            "secrets",
+            "hidden",
+            "created_by",
+            "created_at",
+            "updated_at",
         ],
     ),
     (
         "rules",
         &[
-            "id", "org", "workspace", "connection", "kind", "event", "resource", "resource_id",
-            "metadata", "conditions", "active", "hidden", "created_by", "created_at",
+            "id",
+            "org",
+            "workspace",
+            "connection",
+            "kind",
+            "event",
+            "resource",
+            "resource_id",
+            "metadata",
+            "conditions",
+            "active",
+            "hidden",
+            "created_by",
+            "created_at",
             "updated_at",
         ],
     ),
     (
         "events",
         &[
-            "id", "org", "workspace", "event", "resource", "resource_id", "payload",
-            "created_by", "created_at",
+            "id",
+            "org",
+            "workspace",
+            "event",
+            "resource",
+            "resource_id",
+            "payload",
+            "created_by",
+            "created_at",
         ],
     ),
     (
         "deliveries",
         &[
-            "id", "org", "workspace", "event", "event_name", "rule", "connection", "kind",
-            "status", "attempt_count", "schedule_base", "started_at", "completed_at",
-            "next_attempt_at", "last_error", "created_at", "updated_at",
+            "id",
+            "org",
+            "workspace",
+            "event",
+            "event_name",
+            "rule",
+            "connection",
+            "kind",
+            "status",
+            "attempt_count",
+            "schedule_base",
+            "started_at",
+            "completed_at",
+            "next_attempt_at",
+            "last_error",
+            "created_at",
+            "updated_at",
         ],
     ),
     (
         "attempts",
         &[
-            "id", "org", "delivery", "number", "outcome", "status_code", "request",
-            "response_body", "error", "duration_ms", "started_at",
+            "id",
+            "org",
+            "delivery",
+            "number",
+            "outcome",
+            "status_code",
+            "request",
+            "response_body",
+            "error",
+            "duration_ms",
+            "started_at",
         ],
     ),
 ];
@@ -334,9 +384,11 @@ mod tests {
         for (table, expected) in super::READ_ORDER {
             let columns: Vec<String> = db
                 .call_sync(|c| {
-                    c.prepare(&format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"))?
-                        .query_map([], |r| r.get(0))?
-                        .collect()
+                    c.prepare(&format!(
+                        "SELECT name FROM pragma_table_info('{table}') ORDER BY cid"
+                    ))?
+                    .query_map([], |r| r.get(0))?
+                    .collect()
                 })
                 .unwrap();
             assert_eq!(&columns[..expected.len()], expected, "{table}");

@@ -110,15 +110,9 @@ pub async fn replay(
     errors.into_result(()).map_err(ApiError::validation)?;
     let ReplayStatus::Failed = body.status;
     super::load_connection(&deps, machine.org, id).await?;
-    let done = bulk_replay::replay_failed(
-        &deps,
-        machine.org,
-        id,
-        (body.from, body.to),
-        after,
-        limit,
-    )
-    .await?;
+    let done =
+        bulk_replay::replay_failed(&deps, machine.org, id, (body.from, body.to), after, limit)
+            .await?;
     Ok(Json(ReplayCounts {
         requeued: done.requeued,
         skipped: done.skipped,

@@ -22,8 +22,8 @@ use super::views::{
     List,
 };
 use crate::Deps;
-use crate::trace::RequestTrace;
 use crate::ingest::{self, NewEvent, Sender};
+use crate::trace::RequestTrace;
 
 /// `POST /events`. With an `Idempotency-Key` header (extension), a repeat within 24 h answers
 /// the first event again, marked `Idempotent-Replayed: true`, and nothing is stored or sent.
@@ -76,8 +76,7 @@ pub async fn create(
         let bytes = read_bytes(request, &deps).await?;
         let body: Value = parse_json(&bytes)?;
         let input = NewEvent::from_json(&body)?;
-        let mut headers =
-            rate_limit::check(&deps, target_workspace(&sender, input.workspace)?, 1)?;
+        let mut headers = rate_limit::check(&deps, target_workspace(&sender, input.workspace)?, 1)?;
         let (event, replayed) =
             ingest::accept(&deps, &sender, input, key.as_deref(), &trace).await?;
         if replayed {

@@ -150,7 +150,11 @@ fn v1_routes() -> Routes {
         .add(Method::GET, "/connections/{id}", connections::get)
         .add(Method::PUT, "/connections/{id}", connections::update)
         .add(Method::DELETE, "/connections/{id}", connections::delete)
-        .add(Method::POST, "/connections/{id}/replay", bulk_replay::replay)
+        .add(
+            Method::POST,
+            "/connections/{id}/replay",
+            bulk_replay::replay,
+        )
         .add(
             Method::GET,
             "/connections/{id}/mappings/default",

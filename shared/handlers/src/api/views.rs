@@ -6,11 +6,11 @@
 
 use serde::Serialize;
 use serde_json::{Map, Value};
-use switchyard_core::trace::TraceId;
 use switchyard_core::domain::{
     Connection, Delivery, DeliveryStatus, Event, EventStatus, InactiveReason, Rule, Workspace,
 };
 use switchyard_core::page::Page;
+use switchyard_core::trace::TraceId;
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 

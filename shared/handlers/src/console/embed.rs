@@ -86,8 +86,7 @@ async fn framing(deps: &Deps, token: &str) -> Framing {
         return Framing::default();
     }
     Framing {
-        ancestors: (!session.allowed_origins.is_empty())
-            .then(|| session.allowed_origins.join(" ")),
+        ancestors: (!session.allowed_origins.is_empty()).then(|| session.allowed_origins.join(" ")),
         logo_origin: session.branding.as_ref().and_then(|b| b.logo_origin()),
     }
 }
