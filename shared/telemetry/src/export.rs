@@ -86,6 +86,8 @@ fn run(config: Config, rx: Receiver<Command>, dropped: Arc<AtomicU64>) {
     else {
         return;
     };
+    // The HTTP client's connector and timers need the runtime's context, on this thread too.
+    let _context = rt.enter();
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .default_headers(headers(&config))

@@ -181,38 +181,8 @@ fn v1_routes() -> Routes {
         .add(Method::DELETE, "/rules/{id}", rules::delete)
         .add(Method::PATCH, "/rules/{id}", rules::patch)
         .add(Method::POST, "/rules/{id}/test", rule_test::send)
-        .add(Method::GET, "/events", events::list);
-    ingest_routes(routes)
+        .add(Method::GET, "/events", events::list)
         .add(Method::GET, "/integrations", catalog::integrations)
-        .add(
-            Method::POST,
-            "/events/bulk",
-            events::bulk.layer(cors::ingest()),
-        )
-        .add(
-            Method::OPTIONS,
-            "/events",
-            cors::preflight_event
-                .layer(cors::ingest())
-                .layer(axum::middleware::from_fn(cors::post_only)),
-        )
-        .add(
-            Method::OPTIONS,
-            "/events/bulk",
-            cors::preflight_bulk
-                .layer(cors::ingest())
-                .layer(axum::middleware::from_fn(cors::post_only)),
-        )
-}
-
-/// Ingest: `POST /events`, `/events/bulk` and their CORS preflights.
-fn ingest_routes(routes: Routes) -> Routes {
-    routes
-        .add(
-            Method::POST,
-            "/events",
-            events::create.layer(cors::ingest()),
-        )
         .add(Method::GET, "/usage", usage::get)
         .add(Method::GET, "/dlq/{queue}", dlq::list)
         .add(Method::POST, "/dlq/{queue}/redrive", dlq::redrive)
@@ -255,6 +225,36 @@ fn ingest_routes(routes: Routes) -> Routes {
             Method::POST,
             "/events/{event}/rules/{rule}/cancel",
             deliveries::cancel,
+        );
+    ingest_routes(routes)
+}
+
+/// Ingest: `POST /events`, `/events/bulk` and their CORS preflights.
+fn ingest_routes(routes: Routes) -> Routes {
+    routes
+        .add(
+            Method::POST,
+            "/events",
+            events::create.layer(cors::ingest()),
+        )
+        .add(
+            Method::POST,
+            "/events/bulk",
+            events::bulk.layer(cors::ingest()),
+        )
+        .add(
+            Method::OPTIONS,
+            "/events",
+            cors::preflight_event
+                .layer(cors::ingest())
+                .layer(axum::middleware::from_fn(cors::post_only)),
+        )
+        .add(
+            Method::OPTIONS,
+            "/events/bulk",
+            cors::preflight_bulk
+                .layer(cors::ingest())
+                .layer(axum::middleware::from_fn(cors::post_only)),
         )
 }
 
