@@ -479,7 +479,12 @@ impl Deliveries for DynamoStore {
                 _ => None,
             })
             .collect();
-        let next = out.last_evaluated_key().and(seen.last().copied());
+        // More may follow when the page was full, whether or not the service said so (moto
+        // returns no LastEvaluatedKey at the end of an index, DynamoDB does): as embedded.
+        let full = seen.len() >= limit as usize;
+        let next = (out.last_evaluated_key().is_some() || full)
+            .then(|| seen.last().copied())
+            .flatten();
         let found = seen;
         // Another organization's connection id finds no item under this organization's keys.
         let keys = found
