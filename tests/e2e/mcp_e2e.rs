@@ -189,6 +189,9 @@ async fn every_meshes_tool_is_listed_over_both_transports_with_true_annotations(
             "switchyard_cancel_delivery",
             "switchyard_send_test_event",
             "switchyard_get_usage",
+            "switchyard_list_dead_letters",
+            "switchyard_redrive_dead_letters",
+            "switchyard_replay_failed_deliveries",
         ] {
             assert!(names.contains(&extension), "{extension} missing");
         }
@@ -320,6 +323,23 @@ async fn an_agent_fixes_a_failed_delivery_over_stdio() {
         d["status"] == "completed"
     })
     .await;
+    // The operator's tools: the failure was also dead-lettered (ops see it there); nothing
+    // failed is left to replay.
+    let dead = ok(
+        &client,
+        "switchyard_list_dead_letters",
+        json!({"queue": "deliveries"}),
+    )
+    .await;
+    assert_eq!(dead["records"][0]["event_id"], event.as_str(), "{dead}");
+    let replayed = ok(
+        &client,
+        "switchyard_replay_failed_deliveries",
+        json!({"connection_id": connection, "from": "2026-01-01T00:00:00Z",
+               "to": "2100-01-01T00:00:00Z"}),
+    )
+    .await;
+    assert_eq!(replayed["requeued"], 0, "{replayed}");
     let got = fixed.requests_to("/hook");
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].json()["uuid"], event.as_str());
@@ -373,6 +393,19 @@ async fn an_mcp_token_reaches_its_own_workspace_only() {
     // Machine-only tools say so.
     let (words, _) = refused(&client, "meshes_list_sessions", json!({"workspace_id": ws})).await;
     assert!(words.contains("HTTP 403"), "{words}");
+    for (tool, args) in [
+        (
+            "switchyard_list_dead_letters",
+            json!({"queue": "deliveries"}),
+        ),
+        (
+            "switchyard_redrive_dead_letters",
+            json!({"queue": "deliveries"}),
+        ),
+    ] {
+        let (words, _) = refused(&client, tool, args).await;
+        assert!(words.contains("HTTP 403"), "{tool}: {words}");
+    }
     let other_connections = api.get(&format!("/workspaces/{other}/connections")).await;
     assert_eq!(other_connections["count"], 0, "nothing was written there");
 

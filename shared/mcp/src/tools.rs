@@ -843,6 +843,71 @@ pub static TOOLS: &[ToolSpec] = &[
         params: &[],
         call: api(Verb::Get, "/usage"),
     },
+    // The operator's routes: a machine key only (a session or MCP token is refused, 403).
+    ToolSpec {
+        name: "switchyard_list_dead_letters",
+        title: "List Dead Letters",
+        description: "The organization's messages in a dead-letter queue (`deliveries`: \
+            deliveries whose attempts all failed in the queue itself; `events`: events the \
+            router could not route), oldest first. Organization scope: a machine key only.",
+        effect: Effect::Read,
+        params: &[
+            p(
+                "queue",
+                OneOf(&["deliveries", "events"]),
+                Path,
+                true,
+                "Which DLQ",
+            ),
+            LIMIT,
+        ],
+        call: api(Verb::Get, "/dlq/{queue}"),
+    },
+    ToolSpec {
+        name: "switchyard_redrive_dead_letters",
+        title: "Redrive Dead Letters",
+        description: "Sends the organization's dead letters of a queue back to their source \
+            queue, to be processed again (after the cause is fixed). Organization scope: a \
+            machine key only.",
+        effect: Effect::Additive,
+        params: &[p(
+            "queue",
+            OneOf(&["deliveries", "events"]),
+            Path,
+            true,
+            "Which DLQ",
+        )],
+        call: api(Verb::Post, "/dlq/{queue}/redrive"),
+    },
+    ToolSpec {
+        name: "switchyard_replay_failed_deliveries",
+        title: "Replay Failed Deliveries",
+        description: "After an outage: re-queues a connection's failed deliveries created in \
+            [from, to), each on a fresh retry schedule, at most `limit` looked at per call; go \
+            on with `next_cursor`. Replaying twice never sends a delivery twice. Organization \
+            scope: a machine key only.",
+        effect: Effect::Additive,
+        params: &[
+            CONNECTION_ID,
+            p("from", Str, Body, true, "Created at or after (RFC 3339)"),
+            p("to", Str, Body, true, "Created before (RFC 3339)"),
+            p(
+                "cursor",
+                Str,
+                Body,
+                false,
+                "The previous answer's next_cursor",
+            ),
+            p(
+                "limit",
+                Int,
+                Body,
+                false,
+                "Deliveries to look at, 1-200 (default 100)",
+            ),
+        ],
+        call: api(Verb::Post, "/connections/{connection_id}/replay"),
+    },
 ];
 
 pub fn find(name: &str) -> Option<&'static ToolSpec> {
