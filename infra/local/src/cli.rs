@@ -447,7 +447,9 @@ fn init_tracing() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .with_filter(filter);
-    let traces = switchyard_telemetry::layer_from_env("switchyard").with_filter(LevelFilter::INFO);
+    // Filtered only when export is on: an absent layer must not make info spans live.
+    let traces = switchyard_telemetry::layer_from_env("switchyard")
+        .map(|l| l.with_filter(LevelFilter::INFO));
     tracing_subscriber::registry()
         .with(logs)
         .with(traces)

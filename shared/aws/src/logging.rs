@@ -23,7 +23,9 @@ pub fn init_logging() {
         .with_target(false)
         .with_filter(filter);
     let service = std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "switchyard".into());
-    let traces = switchyard_telemetry::layer_from_env(&service).with_filter(LevelFilter::INFO);
+    // Filtered only when export is on: an absent layer must not make info spans live.
+    let traces =
+        switchyard_telemetry::layer_from_env(&service).map(|l| l.with_filter(LevelFilter::INFO));
     let _ = tracing_subscriber::registry()
         .with(logs)
         .with(traces)
