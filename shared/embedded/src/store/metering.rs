@@ -56,9 +56,14 @@ pub(super) fn usage(
             .prepare_cached("SELECT events FROM usage_counters WHERE org = ?1 AND period = ?2")?
             .query_row(params![org, period.key], |r| r.get(0))
             .optional()?;
+        // Ids are UUIDv7, minted as the event is received: the period is an id range, which
+        // the (org, id) index reads alone instead of every event the organization holds.
+        let from = switchyard_core::v7_floor(period.start)
+            .hyphenated()
+            .to_string();
         usage.events_stored = c
-            .prepare_cached("SELECT COUNT(*) FROM events WHERE org = ?1 AND created_at >= ?2")?
-            .query_row(params![org, ms(period.start)], |r| r.get(0))?;
+            .prepare_cached("SELECT COUNT(*) FROM events WHERE org = ?1 AND id >= ?2")?
+            .query_row(params![org, from], |r| r.get(0))?;
     }
     Ok(usage)
 }

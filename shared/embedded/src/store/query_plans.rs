@@ -101,13 +101,20 @@ fn big_scans(conn: &Connection, sql: &str) -> Vec<String> {
         .unwrap()
         .collect::<rusqlite::Result<_>>()
         .unwrap();
+    // A search by the organization alone reads all of its rows unless a LIMIT stops it (a
+    // list's page): the planner picks such an index over a selective one it was not shown.
+    let unbounded = !sql.contains("LIMIT");
     details
         .into_iter()
         .filter(|d| {
-            d.strip_prefix("SCAN ").is_some_and(|rest| {
+            let big = |rest: &str| {
                 let name = rest.split_whitespace().next().unwrap_or_default();
                 BIG.contains(&name) || alias_of_big(sql, name)
-            })
+            };
+            d.strip_prefix("SCAN ").is_some_and(big)
+                || (unbounded
+                    && d.ends_with("(org=?)")
+                    && d.strip_prefix("SEARCH ").is_some_and(big))
         })
         .collect()
 }
