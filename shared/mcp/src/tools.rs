@@ -838,7 +838,8 @@ pub static TOOLS: &[ToolSpec] = &[
         name: "switchyard_get_usage",
         title: "Get Usage",
         description: "The organization's usage this month against its plan: events, \
-            workspaces, connections, rules and history retention.",
+            workspaces, connections, rules and history retention. Organization scope: a \
+            machine key only.",
         effect: Effect::Read,
         params: &[],
         call: api(Verb::Get, "/usage"),
