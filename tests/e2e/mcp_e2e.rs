@@ -84,6 +84,47 @@ async fn ok(client: &Client, tool: &str, args: Value) -> Value {
     result.structured_content.expect("structured content")
 }
 
+/// A webhook connection to `url` and a rule sending `event` to it, through the tools:
+/// (connection id, rule id).
+async fn webhook_rule(
+    client: &Client,
+    ws: &str,
+    name: &str,
+    url: &str,
+    event: &str,
+) -> (String, String) {
+    let created = ok(
+        client,
+        "meshes_create_connection",
+        json!({"workspace": ws, "type": "webhook", "name": name, "metadata": {"url": url}}),
+    )
+    .await;
+    let connection = created["connection"]["id"].as_str().unwrap().to_owned();
+    let rule = ok(
+        client,
+        "meshes_create_rule",
+        json!({"workspace": ws, "connection": connection, "event": event,
+               "action": "send_webhook"}),
+    )
+    .await;
+    (connection, rule["rule"]["id"].as_str().unwrap().to_owned())
+}
+
+/// The agent's repair: the connection pointed at `url`, the delivery retried, then delivered.
+async fn fix_and_retry(client: &Client, connection: &str, url: &str, event: &str, rule: &str) {
+    ok(
+        client,
+        "meshes_update_connection",
+        json!({"connection_id": connection, "metadata": {"url": url}}),
+    )
+    .await;
+    retry_when_not_imminent(client, event, rule).await;
+    delivery_when(client, event, "the retry delivered", |d| {
+        d["status"] == "completed"
+    })
+    .await;
+}
+
 /// Retries a delivery through the tool, as an agent told "425: imminent" would: again once
 /// the scheduled attempt is no longer seconds away (the schedule differs by backend).
 async fn retry_when_not_imminent(client: &Client, event: &str, rule: &str) {
@@ -252,22 +293,14 @@ async fn an_agent_fixes_a_failed_delivery_over_stdio() {
     let client = stdio(&server).await;
     let ws = api.workspace_id.as_str();
 
-    let created = ok(
+    let (connection, rule) = webhook_rule(
         &client,
-        "meshes_create_connection",
-        json!({"workspace": ws, "type": "webhook", "name": "Orders hook",
-               "metadata": {"url": broken.url("/wrong-path")}}),
+        ws,
+        "Orders hook",
+        &broken.url("/wrong-path"),
+        "order.paid",
     )
     .await;
-    let connection = created["connection"]["id"].as_str().unwrap().to_owned();
-    let rule = ok(
-        &client,
-        "meshes_create_rule",
-        json!({"workspace": ws, "connection": connection, "event": "order.paid",
-               "action": "send_webhook"}),
-    )
-    .await;
-    let rule = rule["rule"]["id"].as_str().unwrap().to_owned();
     let emitted = ok(
         &client,
         "meshes_emit_event",
@@ -312,17 +345,7 @@ async fn an_agent_fixes_a_failed_delivery_over_stdio() {
         404
     );
 
-    ok(
-        &client,
-        "meshes_update_connection",
-        json!({"connection_id": connection, "metadata": {"url": fixed.url("/hook")}}),
-    )
-    .await;
-    retry_when_not_imminent(&client, &event, &rule).await;
-    delivery_when(&client, &event, "the retry delivered", |d| {
-        d["status"] == "completed"
-    })
-    .await;
+    fix_and_retry(&client, &connection, &fixed.url("/hook"), &event, &rule).await;
     // The operator's tools: the failure was also dead-lettered (ops see it there); nothing
     // failed is left to replay.
     let dead = ok(
@@ -413,22 +436,14 @@ async fn an_mcp_token_reaches_its_own_workspace_only() {
     let broken = Receiver::start().await;
     broken.respond_with(500);
     let fixed = Receiver::start().await;
-    let created = ok(
+    let (connection, rule) = webhook_rule(
         &client,
-        "meshes_create_connection",
-        json!({"workspace": ws, "type": "webhook", "name": "Customer hook",
-               "metadata": {"url": broken.url("/hook")}}),
+        &ws,
+        "Customer hook",
+        &broken.url("/hook"),
+        "invoice.paid",
     )
     .await;
-    let connection = created["connection"]["id"].as_str().unwrap().to_owned();
-    let rule = ok(
-        &client,
-        "meshes_create_rule",
-        json!({"workspace": ws, "connection": connection, "event": "invoice.paid",
-               "action": "send_webhook"}),
-    )
-    .await;
-    let rule = rule["rule"]["id"].as_str().unwrap().to_owned();
     let test = ok(
         &client,
         "switchyard_send_test_event",
@@ -450,17 +465,7 @@ async fn an_mcp_token_reaches_its_own_workspace_only() {
     let words = text(&diagnosis);
     assert!(words.contains("HTTP 500"), "{words}");
     assert!(words.contains("next attempt is due"), "{words}");
-    ok(
-        &client,
-        "meshes_update_connection",
-        json!({"connection_id": connection, "metadata": {"url": fixed.url("/hook")}}),
-    )
-    .await;
-    retry_when_not_imminent(&client, &event, &rule).await;
-    delivery_when(&client, &event, "the retry delivered", |d| {
-        d["status"] == "completed"
-    })
-    .await;
+    fix_and_retry(&client, &connection, &fixed.url("/hook"), &event, &rule).await;
     assert_eq!(fixed.requests_to("/hook")[0].json()["uuid"], event.as_str());
 
     // A member reads but cannot write.
