@@ -201,6 +201,45 @@ pub async fn canceled_delivery_stays_canceled_after_an_attempt(store: &dyn Store
     Ok(())
 }
 
+/// SQS may deliver a message twice and both copies may run: the second attempt of the same
+/// number is recorded beside the first and moves nothing, so the next attempt (number + 1)
+/// is still the one the delivery expects.
+pub async fn a_duplicate_attempt_is_recorded_and_moves_nothing(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery(store, &t).await?;
+    let first = attempt(&d, 1, Outcome::RejectedServerError, 503);
+    let after_first = store
+        .finish_attempt(t.org, &record(first.clone(), DeliveryStatus::Retrying))
+        .await?;
+    assert_eq!(after_first.attempt_count, 1);
+
+    // The duplicate ends differently (delivered), and later: it changes nothing but history.
+    let mut duplicate = attempt(&d, 1, Outcome::Delivered, 200);
+    duplicate.started_at = first.started_at + Duration::milliseconds(5);
+    let after_duplicate = store
+        .finish_attempt(t.org, &record(duplicate.clone(), DeliveryStatus::Completed))
+        .await?;
+    assert_eq!(after_duplicate, after_first);
+    assert_eq!(store.delivery(t.org, d.id).await?, Some(after_first));
+    assert_eq!(
+        store.attempts(t.org, d.id).await?,
+        vec![first.clone(), duplicate.clone()]
+    );
+
+    // Attempt 2 is not mistaken for a stale one: it moves the delivery.
+    let second = attempt(&d, 2, Outcome::Delivered, 200);
+    let done = store
+        .finish_attempt(t.org, &record(second.clone(), DeliveryStatus::Completed))
+        .await?;
+    assert_eq!(done.status, DeliveryStatus::Completed);
+    assert_eq!(done.attempt_count, 2);
+    assert_eq!(
+        store.attempts(t.org, d.id).await?,
+        vec![first, duplicate, second]
+    );
+    Ok(())
+}
+
 pub async fn cancel_stops_non_final_deliveries_only(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;
     for status in [

@@ -197,7 +197,9 @@ impl Deliveries for DynamoStore {
 
     /// One conditional update records the attempt and moves the delivery. A delivery canceled
     /// while the attempt ran fails that update's condition and takes the second, which records
-    /// the attempt and keeps `canceled` (and schedules nothing).
+    /// the attempt and keeps `canceled` (and schedules nothing). A duplicate of an attempt
+    /// already recorded (SQS delivered its message twice, and both ran) fails both and takes
+    /// the third, which only appends it: the count stays the number of attempts made in turn.
     async fn finish_attempt(
         &self,
         org: OrgId,
@@ -266,8 +268,12 @@ impl Deliveries for DynamoStore {
         if failed {
             set = set.value(":fsk", s(a.delivery.to_string()));
         }
-        let not_canceled = Expr::new("attribute_exists(#pk) AND #st <> :canceled")
-            .value(":canceled", status(DeliveryStatus::Canceled));
+        // This attempt's number is not yet counted: a duplicate's is (`#n` only grows).
+        let first = |e: Expr| e.value(":num", n(a.number));
+        let not_canceled = first(Expr::new(
+            "attribute_exists(#pk) AND #st <> :canceled AND #n < :num",
+        ))
+        .value(":canceled", status(DeliveryStatus::Canceled));
         if let Some(item) = self
             .update(
                 Table::History,
@@ -286,15 +292,31 @@ impl Deliveries for DynamoStore {
         } else {
             "SET #n = #n + :one, #att = list_append(if_not_exists(#att, :empty), :a), #up = :ended REMOVE #next, #err"
         };
-        let canceled =
-            Expr::new("#st = :canceled").value(":canceled", status(DeliveryStatus::Canceled));
+        let canceled = first(Expr::new("#st = :canceled AND #n < :num"))
+            .value(":canceled", status(DeliveryStatus::Canceled));
+        if let Some(item) = self
+            .update(
+                Table::History,
+                key.clone(),
+                DELIVERY_SK,
+                common(Expr::new(text)),
+                Some(canceled),
+            )
+            .await?
+        {
+            return codec::delivery(&item);
+        }
+
+        let duplicate = Expr::new("SET #att = list_append(if_not_exists(#att, :empty), :a)")
+            .value(":empty", AttributeValue::L(Vec::new()))
+            .value(":a", attempt);
         match self
             .update(
                 Table::History,
                 key,
                 DELIVERY_SK,
-                common(Expr::new(text)),
-                Some(canceled),
+                duplicate,
+                Some(Expr::new("attribute_exists(#pk)")),
             )
             .await?
         {

@@ -1,7 +1,7 @@
 //! Deliveries and their attempts: an attempt and its delivery's new state commit together.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, named_params};
+use rusqlite::{OptionalExtension, named_params, params};
 use switchyard_core::domain::*;
 use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
 use switchyard_core::{
@@ -148,7 +148,7 @@ impl Deliveries for SqliteStore {
                                                     ELSE :next_attempt_at END,
                              last_error = :last_error,
                              updated_at = :ended_at
-                         WHERE org = :org AND id = :id
+                         WHERE org = :org AND id = :id AND attempt_count < :number
                          RETURNING *",
                     )?
                     .query_row(
@@ -159,13 +159,27 @@ impl Deliveries for SqliteStore {
                             ":last_error": record.last_error,
                             ":org": org.to_string(),
                             ":id": a.delivery.to_string(),
+                            ":number": a.number,
                         },
                         rows::delivery,
                     )
                     .optional()?;
-                let Some(delivery) = delivery else {
-                    // The UPDATE matched nothing; nothing was written.
-                    return Ok(None);
+                // Unmoved: absent, or this is a duplicate of an attempt already counted (its
+                // message came twice and both ran). A duplicate is recorded beside the first
+                // and moves nothing, so the count stays the number of attempts made in turn.
+                let delivery = match delivery {
+                    Some(moved) => moved,
+                    None => match tx
+                        .prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND id = ?2")?
+                        .query_row(
+                            params![org.to_string(), a.delivery.to_string()],
+                            rows::delivery,
+                        )
+                        .optional()?
+                    {
+                        Some(unmoved) => unmoved,
+                        None => return Ok(None),
+                    },
                 };
                 tx.prepare_cached(
                     "INSERT INTO attempts (id, org, delivery, number, outcome, status_code,
