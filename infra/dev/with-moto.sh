@@ -9,7 +9,8 @@ cd "$(dirname "$0")/../.."
 port=$(.venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=target/moto.log
 mkdir -p target
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" > "$log" 2>&1 &
+# moto_server with SQS's queue operations made atomic (moto_server.py says why).
+.venv/bin/python infra/dev/moto_server.py -H 127.0.0.1 -p "$port" > "$log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null; wait "$moto_pid" 2>/dev/null || true' EXIT
 

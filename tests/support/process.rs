@@ -114,7 +114,11 @@ impl Switchyard {
             .args(backend.serve_args(data_dir))
             .envs(backend.env())
             .envs(env.iter().copied())
-            .env("RUST_LOG", "info")
+            // `SWITCHYARD_TEST_LOG=debug` (say) for more while chasing a failure.
+            .env(
+                "RUST_LOG",
+                std::env::var("SWITCHYARD_TEST_LOG").unwrap_or_else(|_| "info".into()),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log)
@@ -177,5 +181,25 @@ impl Drop for Switchyard {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            self.print_log_tail();
+        }
+    }
+}
+
+impl Switchyard {
+    /// The end of what the server logged, beside a failing test's panic: on CI the log file
+    /// goes with the test's temporary directory.
+    fn print_log_tail(&self) {
+        const LINES: usize = 60;
+        let Ok(log) = std::fs::read_to_string(self.data_dir.with_extension("log")) else {
+            return;
+        };
+        let lines: Vec<&str> = log.lines().collect();
+        let tail = &lines[lines.len().saturating_sub(LINES)..];
+        eprintln!("--- the server's last {} log lines ---", tail.len());
+        for line in tail {
+            eprintln!("{line}");
+        }
     }
 }
