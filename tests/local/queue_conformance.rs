@@ -61,7 +61,7 @@ queue_conformance_tests!(SqliteHarness::new());
 // What only the embedded queue offers: `switchyard dlq list` and exact timestamps.
 
 #[tokio::test]
-async fn peek_all_lists_messages_oldest_first_without_receiving_them() {
+async fn peek_all_lists_messages_in_the_order_they_become_visible_without_receiving_them() {
     let h = SqliteHarness::new();
     let messages = vec![
         OutgoingMessage::now("first".into()),
@@ -92,8 +92,10 @@ async fn peek_all_lists_messages_oldest_first_without_receiving_them() {
         .iter()
         .map(|m| (m.body.as_str(), m.receive_count))
         .collect();
-    assert_eq!(summary, [("first", 1), ("delayed", 0), ("second", 0)]);
-    assert_eq!(peeked[2].sent_at_ms - peeked[0].sent_at_ms, 1000);
+    // "second" is visible now, "first" again after its 30 s visibility timeout, "delayed"
+    // after its 60 s delay. (For a DLQ: the order messages were dead-lettered.)
+    assert_eq!(summary, [("second", 0), ("first", 1), ("delayed", 0)]);
+    assert_eq!(peeked[0].sent_at_ms - peeked[1].sent_at_ms, 1000);
 
     assert_eq!(
         h.queue.peek_all(QueueName::Events, 2).await.unwrap().len(),

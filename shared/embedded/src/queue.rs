@@ -116,8 +116,10 @@ impl SqliteQueue {
         self.settings[index(queue)]
     }
 
-    /// Up to `limit` messages of `queue`, visible or not, oldest first, without receiving
-    /// them: receiving would count towards `maxReceiveCount` and hide them from others.
+    /// Up to `limit` messages of `queue`, visible or not, in the order they became (or
+    /// become) visible — for a DLQ, the order they were dead-lettered — without receiving
+    /// them: receiving would count towards `maxReceiveCount` and hide them from others. The
+    /// index's order, so a page reads a page, not the whole queue.
     pub async fn peek_all(
         &self,
         queue: QueueName,
@@ -128,7 +130,7 @@ impl SqliteQueue {
             .call(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT message_id, body, sent_at_ms, receive_count FROM queue_messages
-                     WHERE queue = ?1 ORDER BY seq LIMIT ?2",
+                     WHERE queue = ?1 ORDER BY visible_at_ms, seq LIMIT ?2",
                 )?;
                 stmt.query_map(params![queue.as_str(), limit], |row| {
                     Ok(QueuedMessage {
@@ -208,11 +210,13 @@ struct Polled {
     next_visible_at_ms: Option<i64>,
 }
 
-/// One receive in two statements: the messages it would take past `maxReceiveCount` move to
-/// the DLQ (SQS moves rather than returns them, keeping id and body), then up to `max` of the
-/// oldest visible ones are taken — counted, hidden and given a fresh receipt handle — in one
-/// `UPDATE … RETURNING`. Runs as one write (`Db::write`), so concurrent receives never share a
-/// message.
+/// One receive in two statements: of the first `max` visible messages, those past
+/// `maxReceiveCount` move to the DLQ (SQS moves rather than returns them, keeping id and body),
+/// then up to `max` of the visible ones are taken — counted, hidden and given a fresh receipt
+/// handle — in one `UPDATE … RETURNING`. "First" is in order of becoming visible, the order
+/// of the `(queue, visible_at_ms)` index, so each statement reads about `max` index entries
+/// whatever the backlog (ordered by `seq`, each sorted every visible message first). Runs as
+/// one write (`Db::write`), so concurrent receives never share a message.
 fn receive_tx(
     conn: &Connection,
     queue: QueueName,
@@ -232,8 +236,8 @@ fn receive_tx(
                          first_received_at_ms = NULL, receipt_handle = NULL
                      WHERE seq IN (SELECT seq FROM queue_messages
                                    WHERE queue = ?1 AND visible_at_ms <= ?3
-                                     AND receive_count >= ?4
-                                   ORDER BY seq LIMIT ?5)",
+                                   ORDER BY visible_at_ms, seq LIMIT ?5)
+                       AND receive_count >= ?4",
                 )?
                 .execute(params![
                     queue.as_str(),
@@ -256,7 +260,7 @@ fn receive_tx(
                  visible_at_ms = ?3
              WHERE seq IN (SELECT seq FROM queue_messages
                            WHERE queue = ?1 AND visible_at_ms <= ?2 AND receive_count < ?4
-                           ORDER BY seq LIMIT ?5)
+                           ORDER BY visible_at_ms, seq LIMIT ?5)
              RETURNING seq, message_id, receipt_handle, body, receive_count, sent_at_ms,
                        first_received_at_ms",
         )?
@@ -277,7 +281,7 @@ fn receive_tx(
             },
         )?
         .collect::<rusqlite::Result<_>>()?;
-    // RETURNING gives no order; the queue's is oldest first.
+    // RETURNING gives no order; a batch goes out oldest first.
     taken.sort_unstable_by_key(|(seq, _)| *seq);
     let messages: Vec<ReceivedMessage> = taken.into_iter().map(|(_, m)| m).collect();
     let next_visible_at_ms = if messages.is_empty() {
