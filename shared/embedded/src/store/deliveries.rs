@@ -1,7 +1,7 @@
 //! Deliveries and their attempts: an attempt and its delivery's new state commit together.
 
 use async_trait::async_trait;
-use rusqlite::{OptionalExtension, named_params, params};
+use rusqlite::{OptionalExtension, named_params};
 use switchyard_core::domain::*;
 use switchyard_core::ports::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
 use switchyard_core::{
@@ -69,13 +69,7 @@ impl Deliveries for SqliteStore {
     }
 
     async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
-        self.db
-            .read(move |c| {
-                c.prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND id = ?2")?
-                    .query_row([org.to_string(), id.to_string()], rows::delivery)
-                    .optional()
-            })
-            .await
+        self.db.read(move |c| delivery_row(c, org, id)).await
     }
 
     async fn deliveries_for_event(
@@ -169,14 +163,7 @@ impl Deliveries for SqliteStore {
                 // and moves nothing, so the count stays the number of attempts made in turn.
                 let delivery = match delivery {
                     Some(moved) => moved,
-                    None => match tx
-                        .prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND id = ?2")?
-                        .query_row(
-                            params![org.to_string(), a.delivery.to_string()],
-                            rows::delivery,
-                        )
-                        .optional()?
-                    {
+                    None => match delivery_row(tx, org, a.delivery)? {
                         Some(unmoved) => unmoved,
                         None => return Ok(None),
                     },
@@ -390,6 +377,17 @@ impl Deliveries for SqliteStore {
             .flatten();
         Ok(FailedPage { deliveries, next })
     }
+}
+
+/// One delivery, if it is the organization's.
+fn delivery_row(
+    c: &rusqlite::Connection,
+    org: OrgId,
+    id: DeliveryId,
+) -> rusqlite::Result<Option<Delivery>> {
+    c.prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND id = ?2")?
+        .query_row([org.to_string(), id.to_string()], rows::delivery)
+        .optional()
 }
 
 /// Every delivery of an event, in creation order.
