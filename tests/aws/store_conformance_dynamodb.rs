@@ -76,6 +76,7 @@ dynamodb_cases!(
     finish_attempt_records_attempt_and_moves_status,
     canceled_delivery_stays_canceled_after_an_attempt,
     a_duplicate_attempt_is_recorded_and_moves_nothing,
+    an_attempt_recorded_after_its_retry_moves_nothing,
     publishable_key_lookup_by_hash,
     machine_key_lookup,
     cancel_stops_non_final_deliveries_only,

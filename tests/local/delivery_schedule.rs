@@ -8,13 +8,17 @@ use std::time::Duration;
 use serde_json::json;
 use switchyard_core::circuit::BreakerPolicy;
 use switchyard_core::clock::{ManualClock, truncated_to_millis};
-use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, IntegrationType, Rule};
+use switchyard_core::domain::{
+    Attempt, Connection, Delivery, DeliveryStatus, IntegrationType, Rule,
+};
 use switchyard_core::fair_share::Shares;
 use switchyard_core::keyring::MasterKeyRing;
-use switchyard_core::ports::{OutgoingMessage, Queue, QueueConsumer, QueueName};
+use switchyard_core::message::DeliveryMessage;
+use switchyard_core::outcome::Outcome;
+use switchyard_core::ports::{AttemptRecord, OutgoingMessage, Queue, QueueConsumer, QueueName};
 use switchyard_core::retry::RetryPolicy;
 use switchyard_core::webhook::UrlPolicy;
-use switchyard_core::{Clock, ConnectionId, OrgId, RuleId};
+use switchyard_core::{AttemptId, Clock, ConnectionId, OrgId, RuleId};
 use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore};
 use switchyard_handlers::ingest::{self, NewEvent, Sender};
 use switchyard_handlers::protection::Protection;
@@ -411,6 +415,88 @@ async fn replay_is_too_early_while_an_attempt_is_under_way_and_restarts_a_failed
         replay::replay(&rig.deps, other_org, id).await.unwrap(),
         Replay::NotFound
     ));
+}
+
+/// The worker on attempt 1 sends the retry's message before it records attempt 1; with a
+/// short delay the retry can start before that record lands. The retry still counts as
+/// attempt 2: its success completes the delivery, and attempt 1's record lands beside it.
+#[tokio::test]
+async fn a_retry_that_starts_before_its_attempt_is_recorded_completes_the_delivery() {
+    let rig = Rig::new(no_jitter()).await;
+    // A worker holds attempt 1's message, has made the attempt, and has sent the retry.
+    let taken = rig
+        .queue
+        .receive(QueueName::Deliveries, 10, Duration::ZERO)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    let first: DeliveryMessage = serde_json::from_str(&taken[0].body).unwrap();
+    assert_eq!(first.attempt, 1);
+    let retry = DeliveryMessage {
+        attempt: 2,
+        ..first
+    };
+    rig.queue
+        .send_batch(
+            QueueName::Deliveries,
+            vec![OutgoingMessage::now(serde_json::to_string(&retry).unwrap())],
+        )
+        .await
+        .unwrap();
+
+    // The retry starts, and while its call is in flight attempt 1's record lands.
+    rig.receiver.hold();
+    let record_first = async {
+        eventually("the retry's call", switchyard_tests::DEADLINE, || async {
+            (rig.hits() == 1).then_some(())
+        })
+        .await;
+        let attempt = Attempt {
+            id: AttemptId::new(),
+            org: rig.org,
+            delivery: rig.delivery.id,
+            number: 1,
+            outcome: Outcome::RejectedServerError,
+            status_code: Some(503),
+            request: "POST /hook".into(),
+            response_body: None,
+            error: Some("HTTP 503".into()),
+            duration_ms: 1,
+            started_at: rig.clock.now(),
+        };
+        let recorded = rig
+            .deps
+            .store
+            .finish_attempt(
+                rig.org,
+                &AttemptRecord {
+                    attempt,
+                    status: DeliveryStatus::Retrying,
+                    next_attempt_at: Some(rig.clock.now()),
+                    last_error: Some("HTTP 503".into()),
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(recorded.attempt_count, 1);
+        rig.receiver.release();
+    };
+    let (stepped, ()) = tokio::join!(rig.step(), record_first);
+    assert_eq!(stepped, 1);
+
+    let d = rig.delivery().await;
+    assert_eq!(d.status, DeliveryStatus::Completed, "{d:?}");
+    assert_eq!(d.attempt_count, 2);
+    let numbers: Vec<u32> = rig
+        .deps
+        .store
+        .attempts(rig.org, d.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| a.number)
+        .collect();
+    assert_eq!(numbers, vec![1, 2]);
 }
 
 #[tokio::test]

@@ -41,6 +41,8 @@ struct Shared {
     /// Never answer: the connection stays open until the client gives up.
     hanging: AtomicBool,
     echoing: AtomicBool,
+    /// While true, requests are recorded and then wait to be answered until it is false.
+    held: tokio::sync::watch::Sender<bool>,
 }
 
 /// Stops serving when dropped.
@@ -98,6 +100,17 @@ impl Receiver {
         self.shared.hanging.store(true, Ordering::SeqCst);
     }
 
+    /// Holds every later request unanswered until `release`, so a test can act while a call
+    /// is in flight.
+    pub fn hold(&self) {
+        self.shared.held.send_replace(true);
+    }
+
+    /// Answers the held requests (and answers later ones at once).
+    pub fn release(&self) {
+        self.shared.held.send_replace(false);
+    }
+
     /// From now on, answers with the body it was sent, as many destinations do.
     pub fn echo(&self) {
         self.shared.echoing.store(true, Ordering::SeqCst);
@@ -143,6 +156,7 @@ async fn record(
     if shared.hanging.load(Ordering::SeqCst) {
         std::future::pending::<()>().await;
     }
+    let _ = shared.held.subscribe().wait_for(|held| !held).await;
     let delay = shared.delay_ms.load(Ordering::SeqCst);
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;

@@ -157,7 +157,9 @@ async fn attempt(
 
     permit.finish(deps.now(), result.outcome);
 
-    let made = delivery.attempt_count + 1;
+    // The message's number, not the stored count + 1: a retry's message goes out before its
+    // predecessor is recorded, and may start before that record lands.
+    let made = message.attempt;
     let end = AttemptEnd {
         outcome: result.outcome,
         status_code: result.status_code,

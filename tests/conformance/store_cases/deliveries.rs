@@ -240,6 +240,30 @@ pub async fn a_duplicate_attempt_is_recorded_and_moves_nothing(store: &dyn Store
     Ok(())
 }
 
+/// A retry's message goes out before its predecessor is recorded, so the retry (attempt 2)
+/// can finish first: the count becomes 2 and the predecessor's late record moves nothing.
+pub async fn an_attempt_recorded_after_its_retry_moves_nothing(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let d = stored_delivery(store, &t).await?;
+    let retry = attempt(&d, 2, Outcome::Delivered, 200);
+    let done = store
+        .finish_attempt(t.org, &record(retry.clone(), DeliveryStatus::Completed))
+        .await?;
+    assert_eq!(done.status, DeliveryStatus::Completed);
+    assert_eq!(done.attempt_count, 2);
+
+    let mut first = attempt(&d, 1, Outcome::RejectedServerError, 503);
+    first.started_at = retry.started_at - Duration::milliseconds(5);
+    let late = record(first.clone(), DeliveryStatus::Retrying);
+    let after = store.finish_attempt(t.org, &late).await?;
+    assert_eq!(after, done);
+    assert_eq!(store.delivery(t.org, d.id).await?, Some(done));
+    let mut attempts = store.attempts(t.org, d.id).await?;
+    attempts.sort_by_key(|a| a.number);
+    assert_eq!(attempts, vec![first, retry]);
+    Ok(())
+}
+
 pub async fn cancel_stops_non_final_deliveries_only(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;
     for status in [

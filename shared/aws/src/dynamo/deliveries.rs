@@ -198,8 +198,8 @@ impl Deliveries for DynamoStore {
     /// One conditional update records the attempt and moves the delivery. A delivery canceled
     /// while the attempt ran fails that update's condition and takes the second, which records
     /// the attempt and keeps `canceled` (and schedules nothing). A duplicate of an attempt
-    /// already recorded (SQS delivered its message twice, and both ran) fails both and takes
-    /// the third, which only appends it: the count stays the number of attempts made in turn.
+    /// already counted (SQS delivered its message twice and both ran, or the attempt's own retry
+    /// finished first) fails both and takes the third, which only appends it.
     async fn finish_attempt(
         &self,
         org: OrgId,
@@ -221,7 +221,7 @@ impl Deliveries for DynamoStore {
         let mut sets = vec![
             "#st = :st",
             "#started = if_not_exists(#started, :astart)",
-            "#n = #n + :one",
+            "#n = :num",
             "#att = list_append(if_not_exists(#att, :empty), :a)",
             "#up = :ended",
         ];
@@ -250,7 +250,6 @@ impl Deliveries for DynamoStore {
         }
         let common = |e: Expr| {
             let mut e = e
-                .value(":one", n(1))
                 .value(":empty", AttributeValue::L(Vec::new()))
                 .value(":a", attempt.clone())
                 .value(":ended", ms(ended));
@@ -268,7 +267,9 @@ impl Deliveries for DynamoStore {
         if failed {
             set = set.value(":fsk", s(a.delivery.to_string()));
         }
-        // This attempt's number is not yet counted: a duplicate's is (`#n` only grows).
+        // This attempt's number is not yet counted: a duplicate's is. `#n` becomes the number,
+        // not `#n + 1`: a retry that started before its predecessor was recorded (its message
+        // goes out first) may finish first, and the predecessor then counts as a duplicate.
         let first = |e: Expr| e.value(":num", n(a.number));
         let not_canceled = first(Expr::new(
             "attribute_exists(#pk) AND #st <> :canceled AND #n < :num",
@@ -288,9 +289,9 @@ impl Deliveries for DynamoStore {
         }
 
         let text = if record.last_error.is_some() {
-            "SET #n = #n + :one, #att = list_append(if_not_exists(#att, :empty), :a), #up = :ended, #err = :err REMOVE #next"
+            "SET #n = :num, #att = list_append(if_not_exists(#att, :empty), :a), #up = :ended, #err = :err REMOVE #next"
         } else {
-            "SET #n = #n + :one, #att = list_append(if_not_exists(#att, :empty), :a), #up = :ended REMOVE #next, #err"
+            "SET #n = :num, #att = list_append(if_not_exists(#att, :empty), :a), #up = :ended REMOVE #next, #err"
         };
         let canceled = first(Expr::new("#st = :canceled AND #n < :num"))
             .value(":canceled", status(DeliveryStatus::Canceled));

@@ -134,7 +134,7 @@ impl Deliveries for SqliteStore {
                         "UPDATE deliveries
                          SET status = CASE WHEN status = 'canceled' THEN 'canceled'
                                            ELSE :status END,
-                             attempt_count = attempt_count + 1,
+                             attempt_count = :number,
                              completed_at = CASE
                                  WHEN status <> 'canceled' AND :status IN ('completed', 'failed')
                                  THEN :ended_at ELSE completed_at END,
@@ -158,9 +158,9 @@ impl Deliveries for SqliteStore {
                         rows::delivery,
                     )
                     .optional()?;
-                // Unmoved: absent, or this is a duplicate of an attempt already counted (its
-                // message came twice and both ran). A duplicate is recorded beside the first
-                // and moves nothing, so the count stays the number of attempts made in turn.
+                // Unmoved: absent, or this attempt's number is already counted — a duplicate
+                // (its message came twice and both ran), or an attempt its own retry overtook
+                // (the retry's message goes out first). It is recorded and moves nothing.
                 let delivery = match delivery {
                     Some(moved) => moved,
                     None => match delivery_row(tx, org, a.delivery)? {

@@ -77,10 +77,10 @@ pub trait Deliveries: Send + Sync + 'static {
     }
 
     /// Records an attempt and moves the delivery, in one write. A delivery canceled while the
-    /// attempt ran keeps `canceled` (the attempt is still recorded). A duplicate of an attempt
-    /// whose number is already counted (its message was delivered twice and both ran) is
-    /// recorded and moves nothing: the count stays the number of attempts made in turn, so the
-    /// next attempt's message is never taken for a stale one.
+    /// attempt ran keeps `canceled` (the attempt is still recorded). The count becomes the
+    /// attempt's number. An attempt whose number is already counted — a duplicate (its message
+    /// was delivered twice and both ran), or one its own retry overtook — is recorded and moves
+    /// nothing, so the next attempt's message is never taken for a stale one.
     async fn finish_attempt(
         &self,
         org: OrgId,
