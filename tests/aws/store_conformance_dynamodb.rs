@@ -68,6 +68,7 @@ dynamodb_cases!(
     rules_are_switched_on_and_off_in_place,
     event_and_connection_filters_apply,
     event_status_and_time_filters_apply,
+    event_status_follows_every_delivery_write,
     active_rules_exclude_inactive_and_other_event_types_and_workspaces,
     events_are_marked_routed,
     insert_deliveries_is_idempotent_per_event_and_rule,

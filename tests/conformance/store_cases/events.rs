@@ -94,6 +94,109 @@ pub async fn events_are_marked_routed(store: &dyn Store) -> Result<()> {
     Ok(())
 }
 
+/// The status filter follows `EventStatus::derive` through each kind of delivery write, with
+/// three deliveries: attempted before the routing mark, under way, canceled, failed,
+/// restarted and completed — SQLite's shortcuts in its triggers and its full reading alike.
+pub async fn event_status_follows_every_delivery_write(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let e = stored_event(store, &t, "user.created").await?;
+    let mut deliveries = Vec::new();
+    for _ in 0..3 {
+        let rule = stored_rule(store, &t, "user.created").await?;
+        deliveries.push(delivery(&e, &rule));
+    }
+    let [a, b, c] = [deliveries[0].id, deliveries[1].id, deliveries[2].id];
+    let listed_as = || async {
+        let mut found = Vec::new();
+        for status in [
+            EventStatus::Pending,
+            EventStatus::Processing,
+            EventStatus::Completed,
+            EventStatus::Failed,
+        ] {
+            let filter = EventFilter {
+                workspace: Some(t.workspace.id),
+                status: Some(status),
+                ..Default::default()
+            };
+            let listed = store
+                .list_events(t.org, &filter, PageRequest::default())
+                .await?;
+            if listed.records.iter().any(|x| x.id == e.id) {
+                found.push(status);
+            }
+        }
+        Ok::<_, anyhow::Error>(found)
+    };
+    let expect = |step: &'static str| async move {
+        let statuses: Vec<DeliveryStatus> = store
+            .deliveries_for_event(t.org, e.id)
+            .await?
+            .iter()
+            .map(|d| d.status)
+            .collect();
+        let derived = EventStatus::derive(&statuses, store.is_routed(t.org, e.id).await?);
+        assert_eq!(listed_as().await?, vec![derived], "{step}: {statuses:?}");
+        Ok::<_, anyhow::Error>(derived)
+    };
+    let end = |id, number, status| {
+        let d = deliveries
+            .iter()
+            .find(|d| d.id == id)
+            .expect("one of three");
+        let outcome = match status {
+            DeliveryStatus::Completed => Outcome::Delivered,
+            DeliveryStatus::Failed => Outcome::RejectedClientError,
+            _ => Outcome::RejectedServerError,
+        };
+        record(attempt(d, number, outcome, 500), status)
+    };
+
+    store.insert_deliveries(t.org, e.id, &deliveries).await?;
+    assert_eq!(expect("inserted, not routed").await?, EventStatus::Pending);
+    store.begin_attempt(t.org, a, now()).await?;
+    assert_eq!(expect("under way, not routed").await?, EventStatus::Pending);
+    store.mark_routed(t.org, e.id).await?;
+    // `processing` on SQLite; DynamoDB stores nothing when an attempt begins.
+    expect("routed").await?;
+    store
+        .finish_attempt(t.org, &end(a, 1, DeliveryStatus::Retrying))
+        .await?;
+    assert_eq!(expect("retrying").await?, EventStatus::Processing);
+    store.cancel_delivery(t.org, b, now()).await?;
+    store.begin_attempt(t.org, c, now()).await?;
+    store
+        .finish_attempt(t.org, &end(c, 1, DeliveryStatus::Failed))
+        .await?;
+    assert_eq!(
+        expect("one failed, one retrying").await?,
+        EventStatus::Processing
+    );
+    store.begin_attempt(t.org, a, now()).await?;
+    store
+        .finish_attempt(t.org, &end(a, 2, DeliveryStatus::Completed))
+        .await?;
+    assert_eq!(expect("all final, one failed").await?, EventStatus::Failed);
+    store.restart_delivery(t.org, c, now()).await?;
+    assert_eq!(
+        expect("the failure restarted").await?,
+        EventStatus::Processing
+    );
+    store.begin_attempt(t.org, c, now()).await?;
+    assert_eq!(
+        expect("its attempt under way").await?,
+        EventStatus::Processing
+    );
+    store
+        .finish_attempt(t.org, &end(c, 2, DeliveryStatus::Completed))
+        .await?;
+    assert_eq!(
+        expect("all final, none failed").await?,
+        EventStatus::Completed
+    );
+    Ok(())
+}
+
 /// An event of the tenant's workspace whose id was minted `hours_ago` (ids carry the time the
 /// range filters read).
 fn event_at(t: &Tenant, name: &str, hours_ago: u64) -> Event {
