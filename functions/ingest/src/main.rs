@@ -8,7 +8,7 @@ use lambda_http::{Error, run};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     switchyard_aws::init_logging();
-    let deps = switchyard_aws::hot_path_deps_from_env().await?;
+    let deps = switchyard_aws::routing_deps_from_env().await?;
     run(switchyard_aws::flushing_traces(
         switchyard_handlers::api::ingest_router(deps),
     ))

@@ -7,7 +7,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     switchyard_aws::init_logging();
-    let deps = switchyard_aws::hot_path_deps_from_env().await?;
+    let deps = switchyard_aws::routing_deps_from_env().await?;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let deps = deps.clone();
         async move {

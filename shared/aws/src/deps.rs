@@ -4,8 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use switchyard_core::SystemClock;
+use switchyard_core::outcome::Outcome;
 use switchyard_core::plan::PlanLimits;
+use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_handlers::intake::QueueFirstIntake;
 use switchyard_handlers::oauth::OAuth;
@@ -24,30 +27,47 @@ pub struct AwsBackend {
     pub queue: Arc<SqsQueue>,
 }
 
+/// What a function does, and so what its `Deps` carry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// The API and `serve`: every read sees every write; destinations checked and called.
+    Management,
+    /// Delivery: configuration kept at most 5 s ([`DynamoStore::with_hot_path_cache`]);
+    /// destinations called.
+    Delivery,
+    /// Ingest and router: configuration cached as for delivery, and no destination ever
+    /// called — so none is linked into their bootstraps, and no OAuth secret is read.
+    Routing,
+}
+
 /// What a Lambda function's cold start does: clients from the environment, resources from the
 /// template's variables, the master key read once. Webhooks must be `https://`; only
 /// `SWITCHYARD_ALLOW_LOOPBACK_HTTP=true` (the tests' runs against moto — the template never
 /// sets it) also allows `http://` to loopback addresses.
 pub async fn deps_from_env() -> Result<Deps, String> {
-    let clients = Clients::from_env().await;
-    let resources = AwsResources::from_env()?;
-    let url_policy = UrlPolicy {
-        allow_loopback_http: std::env::var("SWITCHYARD_ALLOW_LOOPBACK_HTTP").as_deref()
-            == Ok("true"),
-    };
-    Ok(build_deps(&clients, &resources, url_policy).await?.deps)
+    from_env(Role::Management).await
 }
 
-/// [`deps_from_env`] for the ingest, router and delivery functions, whose store keeps
-/// configuration for at most 5 s ([`DynamoStore::with_hot_path_cache`]).
+/// [`deps_from_env`] for the delivery function, whose store keeps configuration for at most
+/// 5 s ([`DynamoStore::with_hot_path_cache`]).
 pub async fn hot_path_deps_from_env() -> Result<Deps, String> {
+    from_env(Role::Delivery).await
+}
+
+/// [`hot_path_deps_from_env`] for the ingest and router functions, which never call a
+/// destination: their `Deps` carry no integrations.
+pub async fn routing_deps_from_env() -> Result<Deps, String> {
+    from_env(Role::Routing).await
+}
+
+async fn from_env(role: Role) -> Result<Deps, String> {
     let clients = Clients::from_env().await;
     let resources = AwsResources::from_env()?;
     let url_policy = UrlPolicy {
         allow_loopback_http: std::env::var("SWITCHYARD_ALLOW_LOOPBACK_HTTP").as_deref()
             == Ok("true"),
     };
-    Ok(build(&clients, &resources, url_policy, true).await?.deps)
+    Ok(build(&clients, &resources, url_policy, role).await?.deps)
 }
 
 /// The adapters and `Deps` for the API and `serve`: every read sees every write.
@@ -56,7 +76,7 @@ pub async fn build_deps(
     resources: &AwsResources,
     url_policy: UrlPolicy,
 ) -> Result<AwsBackend, String> {
-    build(clients, resources, url_policy, false).await
+    build(clients, resources, url_policy, Role::Management).await
 }
 
 /// [`build_deps`] with the hot path's caches, as the ingest, router and delivery functions run.
@@ -65,14 +85,14 @@ pub async fn build_hot_path_deps(
     resources: &AwsResources,
     url_policy: UrlPolicy,
 ) -> Result<AwsBackend, String> {
-    build(clients, resources, url_policy, true).await
+    build(clients, resources, url_policy, Role::Delivery).await
 }
 
 async fn build(
     clients: &Clients,
     resources: &AwsResources,
     url_policy: UrlPolicy,
-    hot_path: bool,
+    role: Role,
 ) -> Result<AwsBackend, String> {
     let keys = load_key_ring(&clients.secrets, &resources.master_key_secret).await?;
     let store = DynamoStore::new(
@@ -81,19 +101,25 @@ async fn build(
         &resources.history_table,
         Duration::from_secs(u64::from(resources.retention_days) * 86_400),
     );
-    let store = Arc::new(if hot_path {
-        store.with_hot_path_cache()
-    } else {
-        store
+    let store = Arc::new(match role {
+        Role::Management => store,
+        Role::Delivery | Role::Routing => store.with_hot_path_cache(),
     });
     let queue = Arc::new(SqsQueue::new(
         clients.sqs.clone(),
         resources.queue_urls.clone(),
     ));
-    let client = OutboundClient::new(ClientSettings::default())
-        .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))?;
-    let oauth_secret = std::env::var("SWITCHYARD_OAUTH_SECRET").ok();
-    let oauth = oauth_clients(clients, oauth_secret.as_deref(), &client, url_policy).await?;
+    let (integrations, oauth): (Arc<dyn Integration>, OAuth) = if role == Role::Routing {
+        (Arc::new(NoDestinations), OAuth::default())
+    } else {
+        let client = OutboundClient::new(ClientSettings::default())
+            .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))?;
+        let oauth_secret = std::env::var("SWITCHYARD_OAUTH_SECRET").ok();
+        let oauth = oauth_clients(clients, oauth_secret.as_deref(), &client, url_policy).await?;
+        let integrations =
+            Integrations::new(client, url_policy).with_provider_urls(ProviderUrls::from_env()?);
+        (Arc::new(integrations), oauth)
+    };
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
@@ -101,9 +127,7 @@ async fn build(
         intake: Arc::new(QueueFirstIntake::new(store.clone(), queue.clone())),
         keys: Arc::new(keys),
         clock: Arc::new(SystemClock),
-        integrations: Arc::new(
-            Integrations::new(client, url_policy).with_provider_urls(ProviderUrls::from_env()?),
-        ),
+        integrations,
         settings: Settings {
             url_policy,
             plan: PlanLimits {
@@ -118,6 +142,25 @@ async fn build(
         },
     };
     Ok(AwsBackend { deps, store, queue })
+}
+
+/// The integrations of a function that never calls a destination. An attempt here would be a
+/// wiring mistake, recorded as an internal error rather than made.
+struct NoDestinations;
+
+#[async_trait]
+impl Integration for NoDestinations {
+    async fn deliver(&self, _request: DeliveryRequest<'_>) -> DeliveryResult {
+        DeliveryResult {
+            outcome: Outcome::InternalError,
+            status_code: None,
+            request: String::new(),
+            response_body: None,
+            error: Some("this function does not deliver".into()),
+            retry_after: None,
+            duration: Duration::ZERO,
+        }
+    }
 }
 
 /// The OAuth clients: `secret_id` (`SWITCHYARD_OAUTH_SECRET`) names one Secrets Manager

@@ -22,7 +22,7 @@ pub use config::{AwsResources, ENV_PREFIX_HELP};
 pub use counter::RequestCounter;
 pub use deps::{
     AwsBackend, build_deps, build_hot_path_deps, deps_from_env, hot_path_deps_from_env,
-    oauth_clients,
+    oauth_clients, routing_deps_from_env,
 };
 pub use dynamo::{CapacityMeter, CapacityUse, DynamoStore, item_size, table_definitions};
 pub use logging::{flush_traces, flushing_traces, init_logging};
