@@ -27,47 +27,46 @@ pub struct AwsBackend {
     pub queue: Arc<SqsQueue>,
 }
 
-/// What a function does, and so what its `Deps` carry.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Role {
-    /// The API and `serve`: every read sees every write; destinations checked and called.
-    Management,
-    /// Delivery: configuration kept at most 5 s ([`DynamoStore::with_hot_path_cache`]);
-    /// destinations called.
-    Delivery,
-    /// Ingest and router: configuration cached as for delivery, and no destination ever
-    /// called — so none is linked into their bootstraps, and no OAuth secret is read.
-    Routing,
-}
+/// What the delivery path calls: the integrations and the OAuth clients.
+type Destinations = (Arc<dyn Integration>, OAuth);
 
 /// What a Lambda function's cold start does: clients from the environment, resources from the
 /// template's variables, the master key read once. Webhooks must be `https://`; only
 /// `SWITCHYARD_ALLOW_LOOPBACK_HTTP=true` (the tests' runs against moto — the template never
 /// sets it) also allows `http://` to loopback addresses.
 pub async fn deps_from_env() -> Result<Deps, String> {
-    from_env(Role::Management).await
+    let (clients, resources, url_policy) = from_env().await?;
+    Ok(build_deps(&clients, &resources, url_policy).await?.deps)
 }
 
 /// [`deps_from_env`] for the delivery function, whose store keeps configuration for at most
 /// 5 s ([`DynamoStore::with_hot_path_cache`]).
 pub async fn hot_path_deps_from_env() -> Result<Deps, String> {
-    from_env(Role::Delivery).await
+    let (clients, resources, url_policy) = from_env().await?;
+    Ok(build_hot_path_deps(&clients, &resources, url_policy)
+        .await?
+        .deps)
 }
 
 /// [`hot_path_deps_from_env`] for the ingest and router functions, which never call a
-/// destination: their `Deps` carry no integrations.
+/// destination: no integrations and no OAuth clients. Nothing on this path names them, so
+/// the connectors are not linked into these bootstraps and no OAuth secret is read.
 pub async fn routing_deps_from_env() -> Result<Deps, String> {
-    from_env(Role::Routing).await
+    let (clients, resources, url_policy) = from_env().await?;
+    let none: Destinations = (Arc::new(NoDestinations), OAuth::default());
+    Ok(build(&clients, &resources, url_policy, true, none)
+        .await?
+        .deps)
 }
 
-async fn from_env(role: Role) -> Result<Deps, String> {
+async fn from_env() -> Result<(Clients, AwsResources, UrlPolicy), String> {
     let clients = Clients::from_env().await;
     let resources = AwsResources::from_env()?;
     let url_policy = UrlPolicy {
         allow_loopback_http: std::env::var("SWITCHYARD_ALLOW_LOOPBACK_HTTP").as_deref()
             == Ok("true"),
     };
-    Ok(build(&clients, &resources, url_policy, role).await?.deps)
+    Ok((clients, resources, url_policy))
 }
 
 /// The adapters and `Deps` for the API and `serve`: every read sees every write.
@@ -76,23 +75,39 @@ pub async fn build_deps(
     resources: &AwsResources,
     url_policy: UrlPolicy,
 ) -> Result<AwsBackend, String> {
-    build(clients, resources, url_policy, Role::Management).await
+    let destinations = destinations(clients, url_policy).await?;
+    build(clients, resources, url_policy, false, destinations).await
 }
 
-/// [`build_deps`] with the hot path's caches, as the ingest, router and delivery functions run.
+/// [`build_deps`] with the hot path's caches, as the delivery function runs (ingest and router
+/// also keep them, without the destinations: [`routing_deps_from_env`]).
 pub async fn build_hot_path_deps(
     clients: &Clients,
     resources: &AwsResources,
     url_policy: UrlPolicy,
 ) -> Result<AwsBackend, String> {
-    build(clients, resources, url_policy, Role::Delivery).await
+    let destinations = destinations(clients, url_policy).await?;
+    build(clients, resources, url_policy, true, destinations).await
 }
 
+/// The integrations, with the providers' URLs from the environment, and the OAuth clients.
+async fn destinations(clients: &Clients, url_policy: UrlPolicy) -> Result<Destinations, String> {
+    let client = OutboundClient::new(ClientSettings::default())
+        .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))?;
+    let oauth_secret = std::env::var("SWITCHYARD_OAUTH_SECRET").ok();
+    let oauth = oauth_clients(clients, oauth_secret.as_deref(), &client, url_policy).await?;
+    let integrations =
+        Integrations::new(client, url_policy).with_provider_urls(ProviderUrls::from_env()?);
+    Ok((Arc::new(integrations), oauth))
+}
+
+/// `hot_path`: the store keeps configuration for at most 5 s.
 async fn build(
     clients: &Clients,
     resources: &AwsResources,
     url_policy: UrlPolicy,
-    role: Role,
+    hot_path: bool,
+    (integrations, oauth): Destinations,
 ) -> Result<AwsBackend, String> {
     let keys = load_key_ring(&clients.secrets, &resources.master_key_secret).await?;
     let store = DynamoStore::new(
@@ -101,25 +116,15 @@ async fn build(
         &resources.history_table,
         Duration::from_secs(u64::from(resources.retention_days) * 86_400),
     );
-    let store = Arc::new(match role {
-        Role::Management => store,
-        Role::Delivery | Role::Routing => store.with_hot_path_cache(),
+    let store = Arc::new(if hot_path {
+        store.with_hot_path_cache()
+    } else {
+        store
     });
     let queue = Arc::new(SqsQueue::new(
         clients.sqs.clone(),
         resources.queue_urls.clone(),
     ));
-    let (integrations, oauth): (Arc<dyn Integration>, OAuth) = if role == Role::Routing {
-        (Arc::new(NoDestinations), OAuth::default())
-    } else {
-        let client = OutboundClient::new(ClientSettings::default())
-            .map_err(|e| format!("cannot build the outbound HTTP client: {e}"))?;
-        let oauth_secret = std::env::var("SWITCHYARD_OAUTH_SECRET").ok();
-        let oauth = oauth_clients(clients, oauth_secret.as_deref(), &client, url_policy).await?;
-        let integrations =
-            Integrations::new(client, url_policy).with_provider_urls(ProviderUrls::from_env()?);
-        (Arc::new(integrations), oauth)
-    };
     let deps = Deps {
         store: store.clone(),
         queue: queue.clone(),
