@@ -322,7 +322,7 @@ UPDATE events SET status = (SELECT s FROM event_status_now v WHERE v.event = eve
 ";
 
 /// The event-status triggers without reading the event's deliveries where the answer is
-/// known (version 10): they ran on every delivery write and were most of an attempt's cost.
+/// known (version 10): they read them on every delivery status change.
 /// `EventStatus::derive` of a routed event with a delivery under way is `processing` whatever
 /// its other deliveries are, and an event not yet routed is `pending` (as stored already).
 const EVENT_STATUS_SHORTCUTS: &str = "
