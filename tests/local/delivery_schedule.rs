@@ -8,9 +8,7 @@ use std::time::Duration;
 use serde_json::json;
 use switchyard_core::circuit::BreakerPolicy;
 use switchyard_core::clock::{ManualClock, truncated_to_millis};
-use switchyard_core::domain::{
-    Attempt, Connection, Delivery, DeliveryStatus, IntegrationType, Rule,
-};
+use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, IntegrationType, Rule};
 use switchyard_core::fair_share::Shares;
 use switchyard_core::keyring::MasterKeyRing;
 use switchyard_core::message::DeliveryMessage;
@@ -18,7 +16,7 @@ use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{AttemptRecord, OutgoingMessage, Queue, QueueConsumer, QueueName};
 use switchyard_core::retry::RetryPolicy;
 use switchyard_core::webhook::UrlPolicy;
-use switchyard_core::{AttemptId, Clock, ConnectionId, OrgId, RuleId};
+use switchyard_core::{Clock, ConnectionId, OrgId, RuleId};
 use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore};
 use switchyard_handlers::ingest::{self, NewEvent, Sender};
 use switchyard_handlers::protection::Protection;
@@ -26,6 +24,8 @@ use switchyard_handlers::replay::{self, Replay};
 use switchyard_handlers::{Deps, Live, Settings, delivery, dlq, event_source, router, tenancy};
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
 use switchyard_tests::{Receiver, eventually};
+
+use crate::store_conformance::store_fixtures::attempt;
 use time::OffsetDateTime;
 
 const MAX_RECEIVES: u32 = 3;
@@ -451,19 +451,7 @@ async fn a_retry_that_starts_before_its_attempt_is_recorded_completes_the_delive
             (rig.hits() == 1).then_some(())
         })
         .await;
-        let attempt = Attempt {
-            id: AttemptId::new(),
-            org: rig.org,
-            delivery: rig.delivery.id,
-            number: 1,
-            outcome: Outcome::RejectedServerError,
-            status_code: Some(503),
-            request: "POST /hook".into(),
-            response_body: None,
-            error: Some("HTTP 503".into()),
-            duration_ms: 1,
-            started_at: rig.clock.now(),
-        };
+        let attempt = attempt(&rig.delivery, 1, Outcome::RejectedServerError, 503);
         let recorded = rig
             .deps
             .store

@@ -4,7 +4,7 @@
 #[path = "../conformance/store_cases/mod.rs"]
 mod store_cases;
 #[path = "../conformance/store_fixtures.rs"]
-mod store_fixtures;
+pub(crate) mod store_fixtures;
 
 use std::slice;
 
