@@ -1,8 +1,11 @@
-//! The SDK clients, built once per process (per cold start on Lambda) from the standard AWS
-//! configuration chain. `AWS_ENDPOINT_URL` points every client at another endpoint (moto in
+//! The SDK clients, built once per process (per cold start on Lambda): from the standard AWS
+//! configuration chain where anything may configure them (the CLI), from the variables Lambda
+//! sets in a function. `AWS_ENDPOINT_URL` points every client at another endpoint (moto in
 //! the tests and for `switchyard serve --backend aws`).
 
-use aws_config::BehaviorVersion;
+use aws_config::environment::EnvironmentVariableCredentialsProvider;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_dynamodb::config::SharedCredentialsProvider;
 
 use crate::RequestCounter;
 
@@ -23,6 +26,27 @@ impl Clients {
     pub async fn with_counter(counter: Option<RequestCounter>) -> Self {
         let shared = aws_config::defaults(BehaviorVersion::latest()).load().await;
         Self::from_shared(&shared, counter)
+    }
+
+    /// Clients for a Lambda function: the runtime gives it its region and its role's
+    /// credentials as environment variables (`AWS_REGION`, `AWS_ACCESS_KEY_ID`, …), so nothing
+    /// else of the configuration chain — profile files, SSO, STS web identity, instance
+    /// metadata — is consulted, and, never reachable, none of it is linked into a bootstrap.
+    pub fn from_lambda_env() -> Self {
+        let region = std::env::var("AWS_REGION")
+            .or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+            .ok()
+            .map(Region::new);
+        let mut shared = SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(region)
+            .credentials_provider(SharedCredentialsProvider::new(
+                EnvironmentVariableCredentialsProvider::new(),
+            ));
+        if let Ok(endpoint) = std::env::var("AWS_ENDPOINT_URL") {
+            shared = shared.endpoint_url(endpoint);
+        }
+        Self::from_shared(&shared.build(), None)
     }
 
     /// Clients for a local AWS endpoint (moto): a fixed region and dummy credentials, whatever

@@ -60,7 +60,7 @@ pub async fn routing_deps_from_env() -> Result<Deps, String> {
 }
 
 async fn from_env() -> Result<(Clients, AwsResources, UrlPolicy), String> {
-    let clients = Clients::from_env().await;
+    let clients = Clients::from_lambda_env();
     let resources = AwsResources::from_env()?;
     let url_policy = UrlPolicy {
         allow_loopback_http: std::env::var("SWITCHYARD_ALLOW_LOOPBACK_HTTP").as_deref()
