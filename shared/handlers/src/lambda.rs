@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use aws_lambda_events::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::future::join_all;
 use serde::de::DeserializeOwned;
+use switchyard_core::message::EventMessage;
 use tokio::time::Instant;
 
 use crate::{Deps, delivery, router};
@@ -25,9 +26,29 @@ pub enum RecordError {
     Unreadable(#[from] serde_json::Error),
 }
 
-/// The router function: a batch of event messages.
+/// The router function: a batch of event messages, routed concurrently, their deliveries
+/// enqueued together ([`router::route_all`]).
 pub async fn route_batch(deps: &Deps, event: SqsEvent) -> SqsBatchResponse {
-    for_each_record(event, |message| router::route(deps, message)).await
+    let mut failed = Vec::new();
+    let mut ids = Vec::new();
+    let mut messages = Vec::new();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        match parse::<EventMessage>(record) {
+            Ok(message) => {
+                ids.push(id);
+                messages.push(message);
+            }
+            Err(e) => failed.push((id, e.to_string())),
+        }
+    }
+    let routed = router::route_all(deps, messages).await;
+    failed.extend(
+        ids.into_iter()
+            .zip(routed)
+            .filter_map(|(id, r)| Some((id, r.err()?.to_string()))),
+    );
+    failures(failed)
 }
 
 /// The delivery function: a batch of delivery messages, attempted concurrently, each cut off
@@ -63,15 +84,18 @@ where
                 Ok(fut) => fut.await.err().map(|e| e.to_string()),
                 Err(e) => Some(e.to_string()),
             };
-            error.map(|e| {
-                tracing::error!(message_id = %id, error = %e, "record failed; left for retry");
-                id
-            })
+            error.map(|e| (id, e))
         }
     }))
     .await;
+    failures(outcomes.into_iter().flatten())
+}
+
+/// The answer that leaves these records (message id, error) for retry.
+fn failures(failed: impl IntoIterator<Item = (String, String)>) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
-    for id in outcomes.into_iter().flatten() {
+    for (id, error) in failed {
+        tracing::error!(message_id = %id, error = %error, "record failed; left for retry");
         let mut failure = BatchItemFailure::default();
         failure.item_identifier = id;
         response.batch_item_failures.push(failure);

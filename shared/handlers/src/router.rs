@@ -4,6 +4,7 @@
 //! Safe to run twice for the same event (SQS delivers at least once): deliveries are unique
 //! per (event, rule), and only deliveries that have not started are enqueued again.
 
+use futures::future::join_all;
 use switchyard_core::clock::epoch_millis;
 use switchyard_core::domain::{Delivery, DeliveryStatus};
 use switchyard_core::matching::matching_rules;
@@ -54,6 +55,61 @@ const OVERTAKEN: (std::time::Duration, u64) = (std::time::Duration::from_millis(
 
 /// Routes one accepted event.
 pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
+    let planned = plan(deps, message).await?;
+    enqueue(deps, planned.deliveries).await?;
+    Ok(planned.routed)
+}
+
+/// Routes a batch of accepted events (one router invocation) and enqueues all their
+/// deliveries together, ten to a request — where each event's own would take at least one
+/// request: at fan-out 3 a full batch's 30 deliveries take 3 requests, not 10. An event whose
+/// deliveries were in a refused request fails whole, so its message comes back and enqueues
+/// them again (at least once; a delivery already attempted is not enqueued again).
+pub async fn route_all(
+    deps: &Deps,
+    messages: Vec<EventMessage>,
+) -> Vec<Result<Routed, RouteError>> {
+    let planned = join_all(messages.into_iter().map(|m| plan(deps, m))).await;
+    let mut results = Vec::with_capacity(planned.len());
+    let mut outgoing = Vec::new();
+    for (i, planned) in planned.into_iter().enumerate() {
+        results.push(planned.map(|p| {
+            outgoing.extend(p.deliveries.into_iter().map(|m| (i, m)));
+            p.routed
+        }));
+    }
+    for chunk in outgoing.chunks(SEND_BATCH) {
+        let batch = chunk.iter().map(|(_, m)| m.clone()).collect();
+        if let Err(e) = deps.queue.send_batch(QueueName::Deliveries, batch).await {
+            for (i, _) in chunk {
+                results[*i] = Err(RouteError::Queue(e.clone()));
+            }
+        }
+    }
+    results
+}
+
+/// The most messages one send request carries (SQS's limit).
+const SEND_BATCH: usize = 10;
+
+/// What routing one event decided: its outcome, and the delivery messages still to send.
+struct Planned {
+    routed: Routed,
+    deliveries: Vec<OutgoingMessage>,
+}
+
+async fn enqueue(deps: &Deps, deliveries: Vec<OutgoingMessage>) -> Result<(), RouteError> {
+    for chunk in deliveries.chunks(SEND_BATCH) {
+        deps.queue
+            .send_batch(QueueName::Deliveries, chunk.to_vec())
+            .await
+            .map_err(RouteError::Queue)?;
+    }
+    Ok(())
+}
+
+/// Everything routing one event does but send its deliveries.
+async fn plan(deps: &Deps, message: EventMessage) -> Result<Planned, RouteError> {
     let (trace, parent) = crate::trace::child_of(message.traceparent);
     let span = tracing::info_span!("route", trace_id = %trace.trace_id, span_id = %trace.span_id, parent_id = parent.map(tracing::field::display), org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
     expand(deps, message, trace).instrument(span).await
@@ -61,11 +117,11 @@ pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteEr
 
 /// A message whose event is not stored: looked at again shortly while the event may still be
 /// on its way, dropped after [`ROUTE_GRACE`].
-async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<Routed, RouteError> {
+async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<Planned, RouteError> {
     let age_ms = age_ms(deps, message);
     if age_ms > ROUTE_GRACE.as_millis() as u64 {
         tracing::warn!("event never stored; message dropped");
-        return Ok(Routed::Dropped);
+        return Ok(Planned::only(Routed::Dropped));
     }
     tracing::debug!("event not stored yet; looking again shortly");
     let (min, max) = NOT_YET_STORED_RETRY;
@@ -77,7 +133,7 @@ async fn not_yet_stored(deps: &Deps, message: &EventMessage) -> Result<Routed, R
         .send_batch(QueueName::Events, vec![again])
         .await
         .map_err(RouteError::Queue)?;
-    Ok(Routed::NotYetStored)
+    Ok(Planned::only(Routed::NotYetStored))
 }
 
 /// How long ago the message's event id was minted (unknown: as old as can be).
@@ -92,7 +148,7 @@ async fn expand(
     deps: &Deps,
     message: EventMessage,
     trace: TraceParent,
-) -> Result<Routed, RouteError> {
+) -> Result<Planned, RouteError> {
     let mut event = deps.events().event(message.org, message.event_id).await?;
     let (pause, young_ms) = OVERTAKEN;
     if event.is_none() && age_ms(deps, &message) < young_ms {
@@ -173,11 +229,17 @@ async fn expand(
         deliveries = messages.len(),
         "event routed"
     );
-    for chunk in messages.chunks(10) {
-        deps.queue
-            .send_batch(QueueName::Deliveries, chunk.to_vec())
-            .await
-            .map_err(RouteError::Queue)?;
+    Ok(Planned {
+        routed: Routed::Enqueued(messages.len()),
+        deliveries: messages,
+    })
+}
+
+impl Planned {
+    fn only(routed: Routed) -> Self {
+        Self {
+            routed,
+            deliveries: Vec::new(),
+        }
     }
-    Ok(Routed::Enqueued(messages.len()))
 }
