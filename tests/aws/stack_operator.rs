@@ -130,6 +130,21 @@ async fn operator_commands_act_on_a_deployed_stack_by_its_name() {
         "{link}"
     );
 
+    // An upgrade's migration finds the stack's history table by the same outputs.
+    let migrated = Command::new(binary())
+        .args(["migrate", "--stack", &stack])
+        .envs(moto.env())
+        .output()
+        .expect("run switchyard migrate");
+    assert!(migrated.status.success(), "{migrated:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&migrated.stdout).trim(),
+        format!(
+            "moved 0 event items of {} to their shards",
+            resources.history_table
+        ),
+    );
+
     // The org is the deployed stack's: the store behind its tables knows it.
     let deps = switchyard_aws::build_deps(&clients, &resources, Default::default())
         .await

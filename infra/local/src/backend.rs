@@ -16,7 +16,7 @@ use switchyard_embedded::SqliteStore;
 use switchyard_handlers::Deps;
 use switchyard_handlers::limits::RateLimit;
 
-use crate::cli::TargetArg;
+use crate::cli::{MigrateArgs, TargetArg};
 use crate::embedded;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -196,18 +196,21 @@ async fn aws_backend(
 }
 
 /// `switchyard migrate`: brings tables an older Switchyard wrote to the current layout. On AWS
-/// that moves events from the one partition per organization to its shards; the embedded
-/// backend migrates itself on open.
+/// (a prefix, or a deployed stack by name) that moves events from the one partition per
+/// organization to its shards; the embedded backend migrates itself on open.
 #[cfg(feature = "aws")]
-pub async fn migrate(args: &BackendArgs) -> anyhow::Result<()> {
-    if args.backend != BackendKind::Aws {
-        println!("nothing to migrate: the embedded backend migrates its database on start");
-        return Ok(());
-    }
+pub async fn migrate(args: &MigrateArgs) -> anyhow::Result<()> {
     let clients = switchyard_aws::Clients::from_env().await;
-    let resources = switchyard_aws::resolve(&clients, &args.aws_prefix)
-        .await
-        .map_err(anyhow::Error::msg)?;
+    let resources = match &args.stack {
+        Some(name) => crate::stack::describe(name).await?.resources,
+        None if args.backend.backend != BackendKind::Aws => {
+            println!("nothing to migrate: the embedded backend migrates its database on start");
+            return Ok(());
+        }
+        None => switchyard_aws::resolve(&clients, &args.backend.aws_prefix)
+            .await
+            .map_err(anyhow::Error::msg)?,
+    };
     let aws = switchyard_aws::build_deps(&clients, &resources, UrlPolicy::default())
         .await
         .map_err(anyhow::Error::msg)?;
@@ -220,8 +223,8 @@ pub async fn migrate(args: &BackendArgs) -> anyhow::Result<()> {
 }
 
 #[cfg(not(feature = "aws"))]
-pub async fn migrate(args: &BackendArgs) -> anyhow::Result<()> {
-    if args.backend != BackendKind::Aws {
+pub async fn migrate(args: &MigrateArgs) -> anyhow::Result<()> {
+    if args.stack.is_none() && args.backend.backend != BackendKind::Aws {
         println!("nothing to migrate: the embedded backend migrates its database on start");
         return Ok(());
     }

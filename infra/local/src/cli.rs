@@ -58,9 +58,9 @@ enum Command {
     /// agent calling `/mcp` over HTTP.
     #[command(subcommand)]
     McpToken(McpTokenCommand),
-    /// Bring tables an older Switchyard wrote to this version's layout (`--backend aws`: move
-    /// events into their shards; idempotent, run once after upgrading).
-    Migrate(crate::backend::BackendArgs),
+    /// Bring tables an older Switchyard wrote to this version's layout (`--backend aws` or
+    /// `--stack`: move events into their shards; idempotent, run once after upgrading).
+    Migrate(MigrateArgs),
     /// Print the API's OpenAPI 3.1 document (what docs/openapi.json holds).
     Openapi,
     /// Measure throughput, latency and resource use of `serve` on this machine.
@@ -242,6 +242,16 @@ pub struct TargetArg {
     pub data: DataDirArg,
     /// A deployed SAM stack by name (e.g. `switchyard-dev`): act on the tables and queues its
     /// outputs name, with this shell's AWS credentials; no server starts.
+    #[arg(long, env = "SWITCHYARD_STACK")]
+    pub stack: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub backend: crate::backend::BackendArgs,
+    /// A deployed SAM stack by name (e.g. `switchyard-dev`): migrate the tables its outputs
+    /// name, with this shell's AWS credentials (instead of `--backend aws --aws-prefix`).
     #[arg(long, env = "SWITCHYARD_STACK")]
     pub stack: Option<String>,
 }
