@@ -1,5 +1,6 @@
 //! The OpenAPI document: the committed `docs/openapi.json` is what the code generates, the
-//! served one is the same, and it documents exactly the routes the router serves.
+//! served one is the same, and it documents exactly the routes the router serves — every one
+//! of which the SAM template routes to a function.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -70,6 +71,49 @@ fn every_route_is_documented_and_every_documented_route_is_served() {
         "documented operations the router does not serve: {unserved:?}"
     );
     assert!(served.len() >= 38, "{} routes", served.len());
+}
+
+/// `(METHOD, path)` of every API Gateway route `template.yaml` declares (its `HttpApi` events'
+/// `Method:` and `Path:` lines).
+fn template_routes() -> Vec<(String, String)> {
+    let template =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../template.yaml"))
+            .expect("template.yaml");
+    let mut routes = Vec::new();
+    let mut method = None;
+    for line in template.lines().map(str::trim) {
+        if let Some(m) = line.strip_prefix("Method: ") {
+            method = Some(m.to_owned());
+        } else if let (Some(path), Some(m)) = (line.strip_prefix("Path: "), method.take()) {
+            routes.push((m, path.to_owned()));
+        }
+    }
+    routes
+}
+
+/// What the template routes to a function is what reaches it on AWS: a served route it does
+/// not cover answers API Gateway's 404 there, while it works under `switchyard serve`.
+#[test]
+fn every_served_route_is_routed_by_the_template() {
+    let template = template_routes();
+    assert!(template.len() >= 9, "{template:?}");
+    let routed = |method: &str, path: &str| {
+        template.iter().any(|(m, p)| {
+            (m == method || m == "ANY")
+                && match p.strip_suffix("{proxy+}") {
+                    Some(prefix) => path.starts_with(prefix),
+                    None => p == path,
+                }
+        })
+    };
+    let unrouted: Vec<_> = routes()
+        .into_iter()
+        .filter(|(method, path)| !routed(method.as_str(), path))
+        .collect();
+    assert!(
+        unrouted.is_empty(),
+        "served routes template.yaml does not route to a function: {unrouted:?}"
+    );
 }
 
 #[test]
