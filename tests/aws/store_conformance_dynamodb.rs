@@ -86,6 +86,7 @@ dynamodb_cases!(
     updates_and_deletes_are_scoped_by_org,
     catalog_keeps_first_seen_keys_per_workspace,
     machine_keys_are_listed_per_org_and_revoked_in_place,
+    a_deleted_machine_key_is_gone_and_another_orgs_is_kept,
     idempotency_keys_are_claimed_once_per_workspace_until_expiry,
     idempotency_claims_are_read_and_released_only_by_their_holder,
     rule_conditions_read_back_as_written,

@@ -1,16 +1,19 @@
 //! Session expiry under a clock the test controls: the real API router over real SQLite,
 //! served on 127.0.0.1 — an access token stops at its `ttl_seconds` and a launch token at its
-//! `launch_ttl_seconds`, without waiting minutes.
+//! `launch_ttl_seconds`, without waiting minutes; a console session's key is deleted a week
+//! after it ends.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
+use switchyard_core::OrgId;
 use switchyard_core::clock::{ManualClock, truncated_to_millis};
 use switchyard_core::keyring::MasterKeyRing;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore};
+use switchyard_handlers::console::login;
 use switchyard_handlers::{Deps, Live, Settings, tenancy};
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
 use switchyard_tests::{Api, expect_status};
@@ -18,6 +21,12 @@ use time::OffsetDateTime;
 
 /// The API over SQLite on a loopback port, its clock, and a client of its organization.
 async fn serve() -> (Api, Arc<ManualClock>) {
+    let (api, clock, _, _) = serve_with_deps().await;
+    (api, clock)
+}
+
+/// [`serve`], with the server's dependencies and its organization's id.
+async fn serve_with_deps() -> (Api, Arc<ManualClock>, Deps, OrgId) {
     let clock = Arc::new(ManualClock::new(truncated_to_millis(
         OffsetDateTime::now_utc(),
     )));
@@ -46,8 +55,9 @@ async fn serve() -> (Api, Arc<ManualClock>) {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
+    let served = deps.clone();
     tokio::spawn(async move {
-        axum::serve(listener, switchyard_handlers::api::router(deps))
+        axum::serve(listener, switchyard_handlers::api::router(served))
             .await
             .unwrap()
     });
@@ -56,7 +66,7 @@ async fn serve() -> (Api, Arc<ManualClock>) {
         "secret_key": key.secret_key, "workspace_id": ws.id.to_string(),
         "publishable_key": publishable,
     }));
-    (api, clock)
+    (api, clock, deps, org.id)
 }
 
 async fn create(api: &Api, body: Value) -> Value {
@@ -140,5 +150,56 @@ async fn a_launch_token_expires_at_its_launch_ttl() {
     assert_eq!(
         launch(late["launch_token"].as_str().unwrap().into()).await,
         401
+    );
+}
+
+/// Each `switchyard console` login makes a machine key that stops working after an hour; the
+/// key of a session that ended over a week ago is deleted by the next login, and recent ones
+/// (and the organization's own keys) stay listed.
+#[tokio::test]
+async fn console_session_keys_are_deleted_a_week_after_their_session_ends() {
+    let (_api, clock, deps, org) = serve_with_deps().await;
+    let console_keys = || async {
+        let keys = deps.tenants().machine_keys(org).await.unwrap();
+        let console: Vec<String> = keys
+            .iter()
+            .filter(|k| k.name == login::KEY_NAME)
+            .map(|k| k.access_key.clone())
+            .collect();
+        (keys.len() - console.len(), console)
+    };
+    let day = Duration::from_secs(24 * 3600);
+
+    login::issue(&deps, org).await.unwrap();
+    let (own, first) = console_keys().await;
+    assert_eq!((own, first.len()), (1, 1));
+
+    clock.advance(day);
+    login::issue(&deps, org).await.unwrap();
+    let (_, two) = console_keys().await;
+    assert_eq!(
+        two.len(),
+        2,
+        "a session that ended a day ago is still listed"
+    );
+
+    // The first session ended 7 days and 23 hours ago, the second 6 days and 23 hours ago.
+    clock.advance(7 * day);
+    login::issue(&deps, org).await.unwrap();
+    let (own, now) = console_keys().await;
+    assert_eq!(own, 1, "the organization's own key is kept");
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert!(
+        !now.contains(&first[0]),
+        "the first session's key is deleted"
+    );
+    let second = two.iter().find(|k| **k != first[0]).unwrap();
+    assert!(now.contains(second), "the second session's key is kept");
+    assert!(
+        deps.tenants()
+            .machine_key(&first[0])
+            .await
+            .unwrap()
+            .is_none()
     );
 }

@@ -93,3 +93,31 @@ pub async fn machine_keys_are_listed_per_org_and_revoked_in_place(store: &dyn St
     assert_eq!(store.machine_key(&first.access_key).await?, Some(revoked));
     Ok(())
 }
+
+pub async fn a_deleted_machine_key_is_gone_and_another_orgs_is_kept(
+    store: &dyn Store,
+) -> Result<()> {
+    let t = tenant(store).await?;
+    let other = tenant(store).await?;
+    let key = machine_key(t.org);
+    let kept = machine_key(t.org);
+    let theirs = machine_key(other.org);
+    for k in [&key, &kept, &theirs] {
+        store.put_machine_key(k).await?;
+    }
+    assert!(
+        !store.delete_machine_key(other.org, &key.access_key).await?,
+        "another organization's key is not deleted"
+    );
+    assert_eq!(store.machine_key(&key.access_key).await?, Some(key.clone()));
+
+    assert!(store.delete_machine_key(t.org, &key.access_key).await?);
+    assert_eq!(store.machine_key(&key.access_key).await?, None);
+    assert_eq!(store.machine_keys(t.org).await?, vec![kept]);
+    assert_eq!(store.machine_keys(other.org).await?, vec![theirs]);
+    assert!(
+        !store.delete_machine_key(t.org, &key.access_key).await?,
+        "already gone"
+    );
+    Ok(())
+}

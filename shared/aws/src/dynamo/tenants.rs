@@ -5,6 +5,7 @@
 //! condition also keeps a key from ever moving to another tenant.
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
 use switchyard_core::domain::*;
 use switchyard_core::ports::Tenants;
 use switchyard_core::{OrgId, StoreError, WorkspaceId};
@@ -15,6 +16,7 @@ use super::item::s;
 use super::keys::*;
 use super::list::Query;
 use super::{DynamoStore, Table, absent, transact_put};
+use crate::error::backend;
 
 #[async_trait]
 impl Tenants for DynamoStore {
@@ -74,6 +76,32 @@ impl Tenants for DynamoStore {
             .collect::<Result<Vec<_>, _>>()?;
         keys.sort_by(|a, b| (a.created_at, &a.access_key).cmp(&(b.created_at, &b.access_key)));
         Ok(keys)
+    }
+
+    /// Both items in one transaction, the lookup only if it is the organization's.
+    async fn delete_machine_key(&self, org: OrgId, access_key: &str) -> Result<bool, StoreError> {
+        let table = self.table(Table::Config).to_owned();
+        let of_org = Expr::new("#org = :org").value(":org", s(org.to_string()));
+        let lookup = Delete::builder()
+            .table_name(&table)
+            .key(PK, s(machine_key_pk(access_key)))
+            .key(SK, s(LOOKUP_SK))
+            .condition_expression(of_org.text)
+            .set_expression_attribute_names(Some(of_org.names))
+            .set_expression_attribute_values(Some(of_org.values))
+            .build()
+            .map_err(|e| backend("TransactWriteItems", e))?;
+        let copy = Delete::builder()
+            .table_name(&table)
+            .key(PK, s(org_pk(org)))
+            .key(SK, s(machine_key_org_sk(access_key)))
+            .build()
+            .map_err(|e| backend("TransactWriteItems", e))?;
+        let items = [lookup, copy]
+            .into_iter()
+            .map(|d| TransactWriteItem::builder().delete(d).build())
+            .collect();
+        Ok(self.transact(items, &[0, 0]).await?.is_ok())
     }
 
     async fn put_publishable_key(&self, key: &PublishableKey) -> Result<(), StoreError> {

@@ -95,6 +95,18 @@ impl Tenants for SqliteStore {
             .await
     }
 
+    async fn delete_machine_key(&self, org: OrgId, access_key: &str) -> Result<bool, StoreError> {
+        let access_key = access_key.to_owned();
+        let deleted = self
+            .db
+            .call(move |c| {
+                c.prepare_cached("DELETE FROM machine_keys WHERE access_key = ?1 AND org = ?2")?
+                    .execute([access_key, org.to_string()])
+            })
+            .await?;
+        Ok(deleted > 0)
+    }
+
     async fn put_publishable_key(&self, key: &PublishableKey) -> Result<(), StoreError> {
         let key = key.clone();
         let written = self

@@ -29,6 +29,9 @@ pub const KEY_NAME: &str = "console";
 pub const CODE_LIFETIME: Duration = Duration::minutes(10);
 /// How long a console session lasts from the link's issue: its key then stops working.
 pub const SESSION_LIFETIME: Duration = Duration::hours(1);
+/// How long an ended session's key stays listed (who logged in, and when) before the next
+/// login deletes it, so `GET /machine-keys` does not collect one key per login forever.
+pub const ENDED_SESSION_KEPT: Duration = Duration::days(7);
 /// The prefix under which spent codes are claimed (beside OAuth states, in the same claim table).
 const CLAIM_PREFIX: &str = "console-login:";
 const LEEWAY_SECS: u64 = 5;
@@ -43,9 +46,20 @@ struct CodeClaims {
     jti: String,
 }
 
-/// A fresh one-time login code for the organization's console, valid [`CODE_LIFETIME`].
+/// A fresh one-time login code for the organization's console, valid [`CODE_LIFETIME`]. The
+/// keys of sessions that ended over [`ENDED_SESSION_KEPT`] ago are deleted first.
 pub async fn issue(deps: &Deps, org: OrgId) -> Result<String, StoreError> {
     let now = deps.now();
+    for old in deps.tenants().machine_keys(org).await? {
+        let ended_long_ago = old
+            .revoked_at
+            .is_some_and(|ended| ended + ENDED_SESSION_KEPT < now);
+        if old.name == KEY_NAME && ended_long_ago {
+            deps.tenants()
+                .delete_machine_key(org, &old.access_key)
+                .await?;
+        }
+    }
     let access_key = new_access_key();
     let secret_key = new_secret_key();
     deps.tenants()

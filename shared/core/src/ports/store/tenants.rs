@@ -18,6 +18,10 @@ pub trait Tenants: Send + Sync + 'static {
     /// The organization's machine keys (revoked ones included), oldest first.
     async fn machine_keys(&self, org: OrgId) -> Result<Vec<MachineKey>, StoreError>;
 
+    /// Deletes the organization's machine key `access_key`; `false` when the organization has
+    /// no such key (another organization's is never touched).
+    async fn delete_machine_key(&self, org: OrgId, access_key: &str) -> Result<bool, StoreError>;
+
     async fn put_publishable_key(&self, key: &PublishableKey) -> Result<(), StoreError>;
 
     /// Looks a publishable key up by its hash, before the tenant is known.
