@@ -28,7 +28,7 @@ use tower_http::timeout::RequestBodyTimeoutLayer;
 /// File descriptors the process needs besides API connections: SQLite and its WAL, outbound
 /// webhook and provider connections, the AWS SDK's pool, stdio.
 const FD_RESERVE: u64 = 256;
-/// Connections over the cap that may wait for room at once; beyond, a new one is closed.
+/// Connections over the cap that may wait for room at once; beyond, accepting pauses.
 const ADMISSION_QUEUE: usize = 64;
 /// How long a connection over the cap waits for room before it is closed.
 const ADMISSION_WAIT: Duration = Duration::from_secs(3);
@@ -186,20 +186,23 @@ pub async fn serve(
                 }
             },
         };
-        // At the cap a new connection makes room and waits for it in its own task, so a wave
-        // of them never stalls the accept loop; how many may wait is bounded too.
+        // At the cap a new connection makes room and waits for it in its own task, so the
+        // accept loop goes on while evicted connections close. How many may wait is bounded:
+        // with that many waiting the loop pauses until one is admitted or gives up, and newer
+        // clients wait in the kernel's backlog — a burst is admitted in order, none dropped.
         let place = match permits.clone().try_acquire_owned() {
             Ok(permit) => Admission::Now(permit),
-            Err(_) => match waiting.clone().try_acquire_owned() {
-                Ok(place) => {
-                    lock(&registry).close_oldest_idle();
-                    Admission::Wait(place)
-                }
-                Err(_) => {
-                    tracing::warn!(max_connections, "connection cap reached: closing a new one");
-                    continue;
-                }
-            },
+            Err(_) => {
+                let place = tokio::select! {
+                    biased;
+                    () = &mut shutdown => break,
+                    place = waiting.clone().acquire_owned() => {
+                        place.expect("the admission queue is never closed")
+                    }
+                };
+                lock(&registry).close_oldest_idle();
+                Admission::Wait(place)
+            }
         };
         let (http, service, registry, permits, mut stop) = (
             http.clone(),
