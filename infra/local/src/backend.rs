@@ -200,13 +200,13 @@ async fn aws_backend(
 /// organization to its shards; the embedded backend migrates itself on open.
 #[cfg(feature = "aws")]
 pub async fn migrate(args: &MigrateArgs) -> anyhow::Result<()> {
+    if args.stack.is_none() && args.backend.backend != BackendKind::Aws {
+        println!("nothing to migrate: the embedded backend migrates its database on start");
+        return Ok(());
+    }
     let clients = switchyard_aws::Clients::from_env().await;
     let resources = match &args.stack {
         Some(name) => crate::stack::describe(name).await?.resources,
-        None if args.backend.backend != BackendKind::Aws => {
-            println!("nothing to migrate: the embedded backend migrates its database on start");
-            return Ok(());
-        }
         None => switchyard_aws::resolve(&clients, &args.backend.aws_prefix)
             .await
             .map_err(anyhow::Error::msg)?,

@@ -53,11 +53,12 @@ const NOT_YET_STORED_RETRY: (u64, u64) = (1_000, 60_000);
 /// whose event was never stored does not hold a routing slot.
 const OVERTAKEN: (std::time::Duration, u64) = (std::time::Duration::from_millis(100), 2_000);
 
-/// Routes one accepted event.
+/// Routes one accepted event: [`route_all`] of one.
 pub async fn route(deps: &Deps, message: EventMessage) -> Result<Routed, RouteError> {
-    let planned = plan(deps, message).await?;
-    enqueue(deps, planned.deliveries).await?;
-    Ok(planned.routed)
+    route_all(deps, vec![message])
+        .await
+        .pop()
+        .expect("one result per message")
 }
 
 /// Routes a batch of accepted events (one router invocation) and enqueues all their
@@ -96,16 +97,6 @@ const SEND_BATCH: usize = 10;
 struct Planned {
     routed: Routed,
     deliveries: Vec<OutgoingMessage>,
-}
-
-async fn enqueue(deps: &Deps, deliveries: Vec<OutgoingMessage>) -> Result<(), RouteError> {
-    for chunk in deliveries.chunks(SEND_BATCH) {
-        deps.queue
-            .send_batch(QueueName::Deliveries, chunk.to_vec())
-            .await
-            .map_err(RouteError::Queue)?;
-    }
-    Ok(())
 }
 
 /// Everything routing one event does but send its deliveries.
