@@ -72,6 +72,8 @@ async fn an_operator_redrives_dead_letters_and_replays_a_connections_failures() 
     browser.click_text("#nav a", "Keys").await;
     browser.wait_text("h1", "Machine keys").await;
     browser.wait_text("td", "console").await;
+    // The console's own key works until its session ends: active, not revoked.
+    browser.wait_text("[data-test=expires]", "expires in").await;
     browser.screenshot("operator-keys").await;
     browser.click_text("#nav a", "Usage").await;
     browser.wait_text("h1", "Usage").await;

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use reqwest::Method;
 use serde_json::{Value, json};
-use switchyard_core::OrgId;
 use switchyard_core::clock::{ManualClock, truncated_to_millis};
 use switchyard_core::keyring::MasterKeyRing;
 use switchyard_core::webhook::UrlPolicy;
+use switchyard_core::{Clock, OrgId};
 use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteStore};
 use switchyard_handlers::console::login;
 use switchyard_handlers::{Deps, Live, Settings, tenancy};
@@ -202,4 +202,70 @@ async fn console_session_keys_are_deleted_a_week_after_their_session_ends() {
             .unwrap()
             .is_none()
     );
+}
+
+/// A console session's key works until its session ends: it is listed as working with that
+/// end as `expires_at`, not as revoked; revoking it stops it at once.
+#[tokio::test]
+async fn a_console_session_key_reads_active_until_its_session_ends_and_revoking_ends_it_now() {
+    let (api, clock, deps, org) = serve_with_deps().await;
+    login::issue(&deps, org).await.unwrap();
+    let listed = || async {
+        let response = api
+            .machine(Method::GET, "/machine-keys")
+            .send()
+            .await
+            .unwrap();
+        let keys = expect_status(response, 200).await;
+        keys["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["name"] == login::KEY_NAME)
+            .cloned()
+            .unwrap()
+    };
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
+    let session_end = (clock.now() + login::SESSION_LIFETIME)
+        .format(rfc3339)
+        .unwrap();
+
+    let console = listed().await;
+    assert_eq!(console["revoked_at"], Value::Null, "{console}");
+    assert_eq!(console["expires_at"], json!(session_end), "{console}");
+
+    let access_key = console["access_key"].as_str().unwrap();
+    let response = api
+        .machine(Method::DELETE, &format!("/machine-keys/{access_key}"))
+        .send()
+        .await
+        .unwrap();
+    let revoked = expect_status(response, 200).await;
+    let now = clock.now().format(rfc3339).unwrap();
+    assert_eq!(revoked["revoked_at"], json!(now), "{revoked}");
+    assert_eq!(revoked["expires_at"], Value::Null, "{revoked}");
+    let stored = deps
+        .tenants()
+        .machine_key(access_key)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.is_revoked(clock.now()), "refused from now on");
+    assert_eq!(listed().await["revoked_at"], json!(now));
+
+    // Past its session's end, a key nobody revoked reads revoked from that end.
+    login::issue(&deps, org).await.unwrap();
+    clock.advance(Duration::from_secs(2 * 3600));
+    let response = api
+        .machine(Method::GET, "/machine-keys")
+        .send()
+        .await
+        .unwrap();
+    let keys = expect_status(response, 200).await;
+    for key in keys["records"].as_array().unwrap() {
+        if key["name"] == login::KEY_NAME {
+            assert_ne!(key["revoked_at"], Value::Null, "{key}");
+            assert_eq!(key["expires_at"], Value::Null, "{key}");
+        }
+    }
 }

@@ -86,11 +86,13 @@ pub async fn create_key(
 pub async fn list_keys(target: &TargetArg, org_id: Option<String>) -> anyhow::Result<()> {
     let deps = deps(target).await?;
     let org = org(target, org_id)?;
+    let now = deps.now();
+    let rfc3339 = &time::format_description::well_known::Rfc3339;
     let keys: Vec<_> = deps.tenants()
         .machine_keys(org)
         .await?
         .into_iter()
-        .map(|k| json!({"access_key": k.access_key, "name": k.name, "revoked": k.revoked_at.is_some()}))
+        .map(|k| json!({"access_key": k.access_key, "name": k.name, "revoked": k.is_revoked(now), "expires_at": k.expires_at(now).map(|at| at.format(rfc3339).unwrap_or_default())}))
         .collect();
     print(json!(keys));
     Ok(())

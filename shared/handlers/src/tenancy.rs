@@ -161,8 +161,10 @@ pub async fn revoke_machine_key(
     if key.org != org {
         return Ok(None);
     }
-    if key.revoked_at.is_none() {
-        key.revoked_at = Some(deps.now());
+    // A console session's key carries its session's end: revoking ends it now.
+    let now = deps.now();
+    if !key.is_revoked(now) {
+        key.revoked_at = Some(now);
         deps.tenants().put_machine_key(&key).await?;
         tracing::info!(org = %org, access_key, "machine key revoked");
     }

@@ -20,7 +20,20 @@ pub struct MachineKey {
     pub name: String,
     pub secret: Sealed,
     pub created_at: OffsetDateTime,
+    /// When the key stops working. In the future for a console session's key: its session's end.
     pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl MachineKey {
+    /// Refused at `now`.
+    pub fn is_revoked(&self, now: OffsetDateTime) -> bool {
+        self.revoked_at.is_some_and(|at| at <= now)
+    }
+
+    /// When a key that still works at `now` will stop by itself.
+    pub fn expires_at(&self, now: OffsetDateTime) -> Option<OffsetDateTime> {
+        self.revoked_at.filter(|at| *at > now)
+    }
 }
 
 /// A workspace's publishable key. Looked up by hash; the key itself is kept sealed so it can be

@@ -224,7 +224,7 @@ async fn verify_machine_jwt(deps: &Deps, token: &str) -> Result<Machine, ApiErro
         .machine_key(&kid)
         .await?
         .ok_or_else(|| denied("unknown access key"))?;
-    if key.revoked_at.is_some_and(|at| at <= deps.clock.now()) {
+    if key.is_revoked(deps.clock.now()) {
         return Err(denied("revoked access key"));
     }
     let secret = deps

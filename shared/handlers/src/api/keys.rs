@@ -26,9 +26,15 @@ pub struct MachineKeyView {
     name: String,
     #[serde(with = "time::serde::rfc3339")]
     created_at: OffsetDateTime,
+    /// When the key was revoked; `null` while it works.
     #[serde(with = "time::serde::rfc3339::option")]
     #[schema(required = true)]
     revoked_at: Option<OffsetDateTime>,
+    /// When a working key stops by itself (a console session's key, at its session's end);
+    /// `null` for a key that works until revoked.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(required = true)]
+    expires_at: Option<OffsetDateTime>,
 }
 
 /// A machine key as its create answers it: with the secret, shown this once.
@@ -54,13 +60,14 @@ pub struct RotatedKey {
     previous_key_expires_at: String,
 }
 
-impl From<MachineKey> for MachineKeyView {
-    fn from(k: MachineKey) -> Self {
+impl MachineKeyView {
+    fn at(k: MachineKey, now: OffsetDateTime) -> Self {
         Self {
+            expires_at: k.expires_at(now),
+            revoked_at: k.revoked_at.filter(|_| k.is_revoked(now)),
             access_key: k.access_key,
             name: k.name,
             created_at: k.created_at,
-            revoked_at: k.revoked_at,
         }
     }
 }
@@ -106,7 +113,7 @@ pub async fn create(
         .ok_or_else(|| ApiError::internal("machine key vanished after creation"))?;
     // Shown once: only its sealed form is kept.
     let machine_key = NewMachineKeyView {
-        key: key.into(),
+        key: MachineKeyView::at(key, deps.now()),
         secret_key: issued.secret_key,
     };
     Ok((StatusCode::CREATED, Json(MachineKeyCreated { machine_key })))
@@ -131,12 +138,13 @@ pub async fn list(
     State(deps): State<Deps>,
     machine: Machine,
 ) -> ApiResult<Json<List<MachineKeyView>>> {
+    let now = deps.now();
     let records: Vec<MachineKeyView> = deps
         .tenants()
         .machine_keys(machine.org)
         .await?
         .into_iter()
-        .map(MachineKeyView::from)
+        .map(|k| MachineKeyView::at(k, now))
         .collect();
     Ok(Json(List::all(records)))
 }
@@ -164,7 +172,7 @@ pub async fn revoke(
 ) -> ApiResult<Json<MachineKeyView>> {
     tenancy::revoke_machine_key(&deps, machine.org, &access_key)
         .await?
-        .map(|k| Json(k.into()))
+        .map(|k| Json(MachineKeyView::at(k, deps.now())))
         .ok_or_else(|| ApiError::not_found("Machine key"))
 }
 

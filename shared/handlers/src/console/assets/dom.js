@@ -47,10 +47,14 @@ export function when(iso) {
   if (!iso) return "—";
   const t = new Date(iso);
   const secs = Math.round((Date.now() - t.getTime()) / 1000);
-  const rel =
-    secs < 60 ? `${Math.max(secs, 0)} s ago` :
-    secs < 3600 ? `${Math.round(secs / 60)} min ago` :
-    secs < 86400 ? `${Math.round(secs / 3600)} h ago` : t.toLocaleDateString();
+  // Past times read "… ago", future ones (a key's expiry) "in …"; a second of skew is past.
+  const future = secs < -1;
+  const ago = future ? -secs : Math.max(secs, 0);
+  const span =
+    ago < 60 ? `${ago} s` :
+    ago < 3600 ? `${Math.round(ago / 60)} min` :
+    ago < 86400 ? `${Math.round(ago / 3600)} h` : null;
+  const rel = !span ? t.toLocaleDateString() : future ? `in ${span}` : `${span} ago`;
   return h("time", { dateTime: iso, title: t.toISOString() }, rel);
 }
 

@@ -45,7 +45,9 @@ function keyTable(records, said, refresh) {
       h("td", {}, k.name),
       h("td", {}, h("code", {}, k.access_key)),
       h("td", {}, when(k.created_at)),
-      h("td", {}, k.revoked_at ? badge("revoked") : badge("active")),
+      h("td", {}, k.revoked_at ? badge("revoked") : badge("active"),
+        // A console session's key stops with its session.
+        k.expires_at ? h("span", { class: "muted", "data-test": "expires" }, " · expires ", when(k.expires_at)) : null),
       h("td", {}, k.revoked_at ? null : revokeButton(k, said, refresh))))));
 }
 
