@@ -197,7 +197,7 @@ impl Rig {
     async fn delivery(&self) -> Delivery {
         self.deps
             .store
-            .delivery(self.org, self.delivery.id)
+            .delivery(self.org, self.delivery.event, self.delivery.id)
             .await
             .unwrap()
             .unwrap()
@@ -390,9 +390,9 @@ async fn replay_is_too_early_while_an_attempt_is_under_way_and_restarts_a_failed
         jitter: 0.0,
     })
     .await;
-    let id = rig.delivery.id;
+    let (event, id) = (rig.delivery.event, rig.delivery.id);
     assert!(matches!(
-        replay::replay(&rig.deps, rig.org, id).await.unwrap(),
+        replay::replay(&rig.deps, rig.org, event, id).await.unwrap(),
         Replay::AlreadyImminent
     ));
     rig.receiver.respond_with(500);
@@ -400,19 +400,21 @@ async fn replay_is_too_early_while_an_attempt_is_under_way_and_restarts_a_failed
     assert_eq!(rig.delivery().await.status, DeliveryStatus::Failed);
 
     rig.receiver.respond_with(200);
-    let Replay::Queued(d) = replay::replay(&rig.deps, rig.org, id).await.unwrap() else {
+    let Replay::Queued(d) = replay::replay(&rig.deps, rig.org, event, id).await.unwrap() else {
         panic!("a failed delivery can be replayed");
     };
     assert_eq!(d.status, DeliveryStatus::Pending);
     assert!(matches!(
-        replay::replay(&rig.deps, rig.org, id).await.unwrap(),
+        replay::replay(&rig.deps, rig.org, event, id).await.unwrap(),
         Replay::AlreadyImminent
     ));
     rig.step().await;
     assert_eq!(rig.delivery().await.status, DeliveryStatus::Completed);
     let other_org = OrgId::new();
     assert!(matches!(
-        replay::replay(&rig.deps, other_org, id).await.unwrap(),
+        replay::replay(&rig.deps, other_org, event, id)
+            .await
+            .unwrap(),
         Replay::NotFound
     ));
 }
@@ -456,7 +458,7 @@ async fn a_retry_that_starts_before_its_attempt_is_recorded_completes_the_delive
             .deps
             .store
             .finish_attempt(
-                rig.org,
+                &rig.delivery,
                 &AttemptRecord {
                     attempt,
                     status: DeliveryStatus::Retrying,
@@ -490,7 +492,7 @@ async fn a_retry_that_starts_before_its_attempt_is_recorded_completes_the_delive
 #[tokio::test]
 async fn canceled_delivery_is_never_attempted() {
     let rig = Rig::new(no_jitter()).await;
-    let canceled = replay::cancel(&rig.deps, rig.org, rig.delivery.id)
+    let canceled = replay::cancel(&rig.deps, rig.org, rig.delivery.event, rig.delivery.id)
         .await
         .unwrap();
     assert_eq!(canceled.map(|d| d.status), Some(DeliveryStatus::Canceled));
@@ -498,7 +500,7 @@ async fn canceled_delivery_is_never_attempted() {
     assert_eq!(rig.hits(), 0);
     assert_eq!(rig.delivery().await.status, DeliveryStatus::Canceled);
     assert!(
-        replay::cancel(&rig.deps, rig.org, rig.delivery.id)
+        replay::cancel(&rig.deps, rig.org, rig.delivery.event, rig.delivery.id)
             .await
             .unwrap()
             .is_none()
@@ -569,7 +571,7 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
         let now = rig
             .deps
             .store
-            .delivery(rig.org, d.id)
+            .delivery(rig.org, d.event, d.id)
             .await
             .unwrap()
             .unwrap();
@@ -589,7 +591,7 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
         let now = rig
             .deps
             .store
-            .delivery(rig.org, d.id)
+            .delivery(rig.org, d.event, d.id)
             .await
             .unwrap()
             .unwrap();
@@ -639,7 +641,7 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
         let now = rig
             .deps
             .store
-            .delivery(rig.org, d.id)
+            .delivery(rig.org, d.event, d.id)
             .await
             .unwrap()
             .unwrap();

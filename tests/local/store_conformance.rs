@@ -67,6 +67,7 @@ sqlite_cases!(
     limited_creates_never_exceed_the_limit_under_concurrency,
     limited_creates_never_exceed_the_limit_one_at_a_time,
     concurrent_replays_of_one_delivery_have_one_winner,
+    replays_of_one_delivery_have_one_winner_one_at_a_time,
     oauth_states_are_spent_once,
     sessions_read_back_and_are_scoped_by_org,
     sessions_are_listed_newest_first_by_filter,
@@ -102,11 +103,11 @@ async fn data_survives_reopening_the_file() -> Result<()> {
             .insert_deliveries(t.org, event.id, slice::from_ref(&d))
             .await?;
         store.mark_routed(t.org, event.id).await?;
-        store.begin_attempt(t.org, d.id, now()).await?;
+        store.begin_attempt(t.org, d.event, d.id, now()).await?;
         let a = attempt(&d, 1, Outcome::Delivered, 200);
         let done = store
             .finish_attempt(
-                t.org,
+                &d,
                 &AttemptRecord {
                     attempt: a.clone(),
                     status: DeliveryStatus::Completed,
@@ -182,11 +183,11 @@ async fn purging_history_removes_old_events_with_their_deliveries() -> Result<()
         store
             .insert_deliveries(t.org, e.id, slice::from_ref(&d))
             .await?;
-        store.begin_attempt(t.org, d.id, now()).await?;
+        store.begin_attempt(t.org, d.event, d.id, now()).await?;
         let a = attempt(&d, 1, Outcome::Delivered, 200);
         store
             .finish_attempt(
-                t.org,
+                &d,
                 &AttemptRecord {
                     attempt: a,
                     status: DeliveryStatus::Completed,
@@ -203,7 +204,12 @@ async fn purging_history_removes_old_events_with_their_deliveries() -> Result<()
         .await?;
     assert_eq!(purged, 1);
     assert_eq!(store.event(t.org, old.id).await?, None);
-    assert_eq!(store.delivery(t.org, deliveries[0].id).await?, None);
+    assert_eq!(
+        store
+            .delivery(t.org, deliveries[0].event, deliveries[0].id)
+            .await?,
+        None
+    );
     assert!(store.attempts(t.org, deliveries[0].id).await?.is_empty());
     assert_eq!(store.event(t.org, recent.id).await?, Some(recent));
     assert_eq!(store.attempts(t.org, deliveries[1].id).await?.len(), 1);

@@ -40,7 +40,7 @@ pub async fn replay_failed(
         .failed_deliveries(org, connection, from, to, after, limit)
         .await?;
     let outcomes: Vec<Result<Replay, StoreError>> = stream::iter(page.deliveries)
-        .map(|d| replay::replay_from(deps, org, d.id, Some(DeliveryStatus::Failed)))
+        .map(|d| replay::replay_from(deps, org, d.event, d.id, Some(DeliveryStatus::Failed)))
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;

@@ -96,7 +96,10 @@ async fn attempt(
         return Ok(Handled::Deferred);
     }
 
-    let Some(current) = store.delivery(org, message.delivery_id).await? else {
+    let Some(current) = store
+        .delivery(org, message.event_id, message.delivery_id)
+        .await?
+    else {
         tracing::warn!("delivery not found; message dropped");
         return Ok(Handled::Dropped);
     };
@@ -214,7 +217,7 @@ async fn attempt(
         }
         Next::Complete => {}
     }
-    let after = store.finish_attempt(org, &record).await?;
+    let after = store.finish_attempt(&delivery, &record).await?;
     crate::metrics::attempt_recorded(after.status, record.attempt.status_code, result.duration);
     tracing::info!(outcome = %record.attempt.outcome, status = %after.status, "attempt recorded");
     Ok(Handled::Attempted(after.status))

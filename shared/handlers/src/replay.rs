@@ -8,7 +8,7 @@ use switchyard_core::clock::epoch_millis;
 use switchyard_core::domain::{Delivery, DeliveryStatus};
 use switchyard_core::message::DeliveryMessage;
 use switchyard_core::ports::{OutgoingMessage, QueueName};
-use switchyard_core::{DeliveryId, OrgId, StoreError};
+use switchyard_core::{DeliveryId, EventId, OrgId, StoreError};
 
 use crate::Deps;
 
@@ -25,8 +25,13 @@ pub enum Replay {
     NotFound,
 }
 
-pub async fn replay(deps: &Deps, org: OrgId, id: DeliveryId) -> Result<Replay, StoreError> {
-    replay_from(deps, org, id, None).await
+pub async fn replay(
+    deps: &Deps,
+    org: OrgId,
+    event: EventId,
+    id: DeliveryId,
+) -> Result<Replay, StoreError> {
+    replay_from(deps, org, event, id, None).await
 }
 
 /// As [`replay`], only while the delivery reads `status` (a bulk replay of failed deliveries
@@ -34,11 +39,12 @@ pub async fn replay(deps: &Deps, org: OrgId, id: DeliveryId) -> Result<Replay, S
 pub async fn replay_from(
     deps: &Deps,
     org: OrgId,
+    event: EventId,
     id: DeliveryId,
     status: Option<DeliveryStatus>,
 ) -> Result<Replay, StoreError> {
     let now = deps.now();
-    let Some(current) = deps.deliveries().delivery(org, id).await? else {
+    let Some(current) = deps.deliveries().delivery(org, event, id).await? else {
         return Ok(Replay::NotFound);
     };
     if status.is_some_and(|s| s != current.status) {
@@ -88,11 +94,12 @@ pub async fn replay_from(
 pub async fn cancel(
     deps: &Deps,
     org: OrgId,
+    event: EventId,
     id: DeliveryId,
 ) -> Result<Option<Delivery>, StoreError> {
     let canceled = deps
         .deliveries()
-        .cancel_delivery(org, id, deps.now())
+        .cancel_delivery(org, event, id, deps.now())
         .await?;
     if canceled.is_some() {
         tracing::info!(org = %org, delivery_id = %id, "delivery canceled");

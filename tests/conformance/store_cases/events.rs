@@ -139,11 +139,14 @@ pub async fn event_status_follows_every_delivery_write(store: &dyn Store) -> Res
         assert_eq!(listed_as().await?, vec![derived], "{step}: {statuses:?}");
         Ok::<_, anyhow::Error>(derived)
     };
-    let end = |id, number, status| {
-        let d = deliveries
+    let of = |id| {
+        deliveries
             .iter()
             .find(|d| d.id == id)
-            .expect("one of three");
+            .expect("one of three")
+    };
+    let end = |id, number, status| {
+        let d = of(id);
         let outcome = match status {
             DeliveryStatus::Completed => Outcome::Delivered,
             DeliveryStatus::Failed => Outcome::RejectedClientError,
@@ -154,27 +157,27 @@ pub async fn event_status_follows_every_delivery_write(store: &dyn Store) -> Res
 
     store.insert_deliveries(t.org, e.id, &deliveries).await?;
     assert_eq!(expect("inserted, not routed").await?, EventStatus::Pending);
-    store.begin_attempt(t.org, a, now()).await?;
+    store.begin_attempt(t.org, e.id, a, now()).await?;
     assert_eq!(expect("under way, not routed").await?, EventStatus::Pending);
     store.mark_routed(t.org, e.id).await?;
     // `processing` on SQLite; DynamoDB stores nothing when an attempt begins.
     expect("routed").await?;
     store
-        .finish_attempt(t.org, &end(a, 1, DeliveryStatus::Retrying))
+        .finish_attempt(of(a), &end(a, 1, DeliveryStatus::Retrying))
         .await?;
     assert_eq!(expect("retrying").await?, EventStatus::Processing);
-    store.cancel_delivery(t.org, b, now()).await?;
-    store.begin_attempt(t.org, c, now()).await?;
+    store.cancel_delivery(t.org, e.id, b, now()).await?;
+    store.begin_attempt(t.org, e.id, c, now()).await?;
     store
-        .finish_attempt(t.org, &end(c, 1, DeliveryStatus::Failed))
+        .finish_attempt(of(c), &end(c, 1, DeliveryStatus::Failed))
         .await?;
     assert_eq!(
         expect("one failed, one retrying").await?,
         EventStatus::Processing
     );
-    store.begin_attempt(t.org, a, now()).await?;
+    store.begin_attempt(t.org, e.id, a, now()).await?;
     store
-        .finish_attempt(t.org, &end(a, 2, DeliveryStatus::Completed))
+        .finish_attempt(of(a), &end(a, 2, DeliveryStatus::Completed))
         .await?;
     assert_eq!(expect("all final, one failed").await?, EventStatus::Failed);
     store.restart_delivery(t.org, c, now()).await?;
@@ -182,13 +185,13 @@ pub async fn event_status_follows_every_delivery_write(store: &dyn Store) -> Res
         expect("the failure restarted").await?,
         EventStatus::Processing
     );
-    store.begin_attempt(t.org, c, now()).await?;
+    store.begin_attempt(t.org, e.id, c, now()).await?;
     assert_eq!(
         expect("its attempt under way").await?,
         EventStatus::Processing
     );
     store
-        .finish_attempt(t.org, &end(c, 2, DeliveryStatus::Completed))
+        .finish_attempt(of(c), &end(c, 2, DeliveryStatus::Completed))
         .await?;
     assert_eq!(
         expect("all final, none failed").await?,
@@ -228,7 +231,7 @@ pub async fn event_status_and_time_filters_apply(store: &dyn Store) -> Result<()
             store.mark_routed(t.org, e.id).await?;
             match ends {
                 Some(DeliveryStatus::Canceled) => {
-                    store.cancel_delivery(t.org, d.id, now()).await?;
+                    store.cancel_delivery(t.org, d.event, d.id, now()).await?;
                 }
                 Some(status) => {
                     let outcome = match status {
@@ -236,9 +239,9 @@ pub async fn event_status_and_time_filters_apply(store: &dyn Store) -> Result<()
                         DeliveryStatus::Failed => Outcome::RejectedClientError,
                         _ => Outcome::RejectedServerError,
                     };
-                    store.begin_attempt(t.org, d.id, now()).await?;
+                    store.begin_attempt(t.org, d.event, d.id, now()).await?;
                     let a = attempt(&d, 1, outcome, 500);
-                    store.finish_attempt(t.org, &record(a, status)).await?;
+                    store.finish_attempt(&d, &record(a, status)).await?;
                 }
                 None => {}
             }

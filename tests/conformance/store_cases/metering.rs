@@ -6,6 +6,7 @@ use switchyard_core::domain::*;
 use switchyard_core::ports::Store;
 
 use super::super::store_fixtures::*;
+use super::all;
 
 pub async fn usage_counts_an_orgs_resources_and_events_within_its_limit(
     store: &dyn Store,
@@ -72,21 +73,6 @@ pub async fn limited_creates_never_exceed_the_limit_under_concurrency(
 /// atomic under concurrency the way DynamoDB's (serializable) is.
 pub async fn limited_creates_never_exceed_the_limit_one_at_a_time(store: &dyn Store) -> Result<()> {
     limited_creates(store, false).await
-}
-
-/// Awaits `calls` all at once, or one after another.
-async fn all<T>(
-    concurrent: bool,
-    calls: impl IntoIterator<Item = impl Future<Output = T>>,
-) -> Vec<T> {
-    if concurrent {
-        return futures::future::join_all(calls).await;
-    }
-    let mut out = Vec::new();
-    for call in calls {
-        out.push(call.await);
-    }
-    out
 }
 
 async fn limited_creates(store: &dyn Store, concurrent: bool) -> Result<()> {

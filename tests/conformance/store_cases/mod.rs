@@ -36,6 +36,21 @@ pub use sessions::*;
 pub use tenants::*;
 pub use workspaces::*;
 
+/// Awaits `calls` all at once, or one after another.
+async fn all<T>(
+    concurrent: bool,
+    calls: impl IntoIterator<Item = impl Future<Output = T>>,
+) -> Vec<T> {
+    if concurrent {
+        return futures::future::join_all(calls).await;
+    }
+    let mut out = Vec::new();
+    for call in calls {
+        out.push(call.await);
+    }
+    out
+}
+
 fn page(limit: u32, cursor: Option<Uuid>) -> PageRequest {
     PageRequest { limit, cursor }
 }

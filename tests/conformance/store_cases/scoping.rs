@@ -59,7 +59,7 @@ pub async fn records_read_back_as_written(store: &dyn Store) -> Result<()> {
         .insert_deliveries(org.id, ev.id, slice::from_ref(&d))
         .await?;
     assert_eq!(stored, vec![d.clone()]);
-    assert_eq!(store.delivery(org.id, d.id).await?, Some(d));
+    assert_eq!(store.delivery(org.id, d.event, d.id).await?, Some(d));
     Ok(())
 }
 
@@ -71,10 +71,10 @@ pub async fn another_orgs_ids_read_as_absent(store: &dyn Store) -> Result<()> {
     store
         .insert_deliveries(t.org, ev.id, slice::from_ref(&d))
         .await?;
-    store.begin_attempt(t.org, d.id, now()).await?;
+    store.begin_attempt(t.org, d.event, d.id, now()).await?;
     let a = attempt(&d, 1, Outcome::RejectedServerError, 503);
     store
-        .finish_attempt(t.org, &record(a.clone(), DeliveryStatus::Retrying))
+        .finish_attempt(&d, &record(a.clone(), DeliveryStatus::Retrying))
         .await?;
     store
         .put_publishable_key(&publishable_key(&t.workspace, "web"))
@@ -87,7 +87,7 @@ pub async fn another_orgs_ids_read_as_absent(store: &dyn Store) -> Result<()> {
     assert_eq!(store.connection(other, t.connection.id).await?, None);
     assert_eq!(store.rule(other, r.id).await?, None);
     assert_eq!(store.event(other, ev.id).await?, None);
-    assert_eq!(store.delivery(other, d.id).await?, None);
+    assert_eq!(store.delivery(other, d.event, d.id).await?, None);
     assert!(store.deliveries_for_event(other, ev.id).await?.is_empty());
     assert!(store.attempts(other, d.id).await?.is_empty());
     assert!(
@@ -150,17 +150,26 @@ pub async fn another_orgs_ids_read_as_absent(store: &dyn Store) -> Result<()> {
     store.mark_routed(other, unrouted.id).await?;
     assert!(!store.is_routed(t.org, unrouted.id).await?);
     assert!(!store.is_routed(other, unrouted.id).await?);
-    assert_eq!(store.begin_attempt(other, d.id, now()).await?, None);
-    let before = store.delivery(t.org, d.id).await?;
+    assert_eq!(
+        store.begin_attempt(other, d.event, d.id, now()).await?,
+        None
+    );
+    let before = store.delivery(t.org, d.event, d.id).await?;
     let foreign = attempt(&d, 2, Outcome::Delivered, 200);
     let refused = store
-        .finish_attempt(other, &record(foreign, DeliveryStatus::Completed))
+        .finish_attempt(
+            &Delivery {
+                org: other,
+                ..d.clone()
+            },
+            &record(foreign, DeliveryStatus::Completed),
+        )
         .await;
     ensure!(
         refused.is_err(),
         "finish_attempt through another org: {refused:?}"
     );
-    assert_eq!(store.delivery(t.org, d.id).await?, before);
+    assert_eq!(store.delivery(t.org, d.event, d.id).await?, before);
     assert_eq!(store.attempts(t.org, d.id).await?, vec![a]);
     Ok(())
 }

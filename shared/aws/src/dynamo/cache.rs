@@ -53,14 +53,8 @@ impl<V: Clone + Send + Sync> Cache<V> {
             match entries.get(&key) {
                 Some((at, cell)) if now.duration_since(*at) < self.ttl => cell.clone(),
                 _ => {
-                    if entries.len() >= self.capacity {
-                        entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
-                        if entries.len() >= self.capacity {
-                            entries.clear();
-                        }
-                    }
                     let cell = Arc::new(OnceCell::new());
-                    entries.insert(key.clone(), (now, cell.clone()));
+                    self.insert(&mut entries, key.clone(), now, cell.clone());
                     cell
                 }
             }
@@ -76,6 +70,33 @@ impl<V: Clone + Send + Sync> Cache<V> {
             }
         }
         Ok(value)
+    }
+
+    /// Keeps `value`, read just now, under `key` in place of what was kept.
+    pub(crate) fn put(&self, key: String, value: V) {
+        let mut entries = self.entries.lock().expect("cache lock");
+        self.insert(
+            &mut entries,
+            key,
+            Instant::now(),
+            Arc::new(OnceCell::from(value)),
+        );
+    }
+
+    fn insert(
+        &self,
+        entries: &mut HashMap<String, Entry<V>>,
+        key: String,
+        now: Instant,
+        cell: Arc<OnceCell<V>>,
+    ) {
+        if entries.len() >= self.capacity {
+            entries.retain(|_, (at, _)| now.duration_since(*at) < self.ttl);
+            if entries.len() >= self.capacity {
+                entries.clear();
+            }
+        }
+        entries.insert(key, (now, cell));
     }
 }
 

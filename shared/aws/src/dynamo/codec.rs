@@ -398,14 +398,27 @@ pub(crate) fn event(
     })
 }
 
+/// What a delivery item holds that never changes once written (its key aside).
+pub(crate) fn delivery_base(d: &Delivery, ttl: i64) -> [(&'static str, AttributeValue); 8] {
+    [
+        ("ws", s(d.workspace.to_string())),
+        ("ev", s(d.event.to_string())),
+        ("evn", s(&d.event_name)),
+        ("rule", s(d.rule.to_string())),
+        ("conn", s(d.connection.to_string())),
+        ("kind", s(d.kind.as_str())),
+        ("at", ms(d.created_at)),
+        (TTL, n(ttl)),
+    ]
+}
+
 pub(crate) fn delivery_item(d: &Delivery, ttl: i64) -> Item {
     let mut item = keyed(delivery_pk(d.org, d.id), DELIVERY_SK.into());
-    item.insert("ws".into(), s(d.workspace.to_string()));
-    item.insert("ev".into(), s(d.event.to_string()));
-    item.insert("evn".into(), s(&d.event_name));
-    item.insert("rule".into(), s(d.rule.to_string()));
-    item.insert("conn".into(), s(d.connection.to_string()));
-    item.insert("kind".into(), s(d.kind.as_str()));
+    item.extend(
+        delivery_base(d, ttl)
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value)),
+    );
     item.insert("st".into(), s(d.status.as_str()));
     item.insert("n".into(), n(d.attempt_count));
     item.insert("base".into(), n(d.schedule_base));
@@ -416,9 +429,7 @@ pub(crate) fn delivery_item(d: &Delivery, ttl: i64) -> Item {
     if d.status == DeliveryStatus::Failed {
         item.insert(FAILED_SORT.into(), s(d.id.to_string()));
     }
-    item.insert("at".into(), ms(d.created_at));
     item.insert("up".into(), ms(d.updated_at));
-    item.insert(TTL.into(), n(ttl));
     item
 }
 

@@ -3,9 +3,11 @@
 //! carries its attempts in a list, so an attempt costs one conditional update — usually one
 //! write unit — instead of an update plus an insert, or a transaction at twice the price.
 //!
-//! One delivery per (event, rule) is kept by the event item: its `r_<rule>` attribute names
-//! the rule's delivery, set with `if_not_exists`, so however often an event is routed the
-//! first delivery id for a rule wins.
+//! One delivery per (event, rule) is kept by the event item: its `r_<rule>` claim names the
+//! rule's delivery, set with `if_not_exists`, so however often an event is routed the first
+//! delivery id for a rule wins. The item is written by the delivery's first attempt (or a
+//! cancel before it): until then the claim is the delivery (`rule_claims.rs`), which saves a
+//! write per delivery and is why a delivery is looked up with its event.
 
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
@@ -20,9 +22,11 @@ use switchyard_core::{
 use time::OffsetDateTime;
 
 use super::codec;
+use super::events::StoredEvent;
 use super::expr::Expr;
 use super::item::{Item, ms, n, s};
 use super::keys::*;
+use super::rule_claims::{self, EventHead};
 use super::{DynamoStore, Table, absent};
 
 /// The most events one count of a workspace's deliveries reads (each delivery is then one
@@ -37,16 +41,16 @@ fn status(s_: DeliveryStatus) -> AttributeValue {
     s(s_.as_str())
 }
 
-/// The rule → delivery id map the event item holds.
-pub(super) fn delivery_map(event_item: &Item) -> BTreeMap<RuleId, DeliveryId> {
-    event_item
-        .iter()
-        .filter_map(|(k, v)| {
-            let rule = k.strip_prefix(RULE_ATTR_PREFIX)?.parse().ok()?;
-            let AttributeValue::S(d) = v else { return None };
-            Some((rule, d.parse().ok()?))
-        })
-        .collect()
+/// Neither attempted nor otherwise changed since routing: a claim alone holds it.
+fn is_fresh(d: &Delivery) -> bool {
+    d.status == DeliveryStatus::Pending
+        && d.attempt_count == 0
+        && d.schedule_base == 0
+        && d.started_at.is_none()
+        && d.completed_at.is_none()
+        && d.next_attempt_at.is_none()
+        && d.last_error.is_none()
+        && d.updated_at == d.created_at
 }
 
 #[async_trait]
@@ -78,52 +82,47 @@ impl Deliveries for DynamoStore {
         let Some(event_item) = event_item else {
             return Err(StoreError::Backend(format!("event {event} not found")));
         };
-        let map = delivery_map(&event_item);
+        let head = EventHead::from_item(org, &event_item)?;
 
-        // 2. Write the deliveries whose claim this call won — fresh ids, so one batch write.
-        let mut mine = Vec::new();
+        // 2. A delivery this call claimed is written at its first attempt — now only when it
+        //    is not a fresh pending one (history imported, a fixture), fresh ids in one batch.
+        let mut all = Vec::new();
+        let mut written = Vec::new();
         let mut others = Vec::new();
-        for (rule, id) in &map {
-            match proposed.get(rule) {
-                Some(d) if d.id == *id => mine.push((*d).clone()),
-                _ => others.push((*rule, *id)),
+        for (rule, claim) in rule_claims::claims(&event_item) {
+            match proposed.get(&rule) {
+                Some(d) if d.id == claim.id => {
+                    if !is_fresh(d) {
+                        written.push(codec::delivery_item(d, self.expiry(d.created_at)));
+                    }
+                    all.push((*d).clone());
+                }
+                _ => others.push((rule, claim)),
             }
         }
-        let items = mine
-            .iter()
-            .map(|d| codec::delivery_item(d, self.expiry(d.created_at)))
-            .collect();
-        self.batch_put(Table::History, items).await?;
+        self.batch_put(Table::History, written).await?;
 
-        // 3. Read the deliveries claimed earlier. One that is missing was claimed by a call
-        //    that failed before writing it: write this call's proposal under the claimed id.
-        let mut all = mine;
+        // 3. Deliveries claimed earlier: their item once written, else the claim itself. An
+        //    earlier version's claim (the id alone) without its item was left by a router that
+        //    died before writing it: write this call's proposal under the claimed id.
         if !others.is_empty() {
-            let found: HashMap<DeliveryId, Delivery> = self
-                .batch_get(
-                    Table::History,
-                    others
-                        .iter()
-                        .map(|(_, id)| (delivery_pk(org, *id), DELIVERY_SK.to_owned()))
-                        .collect(),
-                )
-                .await?
-                .iter()
-                .map(codec::delivery)
-                .map(|d| d.map(|d| (d.id, d)))
-                .collect::<Result<_, _>>()?;
-            for (rule, id) in others {
-                if let Some(d) = found.get(&id) {
+            let found = self
+                .written_deliveries(org, others.iter().map(|(_, c)| c.id))
+                .await?;
+            for (rule, claim) in others {
+                if let Some(d) = found.get(&claim.id) {
                     all.push(d.clone());
+                } else if let Some(d) = head.pending_delivery(rule, &claim) {
+                    all.push(d);
                 } else if let Some(proposal) = proposed.get(&rule) {
                     let repaired = Delivery {
-                        id,
+                        id: claim.id,
                         ..(*proposal).clone()
                     };
                     let item = codec::delivery_item(&repaired, self.expiry(repaired.created_at));
                     if self.put(Table::History, item, Some(absent())).await? {
                         all.push(repaired);
-                    } else if let Some(d) = self.delivery(org, id).await? {
+                    } else if let Some(d) = self.delivery(org, event, claim.id).await? {
                         all.push(d);
                     }
                 }
@@ -133,12 +132,20 @@ impl Deliveries for DynamoStore {
         Ok(all)
     }
 
-    async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
-        self.get(Table::History, delivery_pk(org, id), DELIVERY_SK)
+    /// The delivery's item, else — not attempted yet — its claim on the event item.
+    async fn delivery(
+        &self,
+        org: OrgId,
+        event: EventId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        match self
+            .get(Table::History, delivery_pk(org, id), DELIVERY_SK)
             .await?
-            .as_ref()
-            .map(codec::delivery)
-            .transpose()
+        {
+            Some(item) => Ok(Some(codec::delivery(&item)?).filter(|d| d.event == event)),
+            None => self.unwritten_delivery(org, event, id).await,
+        }
     }
 
     async fn deliveries_for_event(
@@ -152,19 +159,19 @@ impl Deliveries for DynamoStore {
         else {
             return Ok(Vec::new());
         };
-        let keys = delivery_map(&event_item)
-            .values()
-            .map(|id| (delivery_pk(org, *id), DELIVERY_SK.to_owned()))
-            .collect::<Vec<_>>();
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut all = self
-            .batch_get(Table::History, keys)
-            .await?
+        let head = EventHead::from_item(org, &event_item)?;
+        let claims = rule_claims::claims(&event_item);
+        let mut found = self
+            .written_deliveries(org, claims.values().map(|c| c.id))
+            .await?;
+        let mut all: Vec<Delivery> = claims
             .iter()
-            .map(codec::delivery)
-            .collect::<Result<Vec<_>, _>>()?;
+            .filter_map(|(rule, claim)| {
+                found
+                    .remove(&claim.id)
+                    .or_else(|| head.pending_delivery(*rule, claim))
+            })
+            .collect();
         all.sort_by_key(|d| d.id);
         Ok(all)
     }
@@ -176,11 +183,12 @@ impl Deliveries for DynamoStore {
     async fn begin_attempt(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
         Ok(self
-            .delivery(org, id)
+            .delivery(org, event, id)
             .await?
             .and_then(|d| attemptable(d, now)))
     }
@@ -195,16 +203,19 @@ impl Deliveries for DynamoStore {
         Ok(attemptable(current.clone(), now))
     }
 
-    /// One conditional update records the attempt and moves the delivery. A delivery canceled
-    /// while the attempt ran fails that update's condition and takes the second, which records
-    /// the attempt and keeps `canceled` (and schedules nothing). A duplicate of an attempt
-    /// already counted (SQS delivered its message twice and both ran, or the attempt's own retry
-    /// finished first) fails both and takes the third, which only appends it.
+    /// One conditional update records the attempt and moves the delivery — writing it, at its
+    /// first attempt, from what the attempt began with. A delivery canceled while the attempt
+    /// ran fails that update's condition and takes the second, which records the attempt and
+    /// keeps `canceled` (and schedules nothing). A duplicate of an attempt already counted (SQS
+    /// delivered its message twice and both ran, or the attempt's own retry finished first)
+    /// fails both and takes the third, which only appends it.
     async fn finish_attempt(
         &self,
-        org: OrgId,
+        attempted: &Delivery,
         record: &AttemptRecord,
     ) -> Result<Delivery, StoreError> {
+        record.ensure_of(attempted)?;
+        let org = attempted.org;
         let a = &record.attempt;
         let ended = a.started_at
             + time::Duration::milliseconds(i64::try_from(a.duration_ms).unwrap_or(i64::MAX));
@@ -219,30 +230,42 @@ impl Deliveries for DynamoStore {
             DeliveryStatus::Completed | DeliveryStatus::Failed
         );
         let mut sets = vec![
-            "#st = :st",
-            "#started = if_not_exists(#started, :astart)",
-            "#n = :num",
-            "#att = list_append(if_not_exists(#att, :empty), :a)",
-            "#up = :ended",
+            "#st = :st".to_owned(),
+            "#started = if_not_exists(#started, :astart)".to_owned(),
+            "#n = :num".to_owned(),
+            "#att = list_append(if_not_exists(#att, :empty), :a)".to_owned(),
+            "#up = :ended".to_owned(),
+            "#base = if_not_exists(#base, :base)".to_owned(),
         ];
+        // The first attempt writes the delivery: what never changes, set only if absent.
+        let mut base = Expr::default();
+        for (i, (name, value)) in codec::delivery_base(attempted, self.expiry(attempted.created_at))
+            .into_iter()
+            .enumerate()
+        {
+            sets.push(format!("#d{i} = if_not_exists(#d{i}, :d{i})"));
+            base = base
+                .name(&format!("#d{i}"), name)
+                .value(&format!(":d{i}"), value);
+        }
         let mut removes = Vec::new();
         if record.last_error.is_some() {
-            sets.push("#err = :err")
+            sets.push("#err = :err".to_owned())
         } else {
             removes.push("#err")
         }
         if record.next_attempt_at.is_some() {
-            sets.push("#next = :next")
+            sets.push("#next = :next".to_owned())
         } else {
             removes.push("#next")
         }
         if final_status {
-            sets.push("#done = :ended");
+            sets.push("#done = :ended".to_owned());
         }
         // A failed delivery enters the sparse `failed_by_connection` index (bulk replay).
         let failed = record.status == DeliveryStatus::Failed;
         if failed {
-            sets.push("#fsk = :fsk");
+            sets.push("#fsk = :fsk".to_owned());
         }
         let mut text = format!("SET {}", sets.join(", "));
         if !removes.is_empty() {
@@ -260,7 +283,10 @@ impl Deliveries for DynamoStore {
         };
         let mut set = common(Expr::new(text))
             .value(":st", status(record.status))
-            .value(":astart", ms(a.started_at));
+            .value(":astart", ms(a.started_at))
+            .value(":base", n(attempted.schedule_base));
+        set.names.extend(base.names);
+        set.values.extend(base.values);
         if let Some(next) = record.next_attempt_at {
             set = set.value(":next", ms(next));
         }
@@ -272,7 +298,7 @@ impl Deliveries for DynamoStore {
         // goes out first) may finish first, and the predecessor then counts as a duplicate.
         let first = |e: Expr| e.value(":num", n(a.number));
         let not_canceled = first(Expr::new(
-            "attribute_exists(#pk) AND #st <> :canceled AND #n < :num",
+            "attribute_not_exists(#pk) OR (#st <> :canceled AND #n < :num)",
         ))
         .value(":canceled", status(DeliveryStatus::Canceled));
         if let Some(item) = self
@@ -336,30 +362,32 @@ impl Deliveries for DynamoStore {
         }
     }
 
+    /// A delivery not written yet (never attempted) is written canceled, unless its first
+    /// attempt wrote it meanwhile: then the update is tried again.
     async fn cancel_delivery(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        let set = Expr::new("SET #st = :canceled, #up = :now REMOVE #next")
-            .value(":canceled", status(DeliveryStatus::Canceled))
-            .value(":now", ms(now));
-        let when = Expr::new("#st IN (:pending, :processing, :retrying)")
-            .value(":pending", status(DeliveryStatus::Pending))
-            .value(":processing", status(DeliveryStatus::Processing))
-            .value(":retrying", status(DeliveryStatus::Retrying));
-        self.update(
-            Table::History,
-            delivery_pk(org, id),
-            DELIVERY_SK,
-            set,
-            Some(when),
-        )
-        .await?
-        .as_ref()
-        .map(codec::delivery)
-        .transpose()
+        if let Some(canceled) = self.cancel_written(org, id, now).await? {
+            return Ok(Some(canceled));
+        }
+        let Some(pending) = self.unwritten_delivery(org, event, id).await? else {
+            return Ok(None);
+        };
+        let canceled = Delivery {
+            status: DeliveryStatus::Canceled,
+            updated_at: now,
+            ..pending
+        };
+        let item = codec::delivery_item(&canceled, self.expiry(canceled.created_at));
+        if self.put(Table::History, item, Some(absent())).await? {
+            Ok(Some(canceled))
+        } else {
+            self.cancel_written(org, id, now).await
+        }
     }
 
     async fn restart_delivery(
@@ -400,19 +428,28 @@ impl Deliveries for DynamoStore {
                     .at_least(Some(floor.clone()))
             })
             .collect();
-        // Each event item's id and the ids of its deliveries.
+        // Each event item's id and its deliveries: the claims' pending ones, and the ids of
+        // those written since.
+        type Counted = (uuid::Uuid, Vec<Delivery>, Vec<DeliveryId>);
         let decode = |items: &[Item]| {
-            Ok(items
-                .iter()
-                .filter(|i| !super::events::is_payload(i))
-                .filter_map(|i| match i.get(SK) {
-                    Some(AttributeValue::S(id)) => Some((
-                        uuid::Uuid::parse_str(id).ok()?,
-                        delivery_map(i).into_values().collect::<Vec<_>>(),
-                    )),
-                    _ => None,
-                })
-                .collect())
+            let mut events: Vec<Counted> = Vec::new();
+            for item in items.iter().filter(|i| !super::events::is_payload(i)) {
+                let Some(AttributeValue::S(id)) = item.get(SK) else {
+                    continue;
+                };
+                let Ok(id) = uuid::Uuid::parse_str(id) else {
+                    continue;
+                };
+                let head = EventHead::from_item(org, item)?;
+                let claims = rule_claims::claims(item);
+                let ids = claims.values().map(|c| c.id).collect();
+                let pending = claims
+                    .iter()
+                    .filter_map(|(rule, claim)| head.pending_delivery(*rule, claim))
+                    .collect();
+                events.push((id, pending, ids));
+            }
+            Ok(events)
         };
         let window = PageRequest {
             limit: STATS_EVENTS as u32,
@@ -424,19 +461,29 @@ impl Deliveries for DynamoStore {
                 window,
                 |i| !super::events::is_payload(i),
                 decode,
-                |e: &(uuid::Uuid, Vec<DeliveryId>)| e.0,
+                |e: &Counted| e.0,
             )
             .await?;
         let complete = events.next_cursor.is_none();
-        let keys: Vec<_> = events
+        // A written delivery stands in for its claim.
+        let written = self
+            .written_deliveries(
+                org,
+                events
+                    .records
+                    .iter()
+                    .flat_map(|(_, _, ids)| ids.iter().copied()),
+            )
+            .await?;
+        let mut deliveries: HashMap<DeliveryId, Delivery> = events
             .records
-            .iter()
-            .flat_map(|(_, ids)| ids.iter())
-            .map(|id| (delivery_pk(org, *id), DELIVERY_SK.to_owned()))
+            .into_iter()
+            .flat_map(|(_, pending, _)| pending)
+            .map(|d| (d.id, d))
             .collect();
+        deliveries.extend(written);
         let mut tally: BTreeMap<(u64, &'static str), (DeliveryStatus, u64)> = BTreeMap::new();
-        for item in self.batch_get(Table::History, keys).await? {
-            let d = codec::delivery(&item)?;
+        for d in deliveries.into_values() {
             let made =
                 u64::try_from(d.created_at.unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
             if made < since_ms {
@@ -530,6 +577,75 @@ impl Deliveries for DynamoStore {
 }
 
 impl DynamoStore {
+    /// The written ones among `ids`, in one batched read.
+    async fn written_deliveries(
+        &self,
+        org: OrgId,
+        ids: impl Iterator<Item = DeliveryId>,
+    ) -> Result<HashMap<DeliveryId, Delivery>, StoreError> {
+        let keys: Vec<_> = ids
+            .map(|id| (delivery_pk(org, id), DELIVERY_SK.to_owned()))
+            .collect();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        self.batch_get(Table::History, keys)
+            .await?
+            .iter()
+            .map(|item| codec::delivery(item).map(|d| (d.id, d)))
+            .collect()
+    }
+
+    /// A delivery no item holds yet, from its claim. On the hot path the event read for an
+    /// earlier record of the batch answers (a claim never changes once set), unless it was
+    /// read before this delivery was claimed.
+    async fn unwritten_delivery(
+        &self,
+        org: OrgId,
+        event: EventId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let claimed = |stored: Option<StoredEvent>| {
+            let stored = stored?;
+            let (rule, claim) = stored.claims.iter().find(|(_, c)| c.id == id)?;
+            EventHead::of(&stored.event).pending_delivery(*rule, claim)
+        };
+        if let Some(d) = claimed(self.stored_event(org, event, false).await?) {
+            return Ok(Some(d));
+        }
+        if self.hot.is_none() {
+            return Ok(None);
+        }
+        Ok(claimed(self.stored_event(org, event, true).await?))
+    }
+
+    /// Cancels a written delivery that is not final.
+    async fn cancel_written(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let set = Expr::new("SET #st = :canceled, #up = :now REMOVE #next")
+            .value(":canceled", status(DeliveryStatus::Canceled))
+            .value(":now", ms(now));
+        let when = Expr::new("#st IN (:pending, :processing, :retrying)")
+            .value(":pending", status(DeliveryStatus::Pending))
+            .value(":processing", status(DeliveryStatus::Processing))
+            .value(":retrying", status(DeliveryStatus::Retrying));
+        self.update(
+            Table::History,
+            delivery_pk(org, id),
+            DELIVERY_SK,
+            set,
+            Some(when),
+        )
+        .await?
+        .as_ref()
+        .map(codec::delivery)
+        .transpose()
+    }
+
     /// `SET r_<rule> = if_not_exists(r_<rule>, :id)` for each rule, on the existing event.
     async fn claim_rules(
         &self,
@@ -543,7 +659,7 @@ impl DynamoStore {
             terms.push(format!("#r{i} = if_not_exists(#r{i}, :d{i})"));
             claim = claim
                 .name(&format!("#r{i}"), rule_attr(*rule))
-                .value(&format!(":d{i}"), s(d.id.to_string()));
+                .value(&format!(":d{i}"), rule_claims::claim_value(d));
         }
         // Built from the raw text, the `#r<i>` names would map to themselves: the explicit
         // names replace them.

@@ -4,22 +4,33 @@
 //! stay inline; large ones go to a separate item so that the routing update (which rewrites
 //! the event item and is billed by its size) stays at one write unit.
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
 use switchyard_core::domain::{Event, EventStatus};
 use switchyard_core::page::{Page, PageRequest};
 use switchyard_core::ports::{Deliveries, EventFilter, Events};
-use switchyard_core::{EventId, OrgId, StoreError};
+use switchyard_core::{EventId, OrgId, RuleId, StoreError};
 
 use super::codec;
 use super::expr::Expr;
 use super::item::{Item, s};
 use super::keys::*;
 use super::list::Query;
+use super::rule_claims::{self, Claim};
 use super::{DynamoStore, Table, absent, present, yes};
 
 /// Payloads up to this many bytes of JSON are kept in the event item: with the event's own
-/// attributes and three rules' delivery ids it stays under the 1 KiB of one write unit.
-pub(crate) const INLINE_PAYLOAD_MAX: usize = 400;
+/// attributes and three rules' claims (~135 bytes each) it stays under the 1 KiB of one write
+/// unit (a test below holds it).
+pub(crate) const INLINE_PAYLOAD_MAX: usize = 320;
+
+/// An event and its rules' claims on it, as one read of its item found them.
+#[derive(Clone)]
+pub(crate) struct StoredEvent {
+    pub(super) event: Event,
+    pub(super) claims: BTreeMap<RuleId, Claim>,
+}
 
 fn is_sk(item: &Item, sk: &str) -> bool {
     matches!(item.get(SK), Some(aws_sdk_dynamodb::types::AttributeValue::S(v)) if v == sk)
@@ -61,19 +72,7 @@ impl Events for DynamoStore {
 
     /// On the hot path, read once per instance (`HotPath`).
     async fn event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
-        match &self.hot {
-            // Stored events never change; an absent one (not stored yet) is not kept.
-            Some(hot) => {
-                hot.events
-                    .get_or_load(
-                        format!("{org}|{id}"),
-                        |e| e.is_some(),
-                        || self.load_event(org, id),
-                    )
-                    .await
-            }
-            None => self.load_event(org, id).await,
-        }
+        Ok(self.stored_event(org, id, false).await?.map(|e| e.event))
     }
 
     /// The time range is a sort-key range (ids are UUIDv7); the other filters are filter
@@ -226,7 +225,33 @@ impl DynamoStore {
     }
 
     /// The event item and its payload item (if any), in one Query.
-    async fn load_event(&self, org: OrgId, id: EventId) -> Result<Option<Event>, StoreError> {
+    /// The event and its rules' claims, as read now — or, on the hot path unless `fresh`, as
+    /// read up to a minute ago (an event never changes; its claims only grow).
+    pub(super) async fn stored_event(
+        &self,
+        org: OrgId,
+        id: EventId,
+        fresh: bool,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        let Some(hot) = &self.hot else {
+            return self.load_event(org, id).await;
+        };
+        let key = format!("{org}|{id}");
+        if fresh {
+            let read = self.load_event(org, id).await?;
+            if read.is_some() {
+                hot.events.put(key, read.clone());
+            }
+            return Ok(read);
+        }
+        // An absent one (not stored yet) is not kept.
+        hot.events
+            .get_or_load(key, |e| e.is_some(), || self.load_event(org, id))
+            .await
+    }
+
+    /// The event item and its payload item (if any), in one Query.
+    async fn load_event(&self, org: OrgId, id: EventId) -> Result<Option<StoredEvent>, StoreError> {
         let q = Query::new(Table::History, events_pk(org, id), event_sk(id));
         let items = self.query_all(&q, true).await?;
         let Some(item) = items.iter().find(|i| is_sk(i, &event_sk(id))) else {
@@ -236,6 +261,66 @@ impl DynamoStore {
         if codec::payload_is_external(item) && payload.is_none() {
             return Err(StoreError::Backend("event payload item is missing".into()));
         }
-        codec::event(org, item, payload).map(Some)
+        Ok(Some(StoredEvent {
+            event: codec::event(org, item, payload)?,
+            claims: rule_claims::claims(item),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use switchyard_core::domain::{Delivery, DeliveryStatus, IntegrationType};
+    use switchyard_core::trace::TraceId;
+    use switchyard_core::{ConnectionId, DeliveryId, WorkspaceId};
+    use time::OffsetDateTime;
+
+    /// The routing claim rewrites the event item and is billed by its size: with an inline
+    /// payload at the limit and three rules' claims, a typical event stays within one write
+    /// unit.
+    #[test]
+    fn an_inline_payload_at_the_limit_and_three_claims_fit_one_write_unit() {
+        let now = OffsetDateTime::now_utc();
+        let payload = "x".repeat(INLINE_PAYLOAD_MAX - r#"{"data":""}"#.len());
+        let e = Event {
+            id: EventId::new(),
+            org: OrgId::new(),
+            workspace: WorkspaceId::new(),
+            event: "invoice.payment_failed".into(),
+            resource: "invoice".into(),
+            resource_id: Some("in_1QxYz2AbCdEfGhIj".into()),
+            payload: serde_json::json!({ "data": payload }),
+            created_by: "publishable_key:web".into(),
+            created_at: now,
+            trace_id: Some(TraceId::random()),
+        };
+        let (mut item, external) = codec::event_items(&e, 1 << 40, INLINE_PAYLOAD_MAX).unwrap();
+        assert!(external.is_none(), "the payload is inline");
+        item.insert("rt".into(), super::super::yes());
+        for _ in 0..3 {
+            let d = Delivery {
+                id: DeliveryId::new(),
+                org: e.org,
+                workspace: e.workspace,
+                event: e.id,
+                event_name: e.event.clone(),
+                rule: RuleId::new(),
+                connection: ConnectionId::new(),
+                kind: IntegrationType::ActiveCampaign,
+                status: DeliveryStatus::Pending,
+                attempt_count: 0,
+                schedule_base: 0,
+                started_at: None,
+                completed_at: None,
+                next_attempt_at: None,
+                last_error: None,
+                created_at: now,
+                updated_at: now,
+            };
+            item.insert(rule_attr(d.rule), rule_claims::claim_value(&d));
+        }
+        let size = super::super::item_size(&item);
+        assert!(size <= 1024, "{size} bytes");
     }
 }

@@ -21,6 +21,7 @@ mod meter;
 mod metering;
 mod migrate;
 mod plan_limits;
+mod rule_claims;
 mod rules;
 mod schema;
 mod sessions;
@@ -83,7 +84,7 @@ pub(crate) struct HotPath {
     active_rules: cache::Cache<Vec<switchyard_core::domain::Rule>>,
     rules: cache::Cache<Option<switchyard_core::domain::Rule>>,
     connections: cache::Cache<Option<switchyard_core::domain::Connection>>,
-    events: cache::Cache<Option<switchyard_core::domain::Event>>,
+    events: cache::Cache<Option<events::StoredEvent>>,
 }
 
 impl HotPath {

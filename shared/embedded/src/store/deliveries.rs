@@ -68,8 +68,14 @@ impl Deliveries for SqliteStore {
             .await
     }
 
-    async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError> {
-        self.db.read(move |c| delivery_row(c, org, id)).await
+    async fn delivery(
+        &self,
+        org: OrgId,
+        event: EventId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let found = self.db.read(move |c| delivery_row(c, org, id)).await?;
+        Ok(found.filter(|d| d.event == event))
     }
 
     async fn deliveries_for_event(
@@ -85,6 +91,7 @@ impl Deliveries for SqliteStore {
     async fn begin_attempt(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
@@ -97,7 +104,7 @@ impl Deliveries for SqliteStore {
                      SET status = 'processing',
                          started_at = COALESCE(started_at, :now),
                          updated_at = :now
-                     WHERE org = :org AND id = :id
+                     WHERE org = :org AND id = :id AND event = :event
                        AND status IN ('pending', 'retrying', 'processing')
                      RETURNING *",
                 )?
@@ -106,6 +113,7 @@ impl Deliveries for SqliteStore {
                         ":now": ms(now),
                         ":org": org.to_string(),
                         ":id": id.to_string(),
+                        ":event": event.to_string(),
                     },
                     rows::delivery,
                 )
@@ -116,9 +124,11 @@ impl Deliveries for SqliteStore {
 
     async fn finish_attempt(
         &self,
-        org: OrgId,
+        attempted: &Delivery,
         record: &AttemptRecord,
     ) -> Result<Delivery, StoreError> {
+        record.ensure_of(attempted)?;
+        let org = attempted.org;
         let record = record.clone();
         let updated = self
             .db
@@ -209,6 +219,7 @@ impl Deliveries for SqliteStore {
     async fn cancel_delivery(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
@@ -217,12 +228,17 @@ impl Deliveries for SqliteStore {
                 c.prepare_cached(
                     "UPDATE deliveries
                      SET status = 'canceled', next_attempt_at = NULL, updated_at = :now
-                     WHERE org = :org AND id = :id
+                     WHERE org = :org AND id = :id AND event = :event
                        AND status NOT IN ('completed', 'failed', 'canceled')
                      RETURNING *",
                 )?
                 .query_row(
-                    named_params! {":now": ms(now), ":org": org.to_string(), ":id": id.to_string()},
+                    named_params! {
+                        ":now": ms(now),
+                        ":org": org.to_string(),
+                        ":id": id.to_string(),
+                        ":event": event.to_string(),
+                    },
                     rows::delivery,
                 )
                 .optional()

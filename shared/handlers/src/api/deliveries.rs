@@ -239,7 +239,7 @@ pub async fn retry(
     PathIds((event, rule)): PathIds<(EventId, RuleId)>,
 ) -> ApiResult<Json<RuleEventView>> {
     let (event, delivery) = load(&deps, &caller, event, rule).await?;
-    match replay::replay(&deps, caller.org(), delivery.id).await? {
+    match replay::replay(&deps, caller.org(), delivery.event, delivery.id).await? {
         Replay::Queued(d) => Ok(Json(RuleEventView::new(*d, &event))),
         Replay::AlreadyImminent => Err(ApiError::new(
             StatusCode::TOO_EARLY,
@@ -279,7 +279,7 @@ pub async fn cancel(
     PathIds((event, rule)): PathIds<(EventId, RuleId)>,
 ) -> ApiResult<Json<RuleEventView>> {
     let (event, delivery) = load(&deps, &caller, event, rule).await?;
-    match replay::cancel(&deps, caller.org(), delivery.id).await? {
+    match replay::cancel(&deps, caller.org(), delivery.event, delivery.id).await? {
         Some(d) => Ok(Json(RuleEventView::new(d, &event))),
         None => Err(ApiError::conflict(format!(
             "The delivery is already {}",
@@ -316,7 +316,7 @@ pub async fn cancel_event(
     let event = caller.event(&deps, id).await?;
     for delivery in deps.deliveries().deliveries_for_event(org, id).await? {
         if !delivery.status.is_final() {
-            replay::cancel(&deps, org, delivery.id).await?;
+            replay::cancel(&deps, org, delivery.event, delivery.id).await?;
         }
     }
     let deliveries = deps.deliveries().deliveries_for_event(org, id).await?;

@@ -14,6 +14,20 @@ pub struct AttemptRecord {
     pub last_error: Option<String>,
 }
 
+impl AttemptRecord {
+    /// Refuses a record of another delivery, or organization, than `attempted`.
+    pub fn ensure_of(&self, attempted: &Delivery) -> Result<(), StoreError> {
+        if self.attempt.org == attempted.org && self.attempt.delivery == attempted.id {
+            Ok(())
+        } else {
+            Err(StoreError::Backend(format!(
+                "attempt of delivery {} recorded on {}",
+                self.attempt.delivery, attempted.id
+            )))
+        }
+    }
+}
+
 /// A workspace's deliveries counted by when they were made (buckets) and status: the
 /// dashboard's chart (`GET /workspaces/{id}/stats`, extension).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -45,7 +59,14 @@ pub trait Deliveries: Send + Sync + 'static {
         deliveries: &[Delivery],
     ) -> Result<Vec<Delivery>, StoreError>;
 
-    async fn delivery(&self, org: OrgId, id: DeliveryId) -> Result<Option<Delivery>, StoreError>;
+    /// A delivery of `event`. An adapter may keep a delivery that was never attempted inside
+    /// its event (DynamoDB: written at its first attempt), so the event is part of the key.
+    async fn delivery(
+        &self,
+        org: OrgId,
+        event: EventId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError>;
 
     async fn deliveries_for_event(
         &self,
@@ -61,6 +82,7 @@ pub trait Deliveries: Send + Sync + 'static {
     async fn begin_attempt(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError>;
@@ -73,17 +95,20 @@ pub trait Deliveries: Send + Sync + 'static {
         current: &Delivery,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        self.begin_attempt(current.org, current.id, now).await
+        self.begin_attempt(current.org, current.event, current.id, now)
+            .await
     }
 
-    /// Records an attempt and moves the delivery, in one write. A delivery canceled while the
-    /// attempt ran keeps `canceled` (the attempt is still recorded). The count becomes the
-    /// attempt's number. An attempt whose number is already counted — a duplicate (its message
-    /// was delivered twice and both ran), or one its own retry overtook — is recorded and moves
-    /// nothing, so the next attempt's message is never taken for a stale one.
+    /// Records an attempt of `attempted` (the delivery as the attempt began) and moves the
+    /// delivery, in one write. A delivery canceled while the attempt ran keeps `canceled` (the
+    /// attempt is still recorded). The count becomes the attempt's number. An attempt whose
+    /// number is already counted — a duplicate (its message was delivered twice and both ran),
+    /// or one its own retry overtook — is recorded and moves nothing, so the next attempt's
+    /// message is never taken for a stale one. An attempt of another delivery or organization
+    /// than `attempted` is an error.
     async fn finish_attempt(
         &self,
-        org: OrgId,
+        attempted: &Delivery,
         record: &AttemptRecord,
     ) -> Result<Delivery, StoreError>;
 
@@ -94,6 +119,7 @@ pub trait Deliveries: Send + Sync + 'static {
     async fn cancel_delivery(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError>;
