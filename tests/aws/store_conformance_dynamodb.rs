@@ -16,15 +16,21 @@ use switchyard_tests::require_moto;
 
 /// A store over fresh tables on moto, or `None` (having said why) without a server.
 async fn store() -> Option<DynamoStore> {
+    store_and_history().await.map(|(store, _)| store)
+}
+
+/// [`store`], and the history table as a client and its name, to look at items directly.
+async fn store_and_history() -> Option<(DynamoStore, (aws_sdk_dynamodb::Client, String))> {
     let moto = require_moto!(None);
     let clients = moto.clients(None).await;
     let r = moto.resources(&clients, default_queue_attributes).await;
-    Some(DynamoStore::new(
-        clients.dynamodb,
+    let store = DynamoStore::new(
+        clients.dynamodb.clone(),
         r.config_table,
-        r.history_table,
+        r.history_table.clone(),
         Duration::from_secs(30 * 86_400),
-    ))
+    );
+    Some((store, (clients.dynamodb, r.history_table)))
 }
 
 macro_rules! dynamodb_cases {
@@ -141,20 +147,13 @@ async fn a_delivery_is_written_at_its_first_attempt_and_reads_the_same_before() 
     use switchyard_core::outcome::Outcome;
     use switchyard_core::ports::{AttemptRecord, Deliveries};
 
-    let moto = require_moto!(Ok(()));
-    let clients = moto.clients(None).await;
-    let r = moto.resources(&clients, default_queue_attributes).await;
-    let db = clients.dynamodb.clone();
-    let store = DynamoStore::new(
-        clients.dynamodb,
-        r.config_table,
-        r.history_table.clone(),
-        Duration::from_secs(30 * 86_400),
-    );
+    let Some((store, (db, history_table))) = store_and_history().await else {
+        return Ok(());
+    };
     let item_status = |d: &switchyard_core::domain::Delivery| {
         let (db, table, key) = (
             db.clone(),
-            r.history_table.clone(),
+            history_table.clone(),
             format!("DL#{}#{}", d.org, d.id),
         );
         async move {
@@ -295,16 +294,9 @@ async fn large_payloads_read_back_with_their_events_in_gets_and_pages() -> Resul
 #[tokio::test]
 async fn events_of_the_unsharded_layout_are_migrated_to_their_shards() -> Result<()> {
     use aws_sdk_dynamodb::types::AttributeValue;
-    let moto = require_moto!(Ok(()));
-    let clients = moto.clients(None).await;
-    let r = moto.resources(&clients, default_queue_attributes).await;
-    let db = clients.dynamodb.clone();
-    let store = DynamoStore::new(
-        clients.dynamodb,
-        r.config_table,
-        r.history_table.clone(),
-        Duration::from_secs(30 * 86_400),
-    );
+    let Some((store, (db, history_table))) = store_and_history().await else {
+        return Ok(());
+    };
     let t = store_fixtures::tenant(&store).await?;
     let mut written = Vec::new();
     for i in 0..5 {
@@ -316,7 +308,7 @@ async fn events_of_the_unsharded_layout_are_migrated_to_their_shards() -> Result
         written.push(e);
     }
     // Rewrite every item of these events under the old key.
-    let items = db.scan().table_name(&r.history_table).send().await?;
+    let items = db.scan().table_name(&history_table).send().await?;
     let legacy = format!("EV#{}", t.org);
     for item in items.items() {
         let Some(AttributeValue::S(pk)) = item.get("pk") else {
@@ -328,12 +320,12 @@ async fn events_of_the_unsharded_layout_are_migrated_to_their_shards() -> Result
         let mut old = item.clone();
         old.insert("pk".into(), AttributeValue::S(legacy.clone()));
         db.put_item()
-            .table_name(&r.history_table)
+            .table_name(&history_table)
             .set_item(Some(old))
             .send()
             .await?;
         db.delete_item()
-            .table_name(&r.history_table)
+            .table_name(&history_table)
             .key("pk", AttributeValue::S(pk.clone()))
             .key("sk", item["sk"].clone())
             .send()

@@ -633,6 +633,18 @@ impl DynamoStore {
             .value(":pending", status(DeliveryStatus::Pending))
             .value(":processing", status(DeliveryStatus::Processing))
             .value(":retrying", status(DeliveryStatus::Retrying));
+        self.update_delivery(org, id, set, when).await
+    }
+
+    /// A conditional update of a written delivery: the delivery after it, or `None` when the
+    /// condition failed (or no item holds the delivery).
+    async fn update_delivery(
+        &self,
+        org: OrgId,
+        id: DeliveryId,
+        set: Expr,
+        when: Expr,
+    ) -> Result<Option<Delivery>, StoreError> {
         self.update(
             Table::History,
             delivery_pk(org, id),
@@ -646,7 +658,7 @@ impl DynamoStore {
         .transpose()
     }
 
-    /// `SET r_<rule> = if_not_exists(r_<rule>, :id)` for each rule, on the existing event.
+    /// `SET r_<rule> = if_not_exists(r_<rule>, :claim)` for each rule, on the existing event.
     async fn claim_rules(
         &self,
         org: OrgId,
@@ -663,9 +675,9 @@ impl DynamoStore {
         }
         // Built from the raw text, the `#r<i>` names would map to themselves: the explicit
         // names replace them.
-        // The routed mark rides on the claim: `mark_routed` then costs no second write. A router
-        // that dies before writing the deliveries leaves them to the redelivered message, which
-        // repairs claimed-but-unwritten deliveries (step 3 of `insert_delivery_items`).
+        // The routed mark rides on the claim: `mark_routed` then costs no second write. The
+        // claims are the deliveries until their first attempts, so a router that dies after this
+        // update has stored them all; its redelivered message enqueues them again.
         terms.push("#rt = :yes".to_owned());
         let mut update = Expr::new(format!("SET {}", terms.join(", ")));
         update.names.extend(claim.names);
@@ -719,17 +731,7 @@ impl DynamoStore {
             .value(":failed", status(DeliveryStatus::Failed))
             .value(":canceled", status(DeliveryStatus::Canceled))
             .value(":retrying", status(DeliveryStatus::Retrying));
-        self.update(
-            Table::History,
-            delivery_pk(org, id),
-            DELIVERY_SK,
-            set,
-            Some(when),
-        )
-        .await?
-        .as_ref()
-        .map(codec::delivery)
-        .transpose()
+        self.update_delivery(org, id, set, when).await
     }
 }
 
