@@ -27,9 +27,9 @@
 //!
 //! | item | pk | sk |
 //! |---|---|---|
-//! | event (+ `r_<rule>` = its delivery per rule, `rt` = routed) | `EV#<org>#<shard>` | `<event id>` |
+//! | event (+ `r_<rule>` = the rule's claim, its delivery until attempted; `rt` = routed) | `EV#<org>#<shard>` | `<event id>` |
 //! | event payload, when too large to keep inline | `EV#<org>#<shard>` | `<event id>#P` |
-//! | delivery, carrying its attempts in `att` (+ `fsk` = its id while failed) | `DL#<org>#<delivery id>` | `D` |
+//! | delivery, from its first attempt, carrying its attempts in `att` (+ `fsk` = its id while failed) | `DL#<org>#<delivery id>` | `D` |
 //! | `Idempotency-Key` claim (expires by TTL) | `IK#<org>#<ws>#<key>` | `K` |
 //!
 //! No partition is written by every event of an organization: events spread over
