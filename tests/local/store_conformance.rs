@@ -75,14 +75,13 @@ sqlite_cases!(
     launch_tokens_are_spent_once_while_unexpired,
 );
 
-/// SQLite's choices where adapters may differ: an attempt in flight reads `processing` (one
-/// write per attempt is cheap here), and routing is marked by its own write.
+/// SQLite's choice where adapters may differ: an attempt in flight reads `processing` (one
+/// write per attempt is cheap here).
 #[tokio::test]
-async fn sqlite_stores_processing_and_marks_routing_apart() -> Result<()> {
+async fn sqlite_stores_processing_while_an_attempt_runs() -> Result<()> {
     let store = SqliteStore::open(Db::in_memory()?)?;
     let choices = store_cases::adapter_choices(&store).await?;
     assert_eq!(choices.status_during_attempt, DeliveryStatus::Processing);
-    assert!(!choices.routed_by_insert_deliveries);
     Ok(())
 }
 

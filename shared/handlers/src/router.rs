@@ -195,7 +195,6 @@ async fn expand(
         .deliveries()
         .insert_deliveries(event.org, event.id, &new)
         .await?;
-    deps.events().mark_routed(event.org, event.id).await?;
 
     let messages: Vec<OutgoingMessage> = deliveries
         .iter()

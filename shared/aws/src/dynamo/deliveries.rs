@@ -22,7 +22,7 @@ use switchyard_core::{
 use time::OffsetDateTime;
 
 use super::codec;
-use super::events::StoredEvent;
+use super::events::{StoredEvent, routed_key};
 use super::expr::Expr;
 use super::item::{Item, ms, n, s};
 use super::keys::*;
@@ -71,9 +71,10 @@ impl Deliveries for DynamoStore {
         for d in deliveries {
             proposed.entry(d.rule).or_insert(d);
         }
-        // 1. Claim (event, rule) for each proposed delivery, in one conditional update of the
-        //    event item that answers with the winning ids (with nothing proposed, a read).
-        let event_item = if proposed.is_empty() {
+        // 1. Claim (event, rule) for each proposed delivery and mark the event routed, in one
+        //    conditional update of the event item that answers with the winning claims (with
+        //    nothing proposed for an event already marked here, a read).
+        let event_item = if proposed.is_empty() && self.routed.contains(&routed_key(org, event)) {
             self.get(Table::History, events_pk(org, event), &event_sk(event))
                 .await?
         } else {
@@ -693,7 +694,7 @@ impl DynamoStore {
             )
             .await?;
         if item.is_some() {
-            self.routed.insert(format!("{org}|{event}"));
+            self.routed.insert(routed_key(org, event));
         }
         Ok(item)
     }

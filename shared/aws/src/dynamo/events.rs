@@ -32,6 +32,11 @@ pub(crate) struct StoredEvent {
     pub(super) claims: BTreeMap<RuleId, Claim>,
 }
 
+/// The memo key of an event this process marked routed.
+pub(super) fn routed_key(org: OrgId, event: EventId) -> String {
+    format!("{org}|{event}")
+}
+
 fn is_sk(item: &Item, sk: &str) -> bool {
     matches!(item.get(SK), Some(aws_sdk_dynamodb::types::AttributeValue::S(v)) if v == sk)
 }
@@ -148,7 +153,7 @@ impl Events for DynamoStore {
 
     /// Sets `rt`; free when this process already set it (a re-routed event).
     async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError> {
-        let key = format!("{org}|{id}");
+        let key = routed_key(org, id);
         if self.routed.contains(&key) {
             return Ok(());
         }

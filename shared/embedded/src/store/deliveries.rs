@@ -63,6 +63,11 @@ impl Deliveries for SqliteStore {
                         })?;
                     }
                 }
+                // Routed in the same transaction: the router needs no second one.
+                tx.prepare_cached(
+                    "UPDATE events SET routed = 1 WHERE org = ?1 AND id = ?2 AND routed = 0",
+                )?
+                .execute([org.to_string(), event.to_string()])?;
                 deliveries_of_event(tx, org, event)
             })
             .await

@@ -51,7 +51,8 @@ pub struct FailedPage {
 #[async_trait]
 pub trait Deliveries: Send + Sync + 'static {
     /// Inserts deliveries, skipping any whose (event, rule) already exists, so a re-routed
-    /// event never gets a second delivery per rule. Returns every delivery of the event.
+    /// event never gets a second delivery per rule, and marks the event routed, in one write.
+    /// Returns every delivery of the event.
     async fn insert_deliveries(
         &self,
         org: OrgId,
