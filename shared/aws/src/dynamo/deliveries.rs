@@ -26,7 +26,7 @@ use super::events::{StoredEvent, routed_key};
 use super::expr::Expr;
 use super::item::{Item, ms, n, s};
 use super::keys::*;
-use super::rule_claims::{self, EventHead};
+use super::rule_claims::{self, Claim, EventHead};
 use super::{DynamoStore, Table, absent};
 
 /// The most events one count of a workspace's deliveries reads (each delivery is then one
@@ -89,7 +89,7 @@ impl Deliveries for DynamoStore {
         //    is not a fresh pending one (history imported, a fixture), fresh ids in one batch.
         let mut all = Vec::new();
         let mut written = Vec::new();
-        let mut others = Vec::new();
+        let mut others = BTreeMap::new();
         for (rule, claim) in rule_claims::claims(&event_item) {
             match proposed.get(&rule) {
                 Some(d) if d.id == claim.id => {
@@ -98,7 +98,9 @@ impl Deliveries for DynamoStore {
                     }
                     all.push((*d).clone());
                 }
-                _ => others.push((rule, claim)),
+                _ => {
+                    others.insert(rule, claim);
+                }
             }
         }
         self.batch_put(Table::History, written).await?;
@@ -107,27 +109,26 @@ impl Deliveries for DynamoStore {
         //    earlier version's claim (the id alone) without its item was left by a router that
         //    died before writing it: write this call's proposal under the claimed id.
         if !others.is_empty() {
-            let found = self
-                .written_deliveries(org, others.iter().map(|(_, c)| c.id))
-                .await?;
+            let found = self.claimed_deliveries(org, &[(&head, &others)]).await?;
             for (rule, claim) in others {
-                if let Some(d) = found.get(&claim.id) {
-                    all.push(d.clone());
-                } else if let Some(d) = head.pending_delivery(rule, &claim) {
+                let Some(proposal) = proposed.get(&rule) else {
+                    continue;
+                };
+                if found.iter().any(|d| d.id == claim.id) {
+                    continue;
+                }
+                let repaired = Delivery {
+                    id: claim.id,
+                    ..(*proposal).clone()
+                };
+                let item = codec::delivery_item(&repaired, self.expiry(repaired.created_at));
+                if self.put(Table::History, item, Some(absent())).await? {
+                    all.push(repaired);
+                } else if let Some(d) = self.delivery(org, event, claim.id).await? {
                     all.push(d);
-                } else if let Some(proposal) = proposed.get(&rule) {
-                    let repaired = Delivery {
-                        id: claim.id,
-                        ..(*proposal).clone()
-                    };
-                    let item = codec::delivery_item(&repaired, self.expiry(repaired.created_at));
-                    if self.put(Table::History, item, Some(absent())).await? {
-                        all.push(repaired);
-                    } else if let Some(d) = self.delivery(org, event, claim.id).await? {
-                        all.push(d);
-                    }
                 }
             }
+            all.extend(found);
         }
         all.sort_by_key(|d| d.id);
         Ok(all)
@@ -162,24 +163,14 @@ impl Deliveries for DynamoStore {
         };
         let head = EventHead::from_item(org, &event_item)?;
         let claims = rule_claims::claims(&event_item);
-        let mut found = self
-            .written_deliveries(org, claims.values().map(|c| c.id))
-            .await?;
-        let mut all: Vec<Delivery> = claims
-            .iter()
-            .filter_map(|(rule, claim)| {
-                found
-                    .remove(&claim.id)
-                    .or_else(|| head.pending_delivery(*rule, claim))
-            })
-            .collect();
+        let mut all = self.claimed_deliveries(org, &[(&head, &claims)]).await?;
         all.sort_by_key(|d| d.id);
         Ok(all)
     }
 
     /// A read, not a write: the delivery as its attempt sees it (`processing`, first start
     /// kept) when it may be attempted. The stored item keeps its status until
-    /// [`Self::finish_delivery_attempt`] records the attempt and sets `started` if unset —
+    /// [`Deliveries::finish_attempt`] records the attempt and sets `started` if unset —
     /// saving one write unit per attempt, the price of `processing` never showing on AWS.
     async fn begin_attempt(
         &self,
@@ -429,9 +420,8 @@ impl Deliveries for DynamoStore {
                     .at_least(Some(floor.clone()))
             })
             .collect();
-        // Each event item's id and its deliveries: the claims' pending ones, and the ids of
-        // those written since.
-        type Counted = (uuid::Uuid, Vec<Delivery>, Vec<DeliveryId>);
+        // Each event item's id, what its deliveries take from it, and its rules' claims.
+        type Counted = (uuid::Uuid, EventHead, BTreeMap<RuleId, Claim>);
         let decode = |items: &[Item]| {
             let mut events: Vec<Counted> = Vec::new();
             for item in items.iter().filter(|i| !super::events::is_payload(i)) {
@@ -441,14 +431,11 @@ impl Deliveries for DynamoStore {
                 let Ok(id) = uuid::Uuid::parse_str(id) else {
                     continue;
                 };
-                let head = EventHead::from_item(org, item)?;
-                let claims = rule_claims::claims(item);
-                let ids = claims.values().map(|c| c.id).collect();
-                let pending = claims
-                    .iter()
-                    .filter_map(|(rule, claim)| head.pending_delivery(*rule, claim))
-                    .collect();
-                events.push((id, pending, ids));
+                events.push((
+                    id,
+                    EventHead::from_item(org, item)?,
+                    rule_claims::claims(item),
+                ));
             }
             Ok(events)
         };
@@ -466,25 +453,13 @@ impl Deliveries for DynamoStore {
             )
             .await?;
         let complete = events.next_cursor.is_none();
-        // A written delivery stands in for its claim.
-        let written = self
-            .written_deliveries(
-                org,
-                events
-                    .records
-                    .iter()
-                    .flat_map(|(_, _, ids)| ids.iter().copied()),
-            )
-            .await?;
-        let mut deliveries: HashMap<DeliveryId, Delivery> = events
+        let claimed: Vec<_> = events
             .records
-            .into_iter()
-            .flat_map(|(_, pending, _)| pending)
-            .map(|d| (d.id, d))
+            .iter()
+            .map(|(_, head, claims)| (head, claims))
             .collect();
-        deliveries.extend(written);
         let mut tally: BTreeMap<(u64, &'static str), (DeliveryStatus, u64)> = BTreeMap::new();
-        for d in deliveries.into_values() {
+        for d in self.claimed_deliveries(org, &claimed).await? {
             let made =
                 u64::try_from(d.created_at.unix_timestamp_nanos() / 1_000_000).unwrap_or_default();
             if made < since_ms {
@@ -578,23 +553,36 @@ impl Deliveries for DynamoStore {
 }
 
 impl DynamoStore {
-    /// The written ones among `ids`, in one batched read.
-    async fn written_deliveries(
+    /// The deliveries events' claims stand for: each one's item once written, else the claim
+    /// itself (`pending`), all items in one batched read. An earlier version's claim whose
+    /// item is missing stands for nothing.
+    async fn claimed_deliveries(
         &self,
         org: OrgId,
-        ids: impl Iterator<Item = DeliveryId>,
-    ) -> Result<HashMap<DeliveryId, Delivery>, StoreError> {
-        let keys: Vec<_> = ids
-            .map(|id| (delivery_pk(org, id), DELIVERY_SK.to_owned()))
+        events: &[(&EventHead, &BTreeMap<RuleId, Claim>)],
+    ) -> Result<Vec<Delivery>, StoreError> {
+        let keys: Vec<_> = events
+            .iter()
+            .flat_map(|(_, claims)| claims.values())
+            .map(|c| (delivery_pk(org, c.id), DELIVERY_SK.to_owned()))
             .collect();
-        if keys.is_empty() {
-            return Ok(HashMap::new());
-        }
-        self.batch_get(Table::History, keys)
+        let mut written = self
+            .batch_get(Table::History, keys)
             .await?
             .iter()
             .map(|item| codec::delivery(item).map(|d| (d.id, d)))
-            .collect()
+            .collect::<Result<HashMap<_, _>, _>>()?;
+        let mut all = Vec::new();
+        for (head, claims) in events {
+            for (rule, claim) in claims.iter() {
+                all.extend(
+                    written
+                        .remove(&claim.id)
+                        .or_else(|| head.pending_delivery(*rule, claim)),
+                );
+            }
+        }
+        Ok(all)
     }
 
     /// A delivery no item holds yet, from its claim. On the hot path the event read for an
