@@ -210,13 +210,15 @@ struct Polled {
     next_visible_at_ms: Option<i64>,
 }
 
-/// One receive in two statements: of the first `max` visible messages, those past
-/// `maxReceiveCount` move to the DLQ (SQS moves rather than returns them, keeping id and body),
-/// then up to `max` of the visible ones are taken — counted, hidden and given a fresh receipt
-/// handle — in one `UPDATE … RETURNING`. "First" is in order of becoming visible, the order
-/// of the `(queue, visible_at_ms)` index, so each statement reads about `max` index entries
-/// whatever the backlog (ordered by `seq`, each sorted every visible message first). Runs as
-/// one write (`Db::write`), so concurrent receives never share a message.
+/// One receive, one statement in the common case: the first `max` visible messages are taken
+/// — counted, hidden and given a fresh receipt handle — in one `UPDATE … RETURNING`. "First"
+/// is in order of becoming visible, the order of the `(queue, visible_at_ms)` index, so the
+/// statement reads about `max` index entries whatever the backlog (ordered by `seq`, it
+/// sorted every visible message first). A taken message whose count passes `maxReceiveCount`
+/// moves to the DLQ instead of being returned (SQS moves rather than returns it, keeping id
+/// and body): rare, so it costs a second statement only when it happens, not a dead-letter
+/// query on every receive. Runs as one write (`Db::write`), so concurrent receives never
+/// share a message.
 fn receive_tx(
     conn: &Connection,
     queue: QueueName,
@@ -225,32 +227,6 @@ fn receive_tx(
     max: usize,
 ) -> rusqlite::Result<Polled> {
     let invisible_until = now.saturating_add(millis(settings.visibility_timeout));
-    let max = max as i64;
-    let mut dead_lettered = false;
-    let max_receives = match queue.dlq() {
-        Some(dlq) => {
-            dead_lettered =
-                conn.prepare_cached(
-                    "UPDATE queue_messages
-                     SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
-                         first_received_at_ms = NULL, receipt_handle = NULL
-                     WHERE seq IN (SELECT seq FROM queue_messages
-                                   WHERE queue = ?1 AND visible_at_ms <= ?3
-                                   ORDER BY visible_at_ms, seq LIMIT ?5)
-                       AND receive_count >= ?4",
-                )?
-                .execute(params![
-                    queue.as_str(),
-                    dlq.as_str(),
-                    now,
-                    settings.max_receive_count,
-                    max
-                ])? > 0;
-            i64::from(settings.max_receive_count)
-        }
-        // A DLQ has no redrive policy: any number of receives.
-        None => i64::MAX,
-    };
     let mut taken: Vec<(i64, ReceivedMessage)> = conn
         .prepare_cached(
             "UPDATE queue_messages
@@ -259,13 +235,13 @@ fn receive_tx(
                  first_received_at_ms = COALESCE(first_received_at_ms, ?2),
                  visible_at_ms = ?3
              WHERE seq IN (SELECT seq FROM queue_messages
-                           WHERE queue = ?1 AND visible_at_ms <= ?2 AND receive_count < ?4
-                           ORDER BY visible_at_ms, seq LIMIT ?5)
+                           WHERE queue = ?1 AND visible_at_ms <= ?2
+                           ORDER BY visible_at_ms, seq LIMIT ?4)
              RETURNING seq, message_id, receipt_handle, body, receive_count, sent_at_ms,
                        first_received_at_ms",
         )?
         .query_map(
-            params![queue.as_str(), now, invisible_until, max_receives, max],
+            params![queue.as_str(), now, invisible_until, max as i64],
             |row| {
                 Ok((
                     row.get(0)?,
@@ -281,6 +257,28 @@ fn receive_tx(
             },
         )?
         .collect::<rusqlite::Result<_>>()?;
+    let mut dead_lettered = false;
+    // A DLQ has no redrive policy: any number of receives.
+    if let Some(dlq) = queue.dlq() {
+        let mut past_limit = Vec::new();
+        taken.retain(|(seq, m)| {
+            let keep = m.receive_count <= settings.max_receive_count;
+            if !keep {
+                past_limit.push(*seq);
+            }
+            keep
+        });
+        for seq in past_limit {
+            conn.prepare_cached(
+                "UPDATE queue_messages
+                 SET queue = ?2, visible_at_ms = ?3, receive_count = 0,
+                     first_received_at_ms = NULL, receipt_handle = NULL
+                 WHERE seq = ?1",
+            )?
+            .execute(params![seq, dlq.as_str(), now])?;
+            dead_lettered = true;
+        }
+    }
     // RETURNING gives no order; a batch goes out oldest first.
     taken.sort_unstable_by_key(|(seq, _)| *seq);
     let messages: Vec<ReceivedMessage> = taken.into_iter().map(|(_, m)| m).collect();
