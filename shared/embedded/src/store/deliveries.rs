@@ -110,7 +110,9 @@ impl Deliveries for SqliteStore {
                          started_at = COALESCE(started_at, :now),
                          updated_at = :now
                      WHERE org = :org AND id = :id AND event = :event
-                       AND status IN ('pending', 'retrying', 'processing')
+                       -- Not `IN (…)`: three constants make it a temporary table.
+                       AND (status = 'pending' OR status = 'retrying'
+                            OR status = 'processing')
                      RETURNING *",
                 )?
                 .query_row(
