@@ -210,15 +210,16 @@ struct Polled {
     next_visible_at_ms: Option<i64>,
 }
 
-/// One receive, one statement in the common case: the first `max` visible messages are taken
-/// — counted, hidden and given a fresh receipt handle — in one `UPDATE … RETURNING`. "First"
-/// is in order of becoming visible, the order of the `(queue, visible_at_ms)` index, so the
-/// statement reads about `max` index entries whatever the backlog (ordered by `seq`, it
-/// sorted every visible message first). A taken message whose count passes `maxReceiveCount`
+/// One receive: the first `max` visible messages are read, then each is taken — counted,
+/// hidden and given a fresh receipt handle — by its row id. "First" is in order of becoming
+/// visible, the order of the `(queue, visible_at_ms)` index, so the read stops after about
+/// `max` index entries whatever the backlog (ordered by `seq`, it sorted every visible message
+/// first). Not one `UPDATE … WHERE seq IN (SELECT …) RETURNING`: SQLite runs that with three
+/// temporary b-trees (the subquery's rows, the rows to update, the returned rows), more work
+/// than the row updates themselves. A taken message whose count passes `maxReceiveCount`
 /// moves to the DLQ instead of being returned (SQS moves rather than returns it, keeping id
-/// and body): rare, so it costs a second statement only when it happens, not a dead-letter
-/// query on every receive. Runs as one write (`Db::write`), so concurrent receives never
-/// share a message.
+/// and body): rare, so it costs a statement only when it happens. Runs as one write
+/// (`Db::write`), so concurrent receives never share a message.
 fn receive_tx(
     conn: &Connection,
     queue: QueueName,
@@ -229,34 +230,40 @@ fn receive_tx(
     let invisible_until = now.saturating_add(millis(settings.visibility_timeout));
     let mut taken: Vec<(i64, ReceivedMessage)> = conn
         .prepare_cached(
-            "UPDATE queue_messages
-             SET receive_count = receive_count + 1,
-                 receipt_handle = lower(hex(randomblob(16))),
-                 first_received_at_ms = COALESCE(first_received_at_ms, ?2),
-                 visible_at_ms = ?3
-             WHERE seq IN (SELECT seq FROM queue_messages
-                           WHERE queue = ?1 AND visible_at_ms <= ?2
-                           ORDER BY visible_at_ms, seq LIMIT ?4)
-             RETURNING seq, message_id, receipt_handle, body, receive_count, sent_at_ms,
-                       first_received_at_ms",
+            "SELECT seq, message_id, body, receive_count, sent_at_ms, first_received_at_ms
+             FROM queue_messages
+             WHERE queue = ?1 AND visible_at_ms <= ?2
+             ORDER BY visible_at_ms, seq LIMIT ?3",
         )?
-        .query_map(
-            params![queue.as_str(), now, invisible_until, max as i64],
-            |row| {
-                Ok((
-                    row.get(0)?,
-                    ReceivedMessage {
-                        message_id: row.get(1)?,
-                        receipt_handle: row.get(2)?,
-                        body: row.get(3)?,
-                        receive_count: row.get(4)?,
-                        sent_at_ms: row.get(5)?,
-                        first_received_at_ms: row.get(6)?,
-                    },
-                ))
-            },
-        )?
+        .query_map(params![queue.as_str(), now, max as i64], |row| {
+            Ok((
+                row.get(0)?,
+                ReceivedMessage {
+                    message_id: row.get(1)?,
+                    receipt_handle: Uuid::new_v4().simple().to_string(),
+                    body: row.get(2)?,
+                    receive_count: row.get::<_, u32>(3)? + 1,
+                    sent_at_ms: row.get(4)?,
+                    first_received_at_ms: row.get::<_, Option<i64>>(5)?.unwrap_or(now),
+                },
+            ))
+        })?
         .collect::<rusqlite::Result<_>>()?;
+    for (seq, m) in &taken {
+        conn.prepare_cached(
+            "UPDATE queue_messages
+             SET receive_count = ?2, receipt_handle = ?3, first_received_at_ms = ?4,
+                 visible_at_ms = ?5
+             WHERE seq = ?1",
+        )?
+        .execute(params![
+            seq,
+            m.receive_count,
+            m.receipt_handle,
+            m.first_received_at_ms,
+            invisible_until
+        ])?;
+    }
     let mut dead_lettered = false;
     // A DLQ has no redrive policy: any number of receives.
     if let Some(dlq) = queue.dlq() {
@@ -279,7 +286,7 @@ fn receive_tx(
             dead_lettered = true;
         }
     }
-    // RETURNING gives no order; a batch goes out oldest first.
+    // Read in order of becoming visible; a batch goes out oldest first.
     taken.sort_unstable_by_key(|(seq, _)| *seq);
     let messages: Vec<ReceivedMessage> = taken.into_iter().map(|(_, m)| m).collect();
     let next_visible_at_ms = if messages.is_empty() {
