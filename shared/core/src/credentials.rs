@@ -82,7 +82,7 @@ pub fn is_publishable_key_shape(key: &str) -> bool {
 /// enough to make a stolen table useless.
 pub fn publishable_key_hash(key: &str) -> String {
     let digest = Sha256::digest(key.as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// The two tokens an embed session hands out.
@@ -108,7 +108,7 @@ impl SessionTokenKind {
 /// comparison of hashes — no index of tokens, and revocation or expiry take effect at once.
 pub fn new_session_token(kind: SessionTokenKind, org: OrgId, session: SessionId) -> String {
     let secret: [u8; 32] = rand::random();
-    let secret: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    let secret = hex::encode(secret);
     format!("{}.{org}.{session}.{secret}", kind.prefix())
 }
 

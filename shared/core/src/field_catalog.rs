@@ -182,8 +182,7 @@ pub fn catalog_version(fields: &[DestinationField]) -> String {
         hasher.update(bytes);
     }
     let digest = hasher.finalize();
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", hex::encode(digest))
 }
 
 #[cfg(test)]

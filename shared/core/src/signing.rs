@@ -197,7 +197,7 @@ pub fn hmac_hex(algorithm: HmacAlgorithm, key: &[u8], body: &[u8]) -> String {
             mac.finalize().into_bytes().to_vec()
         }
     };
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// The Meshes-style signature of `body` under the connection's current secret.
