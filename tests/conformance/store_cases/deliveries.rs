@@ -27,8 +27,12 @@ pub async fn insert_deliveries_is_idempotent_per_event_and_rule(store: &dyn Stor
             .await?,
         vec![d1.clone()]
     );
-    // The same write marks the event routed.
+    // The same write marks the event routed; what it returned is what is stored.
     assert!(store.is_routed(t.org, ev.id).await?);
+    assert_eq!(
+        store.deliveries_for_event(t.org, ev.id).await?,
+        vec![d1.clone()]
+    );
 
     // Routing again mints new ids; the (event, rule) pair already delivered keeps its first.
     let d1_again = delivery(&ev, &r1);
