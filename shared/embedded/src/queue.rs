@@ -78,24 +78,7 @@ impl SqliteQueue {
         clock: Arc<dyn Clock>,
         settings: impl Fn(QueueName) -> QueueSettings,
     ) -> Result<Self, StoreError> {
-        db.call_sync(|conn| {
-            conn.execute_batch(
-                // `seq` orders the queue (oldest first) and survives a move to the DLQ.
-                "CREATE TABLE IF NOT EXISTS queue_messages (
-                     seq                  INTEGER PRIMARY KEY AUTOINCREMENT,
-                     queue                TEXT    NOT NULL,
-                     message_id           TEXT    NOT NULL UNIQUE,
-                     body                 TEXT    NOT NULL,
-                     sent_at_ms           INTEGER NOT NULL,
-                     visible_at_ms        INTEGER NOT NULL,
-                     receive_count        INTEGER NOT NULL DEFAULT 0,
-                     first_received_at_ms INTEGER,
-                     receipt_handle       TEXT    UNIQUE
-                 ) STRICT;
-                 CREATE INDEX IF NOT EXISTS queue_messages_by_visibility
-                     ON queue_messages (queue, visible_at_ms);",
-            )
-        })?;
+        db.call_sync(create_table)?;
         Ok(Self {
             db,
             clock,
@@ -201,6 +184,72 @@ impl SqliteQueue {
     }
 }
 
+/// The queues' table. `seq` orders a queue (oldest first) and survives a move to the DLQ; a
+/// plain row id, so a new message is numbered past every message present. Only the visibility
+/// index: a receipt handle names its row (`<seq>.<random>`), and message ids are random, so
+/// neither needs an index of its own.
+const TABLE: &str = "
+CREATE TABLE IF NOT EXISTS queue_messages (
+    seq                  INTEGER PRIMARY KEY,
+    queue                TEXT    NOT NULL,
+    message_id           TEXT    NOT NULL,
+    body                 TEXT    NOT NULL,
+    sent_at_ms           INTEGER NOT NULL,
+    visible_at_ms        INTEGER NOT NULL,
+    receive_count        INTEGER NOT NULL DEFAULT 0,
+    first_received_at_ms INTEGER,
+    receipt_handle       TEXT
+) STRICT;
+CREATE INDEX IF NOT EXISTS queue_messages_by_visibility ON queue_messages (queue, visible_at_ms);
+";
+
+/// Creates the table, or rebuilds one written by an earlier release — which kept a unique
+/// index of message ids and one of receipt handles, and an `AUTOINCREMENT` counter: three more
+/// b-trees written by every send, receive and delete. Messages keep their place, receive
+/// counts and visibility; the handles of messages in flight are dropped (they belonged to the
+/// process that stopped), so those come back when their visibility timeout ends, as after
+/// any restart.
+fn create_table(conn: &mut Connection) -> rusqlite::Result<()> {
+    let earlier: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table'
+                        AND name = 'queue_messages' AND sql LIKE '%AUTOINCREMENT%')",
+        [],
+        |r| r.get(0),
+    )?;
+    let tx = conn.transaction()?;
+    if earlier {
+        // The index would follow the table under its new name, and keep its own.
+        tx.execute_batch(
+            "DROP INDEX queue_messages_by_visibility;
+             ALTER TABLE queue_messages RENAME TO queue_messages_earlier;",
+        )?;
+    }
+    tx.execute_batch(TABLE)?;
+    if earlier {
+        tx.execute_batch(
+            "-- Once, and whole: a rebuild reads every row (the query-plan test skips it).
+             INSERT INTO queue_messages (seq, queue, message_id, body, sent_at_ms,
+                                         visible_at_ms, receive_count, first_received_at_ms)
+             SELECT seq, queue, message_id, body, sent_at_ms, visible_at_ms, receive_count,
+                    first_received_at_ms
+             FROM queue_messages_earlier;
+             DROP TABLE queue_messages_earlier;",
+        )?;
+    }
+    tx.commit()
+}
+
+/// A receipt handle names its message's row, and a random part makes it stale once the
+/// message is received again.
+fn receipt_handle(seq: i64) -> String {
+    format!("{seq}.{}", Uuid::new_v4().simple())
+}
+
+/// The row a receipt handle names; `None` for a handle this queue never gave out.
+fn seq_of(handle: &str) -> Option<i64> {
+    handle.split_once('.')?.0.parse().ok()
+}
+
 /// What one short poll found.
 struct Polled {
     messages: Vec<ReceivedMessage>,
@@ -236,11 +285,12 @@ fn receive_tx(
              ORDER BY visible_at_ms, seq LIMIT ?3",
         )?
         .query_map(params![queue.as_str(), now, max as i64], |row| {
+            let seq = row.get(0)?;
             Ok((
-                row.get(0)?,
+                seq,
                 ReceivedMessage {
                     message_id: row.get(1)?,
-                    receipt_handle: Uuid::new_v4().simple().to_string(),
+                    receipt_handle: receipt_handle(seq),
                     body: row.get(2)?,
                     receive_count: row.get::<_, u32>(3)? + 1,
                     sent_at_ms: row.get(4)?,
@@ -415,10 +465,13 @@ impl QueueConsumer for SqliteQueue {
                 // A handle matches only while its message has not been received again, so
                 // stale and unknown handles delete nothing, silently.
                 let mut stmt = conn.prepare_cached(
-                    "DELETE FROM queue_messages WHERE queue = ?1 AND receipt_handle = ?2",
+                    "DELETE FROM queue_messages
+                     WHERE seq = ?1 AND queue = ?2 AND receipt_handle = ?3",
                 )?;
                 for handle in &handles {
-                    stmt.execute(params![queue.as_str(), handle])?;
+                    if let Some(seq) = seq_of(handle) {
+                        stmt.execute(params![seq, queue.as_str(), handle])?;
+                    }
                 }
                 Ok(())
             })
@@ -433,14 +486,17 @@ impl QueueConsumer for SqliteQueue {
     ) -> Result<(), StoreError> {
         let visible_at = self.now_ms().saturating_add(millis(timeout));
         let handle = receipt_handle.to_owned();
+        let Some(seq) = seq_of(&handle) else {
+            return Ok(());
+        };
         let changed = self
             .db
             .write(move |conn| {
                 conn.prepare_cached(
-                    "UPDATE queue_messages SET visible_at_ms = ?3
-                     WHERE queue = ?1 AND receipt_handle = ?2",
+                    "UPDATE queue_messages SET visible_at_ms = ?4
+                     WHERE seq = ?1 AND queue = ?2 AND receipt_handle = ?3",
                 )?
-                .execute(params![queue.as_str(), handle, visible_at])
+                .execute(params![seq, queue.as_str(), handle, visible_at])
             })
             .await?;
         if changed > 0 {
@@ -484,5 +540,79 @@ impl QueueConsumer for SqliteQueue {
         Ok(Some(oldest.map_or(Duration::ZERO, |sent| {
             Duration::from_millis(now.saturating_sub(sent).max(0) as u64)
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A data directory written by an earlier release keeps its messages through the
+    /// table's rebuild, and they are received and deleted as any other.
+    #[tokio::test]
+    async fn a_queue_table_of_an_earlier_release_is_rebuilt_with_its_messages() {
+        let db = Db::in_memory().unwrap();
+        db.call_sync(|c| {
+            c.execute_batch(
+                "CREATE TABLE queue_messages (
+                     seq                  INTEGER PRIMARY KEY AUTOINCREMENT,
+                     queue                TEXT    NOT NULL,
+                     message_id           TEXT    NOT NULL UNIQUE,
+                     body                 TEXT    NOT NULL,
+                     sent_at_ms           INTEGER NOT NULL,
+                     visible_at_ms        INTEGER NOT NULL,
+                     receive_count        INTEGER NOT NULL DEFAULT 0,
+                     first_received_at_ms INTEGER,
+                     receipt_handle       TEXT    UNIQUE
+                 ) STRICT;
+                 CREATE INDEX queue_messages_by_visibility
+                     ON queue_messages (queue, visible_at_ms);
+                 INSERT INTO queue_messages (queue, message_id, body, sent_at_ms, visible_at_ms,
+                                             receive_count, first_received_at_ms, receipt_handle)
+                 VALUES ('events', 'm1', 'first', 1, 0, 0, NULL, NULL),
+                        ('events', 'm2', 'second', 2, 0, 2, 5, 'ab12');",
+            )
+        })
+        .unwrap();
+        let queue = SqliteQueue::open(db.clone(), Arc::new(switchyard_core::SystemClock), |_| {
+            QueueSettings::default()
+        })
+        .unwrap();
+        let indexes: Vec<String> = db
+            .call_sync(|c| {
+                c.prepare("SELECT name FROM sqlite_master WHERE tbl_name = 'queue_messages' AND type = 'index'")?
+                    .query_map([], |r| r.get(0))?
+                    .collect()
+            })
+            .unwrap();
+        assert_eq!(indexes, ["queue_messages_by_visibility"]);
+
+        let got = queue
+            .receive(QueueName::Events, 10, Duration::ZERO)
+            .await
+            .unwrap();
+        let kept: Vec<(&str, &str, u32)> = got
+            .iter()
+            .map(|m| (m.message_id.as_str(), m.body.as_str(), m.receive_count))
+            .collect();
+        assert_eq!(kept, [("m1", "first", 1), ("m2", "second", 3)]);
+        assert_eq!(got[1].first_received_at_ms, 5);
+
+        // The next message sent is numbered past them, and deleting by handle works.
+        queue
+            .send_batch(
+                QueueName::Events,
+                vec![OutgoingMessage::now("third".into())],
+            )
+            .await
+            .unwrap();
+        let handles: Vec<String> = got.iter().map(|m| m.receipt_handle.clone()).collect();
+        queue
+            .delete_batch(QueueName::Events, &handles)
+            .await
+            .unwrap();
+        let rest = queue.peek_all(QueueName::Events, 10).await.unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].body, "third");
     }
 }
