@@ -58,8 +58,9 @@ fn invalid(row: &Row, col: impl Col, msg: impl fmt::Display) -> rusqlite::Error 
 }
 
 /// Ids and enum codes: anything stored as text and parsed with `FromStr`.
+/// Parsed from SQLite's own copy of the text, not a `String` made for it.
 fn parsed<T: FromStr>(row: &Row, col: impl Col) -> rusqlite::Result<T> {
-    let text: String = row.get(col)?;
+    let text = row.get_ref(col)?.as_str()?;
     text.parse()
         .map_err(|_| invalid(row, col, format_args!("unexpected value {text:?}")))
 }
