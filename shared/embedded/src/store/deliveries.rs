@@ -248,7 +248,8 @@ impl Deliveries for SqliteStore {
                     "UPDATE deliveries
                      SET status = 'canceled', next_attempt_at = NULL, updated_at = :now
                      WHERE org = :org AND id = :id AND event = :event
-                       AND status NOT IN ('completed', 'failed', 'canceled')
+                       AND status <> 'completed' AND status <> 'failed'
+                       AND status <> 'canceled'
                      RETURNING *",
                 )?
                 .query_row(
@@ -279,7 +280,8 @@ impl Deliveries for SqliteStore {
                      SET status = 'pending', schedule_base = attempt_count,
                          completed_at = NULL, next_attempt_at = NULL, updated_at = :now
                      WHERE org = :org AND id = :id
-                       AND status IN ('completed', 'failed', 'canceled', 'retrying')
+                       AND (status = 'completed' OR status = 'failed'
+                            OR status = 'canceled' OR status = 'retrying')
                      RETURNING *",
                 )?
                 .query_row(
@@ -306,7 +308,8 @@ impl Deliveries for SqliteStore {
                          completed_at = NULL, next_attempt_at = NULL, updated_at = :now,
                          replayed_at = :now
                      WHERE org = :org AND id = :id
-                       AND status IN ('completed', 'failed', 'canceled', 'retrying')
+                       AND (status = 'completed' OR status = 'failed'
+                            OR status = 'canceled' OR status = 'retrying')
                        AND (replayed_at IS NULL OR replayed_at <= :since)
                      RETURNING *",
                 )?
