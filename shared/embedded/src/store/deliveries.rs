@@ -77,7 +77,7 @@ impl Deliveries for SqliteStore {
                     .query_row([event.to_string()], |r| r.get(0))?;
                 if inserted == deliveries.len() && stored == inserted {
                     let mut written = deliveries;
-                    written.sort_by_cached_key(|d| d.id.to_string());
+                    written.sort_by_key(|d| d.id);
                     return Ok(written);
                 }
                 deliveries_of_event(tx, org, event)
