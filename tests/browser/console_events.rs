@@ -221,7 +221,6 @@ async fn seed(data_dir: &std::path::Path, org: &str, workspace: &str) {
                 .insert_deliveries(org, event.id, &[delivery])
                 .await
                 .unwrap();
-            store.mark_routed(org, event.id).await.unwrap();
         }
     }
 }

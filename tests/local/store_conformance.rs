@@ -101,7 +101,6 @@ async fn data_survives_reopening_the_file() -> Result<()> {
         store
             .insert_deliveries(t.org, event.id, slice::from_ref(&d))
             .await?;
-        store.mark_routed(t.org, event.id).await?;
         store.begin_attempt(t.org, d.event, d.id, now()).await?;
         let a = attempt(&d, 1, Outcome::Delivered, 200);
         let done = store

@@ -87,8 +87,9 @@ pub async fn events_are_marked_routed(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;
     let ev = stored_event(store, &t, "user.created").await?;
     assert!(!store.is_routed(t.org, ev.id).await?);
-    store.mark_routed(t.org, ev.id).await?;
-    store.mark_routed(t.org, ev.id).await?;
+    // Routing is storing the event's deliveries (none here), and idempotent.
+    store.insert_deliveries(t.org, ev.id, &[]).await?;
+    store.insert_deliveries(t.org, ev.id, &[]).await?;
     assert!(store.is_routed(t.org, ev.id).await?);
     assert!(!store.is_routed(t.org, EventId::new()).await?);
     Ok(())
@@ -227,7 +228,6 @@ pub async fn event_status_and_time_filters_apply(store: &dyn Store) -> Result<()
             store
                 .insert_deliveries(t.org, e.id, std::slice::from_ref(&d))
                 .await?;
-            store.mark_routed(t.org, e.id).await?;
             match ends {
                 Some(DeliveryStatus::Canceled) => {
                     store.cancel_delivery(t.org, d.event, d.id, now()).await?;
@@ -256,7 +256,7 @@ pub async fn event_status_and_time_filters_apply(store: &dyn Store) -> Result<()
     let canceled = routed(4, Some(DeliveryStatus::Canceled)).await?;
     let no_rule = event_at(&t, "order.paid", 3);
     store.insert_event(&no_rule).await?;
-    store.mark_routed(t.org, no_rule.id).await?;
+    store.insert_deliveries(t.org, no_rule.id, &[]).await?;
 
     // Half an hour past each event's hour, so the bounds never meet an event's own time.
     let hours_ago = |h: u64| {

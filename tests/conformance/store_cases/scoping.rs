@@ -144,10 +144,16 @@ pub async fn another_orgs_ids_read_as_absent(store: &dyn Store) -> Result<()> {
             .is_empty()
     );
 
-    // Writes through another org's ids change nothing. (An event without deliveries: an
-    // adapter may mark an event routed when its deliveries are inserted.)
+    // Writes through another org's ids change nothing: routing another org's event (with no
+    // deliveries) is refused or stores nothing, and leaves it unrouted.
     let unrouted = stored_event(store, &t, "user.created").await?;
-    store.mark_routed(other, unrouted.id).await?;
+    ensure!(
+        store
+            .insert_deliveries(other, unrouted.id, &[])
+            .await
+            .map_or(true, |stored| stored.is_empty()),
+        "routing another org's event stored deliveries"
+    );
     assert!(!store.is_routed(t.org, unrouted.id).await?);
     assert!(!store.is_routed(other, unrouted.id).await?);
     assert_eq!(

@@ -664,7 +664,7 @@ impl DynamoStore {
         }
         // Built from the raw text, the `#r<i>` names would map to themselves: the explicit
         // names replace them.
-        // The routed mark rides on the claim: `mark_routed` then costs no second write. The
+        // The routed mark rides on the claim: routing costs no second write. The
         // claims are the deliveries until their first attempts, so a router that dies after this
         // update has stored them all; its redelivered message enqueues them again.
         terms.push("#rt = :yes".to_owned());

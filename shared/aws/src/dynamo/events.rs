@@ -13,12 +13,11 @@ use switchyard_core::ports::{Deliveries, EventFilter, Events};
 use switchyard_core::{EventId, OrgId, RuleId, StoreError};
 
 use super::codec;
-use super::expr::Expr;
 use super::item::{Item, s};
 use super::keys::*;
 use super::list::Query;
 use super::rule_claims::{self, Claim};
-use super::{DynamoStore, Table, absent, present, yes};
+use super::{DynamoStore, Table, absent};
 
 /// Payloads up to this many bytes of JSON are kept in the event item: with the event's own
 /// attributes and three rules' claims (~135 bytes each) it stays under the 1 KiB of one write
@@ -149,30 +148,6 @@ impl Events for DynamoStore {
                 }
             }
         }
-    }
-
-    /// Sets `rt`; free when this process already set it (a re-routed event).
-    async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError> {
-        let key = routed_key(org, id);
-        if self.routed.contains(&key) {
-            return Ok(());
-        }
-        // Conditional so that another organization's id creates nothing.
-        let set = Expr::new("SET #rt = :yes").value(":yes", yes());
-        if self
-            .update(
-                Table::History,
-                events_pk(org, id),
-                &event_sk(id),
-                set,
-                Some(present()),
-            )
-            .await?
-            .is_some()
-        {
-            self.routed.insert(key);
-        }
-        Ok(())
     }
 
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError> {

@@ -66,8 +66,8 @@ pub struct DynamoStore {
     history_table: String,
     retention: Duration,
     meter: CapacityMeter,
-    /// Events whose `routed` flag this process has set (so `mark_routed` after
-    /// `insert_deliveries` costs nothing).
+    /// Events whose `routed` flag this process has set (so `insert_deliveries` of nothing for
+    /// one is a read, not a write).
     routed: Arc<Memo>,
     /// Catalog keys known to exist.
     catalog: Arc<Memo>,

@@ -53,16 +53,6 @@ impl Events for SqliteStore {
             .await
     }
 
-    async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError> {
-        self.db
-            .write(move |c| {
-                c.prepare_cached("UPDATE events SET routed = 1 WHERE org = ?1 AND id = ?2")?
-                    .execute([org.to_string(), id.to_string()])
-                    .map(drop)
-            })
-            .await
-    }
-
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError> {
         let routed = self
             .db

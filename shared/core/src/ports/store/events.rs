@@ -54,10 +54,7 @@ pub trait Events: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page<Event>, StoreError>;
 
-    /// Marks the event routed (its deliveries exist). Idempotent. Whether
-    /// [`super::Deliveries::insert_deliveries`] already marked it is the adapter's choice;
-    /// each adapter's suite pins it (`adapter_choices`).
-    async fn mark_routed(&self, org: OrgId, id: EventId) -> Result<(), StoreError>;
-
+    /// Whether the event was routed: set by [`super::Deliveries::insert_deliveries`], in the
+    /// write that stores its deliveries.
     async fn is_routed(&self, org: OrgId, id: EventId) -> Result<bool, StoreError>;
 }
