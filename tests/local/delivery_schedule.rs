@@ -662,3 +662,65 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
     counts.sort();
     assert_eq!(counts, [0, 1]);
 }
+
+/// An attempt stores nothing when it starts: one answered at once goes from `pending` to
+/// `completed` in its one write (its start time from the attempt), and one still running after
+/// `ATTEMPT_UNDER_WAY_AFTER` shows `processing` until its record moves it on.
+#[tokio::test]
+async fn an_attempt_shows_processing_only_once_it_has_run_a_while() {
+    let rig = Rig::with_connection(
+        Settings {
+            retry: no_jitter(),
+            ..Settings::default()
+        },
+        Live::default(),
+        json!({"timeout_ms": 3000}),
+    )
+    .await;
+    assert_eq!(rig.step().await, 1);
+    let done = rig.delivery().await;
+    assert_eq!(done.status, DeliveryStatus::Completed);
+    let attempts = rig.deps.store.attempts(rig.org, done.id).await.unwrap();
+    assert_eq!(done.started_at, Some(attempts[0].started_at));
+
+    rig.receiver.hang();
+    let slow = rig.another().await;
+    let (deps, queue) = (rig.deps.clone(), rig.queue.clone());
+    let running = tokio::spawn(async move {
+        event_source::pump_once(
+            queue.as_ref(),
+            QueueName::Deliveries,
+            1,
+            Duration::ZERO,
+            &|m| delivery::deliver(&deps, m),
+        )
+        .await
+        .unwrap()
+    });
+    let read = || async {
+        rig.deps
+            .store
+            .delivery(rig.org, slow.event, slow.id)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let shown = eventually(
+        "the attempt shown under way",
+        Duration::from_secs(10),
+        || async {
+            let now = read().await;
+            (now.status == DeliveryStatus::Processing).then_some(now)
+        },
+    )
+    .await;
+    assert!(shown.started_at.is_some() && shown.attempt_count == 0);
+    // Cut off by the connection's timeout: a `timeout`, recorded, to be retried.
+    assert_eq!(running.await.unwrap(), 1);
+    let after = read().await;
+    assert_eq!(
+        (after.status, after.attempt_count),
+        (DeliveryStatus::Retrying, 1)
+    );
+    assert_eq!(after.started_at, shown.started_at);
+}

@@ -17,7 +17,8 @@ use switchyard_core::fair_share::Target;
 use switchyard_core::message::DeliveryMessage;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{
-    AttemptRecord, DeliveryRequest, DeliveryResult, MAX_DELAY, OutgoingMessage, QueueName,
+    ATTEMPT_UNDER_WAY_AFTER, AttemptRecord, DeliveryRequest, DeliveryResult, MAX_DELAY,
+    OutgoingMessage, QueueName,
 };
 use switchyard_core::trace::{SpanId, TraceParent};
 use switchyard_core::webhook::{DEFAULT_ATTEMPT_TIMEOUT, attempt_timeout};
@@ -147,7 +148,7 @@ async fn attempt(
     };
 
     let started = deps.clock.now();
-    let result = load_and_deliver(
+    let attempt = load_and_deliver(
         deps,
         &delivery,
         message.attempt,
@@ -155,8 +156,8 @@ async fn attempt(
         &permit,
         deadline,
         trace,
-    )
-    .await?;
+    );
+    let result = shown_under_way_when_slow(deps, &delivery, message.attempt, attempt).await?;
 
     permit.finish(deps.now(), result.outcome);
 
@@ -221,6 +222,32 @@ async fn attempt(
     crate::metrics::attempt_recorded(after.status, record.attempt.status_code, result.duration);
     tracing::info!(outcome = %record.attempt.outcome, status = %after.status, "attempt recorded");
     Ok(Handled::Attempted(after.status))
+}
+
+/// Runs an attempt, and once it has run for [`ATTEMPT_UNDER_WAY_AFTER`] stores it under way
+/// beside it (the attempt is polled meanwhile). Failing to show that fails nothing: the
+/// attempt's record is what counts.
+async fn shown_under_way_when_slow(
+    deps: &Deps,
+    delivery: &Delivery,
+    number: u32,
+    attempt: impl Future<Output = Result<DeliveryResult, StoreError>>,
+) -> Result<DeliveryResult, StoreError> {
+    let mut attempt = std::pin::pin!(attempt);
+    let show = async {
+        tokio::time::sleep(ATTEMPT_UNDER_WAY_AFTER).await;
+        let shown = deps
+            .store
+            .show_attempt_under_way(delivery, number, deps.clock.now())
+            .await;
+        if let Err(e) = shown {
+            tracing::warn!(error = %e, "could not show the attempt under way");
+        }
+    };
+    tokio::select! {
+        result = &mut attempt => result,
+        () = show => attempt.await,
+    }
 }
 
 /// A message this handler dead-lettered on purpose when the delivery failed — and only the

@@ -182,17 +182,7 @@ impl Deliveries for DynamoStore {
         Ok(self
             .delivery(org, event, id)
             .await?
-            .and_then(|d| attemptable(d, now)))
-    }
-
-    /// Nothing is stored when an attempt starts: the delivery the handler just read answers,
-    /// so an attempt reads its delivery once.
-    async fn begin_attempt_of(
-        &self,
-        current: &Delivery,
-        now: OffsetDateTime,
-    ) -> Result<Option<Delivery>, StoreError> {
-        Ok(attemptable(current.clone(), now))
+            .and_then(|d| d.attempt_starting(now)))
     }
 
     /// One conditional update records the attempt and moves the delivery — writing it, at its
@@ -722,18 +712,4 @@ impl DynamoStore {
             .value(":retrying", status(DeliveryStatus::Retrying));
         self.update_delivery(org, id, set, when).await
     }
-}
-
-/// The delivery as an attempt starts it, unless it is final.
-fn attemptable(d: Delivery, now: OffsetDateTime) -> Option<Delivery> {
-    matches!(
-        d.status,
-        DeliveryStatus::Pending | DeliveryStatus::Retrying | DeliveryStatus::Processing
-    )
-    .then(|| Delivery {
-        status: DeliveryStatus::Processing,
-        started_at: d.started_at.or(Some(now)),
-        updated_at: now,
-        ..d
-    })
 }

@@ -83,6 +83,19 @@ pub struct Delivery {
     pub updated_at: OffsetDateTime,
 }
 
+impl Delivery {
+    /// The delivery as an attempt starting `now` sees it — `processing`, its first start
+    /// kept — unless it is final and must not be attempted.
+    pub fn attempt_starting(&self, now: OffsetDateTime) -> Option<Delivery> {
+        (!self.status.is_final()).then(|| Delivery {
+            status: DeliveryStatus::Processing,
+            started_at: self.started_at.or(Some(now)),
+            updated_at: now,
+            ..self.clone()
+        })
+    }
+}
+
 /// One try at a delivery, recorded before the delivery's status moves.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Attempt {

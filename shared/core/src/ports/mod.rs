@@ -12,7 +12,7 @@ pub use queue::{
     MAX_DELAY, OutgoingMessage, Queue, QueueConsumer, QueueDepth, QueueName, ReceivedMessage,
 };
 pub use store::{
-    AttemptRecord, Catalog, Connections, Deliveries, DeliveryCounts, EventFilter, Events,
-    FailedPage, KeyClaims, Mappings, Metering, Rules, SessionFilter, Sessions, Store, Tenants,
-    Workspaces,
+    ATTEMPT_UNDER_WAY_AFTER, AttemptRecord, Catalog, Connections, Deliveries, DeliveryCounts,
+    EventFilter, Events, FailedPage, KeyClaims, Mappings, Metering, Rules, SessionFilter, Sessions,
+    Store, Tenants, Workspaces,
 };

@@ -141,6 +141,37 @@ impl Deliveries for SqliteStore {
             .await
     }
 
+    /// The handler's attempts store nothing at their start ([`Deliveries::begin_attempt_of`]):
+    /// one still running after a while is shown `processing` here. Not once its record is in
+    /// (its number counted) — a late mark never moves a recorded delivery.
+    async fn show_attempt_under_way(
+        &self,
+        attempted: &Delivery,
+        number: u32,
+        now: OffsetDateTime,
+    ) -> Result<(), StoreError> {
+        let (org, id) = (attempted.org, attempted.id);
+        self.db
+            .write(move |c| {
+                c.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = 'processing',
+                         started_at = COALESCE(started_at, :now),
+                         updated_at = :now
+                     WHERE org = :org AND id = :id AND attempt_count < :number
+                       AND (status = 'pending' OR status = 'retrying')",
+                )?
+                .execute(named_params! {
+                    ":now": ms(now),
+                    ":org": org.to_string(),
+                    ":id": id.to_string(),
+                    ":number": number,
+                })?;
+                Ok(())
+            })
+            .await
+    }
+
     async fn finish_attempt(
         &self,
         attempted: &Delivery,
@@ -164,6 +195,7 @@ impl Deliveries for SqliteStore {
                          SET status = CASE WHEN status = 'canceled' THEN 'canceled'
                                            ELSE :status END,
                              attempt_count = :number,
+                             started_at = COALESCE(started_at, :started_at),
                              completed_at = CASE
                                  WHEN status <> 'canceled' AND :status IN ('completed', 'failed')
                                  THEN :ended_at ELSE completed_at END,
@@ -183,6 +215,7 @@ impl Deliveries for SqliteStore {
                             ":org": org.to_string(),
                             ":id": a.delivery.to_string(),
                             ":number": a.number,
+                            ":started_at": ms(a.started_at),
                         },
                         rows::delivery,
                     )

@@ -15,7 +15,9 @@ mod workspaces;
 
 pub use catalog::Catalog;
 pub use connections::Connections;
-pub use deliveries::{AttemptRecord, Deliveries, DeliveryCounts, FailedPage};
+pub use deliveries::{
+    ATTEMPT_UNDER_WAY_AFTER, AttemptRecord, Deliveries, DeliveryCounts, FailedPage,
+};
 pub use events::{EventFilter, Events};
 pub use key_claims::KeyClaims;
 pub use mappings::Mappings;
