@@ -148,7 +148,7 @@ async fn attempt(
     };
 
     let started = deps.clock.now();
-    let attempt = load_and_deliver(
+    let attempt = Box::pin(load_and_deliver(
         deps,
         &delivery,
         message.attempt,
@@ -156,7 +156,7 @@ async fn attempt(
         &permit,
         deadline,
         trace,
-    );
+    ));
     let result = shown_under_way_when_slow(deps, &delivery, message.attempt, attempt).await?;
 
     permit.finish(deps.now(), result.outcome);

@@ -91,7 +91,9 @@ async fn poll<T, H, Fut, O, E>(
         match received {
             Ok(messages) => {
                 for (message, slot) in messages.into_iter().zip(free) {
-                    let handled = handle(&handler, queue, message);
+                    // Boxed where it is made: a future is copied whole each time it moves
+                    // (into this task, into its cell), and a handler's runs to kilobytes.
+                    let handled = Box::pin(handle(&handler, queue, message));
                     let done = done.clone();
                     tasks.spawn(async move {
                         if let Some(receipt) = handled.await {
