@@ -20,6 +20,7 @@ pub mod json_path;
 pub mod keyring;
 pub mod mapping;
 pub mod matching;
+pub mod memo;
 pub mod message;
 pub mod oauth;
 pub mod outcome;

@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use switchyard_core::StoreError;
+use switchyard_core::domain::CatalogEntry;
+use switchyard_core::memo::Memo;
 use switchyard_core::ports::{Accepted, Claim, EventIntake, Intake, QueueName};
 
 use crate::SqliteQueue;
@@ -13,10 +15,20 @@ use crate::SqliteQueue;
 /// Runs inside the transaction just before it commits (a test's failpoint).
 pub type BeforeCommit = Arc<dyn Fn() + Send + Sync>;
 
+/// How many catalog keys the intake remembers as stored.
+const CATALOG_MEMO: usize = 4096;
+
 #[derive(Clone)]
 pub struct SqliteIntake {
     queue: SqliteQueue,
     before_commit: Option<BeforeCommit>,
+    /// Catalog keys this process has committed: a request repeating them (nearly all do)
+    /// writes no catalog statement. Catalog rows are never deleted, so a remembered key stays true.
+    catalog: Arc<Memo>,
+}
+
+fn memo_key(e: &CatalogEntry) -> String {
+    format!("{}|{}|{}|{}", e.org, e.workspace, e.kind.as_str(), e.key)
 }
 
 impl SqliteIntake {
@@ -25,6 +37,7 @@ impl SqliteIntake {
         Self {
             queue,
             before_commit: None,
+            catalog: Arc::new(Memo::new(CATALOG_MEMO)),
         }
     }
 
@@ -36,7 +49,15 @@ impl SqliteIntake {
 
 #[async_trait]
 impl EventIntake for SqliteIntake {
-    async fn accept(&self, claim: Option<&Claim>, intake: Intake) -> Result<Accepted, StoreError> {
+    async fn accept(
+        &self,
+        claim: Option<&Claim>,
+        mut intake: Intake,
+    ) -> Result<Accepted, StoreError> {
+        intake
+            .catalog
+            .retain(|e| !self.catalog.contains(&memo_key(e)));
+        let added: Vec<String> = intake.catalog.iter().map(memo_key).collect();
         let claim = claim.cloned();
         let now = self.queue.now_ms();
         let hook = self.before_commit.clone();
@@ -53,6 +74,9 @@ impl EventIntake for SqliteIntake {
             .await?;
         if accepted == Accepted::Stored {
             self.queue.wake(QueueName::Events);
+            for key in added {
+                self.catalog.insert(key);
+            }
         }
         Ok(accepted)
     }

@@ -16,7 +16,6 @@ mod key_claims;
 mod keys;
 mod list;
 mod mappings;
-mod memo;
 mod meter;
 mod metering;
 mod migrate;
@@ -47,7 +46,7 @@ pub use meter::{CapacityMeter, CapacityUse};
 pub use schema::table_definitions;
 
 use expr::{Expr, non_empty};
-use memo::Memo;
+use switchyard_core::memo::Memo;
 
 /// How many keys each memo remembers (a few hundred KiB at most).
 const MEMO_CAPACITY: usize = 4096;

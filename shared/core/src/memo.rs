@@ -1,28 +1,28 @@
-//! A small bounded set of keys this process knows to be true in the table already — events it
-//! marked routed, catalog keys it has seen. Checking it saves a billed write that would change
-//! nothing; forgetting (eviction, a new process) only costs that write again.
+//! A small bounded set of keys this process knows to be stored already — events it marked
+//! routed, catalog keys it has seen. Checking it saves a write that would change nothing;
+//! forgetting (eviction, a new process) only costs that write again.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Mutex;
 
-pub(crate) struct Memo {
+pub struct Memo {
     capacity: usize,
     inner: Mutex<(HashSet<String>, VecDeque<String>)>,
 }
 
 impl Memo {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub fn new(capacity: usize) -> Self {
         Self {
             capacity,
             inner: Mutex::new((HashSet::new(), VecDeque::new())),
         }
     }
 
-    pub(crate) fn contains(&self, key: &str) -> bool {
+    pub fn contains(&self, key: &str) -> bool {
         self.inner.lock().expect("memo lock").0.contains(key)
     }
 
-    pub(crate) fn insert(&self, key: String) {
+    pub fn insert(&self, key: String) {
         let mut guard = self.inner.lock().expect("memo lock");
         let (set, order) = &mut *guard;
         if set.insert(key.clone()) {
