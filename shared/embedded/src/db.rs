@@ -193,8 +193,8 @@ impl Db {
         self.submit(Job::Grouped(job), rx).await
     }
 
-    /// How many [`Db::call`] writes have run: a value read while this stays the same is
-    /// current as far as this process's `call` writes go.
+    /// How many [`Db::call`] jobs have changed the database: a value read while this stays the
+    /// same is current as far as this process's `call` writes go.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
@@ -210,8 +210,13 @@ impl Db {
         let (tx, rx) = oneshot::channel();
         let generation = self.generation.clone();
         let job = Job::Alone(Box::new(move |conn| {
+            let before = conn.total_changes();
             let ran = f(conn).map_err(backend);
-            generation.fetch_add(1, Ordering::SeqCst);
+            // Only a change moves the generation: a read here (an API lookup) used to empty
+            // the store's caches too, on every request.
+            if conn.total_changes() != before {
+                generation.fetch_add(1, Ordering::SeqCst);
+            }
             let _ = tx.send(ran);
         }));
         self.submit(job, rx).await
@@ -415,5 +420,28 @@ mod tests {
         let fresh = dir.path().join("fresh.db");
         drop(Db::open(&fresh).unwrap());
         assert_eq!(mode(&fresh.display().to_string()), 0o600);
+    }
+
+    /// The store's caches trust an entry while the generation stays: a read through `call`
+    /// must leave it, any change must move it.
+    #[tokio::test]
+    async fn only_a_change_moves_the_generation() {
+        let db = Db::in_memory().unwrap();
+        db.call_sync(|c| c.execute_batch("CREATE TABLE t (x)"))
+            .unwrap();
+        let start = db.generation();
+        let count = db
+            .call(|c| c.query_row("SELECT count(*) FROM t", [], |r| r.get::<_, i64>(0)))
+            .await
+            .unwrap();
+        assert_eq!((count, db.generation()), (0, start), "a read");
+        db.call(|c| c.execute("UPDATE t SET x = 1", []))
+            .await
+            .unwrap();
+        assert_eq!(db.generation(), start, "an update of no row");
+        db.call(|c| c.execute("INSERT INTO t VALUES (1)", []))
+            .await
+            .unwrap();
+        assert!(db.generation() > start, "an insert");
     }
 }

@@ -75,7 +75,7 @@ impl Tenants for SqliteStore {
     async fn machine_key(&self, access_key: &str) -> Result<Option<MachineKey>, StoreError> {
         let access_key = access_key.to_owned();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT * FROM machine_keys WHERE access_key = ?1")?
                     .query_row([access_key], rows::machine_key)
                     .optional()
@@ -147,7 +147,7 @@ impl Tenants for SqliteStore {
     async fn publishable_key(&self, key_hash: &str) -> Result<Option<PublishableKey>, StoreError> {
         let key_hash = key_hash.to_owned();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 c.prepare_cached("SELECT * FROM publishable_keys WHERE key_hash = ?1")?
                     .query_row([key_hash], rows::publishable_key)
                     .optional()
