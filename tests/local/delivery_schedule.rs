@@ -189,6 +189,23 @@ impl Rig {
         .unwrap()
     }
 
+    /// Runs the delivery handler on one visible message in a task of its own (its attempt may
+    /// hang); the task answers how many messages it saw.
+    fn step_one_in_background(&self) -> tokio::task::JoinHandle<usize> {
+        let (deps, queue) = (self.deps.clone(), self.queue.clone());
+        tokio::spawn(async move {
+            event_source::pump_once(
+                queue.as_ref(),
+                QueueName::Deliveries,
+                1,
+                Duration::ZERO,
+                &|m| delivery::deliver(&deps, m),
+            )
+            .await
+            .unwrap()
+        })
+    }
+
     /// Another event to the same rule, routed; returns its delivery.
     async fn another(&self) -> Delivery {
         send_and_route(&self.deps, self.queue.as_ref(), &self.sender).await
@@ -611,18 +628,7 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
     let deliveries = [rig.delivery.clone(), rig.another().await];
 
     // One attempt goes out and gets no answer.
-    let (deps, queue) = (rig.deps.clone(), rig.queue.clone());
-    let hanging = tokio::spawn(async move {
-        event_source::pump_once(
-            queue.as_ref(),
-            QueueName::Deliveries,
-            1,
-            Duration::ZERO,
-            &|m| delivery::deliver(&deps, m),
-        )
-        .await
-        .unwrap()
-    });
+    let hanging = rig.step_one_in_background();
     eventually(
         "the first attempt in flight",
         Duration::from_secs(10),
@@ -685,18 +691,7 @@ async fn an_attempt_shows_processing_only_once_it_has_run_a_while() {
 
     rig.receiver.hang();
     let slow = rig.another().await;
-    let (deps, queue) = (rig.deps.clone(), rig.queue.clone());
-    let running = tokio::spawn(async move {
-        event_source::pump_once(
-            queue.as_ref(),
-            QueueName::Deliveries,
-            1,
-            Duration::ZERO,
-            &|m| delivery::deliver(&deps, m),
-        )
-        .await
-        .unwrap()
-    });
+    let running = rig.step_one_in_background();
     let read = || async {
         rig.deps
             .store
