@@ -596,8 +596,10 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
         assert_eq!(now.status, DeliveryStatus::Retrying);
     }
     // After the cool-down one probe goes; the destination is back, so the circuit closes and
-    // the others follow.
+    // the others follow. It answers slowly: the others ask while the probe is in flight (a
+    // quick probe could close the circuit before they ask, and they would rightly go too).
     rig.receiver.respond_with(200);
+    rig.receiver.answer_after(500);
     rig.clock.advance(Duration::from_secs(30));
     rig.step().await;
     assert_eq!(rig.hits(), 5, "exactly one probe");
