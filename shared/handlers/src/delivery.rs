@@ -226,14 +226,13 @@ async fn attempt(
 
 /// Runs an attempt, and once it has run for [`ATTEMPT_UNDER_WAY_AFTER`] stores it under way
 /// beside it (the attempt is polled meanwhile). Failing to show that fails nothing: the
-/// attempt's record is what counts.
+/// attempt's record is what counts. The caller boxes the attempt, so it moves as a pointer.
 async fn shown_under_way_when_slow(
     deps: &Deps,
     delivery: &Delivery,
     number: u32,
-    attempt: impl Future<Output = Result<DeliveryResult, StoreError>>,
+    mut attempt: impl Future<Output = Result<DeliveryResult, StoreError>> + Unpin,
 ) -> Result<DeliveryResult, StoreError> {
-    let mut attempt = std::pin::pin!(attempt);
     let show = async {
         tokio::time::sleep(ATTEMPT_UNDER_WAY_AFTER).await;
         let shown = deps
