@@ -50,8 +50,10 @@ where
 
 /// Taken by the suites that load the machine (kill -9 under load, thousands of connections,
 /// fifty concurrent requests) and by the one that measures latency beside a hanging
-/// destination, so that none of them runs beside another: the e2e target runs its tests two
-/// at a time in one process, and a latency bound is about the server, not about a neighbour.
+/// destination, so that none of them runs beside another: the e2e target runs as many tests
+/// at once as there are cores, in one process. Lighter tests may still run beside them, so
+/// `make test` runs the latency test on its own (the Makefile's `LATENCY_TEST`): its bound is
+/// about the server, not about a neighbour.
 pub async fn alone() -> tokio::sync::MutexGuard<'static, ()> {
     static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     ALONE.lock().await
