@@ -101,11 +101,14 @@ async fn a_hanging_destination_does_not_slow_other_workspaces_or_organizations()
             .or_default()
             .push(request.received_at.duration_since(at));
     }
-    // Moto answers each SQS and DynamoDB call in Python: its own p99 with nothing hanging is
-    // about half a second on a 2-core machine, so the AWS run gets twice the bound.
-    let bound = match E2eBackend::from_env() {
-        E2eBackend::Aws(_) => Duration::from_secs(2),
-        E2eBackend::Embedded => Duration::from_secs(1),
+    // Moto answers each SQS and DynamoDB call in one Python process: its median here is about
+    // half a second on a 2-core machine, and its tail reaches seconds whenever it falls behind
+    // (7 s seen with nothing beside the test). So the AWS run bounds the median at 2 s, and the
+    // tail at a third of the hanging attempts' 30 s timeout, which a delivery held behind them
+    // would wait out.
+    let (median_bound, bound) = match E2eBackend::from_env() {
+        E2eBackend::Aws(_) => (Duration::from_secs(2), Duration::from_secs(10)),
+        E2eBackend::Embedded => (Duration::from_secs(1), Duration::from_secs(1)),
     };
     for (path, mut took) in latencies {
         took.sort();
@@ -115,6 +118,10 @@ async fn a_hanging_destination_does_not_slow_other_workspaces_or_organizations()
             took.len()
         );
         assert_eq!(took.len(), 60, "{path}: each event delivered once");
+        assert!(
+            p50 < median_bound,
+            "{path}: p50 {p50:?} beside a hanging destination"
+        );
         assert!(
             p99 < bound,
             "{path}: p99 {p99:?} beside a hanging destination"
