@@ -671,6 +671,68 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
     assert_eq!(counts, [0, 1]);
 }
 
+/// A delivery waiting on a slow destination that has its share in flight (its one attempt
+/// held unanswered) looks again soon at first, then about twice as late each time it is
+/// turned away (each look is a trip through the queue every tenant shares), and is attempted
+/// — once, when a place is free — without spending an attempt on the waits.
+#[tokio::test]
+async fn a_delivery_turned_away_by_a_full_share_waits_longer_each_time() {
+    let live = Live {
+        protection: Arc::new(Protection::new(
+            BreakerPolicy::default(),
+            Shares {
+                per_destination: 1,
+                slow_after: Duration::from_secs(3600),
+                ..Shares::default()
+            },
+        )),
+        ..Live::default()
+    };
+    let settings = Settings {
+        retry: no_jitter(),
+        ..Settings::default()
+    };
+    let rig = Rig::with_connection(settings, live, json!({})).await;
+    rig.receiver.hold();
+    let slow = rig.step_one_in_background();
+    eventually(
+        "the first call in flight",
+        Duration::from_secs(10),
+        || async { (rig.hits() == 1).then_some(()) },
+    )
+    .await;
+
+    let waiting = rig.another().await;
+    assert_eq!(rig.step().await, 1, "turned away");
+    // Each wait is between half and all of 250 ms, 500 ms, 1 s, 2 s …
+    for full in [250, 500, 1000, 2000, 4000] {
+        rig.clock.advance(Duration::from_millis(full / 2 - 1));
+        assert_eq!(rig.step().await, 0, "back no sooner than half of {full} ms");
+        rig.clock.advance(Duration::from_millis(full / 2 + 1));
+        assert_eq!(
+            rig.step().await,
+            1,
+            "back within {full} ms, and turned away"
+        );
+    }
+    assert_eq!(rig.hits(), 1);
+
+    rig.receiver.release();
+    assert_eq!(slow.await.unwrap(), 1);
+    rig.clock.advance(Duration::from_secs(8));
+    assert_eq!(rig.step().await, 1);
+    assert_eq!(rig.hits(), 2, "attempted once a place was free");
+    let done = rig
+        .deps
+        .store
+        .delivery(rig.org, waiting.event, waiting.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(done.status, DeliveryStatus::Completed);
+    assert_eq!(done.attempt_count, 1, "the waits spent no attempt");
+}
+
 /// An attempt stores nothing when it starts: one answered at once goes from `pending` to
 /// `completed` in its one write (its start time from the attempt), and one still running after
 /// `ATTEMPT_UNDER_WAY_AFTER` shows `processing` until its record moves it on.

@@ -67,8 +67,9 @@ impl Shares {
 /// Why an attempt may not start now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Refusal {
-    /// Its destination has its share in flight.
-    Destination,
+    /// Its destination has its share in flight, the longest running since `oldest_started`
+    /// (how slow the destination is: a place frees soon where that is a moment ago).
+    Destination { oldest_started: OffsetDateTime },
     /// Its workspace has its share in flight.
     Workspace,
     /// Its organization has its share in flight.
@@ -148,7 +149,8 @@ impl InFlight {
             });
         }
         if running.len() >= self.shares.per_destination {
-            return Err(Refusal::Destination);
+            let oldest_started = running.iter().map(|r| r.started).min().unwrap_or(now);
+            return Err(Refusal::Destination { oldest_started });
         }
         if count(&self.workspaces, &target.workspace) >= self.shares.per_workspace {
             return Err(Refusal::Workspace);
@@ -271,7 +273,12 @@ mod tests {
         let mut slots = InFlight::new(Shares::of(64));
         let one = target(OrgId::new(), WorkspaceId::new());
         let held = fill(&mut slots, || one, 16);
-        assert_eq!(slots.admit(one, t(0), T), Err(Refusal::Destination));
+        assert_eq!(
+            slots.admit(one, t(0), T),
+            Err(Refusal::Destination {
+                oldest_started: t(0)
+            })
+        );
         // Another destination of the same workspace still goes.
         let sibling = Target {
             connection: ConnectionId::new(),

@@ -42,4 +42,12 @@ pub struct DeliveryMessage {
     /// The event's trace and the router span, each attempt's parent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<TraceParent>,
+    /// How often this attempt has been turned away by a full share (not an attempt, nothing
+    /// spent): each time it waits about twice as long before it looks again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub turned_away: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }

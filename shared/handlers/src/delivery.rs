@@ -125,17 +125,19 @@ async fn attempt(
     };
     // The attempt's own timeout is known once its connection is loaded: until then the
     // longest a connection may set.
-    let permit = match deps
-        .live
-        .protection
-        .enter(target, now, DEFAULT_ATTEMPT_TIMEOUT)
-    {
+    let permit = match deps.live.protection.enter(
+        target,
+        now,
+        DEFAULT_ATTEMPT_TIMEOUT,
+        message.turned_away,
+    ) {
         Ok(permit) => permit,
         Err(until) => {
             // Paused, hanging or over its share: try later, no attempt made.
             tracing::debug!(connection_id = %current.connection, "destination paused; attempt deferred");
             let deferred = DeliveryMessage {
                 not_before: epoch_millis(until),
+                turned_away: message.turned_away.saturating_add(1),
                 ..message
             };
             let wait = (until - now).try_into().unwrap_or(Duration::ZERO);
@@ -208,6 +210,7 @@ async fn attempt(
         attempt: made + 1,
         not_before: next_attempt_at.map_or(0, epoch_millis),
         resume: status == DeliveryStatus::Failed,
+        turned_away: 0,
         ..message
     };
     match next_step {

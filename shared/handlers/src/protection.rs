@@ -15,9 +15,26 @@ use switchyard_core::fair_share::{InFlight, Refusal, Shares, Slot, Target};
 use switchyard_core::outcome::Outcome;
 use time::OffsetDateTime;
 
-/// How soon an attempt turned away by a share looks again: soon, since a place frees as soon as
-/// any attempt there ends (SQS rounds it up to a second).
+/// How soon an attempt turned away by a share looks again the first time: soon, since a place
+/// frees as soon as any attempt there ends (SQS rounds it up to a second).
 const BUSY_RETRY: Duration = Duration::from_millis(250);
+/// The longest wait of an attempt turned away again and again. Each turn away costs a trip
+/// through the queue (on SQLite, writes on the one writer every tenant shares), so a backlog
+/// waiting on a slow destination looks again about every this often, not four times a
+/// second per message.
+const BUSY_RETRY_MAX: Duration = Duration::from_secs(8);
+
+/// How long an attempt to a slow destination (one whose attempts in flight run longer than
+/// [`BUSY_RETRY`]), turned away by its share `turned_away` times before, waits now: twice as
+/// long each time, up to [`BUSY_RETRY_MAX`], less up to half of it at random (`spread`, in
+/// 0..1), so a batch turned away together does not come back together. Where attempts end
+/// quickly a place frees at every moment, and waiting longer would only leave it empty.
+fn busy_retry(turned_away: u32, spread: f64) -> Duration {
+    let full = BUSY_RETRY
+        .saturating_mul(1 << turned_away.min(16))
+        .min(BUSY_RETRY_MAX);
+    full.mul_f64(1.0 - spread.clamp(0.0, 1.0) / 2.0)
+}
 
 #[derive(Debug)]
 pub struct Protection {
@@ -61,12 +78,13 @@ impl Protection {
     }
 
     /// Admits an attempt to `target` that ends by `timeout` at the latest, or says until when
-    /// to defer it.
+    /// to defer it (an attempt `turned_away` times already waits longer over a share).
     pub fn enter(
         &self,
         target: Target,
         now: OffsetDateTime,
         timeout: Duration,
+        turned_away: u32,
     ) -> Result<Permit<'_>, OffsetDateTime> {
         let slot = self.with(|state| {
             let slot = state
@@ -76,9 +94,14 @@ impl Protection {
                     tracing::debug!(?refusal, "over a share or hanging; attempt deferred");
                     match refusal {
                         Refusal::Hanging { until } => until,
-                        Refusal::Destination | Refusal::Workspace | Refusal::Organization => {
-                            now + BUSY_RETRY
+                        Refusal::Destination { oldest_started }
+                            if now - oldest_started >= BUSY_RETRY =>
+                        {
+                            now + busy_retry(turned_away, rand::random())
                         }
+                        Refusal::Destination { .. }
+                        | Refusal::Workspace
+                        | Refusal::Organization => now + BUSY_RETRY,
                     }
                 })?;
             // The breaker last: a probe it grants is then surely made.
@@ -162,12 +185,12 @@ mod tests {
     fn a_hanging_destination_is_deferred_while_others_go() {
         let protection = Protection::new(BreakerPolicy::default(), Shares::of(64));
         let (hanging, healthy) = (target(), target());
-        let stuck = protection.enter(hanging, t(0), T).unwrap();
-        assert_eq!(protection.enter(hanging, t(5), T).err(), Some(t(30)));
-        assert!(protection.enter(healthy, t(5), T).is_ok());
+        let stuck = protection.enter(hanging, t(0), T, 0).unwrap();
+        assert_eq!(protection.enter(hanging, t(5), T, 0).err(), Some(t(30)));
+        assert!(protection.enter(healthy, t(5), T, 0).is_ok());
         // It timed out: its place is free, and the timeout counts against the destination.
         stuck.finish(t(30), Outcome::Timeout);
-        assert!(protection.enter(hanging, t(30), T).is_ok());
+        assert!(protection.enter(hanging, t(30), T, 0).is_ok());
     }
 
     #[test]
@@ -187,13 +210,51 @@ mod tests {
         );
         let to = target();
         protection
-            .enter(to, t(0), T)
+            .enter(to, t(0), T, 0)
             .unwrap()
             .finish(t(1), Outcome::NetworkError);
-        assert_eq!(protection.enter(to, t(2), T).err(), Some(t(31)));
-        assert_eq!(protection.enter(to, t(3), T).err(), Some(t(31)), "not busy");
-        let probe = protection.enter(to, t(31), T).expect("the probe");
+        assert_eq!(protection.enter(to, t(2), T, 0).err(), Some(t(31)));
+        assert_eq!(
+            protection.enter(to, t(3), T, 0).err(),
+            Some(t(31)),
+            "not busy"
+        );
+        let probe = protection.enter(to, t(31), T, 0).expect("the probe");
         probe.finish(t(32), Outcome::Delivered);
-        assert!(protection.enter(to, t(32), T).is_ok());
+        assert!(protection.enter(to, t(32), T, 0).is_ok());
+    }
+
+    #[test]
+    fn an_attempt_turned_away_again_waits_twice_as_long_up_to_a_bound() {
+        let full: Vec<_> = (0..9).map(|n| busy_retry(n, 0.0).as_millis()).collect();
+        assert_eq!(full, [250, 500, 1000, 2000, 4000, 8000, 8000, 8000, 8000]);
+        assert_eq!(busy_retry(u32::MAX, 0.0), BUSY_RETRY_MAX);
+        // The spread takes off at most half.
+        assert_eq!(busy_retry(2, 1.0), Duration::from_millis(500));
+        assert_eq!(busy_retry(2, 0.5), Duration::from_millis(750));
+    }
+
+    #[test]
+    fn over_a_slow_destinations_share_the_wait_grows_with_each_turn_away() {
+        let shares = Shares {
+            per_destination: 1,
+            ..Shares::default()
+        };
+        let protection = Protection::new(BreakerPolicy::default(), shares);
+        let to = target();
+        let _busy = protection.enter(to, t(0), T, 0).unwrap();
+        // Its attempt in flight has run a while: the destination is slow.
+        for (turned_away, full) in [(0, 250), (3, 2000), (10, 8000)] {
+            let until = protection.enter(to, t(1), T, turned_away).err().unwrap();
+            let wait = (until - t(1)).whole_milliseconds();
+            assert!(
+                (full / 2..=full).contains(&wait),
+                "{turned_away}: {wait} ms"
+            );
+        }
+        // Where the attempt in flight has only just started, a place frees soon.
+        let soon = t(0) + Duration::from_millis(100);
+        let until = protection.enter(to, soon, T, 10).err().unwrap();
+        assert_eq!(until - soon, BUSY_RETRY);
     }
 }

@@ -81,6 +81,7 @@ pub async fn replay_from(
         resume: false,
         // A replay is asked for through the API, outside the event's trace: a new one.
         traceparent: None,
+        turned_away: 0,
     };
     let body = serde_json::to_string(&message).expect("message serialises");
     deps.queue

@@ -210,6 +210,7 @@ async fn expand(
                 not_before: epoch_millis(now),
                 resume: false,
                 traceparent: Some(trace),
+                turned_away: 0,
             };
             OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
         })
