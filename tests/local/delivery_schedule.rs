@@ -212,9 +212,14 @@ impl Rig {
     }
 
     async fn delivery(&self) -> Delivery {
+        self.current(&self.delivery).await
+    }
+
+    /// `delivery` as stored now.
+    async fn current(&self, delivery: &Delivery) -> Delivery {
         self.deps
             .store
-            .delivery(self.org, self.delivery.event, self.delivery.id)
+            .delivery(self.org, delivery.event, delivery.id)
             .await
             .unwrap()
             .unwrap()
@@ -585,13 +590,7 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
     assert_eq!(rig.step().await, 4);
     assert_eq!(rig.hits(), 4);
     for d in &deliveries {
-        let now = rig
-            .deps
-            .store
-            .delivery(rig.org, d.event, d.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let now = rig.current(d).await;
         assert_eq!(now.attempt_count, 1, "a deferral is not an attempt");
         assert_eq!(now.status, DeliveryStatus::Retrying);
     }
@@ -607,13 +606,7 @@ async fn a_dead_destination_opens_its_circuit_and_defers_without_spending_attemp
     rig.step().await;
     assert_eq!(rig.hits(), 8);
     for d in &deliveries {
-        let now = rig
-            .deps
-            .store
-            .delivery(rig.org, d.event, d.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let now = rig.current(d).await;
         assert_eq!(now.status, DeliveryStatus::Completed);
         assert_eq!(now.attempt_count, 2);
     }
@@ -646,13 +639,7 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
     assert_eq!(hanging.await.unwrap(), 1);
     let mut counts = Vec::new();
     for d in &deliveries {
-        let now = rig
-            .deps
-            .store
-            .delivery(rig.org, d.event, d.id)
-            .await
-            .unwrap()
-            .unwrap();
+        let now = rig.current(d).await;
         if now.attempt_count == 1 {
             assert_eq!(now.status, DeliveryStatus::Retrying);
             let attempts = rig.deps.store.attempts(rig.org, d.id).await.unwrap();
@@ -722,13 +709,7 @@ async fn a_delivery_turned_away_by_a_full_share_waits_longer_each_time() {
     rig.clock.advance(Duration::from_secs(8));
     assert_eq!(rig.step().await, 1);
     assert_eq!(rig.hits(), 2, "attempted once a place was free");
-    let done = rig
-        .deps
-        .store
-        .delivery(rig.org, waiting.event, waiting.id)
-        .await
-        .unwrap()
-        .unwrap();
+    let done = rig.current(&waiting).await;
     assert_eq!(done.status, DeliveryStatus::Completed);
     assert_eq!(done.attempt_count, 1, "the waits spent no attempt");
 }
@@ -756,14 +737,7 @@ async fn an_attempt_shows_processing_only_once_it_has_run_a_while() {
     rig.receiver.hang();
     let slow = rig.another().await;
     let running = rig.step_one_in_background();
-    let read = || async {
-        rig.deps
-            .store
-            .delivery(rig.org, slow.event, slow.id)
-            .await
-            .unwrap()
-            .unwrap()
-    };
+    let read = || async { rig.current(&slow).await };
     let shown = eventually(
         "the attempt shown under way",
         Duration::from_secs(10),
