@@ -206,6 +206,18 @@ impl Rig {
         })
     }
 
+    /// Like [`Rig::step_one_in_background`], and returns once that attempt's call has reached
+    /// the receiver (which holds or hangs it).
+    async fn call_in_flight(&self) -> tokio::task::JoinHandle<usize> {
+        let before = self.hits();
+        let running = self.step_one_in_background();
+        eventually("the call in flight", Duration::from_secs(10), || async {
+            (self.hits() > before).then_some(())
+        })
+        .await;
+        running
+    }
+
     /// Another event to the same rule, routed; returns its delivery.
     async fn another(&self) -> Delivery {
         send_and_route(&self.deps, self.queue.as_ref(), &self.sender).await
@@ -623,13 +635,8 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
     let deliveries = [rig.delivery.clone(), rig.another().await];
 
     // One attempt goes out and gets no answer.
-    let hanging = rig.step_one_in_background();
-    eventually(
-        "the first attempt in flight",
-        Duration::from_secs(10),
-        || async { (rig.hits() == 1).then_some(()) },
-    )
-    .await;
+    let hanging = rig.call_in_flight().await;
+    assert_eq!(rig.hits(), 1);
     // Five seconds on, the destination counts as hanging: the other delivery is deferred, not
     // attempted and not counted.
     rig.clock.advance(Duration::from_secs(5));
@@ -681,13 +688,8 @@ async fn a_delivery_turned_away_by_a_full_share_waits_longer_each_time() {
     };
     let rig = Rig::with_connection(settings, live, json!({})).await;
     rig.receiver.hold();
-    let slow = rig.step_one_in_background();
-    eventually(
-        "the first call in flight",
-        Duration::from_secs(10),
-        || async { (rig.hits() == 1).then_some(()) },
-    )
-    .await;
+    let slow = rig.call_in_flight().await;
+    assert_eq!(rig.hits(), 1);
 
     let waiting = rig.another().await;
     assert_eq!(rig.step().await, 1, "turned away");
