@@ -1,12 +1,15 @@
 //! The queue conformance suite against SQS (the `SqsQueue` adapter) on a real moto server.
 //!
-//! SQS's clock cannot be faked, so time really passes here: the source queues get a 2-second
-//! visibility timeout, the delay cases step 3 seconds instead of a minute, and `advance`
-//! sleeps the asked duration plus a margin for the server's own clock reads. Only the case that
-//! needs a real 15-minute wait is skipped, and it says so — as are the two stale-receipt-handle
-//! cases, because moto (unlike SQS) accepts old handles. A DLQ redrive is what moto cannot do
-//! (`StartMessageMoveTask`): it is done as the console's redrive does it — receive from the
-//! DLQ, send to the source queue, delete — by the same `dlq::redrive` operators use.
+//! SQS's clock cannot be faked, so time really passes here: the source queues get a 4-second
+//! visibility timeout, the delay cases step 4 seconds instead of a minute, and `advance`
+//! sleeps the asked duration plus a margin for the server's own clock reads. The "not yet"
+//! checks look 3 seconds before a boundary, not one: moto is one Python process that other
+//! suites load, and a receive it handles later than the slack sees the message back. Only the
+//! case that needs a real 15-minute wait is skipped, and it says so — as are the two
+//! stale-receipt-handle cases, because moto (unlike SQS) accepts old handles. A DLQ redrive is
+//! what moto cannot do (`StartMessageMoveTask`): it is done as the console's redrive does it —
+//! receive from the DLQ, send to the source queue, delete — by the same `dlq::redrive`
+//! operators use.
 
 #[path = "../conformance/queue.rs"]
 mod queue;
@@ -21,14 +24,14 @@ use switchyard_handlers::dlq;
 use switchyard_tests::require_moto;
 
 const ATTRIBUTES: QueueAttributes = QueueAttributes {
-    visibility_timeout: Duration::from_secs(2),
+    visibility_timeout: Duration::from_secs(4),
     max_receive_count: 3,
 };
 
 /// Added to every `advance`. The server stamps a message when it handles the request, before
 /// our wait starts, so waiting exactly the asked time already reaches the boundary; the margin
-/// covers float rounding. It is kept small because the cases' "not yet" checks sit one second
-/// before a boundary, and whatever the margin takes is lost from that second.
+/// covers float rounding. It is kept small because whatever it takes is lost from the "not
+/// yet" checks' slack.
 const MARGIN: Duration = Duration::from_millis(100);
 
 struct SqsHarness {
@@ -76,6 +79,10 @@ impl QueueHarness for SqsHarness {
     }
 
     fn delay_step(&self) -> Duration {
+        Duration::from_secs(4)
+    }
+
+    fn not_yet_slack(&self) -> Duration {
         Duration::from_secs(3)
     }
 
