@@ -2,7 +2,7 @@
 //! for its route (`METHOD /path`), in the provider's own wire format (the test supplies the
 //! JSON bodies and headers the provider's docs describe). Unscripted routes get a 404.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
@@ -11,6 +11,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, Uri};
 use serde_json::Value;
+use tokio::sync::watch;
 
 /// One request the provider received.
 #[derive(Clone, Debug)]
@@ -45,6 +46,8 @@ pub struct Reply {
     pub body: Value,
     /// How long to wait before answering (to see a client time out).
     pub delay: std::time::Duration,
+    /// Holds the request until the route is scripted again, then answers with that script.
+    held: bool,
 }
 
 impl Reply {
@@ -54,6 +57,17 @@ impl Reply {
             headers: Vec::new(),
             body,
             delay: std::time::Duration::ZERO,
+            held: false,
+        }
+    }
+
+    /// No answer until the test scripts the route again: a request arriving meanwhile waits
+    /// and gets the new script. A test that must see a state between two attempts (a key
+    /// refused, then accepted) holds the second here instead of racing the retry schedule.
+    pub fn held() -> Self {
+        Self {
+            held: true,
+            ..Self::json(503, Value::Null)
         }
     }
 
@@ -68,10 +82,27 @@ impl Reply {
     }
 }
 
-#[derive(Default)]
 struct Shared {
     requests: Mutex<Vec<ProviderRequest>>,
     replies: Mutex<HashMap<String, Reply>>,
+    /// Replies for the next requests of a route, before its standing script.
+    next: Mutex<HashMap<String, VecDeque<Reply>>>,
+    /// Counts `script` calls, so that held requests wake when their route may have changed.
+    scripted: watch::Sender<u64>,
+}
+
+impl Shared {
+    /// What the request gets now: a route with a query is preferred over the same route
+    /// without one, and a one-off reply over the standing script.
+    fn reply(&self, keys: [&str; 2]) -> Option<Reply> {
+        let mut next = self.next.lock().expect("lock");
+        let replies = self.replies.lock().expect("lock");
+        keys.iter().find_map(|key| {
+            next.get_mut(*key)
+                .and_then(VecDeque::pop_front)
+                .or_else(|| replies.get(*key).cloned())
+        })
+    }
 }
 
 /// Stops serving when dropped.
@@ -83,7 +114,12 @@ pub struct FakeProvider {
 
 impl FakeProvider {
     pub async fn start() -> Self {
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            requests: Mutex::default(),
+            replies: Mutex::default(),
+            next: Mutex::default(),
+            scripted: watch::Sender::new(0),
+        });
         let app = Router::new().fallback(answer).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -110,6 +146,19 @@ impl FakeProvider {
             .lock()
             .expect("lock")
             .insert(route.to_owned(), reply);
+        self.shared.scripted.send_modify(|n| *n += 1);
+    }
+
+    /// Answers the next request on `route` with `reply`, before its standing script; several
+    /// calls queue in order.
+    pub fn script_next(&self, route: &str, reply: Reply) {
+        self.shared
+            .next
+            .lock()
+            .expect("lock")
+            .entry(route.to_owned())
+            .or_default()
+            .push_back(reply);
     }
 
     pub fn requests(&self) -> Vec<ProviderRequest> {
@@ -119,6 +168,7 @@ impl FakeProvider {
     pub fn clear(&self) {
         self.shared.requests.lock().expect("lock").clear();
         self.shared.replies.lock().expect("lock").clear();
+        self.shared.next.lock().expect("lock").clear();
     }
 }
 
@@ -149,19 +199,23 @@ async fn answer(
         .map(|q| format!("{route}?{q}"))
         .unwrap_or_default();
     shared.requests.lock().expect("lock").push(request);
-    let reply = {
-        let replies = shared.replies.lock().expect("lock");
-        replies
-            .get(&with_query)
-            .or_else(|| replies.get(&route))
-            .cloned()
+    let reply = loop {
+        // Subscribed before the look, so a script between the two is not missed.
+        let mut rescripted = shared.scripted.subscribe();
+        match shared.reply([&with_query, &route]) {
+            Some(reply) if reply.held => {
+                let sender_lives_in_shared = rescripted.changed().await;
+                sender_lives_in_shared.expect("scripted");
+            }
+            Some(reply) => break reply,
+            None => {
+                break Reply::json(
+                    404,
+                    serde_json::json!({"message": format!("no route {route}")}),
+                );
+            }
+        }
     };
-    let reply = reply.unwrap_or_else(|| {
-        Reply::json(
-            404,
-            serde_json::json!({"message": format!("no route {route}")}),
-        )
-    });
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
     }
