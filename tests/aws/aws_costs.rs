@@ -94,6 +94,17 @@ impl Measured {
         self.dollars_per_million().iter().sum()
     }
 
+    /// The total without Lambda duration: the parts that are counts of requests and units,
+    /// the same on any machine. Duration is timed against moto, which is slower than AWS and
+    /// slower still when other suites load it, so it is bounded on its own.
+    fn counted(&self) -> f64 {
+        self.total() - self.duration()
+    }
+
+    fn duration(&self) -> f64 {
+        self.dollars_per_million()[2]
+    }
+
     fn report(&self, label: &str) {
         let [api, inv, dur, sqs, wru, rru] = self.dollars_per_million();
         eprintln!(
@@ -403,21 +414,32 @@ async fn fan_out_1_3_and_10_single_and_bulk_on_a_busy_and_a_quiet_system() {
             );
         }
         if per_round >= 10 {
-            table.push((label, m.fan_out, m.ingest, m.total()));
+            table.push((label, m.fan_out, m.ingest, m.counted(), m.duration()));
         }
     }
-    for (label, fan_out, ingest, total) in table {
-        eprintln!("cost[{label}] ${total:.2} per million events");
-        // What the design delivers today (docs/aws.md): a regression fails here.
-        let ceiling = match (fan_out, ingest) {
-            (3, Ingest::Single) => 7.00,
-            (3, Ingest::Bulk) => 5.50,
-            _ => f64::INFINITY,
-        };
-        assert!(
-            total <= ceiling,
-            "{label}: ${total:.2}/M over ${ceiling:.2}"
+    for (label, fan_out, ingest, counted, duration) in table {
+        eprintln!(
+            "cost[{label}] ${:.2} per million events (${counted:.2} counted, ${duration:.2} duration)",
+            counted + duration
         );
+        // What the design delivers today (docs/aws.md), counted; and the measured duration,
+        // $0.34–1.12 here as moto's pace varies, which only a handler that started to wait
+        // or spin takes past $3: a regression fails here.
+        let ceiling = match (fan_out, ingest) {
+            (3, Ingest::Single) => Some(6.20),
+            (3, Ingest::Bulk) => Some(4.60),
+            _ => None,
+        };
+        if let Some(ceiling) = ceiling {
+            assert!(
+                counted <= ceiling,
+                "{label}: ${counted:.2}/M counted, over ${ceiling:.2}"
+            );
+            assert!(
+                duration <= 3.00,
+                "{label}: ${duration:.2}/M of Lambda duration"
+            );
+        }
     }
 }
 
