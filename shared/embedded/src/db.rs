@@ -235,9 +235,15 @@ impl Db {
             .map_err(|_| StoreError::Backend("the database writer dropped a write".into()))?
     }
 
-    /// A read on a pooled read-only connection, on the blocking pool: it sees the last commit
-    /// and runs beside the writer. One statement sees one snapshot; a read of several that
-    /// must agree belongs in [`Db::call`]. In memory, it runs on the write connection.
+    /// A read on a pooled read-only connection: it sees the last commit and runs beside the
+    /// writer. One statement sees one snapshot; a read of several that must agree belongs in
+    /// [`Db::call`]. In memory, it runs on the write connection.
+    ///
+    /// Every read of the store is a lookup by key or one event type's rules (tens of
+    /// microseconds), so it runs here, on the caller's thread, when a connection is idle:
+    /// handing it to the blocking pool and back cost two thread switches, more than the read.
+    /// Only when none is idle does it go to the blocking pool, which may open one. A read that
+    /// could take long (a scan, a list) must not come here: it would hold a tokio worker.
     pub async fn read<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -246,6 +252,16 @@ impl Db {
         let Some(path) = self.path.clone() else {
             return self.call(move |c| f(c)).await;
         };
+        if let Ok(_permit) = self.readers.try_acquire()
+            && let Some(conn) = self.idle_reader()
+        {
+            let read = f(&conn).map_err(backend);
+            self.idle_readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
+            return read;
+        }
         let idle = self.idle_readers.clone();
         let permit = self
             .readers
@@ -266,6 +282,13 @@ impl Db {
         })
         .await
         .map_err(|e| StoreError::Backend(format!("blocking task failed: {e}")))?
+    }
+
+    fn idle_reader(&self) -> Option<Connection> {
+        self.idle_readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
     }
 
     /// Runs `f` synchronously (start-up and migrations only).
