@@ -3,8 +3,8 @@
 use clap::Parser;
 
 /// mimalloc rather than glibc's malloc, whose `malloc`/`free` were ~9 % of the server's CPU
-/// in a native profile of the delivery path: 12–20 % less CPU per delivery, for ~14 MiB more
-/// peak RSS in the bench (43 against 29 MiB; docs/benchmarks.md).
+/// in a native profile of the delivery path: less CPU and 11 % fewer instructions per
+/// delivery, for ~13 MiB more peak RSS in the bench (40–44 against 29 MiB; docs/benchmarks.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
