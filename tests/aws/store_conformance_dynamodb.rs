@@ -95,6 +95,7 @@ dynamodb_cases!(
     failed_deliveries_are_found_by_connection_and_time,
     updates_and_deletes_are_scoped_by_org,
     catalog_keeps_first_seen_keys_per_workspace,
+    a_key_given_twice_in_one_call_is_kept_once,
     machine_keys_are_listed_per_org_and_revoked_in_place,
     a_deleted_machine_key_is_gone_and_another_orgs_is_kept,
     idempotency_keys_are_claimed_once_per_workspace_until_expiry,

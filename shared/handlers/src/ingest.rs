@@ -404,9 +404,12 @@ fn intake(
     fresh: bool,
     trace: &RequestTrace,
 ) -> Intake {
+    // One time for the request: its events' keys are seen together, so two events of one
+    // type give equal entries, kept once.
+    let seen_at = deps.now();
     let mut catalog: Vec<CatalogEntry> = Vec::new();
     for e in events {
-        for entry in catalog_entries(deps, e.org, e.workspace, &e.event, Some(&e.resource)) {
+        for entry in catalog_entries(e.org, e.workspace, &e.event, Some(&e.resource), seen_at) {
             if !catalog.contains(&entry) {
                 catalog.push(entry);
             }
@@ -504,18 +507,17 @@ pub async fn remember_keys(
     event: &str,
     resource: Option<&str>,
 ) -> Result<(), StoreError> {
-    let entries = catalog_entries(deps, org, workspace, event, resource);
+    let entries = catalog_entries(org, workspace, event, resource, deps.now());
     deps.catalog().add_to_catalog(&entries).await
 }
 
 fn catalog_entries(
-    deps: &Deps,
     org: OrgId,
     workspace: WorkspaceId,
     event: &str,
     resource: Option<&str>,
+    created_at: time::OffsetDateTime,
 ) -> Vec<CatalogEntry> {
-    let created_at = deps.now();
     let entry = |kind, key: &str| CatalogEntry {
         org,
         workspace,

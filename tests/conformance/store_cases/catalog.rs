@@ -58,3 +58,26 @@ pub async fn catalog_keeps_first_seen_keys_per_workspace(store: &dyn Store) -> R
     );
     Ok(())
 }
+
+/// A bulk request names the same key once per event that carries it, each seen a moment apart:
+/// one call with a key twice keeps it once, first seen at its first time. (DynamoDB refuses a
+/// batch read that names a key twice; a bulk of two `user.signup` events answered 500.)
+pub async fn a_key_given_twice_in_one_call_is_kept_once(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let first = now();
+    let entry = |at| CatalogEntry {
+        org: t.org,
+        workspace: t.workspace.id,
+        kind: CatalogKind::EventType,
+        key: "user.signup".into(),
+        created_at: at,
+    };
+    store
+        .add_to_catalog(&[entry(first), entry(first + Duration::milliseconds(1))])
+        .await?;
+    let types = store
+        .catalog(t.org, t.workspace.id, CatalogKind::EventType)
+        .await?;
+    assert_eq!(types, vec![entry(first)]);
+    Ok(())
+}

@@ -21,9 +21,14 @@ impl Catalog for DynamoStore {
         let memo_key = |e: &CatalogEntry| {
             format!("{}|{}{}", e.org, catalog_prefix(e.workspace, e.kind), e.key)
         };
+        // Each key once, at its first entry: a batch read that names a key twice is refused.
+        let mut named = std::collections::HashSet::new();
         let unknown: Vec<&CatalogEntry> = entries
             .iter()
-            .filter(|e| !self.catalog.contains(&memo_key(e)))
+            .filter(|e| {
+                let key = memo_key(e);
+                !self.catalog.contains(&key) && named.insert(key)
+            })
             .collect();
         if unknown.is_empty() {
             return Ok(());
