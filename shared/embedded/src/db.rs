@@ -16,7 +16,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, TryRecvError};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 use std::time::Duration;
 
 use rusqlite::Connection;
@@ -96,7 +96,7 @@ pub struct Db {
     writes: Sender<Job>,
     /// The file, for read connections; `None` in memory (reads go through the writer).
     path: Option<Arc<PathBuf>>,
-    idle_readers: Arc<Mutex<Vec<Connection>>>,
+    idle_readers: Arc<IdleReaders>,
     /// One permit per read connection: a read waits for one rather than opening another.
     readers: Arc<Semaphore>,
     before_group_commit: Arc<OnceLock<BeforeGroupCommit>>,
@@ -153,7 +153,7 @@ impl Db {
             conn,
             writes,
             path: path.map(Arc::new),
-            idle_readers: Arc::new(Mutex::new(Vec::new())),
+            idle_readers: Arc::default(),
             readers: Arc::new(Semaphore::new(READERS)),
             before_group_commit,
             generation: Arc::new(AtomicU64::new(0)),
@@ -253,14 +253,9 @@ impl Db {
             return self.call(move |c| f(c)).await;
         };
         if let Ok(_permit) = self.readers.try_acquire()
-            && let Some(conn) = self.idle_reader()
+            && let Some(conn) = self.idle_readers.take()
         {
-            let read = f(&conn).map_err(backend);
-            self.idle_readers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(conn);
-            return read;
+            return self.idle_readers.read_on(conn, f);
         }
         let idle = self.idle_readers.clone();
         let permit = self
@@ -270,25 +265,16 @@ impl Db {
             .await
             .expect("the semaphore is never closed");
         tokio::task::spawn_blocking(move || {
-            let pooled = idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
-            let conn = match pooled {
+            let conn = match idle.take() {
                 Some(conn) => conn,
                 None => open_reader(&path).map_err(backend)?,
             };
-            let read = f(&conn).map_err(backend);
-            idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            let read = idle.read_on(conn, f);
             drop(permit);
             read
         })
         .await
         .map_err(|e| StoreError::Backend(format!("blocking task failed: {e}")))?
-    }
-
-    fn idle_reader(&self) -> Option<Connection> {
-        self.idle_readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop()
     }
 
     /// Runs `f` synchronously (start-up and migrations only).
@@ -298,6 +284,31 @@ impl Db {
     ) -> Result<T, StoreError> {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard).map_err(backend)
+    }
+}
+
+/// Read connections kept open between reads (the last one used is the next one taken, its
+/// pages and statements warmest).
+#[derive(Default)]
+struct IdleReaders(Mutex<Vec<Connection>>);
+
+impl IdleReaders {
+    fn take(&self) -> Option<Connection> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).pop()
+    }
+
+    /// Runs `f` on `conn`, then keeps `conn` for the next read.
+    fn read_on<T>(
+        &self,
+        conn: Connection,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        let read = f(&conn).map_err(backend);
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
+        read
     }
 }
 
