@@ -247,6 +247,46 @@ async fn a_delivery_is_written_at_its_first_attempt_and_reads_the_same_before() 
     Ok(())
 }
 
+/// moto stores an updated item's keys before it applies the update, so a read racing a
+/// delivery's first attempt can find an item holding its keys alone (DynamoDB never shows one):
+/// every read takes the delivery for its claim, still pending, instead of answering 500.
+#[tokio::test]
+async fn a_delivery_item_holding_only_its_keys_reads_as_its_claim() -> Result<()> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use switchyard_core::ports::Deliveries;
+
+    let Some((store, (db, history_table))) = store_and_history().await else {
+        return Ok(());
+    };
+    let t = store_fixtures::tenant(&store).await?;
+    let e = store_fixtures::stored_event(&store, &t, "user.created").await?;
+    let rule = store_fixtures::stored_rule(&store, &t, "user.created").await?;
+    let routed = store_fixtures::delivery(&e, &rule);
+    store
+        .insert_deliveries(t.org, e.id, std::slice::from_ref(&routed))
+        .await?;
+    db.put_item()
+        .table_name(history_table)
+        .item(
+            "pk",
+            AttributeValue::S(format!("DL#{}#{}", t.org, routed.id)),
+        )
+        .item("sk", AttributeValue::S("D".into()))
+        .send()
+        .await?;
+
+    assert_eq!(
+        store.delivery(t.org, e.id, routed.id).await?,
+        Some(routed.clone())
+    );
+    assert_eq!(
+        store.deliveries_for_event(t.org, e.id).await?,
+        vec![routed.clone()]
+    );
+    assert_eq!(store.attempts(t.org, routed.id).await?, vec![]);
+    Ok(())
+}
+
 #[tokio::test]
 async fn large_payloads_read_back_with_their_events_in_gets_and_pages() -> Result<()> {
     let Some(store) = store().await else {

@@ -141,11 +141,16 @@ impl Deliveries for DynamoStore {
         event: EventId,
         id: DeliveryId,
     ) -> Result<Option<Delivery>, StoreError> {
-        match self
+        let item = self
             .get(Table::History, delivery_pk(org, id), DELIVERY_SK)
-            .await?
+            .await?;
+        match item
+            .as_ref()
+            .map(codec::written_delivery)
+            .transpose()?
+            .flatten()
         {
-            Some(item) => Ok(Some(codec::delivery(&item)?).filter(|d| d.event == event)),
+            Some(d) => Ok(Some(d).filter(|d| d.event == event)),
             None => self.unwritten_delivery(org, event, id).await,
         }
     }
@@ -339,8 +344,8 @@ impl Deliveries for DynamoStore {
             .get(Table::History, delivery_pk(org, id), DELIVERY_SK)
             .await?
         {
-            Some(item) => codec::attempts(&item),
-            None => Ok(Vec::new()),
+            Some(item) if codec::written_delivery(&item)?.is_some() => codec::attempts(&item),
+            _ => Ok(Vec::new()),
         }
     }
 
@@ -533,7 +538,7 @@ impl Deliveries for DynamoStore {
             self.batch_get(Table::History, keys)
                 .await?
                 .iter()
-                .map(codec::delivery)
+                .filter_map(|item| codec::written_delivery(item).transpose())
                 .collect::<Result<Vec<_>, _>>()?
         };
         deliveries.retain(|d| d.status == DeliveryStatus::Failed && d.connection == connection);
@@ -560,7 +565,8 @@ impl DynamoStore {
             .batch_get(Table::History, keys)
             .await?
             .iter()
-            .map(|item| codec::delivery(item).map(|d| (d.id, d)))
+            .filter_map(|item| codec::written_delivery(item).transpose())
+            .map(|d| d.map(|d| (d.id, d)))
             .collect::<Result<HashMap<_, _>, _>>()?;
         let mut all = Vec::new();
         for (head, claims) in events {
