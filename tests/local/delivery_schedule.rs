@@ -21,7 +21,7 @@ use switchyard_embedded::{Db, QueueSettings, SqliteIntake, SqliteQueue, SqliteSt
 use switchyard_handlers::ingest::{self, NewEvent, Sender};
 use switchyard_handlers::protection::Protection;
 use switchyard_handlers::replay::{self, Replay};
-use switchyard_handlers::{Deps, Live, Settings, delivery, dlq, event_source, tenancy};
+use switchyard_handlers::{Deps, Live, Settings, delivery, dlq, event_source, router, tenancy};
 use switchyard_integrations::{ClientSettings, Integrations, OutboundClient};
 use switchyard_tests::{Receiver, eventually};
 
@@ -40,9 +40,8 @@ struct Rig {
     sender: Sender,
 }
 
-/// Sends one event to the rig's rule (the embedded intake routes it as it stores it);
-/// returns its delivery.
-async fn send_and_route(deps: &Deps, sender: &Sender) -> Delivery {
+/// Sends one event to the rig's rule and routes it; returns its delivery.
+async fn send_and_route(deps: &Deps, queue: &SqliteQueue, sender: &Sender) -> Delivery {
     let input =
         NewEvent::from_json(&json!({"event": "order.placed", "payload": {"n": 1}})).unwrap();
     let (event, _) = ingest::accept(
@@ -54,6 +53,12 @@ async fn send_and_route(deps: &Deps, sender: &Sender) -> Delivery {
     )
     .await
     .unwrap();
+    let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|m| {
+        router::route(deps, m)
+    })
+    .await
+    .unwrap();
+    assert_eq!(routed, 1);
     deps.store
         .deliveries_for_event(event.org, event.id)
         .await
@@ -158,7 +163,7 @@ impl Rig {
             workspace: ws.id,
             key_name: "default".into(),
         };
-        let delivery = send_and_route(&deps, &sender).await;
+        let delivery = send_and_route(&deps, queue.as_ref(), &sender).await;
         Self {
             deps,
             queue,
@@ -215,7 +220,7 @@ impl Rig {
 
     /// Another event to the same rule, routed; returns its delivery.
     async fn another(&self) -> Delivery {
-        send_and_route(&self.deps, &self.sender).await
+        send_and_route(&self.deps, self.queue.as_ref(), &self.sender).await
     }
 
     async fn delivery(&self) -> Delivery {

@@ -11,9 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use switchyard_core::StoreError;
-use switchyard_core::ports::{
-    Accepted, Claim, EventIntake, Intake, Queue, QueueName, Routing, Store,
-};
+use switchyard_core::ports::{Accepted, Claim, EventIntake, Intake, Queue, QueueName, Store};
 
 pub struct QueueFirstIntake {
     store: Arc<dyn Store>,
@@ -27,19 +25,7 @@ impl QueueFirstIntake {
 
     /// Sends, then stores. On failure, says whether any event was stored by then.
     async fn write(&self, intake: Intake) -> Result<(), (StoreError, bool)> {
-        let mut messages = Vec::with_capacity(intake.routing.len());
-        for routing in intake.routing {
-            match routing {
-                Routing::Queued(m) => messages.push(m),
-                Routing::Expanded { .. } => {
-                    return Err((
-                        StoreError::Backend("this intake routes through the events queue".into()),
-                        false,
-                    ));
-                }
-            }
-        }
-        for chunk in messages.chunks(10) {
+        for chunk in intake.messages.chunks(10) {
             self.queue
                 .send_batch(QueueName::Events, chunk.to_vec())
                 .await

@@ -21,7 +21,6 @@ pub mod event_source;
 pub mod failpoint;
 pub mod ingest;
 pub mod intake;
-mod intake_routing;
 pub mod lambda;
 pub mod limits;
 pub mod mcp_token;
