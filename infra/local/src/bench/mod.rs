@@ -46,6 +46,11 @@ pub struct BenchArgs {
     /// A/B comparison under the same load generator.
     #[arg(long)]
     pub server: Option<PathBuf>,
+    /// Open-loop rates (events/s) for the latency phase in place of fractions of the
+    /// capacity just measured, e.g. `--latency-rates 600,1200,2000`: both sides of an A/B
+    /// pair are then offered the same load, whatever their burst capacities.
+    #[arg(long, value_delimiter = ',')]
+    pub latency_rates: Vec<f64>,
 }
 
 /// How much of everything: a run is bounded by these counts and durations.
@@ -105,13 +110,17 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
 
 async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let plan = if args.quick { &QUICK } else { &FULL };
+    anyhow::ensure!(
+        args.latency_rates.iter().all(|r| r.is_finite() && *r > 0.0),
+        "--latency-rates: each rate must be a positive number of events per second"
+    );
     let binary = match args.server.clone() {
         Some(server) => server,
         None => std::env::current_exe().context("cannot find the switchyard binary")?,
     };
     let receiver = Receiver::start().await?;
     let server = Server::start(&binary)?;
-    let result = measure(plan, &binary, &server, &receiver).await;
+    let result = measure(plan, &args.latency_rates, &binary, &server, &receiver).await;
     let usage = server.usage();
     server.stop();
     let mut report = result?;
@@ -170,6 +179,7 @@ pub(crate) fn bar(len: u64, what: &str) -> ProgressBar {
 
 async fn measure(
     plan: &Plan,
+    latency_rates: &[f64],
     binary: &Path,
     server: &Server,
     receiver: &Receiver,
@@ -271,11 +281,19 @@ async fn measure(
     }
     receipts.take_latencies();
 
-    // Latency at fan-out 1: a low fixed rate, then fractions of the capacity just measured.
+    // Latency at fan-out 1: a low fixed rate, then fractions of the capacity just measured
+    // (or the rates asked for).
     let capacity = fan_out_results[0].delivered_per_sec;
     let mut offered = vec![("unsaturated".to_owned(), plan.low_rate)];
-    for f in plan.load_fractions {
-        offered.push((format!("{:.0} % of capacity", f * 100.0), capacity * f));
+    if latency_rates.is_empty() {
+        for f in plan.load_fractions {
+            offered.push((format!("{:.0} % of capacity", f * 100.0), capacity * f));
+        }
+    } else {
+        for &rate in latency_rates {
+            let share = rate / capacity * 100.0;
+            offered.push((format!("fixed rate, {share:.0} % of capacity"), rate));
+        }
     }
     let mut latency = Vec::new();
     for (label, rate) in offered {
