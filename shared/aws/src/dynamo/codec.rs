@@ -438,10 +438,15 @@ pub(crate) fn delivery_item(d: &Delivery, ttl: i64) -> Item {
 /// the update that writes it, so a read racing a delivery's first attempt can: that delivery is
 /// still its claim.
 pub(crate) fn written_delivery(item: &Item) -> Result<Option<Delivery>, StoreError> {
-    if item.keys().all(|k| k == PK || k == SK) {
+    if holds_only_keys(item) {
         return Ok(None);
     }
     delivery(item).map(Some)
+}
+
+/// An item with nothing but its keys: see [`written_delivery`].
+pub(crate) fn holds_only_keys(item: &Item) -> bool {
+    item.keys().all(|k| k == PK || k == SK)
 }
 
 pub(crate) fn delivery(item: &Item) -> Result<Delivery, StoreError> {

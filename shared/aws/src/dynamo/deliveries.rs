@@ -344,7 +344,7 @@ impl Deliveries for DynamoStore {
             .get(Table::History, delivery_pk(org, id), DELIVERY_SK)
             .await?
         {
-            Some(item) if codec::written_delivery(&item)?.is_some() => codec::attempts(&item),
+            Some(item) if !codec::holds_only_keys(&item) => codec::attempts(&item),
             _ => Ok(Vec::new()),
         }
     }
