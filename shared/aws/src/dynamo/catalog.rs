@@ -21,27 +21,26 @@ impl Catalog for DynamoStore {
         let memo_key = |e: &CatalogEntry| {
             format!("{}|{}{}", e.org, catalog_prefix(e.workspace, e.kind), e.key)
         };
+        let item_key = |e: &CatalogEntry| {
+            (
+                org_pk(e.org),
+                format!("{}{}", catalog_prefix(e.workspace, e.kind), e.key),
+            )
+        };
         // Each key once, at its first entry: a batch read that names a key twice is refused.
         let mut named = std::collections::HashSet::new();
-        let unknown: Vec<&CatalogEntry> = entries
+        let unknown: Vec<(&CatalogEntry, (String, String))> = entries
             .iter()
             .filter(|e| {
                 let key = memo_key(e);
                 !self.catalog.contains(&key) && named.insert(key)
             })
+            .map(|e| (e, item_key(e)))
             .collect();
         if unknown.is_empty() {
             return Ok(());
         }
-        let keys: Vec<(String, String)> = unknown
-            .iter()
-            .map(|e| {
-                (
-                    org_pk(e.org),
-                    format!("{}{}", catalog_prefix(e.workspace, e.kind), e.key),
-                )
-            })
-            .collect();
+        let keys = unknown.iter().map(|(_, key)| key.clone()).collect();
         let existing: std::collections::HashSet<(String, String)> = self
             .batch_get(Table::Config, keys)
             .await?
@@ -53,11 +52,7 @@ impl Catalog for DynamoStore {
                 _ => None,
             })
             .collect();
-        for e in unknown {
-            let key = (
-                org_pk(e.org),
-                format!("{}{}", catalog_prefix(e.workspace, e.kind), e.key),
-            );
+        for (e, key) in unknown {
             if !existing.contains(&key) {
                 self.put(Table::Config, codec::catalog_item(e), Some(absent()))
                     .await?;
