@@ -169,6 +169,11 @@ impl Switchyard {
         let _ = self.child.wait();
     }
 
+    /// Whether the process has exited (a failpoint's abort, say), without waiting.
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
     /// SIGTERM, then waits for a clean exit; returns whether it exited successfully.
     pub fn stop(mut self) -> bool {
         let pid = self.child.id().to_string();
