@@ -125,12 +125,17 @@ async fn attempt(
     };
     // The attempt's own timeout is known once its connection is loaded: until then the
     // longest a connection may set.
-    let permit = match deps.live.protection.enter(
-        target,
-        now,
-        DEFAULT_ATTEMPT_TIMEOUT,
-        message.turned_away,
-    ) {
+    let permit = match deps
+        .live
+        .protection
+        .enter_waiting(
+            target,
+            || deps.now(),
+            DEFAULT_ATTEMPT_TIMEOUT,
+            message.turned_away,
+        )
+        .await
+    {
         Ok(permit) => permit,
         Err(until) => {
             // Paused, hanging or over its share: try later, no attempt made.
@@ -140,11 +145,13 @@ async fn attempt(
                 turned_away: message.turned_away.saturating_add(1),
                 ..message
             };
-            let wait = (until - now).try_into().unwrap_or(Duration::ZERO);
+            let wait = (until - deps.now()).try_into().unwrap_or(Duration::ZERO);
             send(deps, QueueName::Deliveries, &deferred, wait).await?;
             return Ok(Handled::Deferred);
         }
     };
+    // The permit may have waited for its place.
+    let now = deps.now();
     let Some(delivery) = store.begin_attempt_of(&current, now).await? else {
         return Ok(Handled::Dropped);
     };
