@@ -96,6 +96,14 @@ impl Slot {
     }
 }
 
+/// A place in a workspace's and an organization's shares held by an attempt that waits for
+/// a place at its destination (see [`InFlight::hold`]); give it back with
+/// [`InFlight::release_hold`], or turn it into a [`Slot`] with [`InFlight::admit_held`].
+#[derive(Debug, PartialEq, Eq)]
+pub struct Hold {
+    target: Target,
+}
+
 #[derive(Debug)]
 struct Running {
     id: u64,
@@ -135,6 +143,66 @@ impl InFlight {
         now: OffsetDateTime,
         timeout: Duration,
     ) -> Result<Slot, Refusal> {
+        self.check_destination(&target, now)?;
+        let hold = self.hold(target)?;
+        Ok(self.start(hold, now, timeout))
+    }
+
+    /// Holds a place in `target`'s workspace and organization shares — not at its destination
+    /// — for an attempt that waits for a place there: in the tenants' shares, the waiting
+    /// count as much as the running, so they never crowd out another tenant's attempts.
+    pub fn hold(&mut self, target: Target) -> Result<Hold, Refusal> {
+        if count(&self.workspaces, &target.workspace) >= self.shares.per_workspace {
+            return Err(Refusal::Workspace);
+        }
+        if count(&self.organizations, &target.org) >= self.shares.per_organization {
+            return Err(Refusal::Organization);
+        }
+        *self.workspaces.entry(target.workspace).or_default() += 1;
+        *self.organizations.entry(target.org).or_default() += 1;
+        Ok(Hold { target })
+    }
+
+    /// Admits the attempt holding `hold` at its destination, or gives the hold back with why
+    /// it must wait there still.
+    pub fn admit_held(
+        &mut self,
+        hold: Hold,
+        now: OffsetDateTime,
+        timeout: Duration,
+    ) -> Result<Slot, (Hold, Refusal)> {
+        match self.check_destination(&hold.target, now) {
+            Ok(()) => Ok(self.start(hold, now, timeout)),
+            Err(refusal) => Err((hold, refusal)),
+        }
+    }
+
+    /// Starts the attempt holding `hold` at its destination.
+    fn start(&mut self, hold: Hold, now: OffsetDateTime, timeout: Duration) -> Slot {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.destinations
+            .entry(hold.target.connection)
+            .or_default()
+            .push(Running {
+                id,
+                started: now,
+                deadline: now + timeout,
+            });
+        Slot {
+            id,
+            target: hold.target,
+        }
+    }
+
+    /// Gives a hold back unused.
+    pub fn release_hold(&mut self, hold: Hold) {
+        decrement(&mut self.workspaces, hold.target.workspace);
+        decrement(&mut self.organizations, hold.target.org);
+    }
+
+    /// Whether `target`'s destination has a place for an attempt starting `now`.
+    fn check_destination(&self, target: &Target, now: OffsetDateTime) -> Result<(), Refusal> {
         let running = self
             .destinations
             .get(&target.connection)
@@ -152,25 +220,7 @@ impl InFlight {
             let oldest_started = running.iter().map(|r| r.started).min().unwrap_or(now);
             return Err(Refusal::Destination { oldest_started });
         }
-        if count(&self.workspaces, &target.workspace) >= self.shares.per_workspace {
-            return Err(Refusal::Workspace);
-        }
-        if count(&self.organizations, &target.org) >= self.shares.per_organization {
-            return Err(Refusal::Organization);
-        }
-        self.next_id += 1;
-        let id = self.next_id;
-        self.destinations
-            .entry(target.connection)
-            .or_default()
-            .push(Running {
-                id,
-                started: now,
-                deadline: now + timeout,
-            });
-        *self.workspaces.entry(target.workspace).or_default() += 1;
-        *self.organizations.entry(target.org).or_default() += 1;
-        Ok(Slot { id, target })
+        Ok(())
     }
 
     /// Corrects when an admitted attempt ends at the latest, once its own timeout is known.
@@ -354,6 +404,34 @@ mod tests {
         }
         assert_eq!(slots.counts(&to), (0, 0, 0));
         assert!(slots.destinations.is_empty() && slots.workspaces.is_empty());
+    }
+
+    #[test]
+    fn a_held_place_counts_in_the_tenants_shares_until_it_starts_or_is_given_back() {
+        let mut slots = InFlight::new(Shares {
+            per_destination: 1,
+            per_workspace: 2,
+            per_organization: 2,
+            ..Shares::default()
+        });
+        let to = target(OrgId::new(), WorkspaceId::new());
+        let running = slots.admit(to, t(0), T).unwrap();
+        let hold = slots.hold(to).expect("the workspace has a second place");
+        let sibling = Target {
+            connection: ConnectionId::new(),
+            ..to
+        };
+        assert_eq!(slots.admit(sibling, t(0), T), Err(Refusal::Workspace));
+        let (hold, refusal) = slots.admit_held(hold, t(0), T).unwrap_err();
+        assert!(matches!(refusal, Refusal::Destination { .. }));
+        slots.release(running);
+        let started = slots.admit_held(hold, t(1), T).expect("the freed place");
+        assert_eq!(slots.counts(&to), (1, 1, 1), "held and started count once");
+        slots.release(started);
+        let hold = slots.hold(to).unwrap();
+        slots.release_hold(hold);
+        assert_eq!(slots.counts(&to), (0, 0, 0));
+        assert!(slots.workspaces.is_empty() && slots.organizations.is_empty());
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use switchyard_core::ConnectionId;
 use switchyard_core::circuit::{Admission, BreakerPolicy, CircuitBreaker, Health};
-use switchyard_core::fair_share::{InFlight, Refusal, Shares, Slot, Target};
+use switchyard_core::fair_share::{Hold, InFlight, Refusal, Shares, Slot, Target};
 use switchyard_core::outcome::Outcome;
 use time::OffsetDateTime;
 use tokio::sync::Notify;
@@ -114,8 +114,9 @@ impl Protection {
     /// [`Protection::enter`], except that an attempt turned away by a destination whose share
     /// is full of attempts that end quickly waits here, up to [`BUSY_RETRY`], for the place
     /// the next of them frees — instead of a quarter second on the queue and the two writes
-    /// of going there. At most [`WAITING_PER_DESTINATION`] wait per destination; the others,
-    /// and every other refusal, are deferred as before.
+    /// of going there. At most [`WAITING_PER_DESTINATION`] wait per destination, each holding
+    /// its place in its workspace's and organization's shares (so waiting crowds out no other
+    /// tenant); the others, and every other refusal, are deferred as before.
     pub async fn enter_waiting(
         &self,
         target: Target,
@@ -123,39 +124,49 @@ impl Protection {
         timeout: Duration,
         turned_away: u32,
     ) -> Result<Permit<'_>, OffsetDateTime> {
+        let turned = match self.try_enter(target, now(), timeout, turned_away) {
+            Ok(permit) => return Ok(permit),
+            Err(turned) => turned,
+        };
+        if !turned.place_soon {
+            return Err(turned.until);
+        }
+        let Some(mut waiter) = self.wait_at(target) else {
+            return Err(turned.until);
+        };
         let deadline = tokio::time::Instant::now() + BUSY_RETRY;
         loop {
-            let turned = match self.try_enter(target, now(), timeout, turned_away) {
-                Ok(permit) => return Ok(permit),
-                Err(turned) => turned,
-            };
-            if !turned.place_soon {
-                return Err(turned.until);
-            }
-            let Some(waiter) = self.wait_at(target.connection) else {
-                return Err(turned.until);
-            };
             let freed = tokio::time::timeout_at(deadline, waiter.place_freed.notified()).await;
-            drop(waiter);
             if freed.is_err() {
+                drop(waiter);
                 return self.enter(target, now(), timeout, turned_away);
+            }
+            match waiter.admit(now(), timeout) {
+                Admitted::Yes(permit) => return Ok(permit),
+                Admitted::NotYet => {}
+                Admitted::No(until) => return Err(until),
             }
         }
     }
 
-    /// A place in `connection`'s waiting line, if it has room.
-    fn wait_at(&self, connection: ConnectionId) -> Option<Waiter<'_>> {
-        let place_freed = self.with(|state| {
-            let waiting = state.waiting.entry(connection).or_default();
-            (waiting.count < WAITING_PER_DESTINATION).then(|| {
-                waiting.count += 1;
-                waiting.place_freed.clone()
-            })
+    /// A place in `target`'s destination's waiting line, if it has room and the target's
+    /// workspace and organization have a place in their shares to hold.
+    fn wait_at(&self, target: Target) -> Option<Waiter<'_>> {
+        let (hold, place_freed) = self.with(|state| {
+            let waiting = state.waiting.get(&target.connection).map_or(0, |w| w.count);
+            if waiting >= WAITING_PER_DESTINATION {
+                return None;
+            }
+            let hold = state.in_flight.hold(target).ok()?;
+            let waiting = state.waiting.entry(target.connection).or_default();
+            waiting.count += 1;
+            Some((hold, waiting.place_freed.clone()))
         })?;
         Some(Waiter {
             protection: self,
-            connection,
+            connection: target.connection,
             place_freed,
+            hold: Some(hold),
         })
     }
 
@@ -190,26 +201,37 @@ impl Protection {
                         Refusal::Workspace | Refusal::Organization => later(now + BUSY_RETRY),
                     }
                 })?;
-            // The breaker last: a probe it grants is then surely made.
-            let breaker = state
-                .breakers
-                .entry(target.connection)
-                .or_insert_with(|| CircuitBreaker::new(self.policy));
-            match breaker.admit(now) {
-                Admission::Go | Admission::Probe => Ok(slot),
-                Admission::WaitUntil(until) => {
-                    state.in_flight.release(slot);
-                    Err(TurnedAway {
-                        until,
-                        place_soon: false,
-                    })
-                }
-            }
+            self.past_the_breaker(state, slot, now)
+                .map_err(|until| TurnedAway {
+                    until,
+                    place_soon: false,
+                })
         })?;
         Ok(Permit {
             protection: self,
             slot: Some(slot),
         })
+    }
+
+    /// The breaker last: a probe it grants is then surely made. A slot it refuses is given
+    /// back, with until when to defer the attempt.
+    fn past_the_breaker(
+        &self,
+        state: &mut State,
+        slot: Slot,
+        now: OffsetDateTime,
+    ) -> Result<Slot, OffsetDateTime> {
+        let breaker = state
+            .breakers
+            .entry(slot.target().connection)
+            .or_insert_with(|| CircuitBreaker::new(self.policy));
+        match breaker.admit(now) {
+            Admission::Go | Admission::Probe => Ok(slot),
+            Admission::WaitUntil(until) => {
+                state.in_flight.release(slot);
+                Err(until)
+            }
+        }
     }
 }
 
@@ -257,17 +279,62 @@ impl Drop for Permit<'_> {
     }
 }
 
-/// An attempt in a destination's waiting line; leaves it when dropped (woken, timed out or
-/// cancelled alike).
+/// An attempt in a destination's waiting line, holding its place in its tenants' shares;
+/// leaves the line (giving back the hold, if unused) when dropped — admitted, timed out or
+/// cancelled alike.
 struct Waiter<'a> {
     protection: &'a Protection,
     connection: ConnectionId,
     place_freed: Arc<Notify>,
+    hold: Option<Hold>,
+}
+
+/// What a woken waiter found.
+enum Admitted<'a> {
+    Yes(Permit<'a>),
+    /// Its destination's share is full again: wait on.
+    NotYet,
+    /// Turned away for longer (the destination hangs, or its breaker opened): defer until then.
+    No(OffsetDateTime),
+}
+
+impl<'a> Waiter<'a> {
+    fn admit(&mut self, now: OffsetDateTime, timeout: Duration) -> Admitted<'a> {
+        let protection = self.protection;
+        let Some(hold) = self.hold.take() else {
+            return Admitted::No(now);
+        };
+        protection.with(
+            |state| match state.in_flight.admit_held(hold, now, timeout) {
+                Ok(slot) => match protection.past_the_breaker(state, slot, now) {
+                    Ok(slot) => Admitted::Yes(Permit {
+                        protection,
+                        slot: Some(slot),
+                    }),
+                    Err(until) => Admitted::No(until),
+                },
+                Err((hold, Refusal::Destination { .. })) => {
+                    self.hold = Some(hold);
+                    Admitted::NotYet
+                }
+                Err((hold, refusal)) => {
+                    state.in_flight.release_hold(hold);
+                    Admitted::No(match refusal {
+                        Refusal::Hanging { until } => until,
+                        _ => now + BUSY_RETRY,
+                    })
+                }
+            },
+        )
+    }
 }
 
 impl Drop for Waiter<'_> {
     fn drop(&mut self) {
         self.protection.with(|state| {
+            if let Some(hold) = self.hold.take() {
+                state.in_flight.release_hold(hold);
+            }
             if let Some(waiting) = state.waiting.get_mut(&self.connection) {
                 waiting.count -= 1;
                 if waiting.count == 0 {
@@ -354,15 +421,46 @@ mod tests {
         let protection = one_per_destination();
         let to = target();
         let line: Vec<_> = (0..WAITING_PER_DESTINATION)
-            .map(|_| protection.wait_at(to.connection).expect("room"))
+            .map(|_| protection.wait_at(to).expect("room"))
             .collect();
-        assert!(protection.wait_at(to.connection).is_none(), "full");
-        assert!(
-            protection.wait_at(target().connection).is_some(),
-            "per destination"
-        );
+        assert!(protection.wait_at(to).is_none(), "full");
+        assert!(protection.wait_at(target()).is_some(), "per destination");
         drop(line);
-        assert!(protection.wait_at(to.connection).is_some());
+        assert!(protection.wait_at(to).is_some());
+    }
+
+    #[tokio::test]
+    async fn waiting_attempts_hold_their_places_in_the_tenants_shares() {
+        let protection = Protection::new(
+            BreakerPolicy::default(),
+            Shares {
+                per_destination: 1,
+                per_workspace: 2,
+                per_organization: 2,
+                ..Shares::default()
+            },
+        );
+        let to = target();
+        let running = protection.enter(to, t(0), T, 0).unwrap();
+        let waiter = protection
+            .wait_at(to)
+            .expect("the workspace has a place to hold");
+        let sibling = Target {
+            connection: ConnectionId::new(),
+            ..to
+        };
+        assert!(
+            protection.enter(sibling, t(0), T, 0).is_err(),
+            "the workspace's share is running or waiting"
+        );
+        assert!(
+            protection.enter(target(), t(0), T, 0).is_ok(),
+            "another tenant is not crowded out"
+        );
+        drop(waiter);
+        drop(running);
+        assert!(protection.enter(sibling, t(0), T, 0).is_ok());
+        assert!(protection.with(|s| s.waiting.is_empty()));
     }
 
     #[test]
