@@ -24,8 +24,12 @@ use rusqlite::config::DbConfig;
 use switchyard_core::StoreError;
 use tokio::sync::{Semaphore, oneshot};
 
-/// How often the checkpointer copies the WAL back into the database file.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// How often the checkpointer copies the WAL back into the database file. Often, so each
+/// checkpoint is small: the first commit after a complete one restarts the WAL and syncs its
+/// header inside that commit, which every queued write waits for, and that sync took longer
+/// the more the checkpoint had just copied (every 100 ms: commits of up to 29 ms and a p99 at
+/// half load of 16.7–19.2 ms; every 25 ms: up to 10 ms and 6.0–7.6 ms; docs/benchmarks.md).
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(25);
 
 /// The most writes one group commit carries; the rest wait for the next one.
 const MAX_GROUP: usize = 256;
@@ -44,12 +48,30 @@ pub type BeforeGroupCommit = Arc<dyn Fn(usize) + Send + Sync>;
 /// `wal_autocheckpoint` pages and stalls that request (it was most of the unsaturated p99: 20 ms
 /// → 9 ms without it, docs/benchmarks.md); here it runs beside the writers, which WAL allows.
 /// The automatic one stays, at 10,000 pages (~40 MB), only as a bound should this thread lag.
+/// An idle database is not checkpointed again: nothing committed since the last complete
+/// checkpoint (`data_version` unchanged) costs one pragma per tick.
 fn checkpoint_while_open(checkpoints: &Connection, owner: &Weak<Mutex<Connection>>) {
+    let mut checkpointed = None;
     while owner.strong_count() > 0 {
         std::thread::sleep(CHECKPOINT_EVERY);
-        if let Err(e) = checkpoints.execute_batch("PRAGMA wal_checkpoint(PASSIVE);") {
-            tracing::debug!(error = %e, "WAL checkpoint skipped; the next one retries");
+        let version = checkpoints
+            .query_row("PRAGMA data_version", [], |row| row.get::<_, i64>(0))
+            .ok();
+        if version.is_some() && version == checkpointed {
+            continue;
         }
+        // (busy, frames in the WAL, frames copied): complete when all were copied.
+        let passive = checkpoints.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            Ok(row.get::<_, i64>(1)? == row.get::<_, i64>(2)?)
+        });
+        checkpointed = match passive {
+            Ok(true) => version,
+            Ok(false) => None,
+            Err(e) => {
+                tracing::debug!(error = %e, "WAL checkpoint skipped; the next one retries");
+                None
+            }
+        };
     }
 }
 
@@ -476,5 +498,27 @@ mod tests {
             .await
             .unwrap();
         assert!(db.generation() > start, "a row inserted");
+    }
+
+    /// Committed pages reach the database file by the checkpointer alone, long before
+    /// SQLite's automatic checkpoint (10,000 pages) would copy these 256.
+    #[tokio::test]
+    async fn the_checkpointer_copies_the_wal_back_beside_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("switchyard.db");
+        let db = Db::open(&path).unwrap();
+        db.call(|c| {
+            c.execute_batch("CREATE TABLE t (x BLOB); INSERT INTO t VALUES (zeroblob(1048576));")
+        })
+        .await
+        .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() < 1 << 20 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the WAL was not copied back within 10 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
