@@ -28,7 +28,7 @@ use tokio::sync::{Semaphore, oneshot};
 /// checkpoint is small: the first commit after a complete one restarts the WAL and syncs its
 /// header inside that commit, which every queued write waits for, and that sync took longer
 /// the more the checkpoint had just copied (every 100 ms: commits of up to 29 ms and a p99 at
-/// half load of 16.7–19.2 ms; every 25 ms: up to 10 ms and 6.0–7.6 ms; docs/benchmarks.md).
+/// half load of 12.1–19.2 ms; every 25 ms: up to 10 ms and 6.0–8.0 ms; docs/benchmarks.md).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(25);
 
 /// The most writes one group commit carries; the rest wait for the next one.
