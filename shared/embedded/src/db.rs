@@ -54,16 +54,20 @@ fn checkpoint_while_open(checkpoints: &Connection, owner: &Weak<Mutex<Connection
     let mut checkpointed = None;
     while owner.strong_count() > 0 {
         std::thread::sleep(CHECKPOINT_EVERY);
+        // Both statements prepared once: this runs forty times a second, idle or not.
         let version = checkpoints
-            .query_row("PRAGMA data_version", [], |row| row.get::<_, i64>(0))
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |row| row.get::<_, i64>(0)))
             .ok();
         if version.is_some() && version == checkpointed {
             continue;
         }
         // (busy, frames in the WAL, frames copied): complete when all were copied.
-        let passive = checkpoints.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-            Ok(row.get::<_, i64>(1)? == row.get::<_, i64>(2)?)
-        });
+        let passive = checkpoints
+            .prepare_cached("PRAGMA wal_checkpoint(PASSIVE)")
+            .and_then(|mut s| {
+                s.query_row([], |row| Ok(row.get::<_, i64>(1)? == row.get::<_, i64>(2)?))
+            });
         checkpointed = match passive {
             Ok(true) => version,
             Ok(false) => None,
