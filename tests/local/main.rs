@@ -5,6 +5,7 @@
 mod bench_quick;
 mod connectors;
 mod delivery_schedule;
+mod event_source_slots;
 mod metrics_e2e;
 mod oauth_refresh;
 mod openapi_document;

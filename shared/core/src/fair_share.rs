@@ -70,8 +70,12 @@ pub enum Refusal {
     /// Its destination has its share in flight, the longest running since `oldest_started`
     /// (how slow the destination is: a place frees soon where that is a moment ago).
     Destination { oldest_started: OffsetDateTime },
-    /// Its workspace has its share in flight.
-    Workspace,
+    /// Its workspace has its share in flight (running, or holding places to wait at a
+    /// destination), the longest running since `oldest_started` — `None` when all of them
+    /// are waiting, which they do briefly.
+    Workspace {
+        oldest_started: Option<OffsetDateTime>,
+    },
     /// Its organization has its share in flight.
     Organization,
     /// An attempt to its destination has been in flight longer than `slow_after`: wait until
@@ -107,6 +111,7 @@ pub struct Hold {
 #[derive(Debug)]
 struct Running {
     id: u64,
+    workspace: WorkspaceId,
     started: OffsetDateTime,
     /// When it ends at the latest (its timeout).
     deadline: OffsetDateTime,
@@ -153,7 +158,9 @@ impl InFlight {
     /// count as much as the running, so they never crowd out another tenant's attempts.
     pub fn hold(&mut self, target: Target) -> Result<Hold, Refusal> {
         if count(&self.workspaces, &target.workspace) >= self.shares.per_workspace {
-            return Err(Refusal::Workspace);
+            return Err(Refusal::Workspace {
+                oldest_started: self.oldest_started_in(target.workspace),
+            });
         }
         if count(&self.organizations, &target.org) >= self.shares.per_organization {
             return Err(Refusal::Organization);
@@ -186,6 +193,7 @@ impl InFlight {
             .or_default()
             .push(Running {
                 id,
+                workspace: hold.target.workspace,
                 started: now,
                 deadline: now + timeout,
             });
@@ -193,6 +201,17 @@ impl InFlight {
             id,
             target: hold.target,
         }
+    }
+
+    /// When the longest running of `workspace`'s attempts started. A scan of every attempt
+    /// in flight (a process's slots, 64), made only when the workspace's share is full.
+    fn oldest_started_in(&self, workspace: WorkspaceId) -> Option<OffsetDateTime> {
+        self.destinations
+            .values()
+            .flatten()
+            .filter(|r| r.workspace == workspace)
+            .map(|r| r.started)
+            .min()
     }
 
     /// Gives a hold back unused.
@@ -247,6 +266,11 @@ impl InFlight {
         }
         decrement(&mut self.workspaces, workspace);
         decrement(&mut self.organizations, org);
+    }
+
+    /// Whether `workspace`'s share has a place free (its organization's may still be full).
+    pub fn workspace_has_room(&self, workspace: WorkspaceId) -> bool {
+        count(&self.workspaces, &workspace) < self.shares.per_workspace
     }
 
     /// Attempts in flight to a destination, a workspace and an organization.
@@ -350,7 +374,9 @@ mod tests {
         fill(&mut slots, || target(org, ws), 32);
         assert_eq!(
             slots.admit(target(org, ws), t(0), T),
-            Err(Refusal::Workspace)
+            Err(Refusal::Workspace {
+                oldest_started: Some(t(0))
+            })
         );
         let ws2 = WorkspaceId::new();
         fill(&mut slots, || target(org, ws2), 16);
@@ -421,7 +447,13 @@ mod tests {
             connection: ConnectionId::new(),
             ..to
         };
-        assert_eq!(slots.admit(sibling, t(0), T), Err(Refusal::Workspace));
+        assert_eq!(
+            slots.admit(sibling, t(0), T),
+            Err(Refusal::Workspace {
+                oldest_started: Some(t(0))
+            }),
+            "the running attempt's start: the held place has none"
+        );
         let (hold, refusal) = slots.admit_held(hold, t(0), T).unwrap_err();
         assert!(matches!(refusal, Refusal::Destination { .. }));
         slots.release(running);
@@ -432,6 +464,43 @@ mod tests {
         slots.release_hold(hold);
         assert_eq!(slots.counts(&to), (0, 0, 0));
         assert!(slots.workspaces.is_empty() && slots.organizations.is_empty());
+    }
+
+    #[test]
+    fn a_full_workspace_says_since_when_its_oldest_attempt_runs() {
+        let mut slots = InFlight::new(Shares {
+            per_destination: 2,
+            per_workspace: 3,
+            per_organization: 8,
+            ..Shares::default()
+        });
+        let (org, ws) = (OrgId::new(), WorkspaceId::new());
+        let to = target(org, ws);
+        // Another workspace's older attempt does not count.
+        let _elsewhere = slots
+            .admit(target(org, WorkspaceId::new()), t(0), T)
+            .unwrap();
+        let _one = slots.admit(to, t(5), T).unwrap();
+        let _two = slots.admit(target(org, ws), t(7), T).unwrap();
+        let _held = slots.hold(target(org, ws)).unwrap();
+        assert_eq!(
+            slots.admit(target(org, ws), t(9), T),
+            Err(Refusal::Workspace {
+                oldest_started: Some(t(5))
+            })
+        );
+        let mut only_held = InFlight::new(Shares {
+            per_workspace: 1,
+            ..Shares::default()
+        });
+        let _held = only_held.hold(to).unwrap();
+        assert_eq!(
+            only_held.admit(target(org, ws), t(9), T),
+            Err(Refusal::Workspace {
+                oldest_started: None
+            }),
+            "a place held by a waiting attempt has no start"
+        );
     }
 
     #[test]

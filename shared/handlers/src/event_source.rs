@@ -95,12 +95,12 @@ async fn poll<T, H, Fut, O, E>(
                     // (into this task, into its cell), and a handler's runs to kilobytes.
                     let handled = Box::pin(handle(&handler, queue, message));
                     let done = done.clone();
-                    tasks.spawn(async move {
+                    // The slot is the task's: it may give it back while it waits in memory.
+                    tasks.spawn(crate::slot::held_by(slots.clone(), slot, async move {
                         if let Some(receipt) = handled.await {
                             let _ = done.send(receipt);
                         }
-                        drop(slot);
-                    });
+                    }));
                 }
             }
             Err(e) => {

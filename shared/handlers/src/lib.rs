@@ -30,6 +30,7 @@ pub mod plan;
 pub mod protection;
 pub mod replay;
 pub mod router;
+pub mod slot;
 pub mod tenancy;
 pub mod trace;
 

@@ -9,10 +9,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use switchyard_core::ConnectionId;
 use switchyard_core::circuit::{Admission, BreakerPolicy, CircuitBreaker, Health};
 use switchyard_core::fair_share::{Hold, InFlight, Refusal, Shares, Slot, Target};
 use switchyard_core::outcome::Outcome;
+use switchyard_core::{ConnectionId, WorkspaceId};
 use time::OffsetDateTime;
 use tokio::sync::Notify;
 
@@ -40,6 +40,11 @@ fn busy_retry(turned_away: u32, spread: f64) -> Duration {
 /// How many attempts turned away by a fast destination's full share may wait in memory for a
 /// place there at once (a share's worth); more are deferred through the queue.
 const WAITING_PER_DESTINATION: usize = 16;
+/// How many attempts may wait in memory for a place in their workspace's share at once:
+/// those turned away by the workspace's full share, or by a destination's full share whose
+/// own line is full. They hold no place in any share, and give their delivery slots back
+/// while they wait, so a burst of a few dozen waits here rather than on the queue.
+const WAITING_PER_WORKSPACE: usize = 64;
 
 #[derive(Debug)]
 pub struct Protection {
@@ -53,6 +58,9 @@ struct State {
     breakers: HashMap<ConnectionId, CircuitBreaker>,
     /// Attempts waiting for a place at a destination, woken one by one as places there free.
     waiting: HashMap<ConnectionId, Waiting>,
+    /// Attempts waiting for a place in their workspace's share, woken one by one as places
+    /// there free.
+    waiting_in_workspace: HashMap<WorkspaceId, Waiting>,
 }
 
 #[derive(Debug, Default)]
@@ -61,11 +69,18 @@ struct Waiting {
     place_freed: Arc<Notify>,
 }
 
-/// Why an attempt was turned away: until when to defer it, and whether a place is expected
-/// soon (its destination's share is full of attempts that end quickly).
+/// Why an attempt was turned away: until when to defer it, and where a place is expected
+/// soon (a share full of attempts that end quickly), if anywhere.
 struct TurnedAway {
     until: OffsetDateTime,
-    place_soon: bool,
+    place_soon: Option<Line>,
+}
+
+/// The line an attempt may wait in for a place that frees soon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Line {
+    Destination,
+    Workspace,
 }
 
 impl Default for Protection {
@@ -90,6 +105,7 @@ impl Protection {
                 in_flight: InFlight::new(shares),
                 breakers: HashMap::new(),
                 waiting: HashMap::new(),
+                waiting_in_workspace: HashMap::new(),
             }),
         }
     }
@@ -111,12 +127,16 @@ impl Protection {
             .map_err(|t| t.until)
     }
 
-    /// [`Protection::enter`], except that an attempt turned away by a destination whose share
-    /// is full of attempts that end quickly waits here, up to [`BUSY_RETRY`], for the place
-    /// the next of them frees — instead of a quarter second on the queue and the two writes
-    /// of going there. At most [`WAITING_PER_DESTINATION`] wait per destination, each holding
-    /// its place in its workspace's and organization's shares (so waiting crowds out no other
-    /// tenant); the others, and every other refusal, are deferred as before.
+    /// [`Protection::enter`], except that an attempt turned away by a share full of attempts
+    /// that end quickly waits here, up to [`BUSY_RETRY`] in all, for the place the next of
+    /// them frees — instead of a quarter second on the queue and the two writes of going
+    /// there — with its delivery slot given back meanwhile ([`crate::slot`]). Over its
+    /// destination's share it waits in that destination's line (at most
+    /// [`WAITING_PER_DESTINATION`], each holding its place in its workspace's and
+    /// organization's shares, so waiting crowds out no other tenant); over its workspace's
+    /// share, or with the destination's line full, in its workspace's line (at most
+    /// [`WAITING_PER_WORKSPACE`], holding no place: a place it is woken for is still taken
+    /// through every share). Any other refusal, and a full line, defer it as before.
     pub async fn enter_waiting(
         &self,
         target: Target,
@@ -128,16 +148,81 @@ impl Protection {
             Ok(permit) => return Ok(permit),
             Err(turned) => turned,
         };
-        if !turned.place_soon {
+        if turned.place_soon.is_none() {
             return Err(turned.until);
         }
-        let Some(mut waiter) = self.wait_at(target) else {
-            return Err(turned.until);
-        };
+        crate::slot::given_back_while(self.wait_for_place(
+            target,
+            turned,
+            now,
+            timeout,
+            turned_away,
+        ))
+        .await
+    }
+
+    /// Waits in the line `turned` points to, and the workspace's when that one is full,
+    /// until admitted, turned away for longer, or a quarter second has passed.
+    async fn wait_for_place(
+        &self,
+        target: Target,
+        mut turned: TurnedAway,
+        now: impl Fn() -> OffsetDateTime,
+        timeout: Duration,
+        turned_away: u32,
+    ) -> Result<Permit<'_>, OffsetDateTime> {
         let deadline = tokio::time::Instant::now() + BUSY_RETRY;
+        // Kept through the next try after a wake-up, so that leaving the line passes on a
+        // place this attempt did not take.
+        let mut in_workspace_line: Option<WorkspacePlace<'_>> = None;
+        loop {
+            match turned.place_soon {
+                None => return Err(turned.until),
+                Some(Line::Destination) => {
+                    if let Some(waiter) = self.wait_at(target) {
+                        drop(in_workspace_line);
+                        return self
+                            .wait_in_line(waiter, deadline, now, timeout, turned_away)
+                            .await;
+                    }
+                    // That line is full: wait for a place freed in the workspace instead.
+                }
+                Some(Line::Workspace) => {}
+            }
+            let place = match in_workspace_line.take() {
+                Some(place) => place,
+                None => match self.line_up_in_workspace(target) {
+                    Some(place) => place,
+                    None => return Err(turned.until),
+                },
+            };
+            let freed = tokio::time::timeout_at(deadline, place.place_freed.notified()).await;
+            if freed.is_err() {
+                drop(place);
+                return self.enter(target, now(), timeout, turned_away);
+            }
+            in_workspace_line = Some(place);
+            turned = match self.try_enter(target, now(), timeout, turned_away) {
+                Ok(permit) => return Ok(permit),
+                Err(turned) => turned,
+            };
+        }
+    }
+
+    /// Waits in a destination's line, holding places in the tenants' shares, until admitted
+    /// there, turned away for longer, or `deadline`.
+    async fn wait_in_line<'a>(
+        &'a self,
+        mut waiter: Waiter<'a>,
+        deadline: tokio::time::Instant,
+        now: impl Fn() -> OffsetDateTime,
+        timeout: Duration,
+        turned_away: u32,
+    ) -> Result<Permit<'a>, OffsetDateTime> {
         loop {
             let freed = tokio::time::timeout_at(deadline, waiter.place_freed.notified()).await;
             if freed.is_err() {
+                let target = waiter.target;
                 drop(waiter);
                 return self.enter(target, now(), timeout, turned_away);
             }
@@ -147,6 +232,26 @@ impl Protection {
                 Admitted::No(until) => return Err(until),
             }
         }
+    }
+
+    /// A place in `target`'s workspace's waiting line, if it has room.
+    fn line_up_in_workspace(&self, target: Target) -> Option<WorkspacePlace<'_>> {
+        let place_freed = self.with(|state| {
+            let waiting = state
+                .waiting_in_workspace
+                .entry(target.workspace)
+                .or_default();
+            if waiting.count >= WAITING_PER_WORKSPACE {
+                return None;
+            }
+            waiting.count += 1;
+            Some(waiting.place_freed.clone())
+        })?;
+        Some(WorkspacePlace {
+            protection: self,
+            workspace: target.workspace,
+            place_freed,
+        })
     }
 
     /// A place in `target`'s destination's waiting line, if it has room and the target's
@@ -164,7 +269,7 @@ impl Protection {
         })?;
         Some(Waiter {
             protection: self,
-            connection: target.connection,
+            target,
             place_freed,
             hold: Some(hold),
         })
@@ -185,7 +290,11 @@ impl Protection {
                     tracing::debug!(?refusal, "over a share or hanging; attempt deferred");
                     let later = |until| TurnedAway {
                         until,
-                        place_soon: false,
+                        place_soon: None,
+                    };
+                    let soon = |line| TurnedAway {
+                        until: now + BUSY_RETRY,
+                        place_soon: Some(line),
                     };
                     match refusal {
                         Refusal::Hanging { until } => later(until),
@@ -194,17 +303,18 @@ impl Protection {
                         {
                             later(now + busy_retry(turned_away, rand::random()))
                         }
-                        Refusal::Destination { .. } => TurnedAway {
-                            until: now + BUSY_RETRY,
-                            place_soon: true,
-                        },
-                        Refusal::Workspace | Refusal::Organization => later(now + BUSY_RETRY),
+                        Refusal::Destination { .. } => soon(Line::Destination),
+                        Refusal::Workspace {
+                            oldest_started: Some(oldest_started),
+                        } if now - oldest_started >= BUSY_RETRY => later(now + BUSY_RETRY),
+                        Refusal::Workspace { .. } => soon(Line::Workspace),
+                        Refusal::Organization => later(now + BUSY_RETRY),
                     }
                 })?;
             self.past_the_breaker(state, slot, now)
                 .map_err(|until| TurnedAway {
                     until,
-                    place_soon: false,
+                    place_soon: None,
                 })
         })?;
         Ok(Permit {
@@ -268,12 +378,17 @@ impl Permit<'_> {
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         if let Some(slot) = self.slot.take() {
-            let connection = slot.target().connection;
+            let Target {
+                connection,
+                workspace,
+                ..
+            } = slot.target();
             self.protection.with(|state| {
                 state.in_flight.release(slot);
                 if let Some(waiting) = state.waiting.get(&connection) {
                     waiting.place_freed.notify_one();
                 }
+                state.workspace_place_freed(workspace);
             });
         }
     }
@@ -284,7 +399,7 @@ impl Drop for Permit<'_> {
 /// cancelled alike.
 struct Waiter<'a> {
     protection: &'a Protection,
-    connection: ConnectionId,
+    target: Target,
     place_freed: Arc<Notify>,
     hold: Option<Hold>,
 }
@@ -334,12 +449,47 @@ impl Drop for Waiter<'_> {
         self.protection.with(|state| {
             if let Some(hold) = self.hold.take() {
                 state.in_flight.release_hold(hold);
+                state.workspace_place_freed(self.target.workspace);
             }
-            if let Some(waiting) = state.waiting.get_mut(&self.connection) {
+            if let Some(waiting) = state.waiting.get_mut(&self.target.connection) {
                 waiting.count -= 1;
                 if waiting.count == 0 {
-                    state.waiting.remove(&self.connection);
+                    state.waiting.remove(&self.target.connection);
                 }
+            }
+        });
+    }
+}
+
+impl State {
+    /// Wakes the next attempt in `workspace`'s line, if any: a place there was freed.
+    fn workspace_place_freed(&self, workspace: WorkspaceId) {
+        if let Some(waiting) = self.waiting_in_workspace.get(&workspace) {
+            waiting.place_freed.notify_one();
+        }
+    }
+}
+
+/// An attempt in its workspace's waiting line. It holds no place in any share; leaving the
+/// line (admitted, timed out or cancelled alike), it passes a wake-up it did not use on to
+/// the next in line while the workspace has a place free.
+struct WorkspacePlace<'a> {
+    protection: &'a Protection,
+    workspace: WorkspaceId,
+    place_freed: Arc<Notify>,
+}
+
+impl Drop for WorkspacePlace<'_> {
+    fn drop(&mut self) {
+        self.protection.with(|state| {
+            let Some(waiting) = state.waiting_in_workspace.get_mut(&self.workspace) else {
+                return;
+            };
+            waiting.count -= 1;
+            if waiting.count == 0 {
+                state.waiting_in_workspace.remove(&self.workspace);
+            } else if state.in_flight.workspace_has_room(self.workspace) {
+                waiting.place_freed.notify_one();
             }
         });
     }
@@ -461,6 +611,139 @@ mod tests {
         drop(running);
         assert!(protection.enter(sibling, t(0), T, 0).is_ok());
         assert!(protection.with(|s| s.waiting.is_empty()));
+    }
+
+    /// A workspace of two places, its destinations one each: the workspace's share binds
+    /// before a destination's.
+    fn two_per_workspace() -> Protection {
+        Protection::new(
+            BreakerPolicy::default(),
+            Shares {
+                per_destination: 1,
+                per_workspace: 2,
+                per_organization: 3,
+                ..Shares::default()
+            },
+        )
+    }
+
+    fn beside(to: Target) -> Target {
+        Target {
+            connection: ConnectionId::new(),
+            ..to
+        }
+    }
+
+    fn in_workspace_line(protection: &Protection, to: Target) -> usize {
+        protection.with(|s| {
+            s.waiting_in_workspace
+                .get(&to.workspace)
+                .map_or(0, |w| w.count)
+        })
+    }
+
+    #[tokio::test]
+    async fn over_a_quick_workspaces_share_an_attempt_takes_the_next_freed_place() {
+        let protection = two_per_workspace();
+        let to = target();
+        let first = protection.enter(to, t(0), T, 0).unwrap();
+        let _second = protection.enter(beside(to), t(0), T, 0).unwrap();
+        let third = beside(to);
+        let (waited, ()) = tokio::join!(protection.enter_waiting(third, || t(0), T, 0), async {
+            while in_workspace_line(&protection, to) != 1 {
+                tokio::task::yield_now().await;
+            }
+            drop(first);
+        });
+        assert!(
+            waited.is_ok(),
+            "admitted in the place freed in its workspace"
+        );
+        assert!(
+            protection.with(|s| s.waiting_in_workspace.is_empty()),
+            "the line is left"
+        );
+    }
+
+    #[tokio::test]
+    async fn over_a_slow_workspaces_share_an_attempt_is_deferred_at_once() {
+        let protection = two_per_workspace();
+        let to = target();
+        let _first = protection.enter(to, t(0), T, 0).unwrap();
+        let _second = protection.enter(beside(to), t(0), T, 0).unwrap();
+        // Its workspace's attempts have run a second: its places free slowly.
+        let turned = protection.enter_waiting(beside(to), || t(1), T, 0).await;
+        assert_eq!(turned.err(), Some(t(1) + BUSY_RETRY));
+        assert_eq!(in_workspace_line(&protection, to), 0, "nobody waited");
+    }
+
+    #[tokio::test]
+    async fn waiting_in_a_workspaces_line_holds_no_place_another_workspace_needs() {
+        let protection = two_per_workspace();
+        let to = target();
+        let _first = protection.enter(to, t(0), T, 0).unwrap();
+        let _second = protection.enter(beside(to), t(0), T, 0).unwrap();
+        let waiting = protection.line_up_in_workspace(to).expect("room");
+        let sibling_workspace = Target {
+            workspace: WorkspaceId::new(),
+            ..beside(to)
+        };
+        assert!(
+            protection.enter(sibling_workspace, t(0), T, 0).is_ok(),
+            "the organization's third place is not held by the waiting attempt"
+        );
+        drop(waiting);
+        assert!(protection.with(|s| s.waiting_in_workspace.is_empty()));
+    }
+
+    #[test]
+    fn a_workspaces_waiting_line_holds_a_bounded_number() {
+        let protection = two_per_workspace();
+        let to = target();
+        let line: Vec<_> = (0..WAITING_PER_WORKSPACE)
+            .map(|_| protection.line_up_in_workspace(to).expect("room"))
+            .collect();
+        assert!(protection.line_up_in_workspace(to).is_none(), "full");
+        let other = target();
+        assert!(
+            protection.line_up_in_workspace(other).is_some(),
+            "per workspace"
+        );
+        drop(line);
+        assert!(protection.line_up_in_workspace(to).is_some());
+    }
+
+    #[tokio::test]
+    async fn with_its_destinations_line_full_an_attempt_waits_in_its_workspaces() {
+        let protection = one_per_destination();
+        let to = target();
+        let running = protection.enter(to, t(0), T, 0).unwrap();
+        let line: Vec<_> = (0..WAITING_PER_DESTINATION)
+            .map(|_| protection.wait_at(to).expect("room"))
+            .collect();
+        let (waited, ()) = tokio::join!(protection.enter_waiting(to, || t(0), T, 0), async {
+            while in_workspace_line(&protection, to) != 1 {
+                tokio::task::yield_now().await;
+            }
+            // The destination's line moves up: a place in it is free, and the workspace's
+            // line is woken as the running attempt's place frees.
+            drop(line);
+            drop(running);
+        });
+        assert!(waited.is_ok(), "admitted once its destination had a place");
+        assert!(protection.with(|s| s.waiting_in_workspace.is_empty()));
+    }
+
+    /// Real time: the line's quarter second passes with no place freed.
+    #[tokio::test]
+    async fn a_workspaces_line_gives_up_after_a_quarter_second() {
+        let protection = two_per_workspace();
+        let to = target();
+        let _first = protection.enter(to, t(0), T, 0).unwrap();
+        let _second = protection.enter(beside(to), t(0), T, 0).unwrap();
+        let turned = protection.enter_waiting(beside(to), || t(0), T, 0).await;
+        assert_eq!(turned.err(), Some(t(0) + BUSY_RETRY), "deferred as before");
+        assert_eq!(in_workspace_line(&protection, to), 0);
     }
 
     #[test]
