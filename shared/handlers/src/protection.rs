@@ -6,6 +6,7 @@
 //! holds the slots every other tenant needs.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,17 +57,66 @@ pub struct Protection {
 struct State {
     in_flight: InFlight,
     breakers: HashMap<ConnectionId, CircuitBreaker>,
-    /// Attempts waiting for a place at a destination, woken one by one as places there free.
-    waiting: HashMap<ConnectionId, Waiting>,
-    /// Attempts waiting for a place in their workspace's share, woken one by one as places
-    /// there free.
-    waiting_in_workspace: HashMap<WorkspaceId, Waiting>,
+    /// Attempts waiting for a place at a destination.
+    waiting: Lines<ConnectionId>,
+    /// Attempts waiting for a place in their workspace's share.
+    waiting_in_workspace: Lines<WorkspaceId>,
 }
+
+/// Waiting lines by key (a destination, a workspace), each woken one by one as places there
+/// free; a line is dropped when its last attempt leaves.
+#[derive(Debug)]
+struct Lines<K>(HashMap<K, Waiting>);
 
 #[derive(Debug, Default)]
 struct Waiting {
     count: usize,
     place_freed: Arc<Notify>,
+}
+
+impl<K: Hash + Eq + Copy> Lines<K> {
+    fn new() -> Self {
+        Self(HashMap::new())
+    }
+
+    /// Joins `key`'s line if fewer than `most` wait in it; what wakes the line.
+    fn join(&mut self, key: K, most: usize) -> Option<Arc<Notify>> {
+        if self.len_of(key) >= most {
+            return None;
+        }
+        let line = self.0.entry(key).or_default();
+        line.count += 1;
+        Some(line.place_freed.clone())
+    }
+
+    /// Leaves `key`'s line; how many still wait in it.
+    fn leave(&mut self, key: K) -> usize {
+        let Some(line) = self.0.get_mut(&key) else {
+            return 0;
+        };
+        line.count -= 1;
+        let left = line.count;
+        if left == 0 {
+            self.0.remove(&key);
+        }
+        left
+    }
+
+    /// Wakes the next in `key`'s line, if any: a place there was freed.
+    fn wake_next(&self, key: K) {
+        if let Some(line) = self.0.get(&key) {
+            line.place_freed.notify_one();
+        }
+    }
+
+    fn len_of(&self, key: K) -> usize {
+        self.0.get(&key).map_or(0, |line| line.count)
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// Why an attempt was turned away: until when to defer it, and where a place is expected
@@ -104,8 +154,8 @@ impl Protection {
             state: Mutex::new(State {
                 in_flight: InFlight::new(shares),
                 breakers: HashMap::new(),
-                waiting: HashMap::new(),
-                waiting_in_workspace: HashMap::new(),
+                waiting: Lines::new(),
+                waiting_in_workspace: Lines::new(),
             }),
         }
     }
@@ -237,15 +287,9 @@ impl Protection {
     /// A place in `target`'s workspace's waiting line, if it has room.
     fn line_up_in_workspace(&self, target: Target) -> Option<WorkspacePlace<'_>> {
         let place_freed = self.with(|state| {
-            let waiting = state
+            state
                 .waiting_in_workspace
-                .entry(target.workspace)
-                .or_default();
-            if waiting.count >= WAITING_PER_WORKSPACE {
-                return None;
-            }
-            waiting.count += 1;
-            Some(waiting.place_freed.clone())
+                .join(target.workspace, WAITING_PER_WORKSPACE)
         })?;
         Some(WorkspacePlace {
             protection: self,
@@ -258,14 +302,16 @@ impl Protection {
     /// workspace and organization have a place in their shares to hold.
     fn wait_at(&self, target: Target) -> Option<Waiter<'_>> {
         let (hold, place_freed) = self.with(|state| {
-            let waiting = state.waiting.get(&target.connection).map_or(0, |w| w.count);
-            if waiting >= WAITING_PER_DESTINATION {
-                return None;
+            let place_freed = state
+                .waiting
+                .join(target.connection, WAITING_PER_DESTINATION)?;
+            match state.in_flight.hold(target) {
+                Ok(hold) => Some((hold, place_freed)),
+                Err(_) => {
+                    state.waiting.leave(target.connection);
+                    None
+                }
             }
-            let hold = state.in_flight.hold(target).ok()?;
-            let waiting = state.waiting.entry(target.connection).or_default();
-            waiting.count += 1;
-            Some((hold, waiting.place_freed.clone()))
         })?;
         Some(Waiter {
             protection: self,
@@ -385,10 +431,8 @@ impl Drop for Permit<'_> {
             } = slot.target();
             self.protection.with(|state| {
                 state.in_flight.release(slot);
-                if let Some(waiting) = state.waiting.get(&connection) {
-                    waiting.place_freed.notify_one();
-                }
-                state.workspace_place_freed(workspace);
+                state.waiting.wake_next(connection);
+                state.waiting_in_workspace.wake_next(workspace);
             });
         }
     }
@@ -449,24 +493,10 @@ impl Drop for Waiter<'_> {
         self.protection.with(|state| {
             if let Some(hold) = self.hold.take() {
                 state.in_flight.release_hold(hold);
-                state.workspace_place_freed(self.target.workspace);
+                state.waiting_in_workspace.wake_next(self.target.workspace);
             }
-            if let Some(waiting) = state.waiting.get_mut(&self.target.connection) {
-                waiting.count -= 1;
-                if waiting.count == 0 {
-                    state.waiting.remove(&self.target.connection);
-                }
-            }
+            state.waiting.leave(self.target.connection);
         });
-    }
-}
-
-impl State {
-    /// Wakes the next attempt in `workspace`'s line, if any: a place there was freed.
-    fn workspace_place_freed(&self, workspace: WorkspaceId) {
-        if let Some(waiting) = self.waiting_in_workspace.get(&workspace) {
-            waiting.place_freed.notify_one();
-        }
     }
 }
 
@@ -482,14 +512,9 @@ struct WorkspacePlace<'a> {
 impl Drop for WorkspacePlace<'_> {
     fn drop(&mut self) {
         self.protection.with(|state| {
-            let Some(waiting) = state.waiting_in_workspace.get_mut(&self.workspace) else {
-                return;
-            };
-            waiting.count -= 1;
-            if waiting.count == 0 {
-                state.waiting_in_workspace.remove(&self.workspace);
-            } else if state.in_flight.workspace_has_room(self.workspace) {
-                waiting.place_freed.notify_one();
+            let left = state.waiting_in_workspace.leave(self.workspace);
+            if left > 0 && state.in_flight.workspace_has_room(self.workspace) {
+                state.waiting_in_workspace.wake_next(self.workspace);
             }
         });
     }
@@ -543,7 +568,7 @@ mod tests {
         let running = protection.enter(to, t(0), T, 0).unwrap();
         let (waited, ()) = tokio::join!(protection.enter_waiting(to, || t(0), T, 0), async {
             // Frees the place once the other attempt is in the line.
-            while protection.with(|s| s.waiting.get(&to.connection).map(|w| w.count)) != Some(1) {
+            while protection.with(|s| s.waiting.len_of(to.connection)) != 1 {
                 tokio::task::yield_now().await;
             }
             drop(running);
@@ -635,11 +660,7 @@ mod tests {
     }
 
     fn in_workspace_line(protection: &Protection, to: Target) -> usize {
-        protection.with(|s| {
-            s.waiting_in_workspace
-                .get(&to.workspace)
-                .map_or(0, |w| w.count)
-        })
+        protection.with(|s| s.waiting_in_workspace.len_of(to.workspace))
     }
 
     #[tokio::test]
