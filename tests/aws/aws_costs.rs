@@ -288,19 +288,30 @@ async fn drain(
             time.router += started.elapsed();
             time.router_invocations += 1;
         }
-        let started = Instant::now();
-        let got = event_source::pump_once(
-            consumer,
-            QueueName::Deliveries,
-            10,
-            Duration::ZERO,
-            &deliver,
-        )
-        .await
-        .expect("delivery round");
-        if got > 0 {
+        // The delivery function keeps up, as its event source mapping scales out on a busy
+        // system: its batches run until one comes back short (the queue is empty) before the
+        // next router batch.
+        let mut got = 0;
+        loop {
+            let started = Instant::now();
+            let batch = event_source::pump_once(
+                consumer,
+                QueueName::Deliveries,
+                10,
+                Duration::ZERO,
+                &deliver,
+            )
+            .await
+            .expect("delivery round");
+            if batch == 0 {
+                break;
+            }
             time.delivery += started.elapsed();
             time.delivery_invocations += 1;
+            got += batch;
+            if batch < 10 {
+                break;
+            }
         }
         delivered += got;
         idle = if routed + got == 0 { idle + 1 } else { 0 };
@@ -401,6 +412,16 @@ async fn fan_out_1_3_and_10_single_and_bulk_on_a_busy_and_a_quiet_system() {
             0.0,
             "{label}: no Scan"
         );
+        // A first attempt whose routing's message is young takes its delivery from the claim
+        // its event read carries: no GetItem of the delivery. One event at a time, every
+        // message is (busy rounds on moto run late enough for some to be read as stored).
+        if per_round == 1 {
+            assert_eq!(
+                m.per_event("DynamoDB_20120810.GetItem"),
+                0.0,
+                "{label}: a first attempt read its delivery"
+            );
+        }
         // On a busy system the router enqueues a whole batch's deliveries ten to a request:
         // per event, its send at ingest (a tenth of one in bulk) and a tenth of a send per
         // delivery, where each event's deliveries took a request of their own.

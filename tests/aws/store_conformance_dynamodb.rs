@@ -86,6 +86,7 @@ dynamodb_cases!(
     begin_attempt_refuses_final_deliveries,
     finish_attempt_records_attempt_and_moves_status,
     canceled_delivery_stays_canceled_after_an_attempt,
+    a_claimed_delivery_is_the_delivery_or_nothing,
     a_duplicate_attempt_is_recorded_and_moves_nothing,
     an_attempt_recorded_after_its_retry_moves_nothing,
     publishable_key_lookup_by_hash,
@@ -121,8 +122,9 @@ use switchyard_core::ports::{EventFilter, Events};
 
 /// Large payloads live in their own item; reads, lists (filtered too) and paging put each
 /// back with its event, interleaved with small inline ones.
-/// DynamoDB's choice where adapters may differ: `begin_attempt` writes nothing (the attempt's
-/// one write is `finish_attempt`, which saves a write per attempt).
+/// DynamoDB's choices where adapters may differ: `begin_attempt` writes nothing (the attempt's
+/// one write is `finish_attempt`, which saves a write per attempt), and a fresh delivery's
+/// first attempt reads its claim, not its (absent) item.
 #[tokio::test]
 async fn dynamodb_saves_the_begin_write() -> Result<()> {
     let Some(store) = store().await else {
@@ -133,6 +135,7 @@ async fn dynamodb_saves_the_begin_write() -> Result<()> {
         choices.status_during_attempt,
         switchyard_core::domain::DeliveryStatus::Pending
     );
+    assert!(choices.answers_from_claim);
     Ok(())
 }
 

@@ -11,7 +11,7 @@ use switchyard_core::clock::{ManualClock, truncated_to_millis};
 use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, IntegrationType, Rule};
 use switchyard_core::fair_share::Shares;
 use switchyard_core::keyring::MasterKeyRing;
-use switchyard_core::message::DeliveryMessage;
+use switchyard_core::message::{DeliveryMessage, EventMessage};
 use switchyard_core::outcome::Outcome;
 use switchyard_core::ports::{AttemptRecord, OutgoingMessage, Queue, QueueConsumer, QueueName};
 use switchyard_core::retry::RetryPolicy;
@@ -539,6 +539,53 @@ async fn canceled_delivery_is_never_attempted() {
             .unwrap()
             .is_none()
     );
+}
+
+/// The routing's own message for a delivery it claimed may trust that claim (on DynamoDB its
+/// first attempt then reads no delivery item); a re-routing of the same event finds the claim
+/// made before, and its message for it never does.
+#[tokio::test]
+async fn only_the_claiming_routings_message_trusts_the_claim() {
+    let rig = &Rig::new(no_jitter()).await;
+    let queued = |fresh: bool| async move {
+        let taken = rig
+            .queue
+            .receive(QueueName::Deliveries, 10, Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 1);
+        let m: DeliveryMessage = serde_json::from_str(&taken[0].body).unwrap();
+        assert_eq!((m.delivery_id, m.attempt), (rig.delivery.id, 1));
+        assert_eq!(m.fresh_claim, fresh, "{m:?}");
+        assert_eq!(m.trusts_claim(m.not_before), fresh);
+    };
+    queued(true).await;
+
+    let again = EventMessage {
+        event_id: rig.delivery.event,
+        org: rig.org,
+        workspace: rig.delivery.workspace,
+        only_rule: None,
+        traceparent: None,
+    };
+    rig.queue
+        .send_batch(
+            QueueName::Events,
+            vec![OutgoingMessage::now(serde_json::to_string(&again).unwrap())],
+        )
+        .await
+        .unwrap();
+    let routed = event_source::pump_once(
+        rig.queue.as_ref(),
+        QueueName::Events,
+        10,
+        Duration::ZERO,
+        &|m| router::route(&rig.deps, m),
+    )
+    .await
+    .unwrap();
+    assert_eq!(routed, 1);
+    queued(false).await;
 }
 
 #[tokio::test]

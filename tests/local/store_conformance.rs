@@ -47,6 +47,7 @@ sqlite_cases!(
     begin_attempt_refuses_final_deliveries,
     finish_attempt_records_attempt_and_moves_status,
     canceled_delivery_stays_canceled_after_an_attempt,
+    a_claimed_delivery_is_the_delivery_or_nothing,
     a_duplicate_attempt_is_recorded_and_moves_nothing,
     an_attempt_recorded_after_its_retry_moves_nothing,
     publishable_key_lookup_by_hash,
@@ -76,13 +77,14 @@ sqlite_cases!(
     launch_tokens_are_spent_once_while_unexpired,
 );
 
-/// SQLite's choice where adapters may differ: an attempt in flight reads `processing` (one
-/// write per attempt is cheap here).
+/// SQLite's choices where adapters may differ: an attempt in flight reads `processing` (one
+/// write per attempt is cheap here), and a delivery is always read as stored (its one row).
 #[tokio::test]
 async fn sqlite_stores_processing_while_an_attempt_runs() -> Result<()> {
     let store = SqliteStore::open(Db::in_memory()?)?;
     let choices = store_cases::adapter_choices(&store).await?;
     assert_eq!(choices.status_during_attempt, DeliveryStatus::Processing);
+    assert!(!choices.answers_from_claim);
     Ok(())
 }
 

@@ -97,10 +97,24 @@ async fn attempt(
         return Ok(Handled::Deferred);
     }
 
-    let Some(current) = store
-        .delivery(org, message.event_id, message.delivery_id)
-        .await?
-    else {
+    // The routing's own message, moments old: its claim is the delivery (on DynamoDB, one
+    // read fewer per delivery); else, or when the claim is not found, the delivery as stored.
+    let claimed = if message.trusts_claim(epoch_millis(now)) {
+        store
+            .claimed_delivery(org, message.event_id, message.delivery_id)
+            .await?
+    } else {
+        None
+    };
+    let current = match claimed {
+        Some(d) => Some(d),
+        None => {
+            store
+                .delivery(org, message.event_id, message.delivery_id)
+                .await?
+        }
+    };
+    let Some(current) = current else {
         tracing::warn!("delivery not found; message dropped");
         return Ok(Handled::Dropped);
     };
@@ -143,6 +157,7 @@ async fn attempt(
             let deferred = DeliveryMessage {
                 not_before: epoch_millis(until),
                 turned_away: message.turned_away.saturating_add(1),
+                fresh_claim: false,
                 ..message
             };
             let wait = (until - deps.now()).try_into().unwrap_or(Duration::ZERO);
@@ -218,6 +233,7 @@ async fn attempt(
         not_before: next_attempt_at.map_or(0, epoch_millis),
         resume: status == DeliveryStatus::Failed,
         turned_away: 0,
+        fresh_claim: false,
         ..message
     };
     match next_step {

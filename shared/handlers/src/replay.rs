@@ -82,6 +82,7 @@ pub async fn replay_from(
         // A replay is asked for through the API, outside the event's trace: a new one.
         traceparent: None,
         turned_away: 0,
+        fresh_claim: false,
     };
     let body = serde_json::to_string(&message).expect("message serialises");
     deps.queue

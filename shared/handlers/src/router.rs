@@ -211,6 +211,8 @@ async fn expand(
                 resume: false,
                 traceparent: Some(trace),
                 turned_away: 0,
+                // Claimed by this routing (its proposed id won), not found from an earlier one.
+                fresh_claim: new.iter().any(|n| n.id == d.id),
             };
             OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
         })

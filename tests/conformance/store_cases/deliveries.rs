@@ -228,6 +228,53 @@ pub async fn canceled_delivery_stays_canceled_after_an_attempt(store: &dyn Store
     Ok(())
 }
 
+/// The first attempt of a routing's own message may take its delivery from the routing claim
+/// (`claimed_delivery`): the answer is nothing (read the delivery) or exactly what a read of
+/// the delivery gives, never another tenant's or another event's delivery. A cancel the claim
+/// does not show is kept by the attempt's record, as a cancel made while the attempt ran.
+pub async fn a_claimed_delivery_is_the_delivery_or_nothing(store: &dyn Store) -> Result<()> {
+    let t = tenant(store).await?;
+    let other = tenant(store).await?;
+    let rule = stored_rule(store, &t, "user.created").await?;
+    let ev = stored_event(store, &t, "user.created").await?;
+    let other_ev = stored_event(store, &t, "user.created").await?;
+    let d = delivery(&ev, &rule);
+    store
+        .insert_deliveries(t.org, ev.id, slice::from_ref(&d))
+        .await?;
+
+    let claimed = store.claimed_delivery(t.org, ev.id, d.id).await?;
+    ensure!(
+        claimed.is_none() || claimed == Some(d.clone()),
+        "the claim is the routed delivery: {claimed:?}"
+    );
+    assert_eq!(store.claimed_delivery(other.org, ev.id, d.id).await?, None);
+    assert_eq!(
+        store.claimed_delivery(t.org, other_ev.id, d.id).await?,
+        None
+    );
+    assert_eq!(
+        store
+            .claimed_delivery(t.org, ev.id, DeliveryId::new())
+            .await?,
+        None
+    );
+
+    // Canceled after the claim was read, then attempted from it: recorded, still canceled.
+    let attempted = claimed.unwrap_or(d.clone());
+    let canceled = store.cancel_delivery(t.org, ev.id, d.id, now()).await?;
+    assert_eq!(canceled.map(|c| c.status), Some(DeliveryStatus::Canceled));
+    let a = attempt(&attempted, 1, Outcome::Delivered, 200);
+    let after = store
+        .finish_attempt(&attempted, &record(a.clone(), DeliveryStatus::Completed))
+        .await?;
+    assert_eq!(after.status, DeliveryStatus::Canceled);
+    assert_eq!(after.attempt_count, 1);
+    assert_eq!(store.attempts(t.org, d.id).await?, vec![a]);
+    assert_eq!(store.delivery(t.org, ev.id, d.id).await?, Some(after));
+    Ok(())
+}
+
 /// SQS may deliver a message twice and both copies may run: the second attempt of the same
 /// number is recorded beside the first and moves nothing, so the next attempt (number + 1)
 /// is still the one the delivery expects.
@@ -467,6 +514,9 @@ async fn replays_of_one_delivery(store: &dyn Store, concurrent: bool) -> Result<
 /// answer.
 pub struct AdapterChoices {
     pub status_during_attempt: DeliveryStatus,
+    /// Whether `claimed_delivery` answers a freshly routed delivery from its claim (and so
+    /// spares its first attempt a read), or leaves it to `delivery`.
+    pub answers_from_claim: bool,
 }
 
 pub async fn adapter_choices(store: &dyn Store) -> Result<AdapterChoices> {
@@ -477,6 +527,7 @@ pub async fn adapter_choices(store: &dyn Store) -> Result<AdapterChoices> {
     store
         .insert_deliveries(t.org, event.id, slice::from_ref(&d))
         .await?;
+    let claimed = store.claimed_delivery(t.org, d.event, d.id).await?;
     let seen = store.begin_attempt(t.org, d.event, d.id, now()).await?;
     ensure!(
         seen.map(|d| d.status) == Some(DeliveryStatus::Processing),
@@ -485,6 +536,7 @@ pub async fn adapter_choices(store: &dyn Store) -> Result<AdapterChoices> {
     let stored = store.delivery(t.org, d.event, d.id).await?;
     Ok(AdapterChoices {
         status_during_attempt: stored.expect("the delivery is stored").status,
+        answers_from_claim: claimed.is_some(),
     })
 }
 

@@ -155,6 +155,18 @@ impl Deliveries for DynamoStore {
         }
     }
 
+    /// The claim on the event item (the instance's read of the event, else a Query), without
+    /// the GetItem of the delivery's own item: a freshly claimed delivery has none, unless a
+    /// cancel wrote it, which the first attempt's update then keeps.
+    async fn claimed_delivery(
+        &self,
+        org: OrgId,
+        event: EventId,
+        id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        self.unwritten_delivery(org, event, id).await
+    }
+
     async fn deliveries_for_event(
         &self,
         org: OrgId,

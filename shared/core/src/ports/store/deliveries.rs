@@ -73,6 +73,21 @@ pub trait Deliveries: Send + Sync + 'static {
         id: DeliveryId,
     ) -> Result<Option<Delivery>, StoreError>;
 
+    /// A delivery its routing claimed moments ago, for the first attempt of the routing's own
+    /// message ([`crate::message::DeliveryMessage::trusts_claim`]): an adapter that keeps a
+    /// delivery's claim apart from its written record may answer from the claim alone, without
+    /// reading the record (only a cancel can have written it since). `None` — the default,
+    /// for an adapter whose one read is the record — sends the caller to
+    /// [`Deliveries::delivery`].
+    async fn claimed_delivery(
+        &self,
+        _org: OrgId,
+        _event: EventId,
+        _id: DeliveryId,
+    ) -> Result<Option<Delivery>, StoreError> {
+        Ok(None)
+    }
+
     async fn deliveries_for_event(
         &self,
         org: OrgId,
