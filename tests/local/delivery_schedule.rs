@@ -175,6 +175,17 @@ impl Rig {
         }
     }
 
+    /// Takes the one delivery message visible now (as a worker would, without handling it).
+    async fn take_delivery_message(&self) -> DeliveryMessage {
+        let taken = self
+            .queue
+            .receive(QueueName::Deliveries, 10, Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(taken.len(), 1);
+        serde_json::from_str(&taken[0].body).unwrap()
+    }
+
     /// Runs the delivery handler on whatever is visible now; returns how many messages it saw.
     async fn step(&self) -> usize {
         let deps = &self.deps;
@@ -460,13 +471,7 @@ async fn replay_is_too_early_while_an_attempt_is_under_way_and_restarts_a_failed
 async fn a_retry_that_starts_before_its_attempt_is_recorded_completes_the_delivery() {
     let rig = Rig::new(no_jitter()).await;
     // A worker holds attempt 1's message, has made the attempt, and has sent the retry.
-    let taken = rig
-        .queue
-        .receive(QueueName::Deliveries, 10, Duration::ZERO)
-        .await
-        .unwrap();
-    assert_eq!(taken.len(), 1);
-    let first: DeliveryMessage = serde_json::from_str(&taken[0].body).unwrap();
+    let first = rig.take_delivery_message().await;
     assert_eq!(first.attempt, 1);
     let retry = DeliveryMessage {
         attempt: 2,
@@ -548,13 +553,7 @@ async fn canceled_delivery_is_never_attempted() {
 async fn only_the_claiming_routings_message_trusts_the_claim() {
     let rig = &Rig::new(no_jitter()).await;
     let queued = |fresh: bool| async move {
-        let taken = rig
-            .queue
-            .receive(QueueName::Deliveries, 10, Duration::ZERO)
-            .await
-            .unwrap();
-        assert_eq!(taken.len(), 1);
-        let m: DeliveryMessage = serde_json::from_str(&taken[0].body).unwrap();
+        let m = rig.take_delivery_message().await;
         assert_eq!((m.delivery_id, m.attempt), (rig.delivery.id, 1));
         assert_eq!(m.fresh_claim, fresh, "{m:?}");
         assert_eq!(m.trusts_claim(m.not_before), fresh);
