@@ -53,17 +53,21 @@ async fn send_and_route(deps: &Deps, queue: &SqliteQueue, sender: &Sender) -> De
     )
     .await
     .unwrap();
-    let routed = event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|m| {
-        router::route(deps, m)
-    })
-    .await
-    .unwrap();
-    assert_eq!(routed, 1);
+    assert_eq!(route_queued(deps, queue).await, 1);
     deps.store
         .deliveries_for_event(event.org, event.id)
         .await
         .unwrap()
         .remove(0)
+}
+
+/// Runs the router on the event messages visible now; returns how many it saw.
+async fn route_queued(deps: &Deps, queue: &SqliteQueue) -> usize {
+    event_source::pump_once(queue, QueueName::Events, 10, Duration::ZERO, &|m| {
+        router::route(deps, m)
+    })
+    .await
+    .unwrap()
 }
 
 impl Rig {
@@ -173,6 +177,15 @@ impl Rig {
             delivery,
             sender,
         }
+    }
+
+    /// Puts `message` on `queue`, visible now.
+    async fn enqueue(&self, queue: QueueName, message: &impl serde::Serialize) {
+        let body = serde_json::to_string(message).unwrap();
+        self.queue
+            .send_batch(queue, vec![OutgoingMessage::now(body)])
+            .await
+            .unwrap();
     }
 
     /// Takes the one delivery message visible now (as a worker would, without handling it).
@@ -477,13 +490,7 @@ async fn a_retry_that_starts_before_its_attempt_is_recorded_completes_the_delive
         attempt: 2,
         ..first
     };
-    rig.queue
-        .send_batch(
-            QueueName::Deliveries,
-            vec![OutgoingMessage::now(serde_json::to_string(&retry).unwrap())],
-        )
-        .await
-        .unwrap();
+    rig.enqueue(QueueName::Deliveries, &retry).await;
 
     // The retry starts, and while its call is in flight attempt 1's record lands.
     rig.receiver.hold();
@@ -567,23 +574,8 @@ async fn only_the_claiming_routings_message_trusts_the_claim() {
         only_rule: None,
         traceparent: None,
     };
-    rig.queue
-        .send_batch(
-            QueueName::Events,
-            vec![OutgoingMessage::now(serde_json::to_string(&again).unwrap())],
-        )
-        .await
-        .unwrap();
-    let routed = event_source::pump_once(
-        rig.queue.as_ref(),
-        QueueName::Events,
-        10,
-        Duration::ZERO,
-        &|m| router::route(&rig.deps, m),
-    )
-    .await
-    .unwrap();
-    assert_eq!(routed, 1);
+    rig.enqueue(QueueName::Events, &again).await;
+    assert_eq!(route_queued(&rig.deps, &rig.queue).await, 1);
     queued(false).await;
 }
 

@@ -235,34 +235,32 @@ pub async fn canceled_delivery_stays_canceled_after_an_attempt(store: &dyn Store
 pub async fn a_claimed_delivery_is_the_delivery_or_nothing(store: &dyn Store) -> Result<()> {
     let t = tenant(store).await?;
     let other = tenant(store).await?;
-    let rule = stored_rule(store, &t, "user.created").await?;
-    let ev = stored_event(store, &t, "user.created").await?;
+    let d = stored_delivery(store, &t).await?;
     let other_ev = stored_event(store, &t, "user.created").await?;
-    let d = delivery(&ev, &rule);
-    store
-        .insert_deliveries(t.org, ev.id, slice::from_ref(&d))
-        .await?;
 
-    let claimed = store.claimed_delivery(t.org, ev.id, d.id).await?;
+    let claimed = store.claimed_delivery(t.org, d.event, d.id).await?;
     ensure!(
         claimed.is_none() || claimed == Some(d.clone()),
         "the claim is the routed delivery: {claimed:?}"
     );
-    assert_eq!(store.claimed_delivery(other.org, ev.id, d.id).await?, None);
+    assert_eq!(
+        store.claimed_delivery(other.org, d.event, d.id).await?,
+        None
+    );
     assert_eq!(
         store.claimed_delivery(t.org, other_ev.id, d.id).await?,
         None
     );
     assert_eq!(
         store
-            .claimed_delivery(t.org, ev.id, DeliveryId::new())
+            .claimed_delivery(t.org, d.event, DeliveryId::new())
             .await?,
         None
     );
 
     // Canceled after the claim was read, then attempted from it: recorded, still canceled.
     let attempted = claimed.unwrap_or(d.clone());
-    let canceled = store.cancel_delivery(t.org, ev.id, d.id, now()).await?;
+    let canceled = store.cancel_delivery(t.org, d.event, d.id, now()).await?;
     assert_eq!(canceled.map(|c| c.status), Some(DeliveryStatus::Canceled));
     let a = attempt(&attempted, 1, Outcome::Delivered, 200);
     let after = store
@@ -271,7 +269,7 @@ pub async fn a_claimed_delivery_is_the_delivery_or_nothing(store: &dyn Store) ->
     assert_eq!(after.status, DeliveryStatus::Canceled);
     assert_eq!(after.attempt_count, 1);
     assert_eq!(store.attempts(t.org, d.id).await?, vec![a]);
-    assert_eq!(store.delivery(t.org, ev.id, d.id).await?, Some(after));
+    assert_eq!(store.delivery(t.org, d.event, d.id).await?, Some(after));
     Ok(())
 }
 
@@ -521,12 +519,7 @@ pub struct AdapterChoices {
 
 pub async fn adapter_choices(store: &dyn Store) -> Result<AdapterChoices> {
     let t = tenant(store).await?;
-    let rule = stored_rule(store, &t, "user.created").await?;
-    let event = stored_event(store, &t, "user.created").await?;
-    let d = delivery(&event, &rule);
-    store
-        .insert_deliveries(t.org, event.id, slice::from_ref(&d))
-        .await?;
+    let d = stored_delivery(store, &t).await?;
     let claimed = store.claimed_delivery(t.org, d.event, d.id).await?;
     let seen = store.begin_attempt(t.org, d.event, d.id, now()).await?;
     ensure!(
