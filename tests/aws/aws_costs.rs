@@ -11,16 +11,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
-use aws_lambda_events::sqs::{SqsEvent, SqsMessage};
+use aws_lambda_events::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use serde_json::json;
 use switchyard_aws::{
     AwsBackend, CapacityUse, RequestCounter, build_hot_path_deps, default_queue_attributes,
 };
 use switchyard_core::ports::{QueueConsumer, QueueName};
 use switchyard_core::webhook::UrlPolicy;
-use switchyard_handlers::{delivery, event_source, lambda, tenancy};
+use switchyard_handlers::{lambda, tenancy};
 use switchyard_tests::{Api, Receiver, eventually, require_moto};
 
 /// How events go in.
@@ -278,35 +278,25 @@ async fn drain(
     deliveries: usize,
     time: &mut Timed,
 ) {
-    let deliver = |m| delivery::deliver(&functions.delivery.deps, m);
+    let route = |event| lambda::route_batch(&functions.router.deps, event);
+    let deliver = |event| {
+        let deadline = SystemTime::now() + Duration::from_secs(60);
+        lambda::deliver_batch(&functions.delivery.deps, event, deadline)
+    };
     let mut delivered = 0;
     let mut idle = 0;
     while delivered < deliveries {
-        let started = Instant::now();
-        let routed = route_once(&functions.router.deps, consumer).await;
-        if routed > 0 {
-            time.router += started.elapsed();
+        let routed = invoke(consumer, QueueName::Events, &route).await;
+        if let Some((_, took)) = routed {
+            time.router += took;
             time.router_invocations += 1;
         }
         // The delivery function keeps up, as its event source mapping scales out on a busy
         // system: its batches run until one comes back short (the queue is empty) before the
         // next router batch.
         let mut got = 0;
-        loop {
-            let started = Instant::now();
-            let batch = event_source::pump_once(
-                consumer,
-                QueueName::Deliveries,
-                10,
-                Duration::ZERO,
-                &deliver,
-            )
-            .await
-            .expect("delivery round");
-            if batch == 0 {
-                break;
-            }
-            time.delivery += started.elapsed();
+        while let Some((batch, took)) = invoke(consumer, QueueName::Deliveries, &deliver).await {
+            time.delivery += took;
             time.delivery_invocations += 1;
             got += batch;
             if batch < 10 {
@@ -314,7 +304,11 @@ async fn drain(
             }
         }
         delivered += got;
-        idle = if routed + got == 0 { idle + 1 } else { 0 };
+        idle = if routed.is_none() && got == 0 {
+            idle + 1
+        } else {
+            0
+        };
         assert!(
             idle < 200,
             "the pipeline stalled with {delivered}/{deliveries} delivered"
@@ -322,16 +316,25 @@ async fn drain(
     }
 }
 
-/// One router invocation as the event source mapping makes it: up to ten event messages to
-/// the function's batch handler, then the records it did not fail deleted. Returns how many
-/// messages it received.
-async fn route_once(deps: &switchyard_handlers::Deps, consumer: &dyn QueueConsumer) -> usize {
+/// One invocation as the event source mapping makes it: up to ten messages to the function's
+/// batch handler, then the records it did not fail deleted. Only the handler is timed: the
+/// mapping's receive and delete are not Lambda duration. Returns how many messages it handed
+/// over and the handler's time, or `None` when the queue was empty.
+async fn invoke<F, Fut>(
+    consumer: &dyn QueueConsumer,
+    queue: QueueName,
+    handler: &F,
+) -> Option<(usize, Duration)>
+where
+    F: Fn(SqsEvent) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
     let messages = consumer
-        .receive(QueueName::Events, 10, Duration::ZERO)
+        .receive(queue, 10, Duration::ZERO)
         .await
-        .expect("router receive");
+        .expect("receive");
     if messages.is_empty() {
-        return 0;
+        return None;
     }
     let mut event = SqsEvent::default();
     event.records = messages
@@ -343,17 +346,16 @@ async fn route_once(deps: &switchyard_handlers::Deps, consumer: &dyn QueueConsum
             record
         })
         .collect();
-    let answer = lambda::route_batch(deps, event).await;
+    let started = Instant::now();
+    let answer = handler(event).await;
+    let took = started.elapsed();
     assert!(
         answer.batch_item_failures.is_empty(),
-        "router records failed"
+        "{queue} records failed"
     );
     let done: Vec<String> = messages.iter().map(|m| m.receipt_handle.clone()).collect();
-    consumer
-        .delete_batch(QueueName::Events, &done)
-        .await
-        .expect("router delete");
-    messages.len()
+    consumer.delete_batch(queue, &done).await.expect("delete");
+    Some((messages.len(), took))
 }
 
 async fn receiver_wait(receiver: &Receiver, n: usize) {
