@@ -139,11 +139,12 @@ async fn dynamodb_saves_the_begin_write() -> Result<()> {
     Ok(())
 }
 
-/// A routed delivery is its claim on the event item until its first attempt writes its item:
+/// A routed delivery is its claim on the event item until an attempt or a cancel writes it:
 /// routing an event to three rules is one write, every read answers the same pending
-/// deliveries before, and a cancel before the first attempt writes the item canceled.
+/// deliveries before, a first attempt that delivers is written to its event's outcomes (no
+/// item of its own) and a cancel before the first attempt writes the item canceled.
 #[tokio::test]
-async fn a_delivery_is_written_at_its_first_attempt_and_reads_the_same_before() -> Result<()> {
+async fn a_delivery_is_its_claim_until_written_and_reads_the_same_before() -> Result<()> {
     use aws_sdk_dynamodb::types::AttributeValue;
     use switchyard_core::domain::DeliveryStatus;
     use switchyard_core::outcome::Outcome;
@@ -208,11 +209,18 @@ async fn a_delivery_is_written_at_its_first_attempt_and_reads_the_same_before() 
         next_attempt_at: None,
         last_error: None,
     };
+    let before = store.meter().total().write_units;
     let done = store.finish_attempt(&begun, &record).await?;
-    assert_eq!(item_status(attempted).await?.as_deref(), Some("completed"));
+    assert_eq!(store.meter().total().write_units - before, 1.0, "one write");
+    assert_eq!(
+        item_status(attempted).await?,
+        None,
+        "its event's outcomes hold it"
+    );
+    assert_eq!(done.status, DeliveryStatus::Completed);
     assert_eq!(store.delivery(t.org, e.id, attempted.id).await?, Some(done));
     assert_eq!(
-        store.attempts(t.org, attempted.id).await?,
+        store.attempts(t.org, attempted.event, attempted.id).await?,
         vec![record.attempt]
     );
 
@@ -247,6 +255,150 @@ async fn a_delivery_is_written_at_its_first_attempt_and_reads_the_same_before() 
     let other = store_fixtures::stored_event(&store, &t, "user.created").await?;
     assert_eq!(store.delivery(t.org, other.id, waiting.id).await?, None);
     assert_eq!(store.delivery(t.org, other.id, attempted.id).await?, None);
+    Ok(())
+}
+
+/// A delivery function's instance writes the successful first attempts of one event that end
+/// together in one update: three deliveries attempted side by side cost one write unit. A
+/// sibling that fails releases the others at once and writes its own item; a restart of a
+/// delivery its outcome alone holds writes its item first; every read shows each delivery as
+/// its own item would.
+#[tokio::test]
+async fn an_events_first_attempts_that_end_together_are_one_write() -> Result<()> {
+    use futures::future::join_all;
+    use switchyard_core::domain::DeliveryStatus;
+    use switchyard_core::outcome::Outcome;
+    use switchyard_core::ports::{AttemptRecord, Deliveries};
+
+    let Some(store) = store().await else {
+        return Ok(());
+    };
+    let store = store.with_hot_path_cache();
+    let t = store_fixtures::tenant(&store).await?;
+    let routed_event = |rules: usize| {
+        let (store, t) = (&store, &t);
+        async move {
+            let e = store_fixtures::stored_event(store, t, "user.created").await?;
+            let mut routed = Vec::new();
+            for _ in 0..rules {
+                let rule = store_fixtures::stored_rule(store, t, "user.created").await?;
+                routed.push(store_fixtures::delivery(&e, &rule));
+            }
+            routed.sort_by_key(|d| d.id);
+            store.insert_deliveries(t.org, e.id, &routed).await?;
+            anyhow::Ok((e, routed))
+        }
+    };
+    let record = |d: &switchyard_core::domain::Delivery, delivered: bool| {
+        let (outcome, code, status) = if delivered {
+            (Outcome::Delivered, 200, DeliveryStatus::Completed)
+        } else {
+            (Outcome::RejectedServerError, 503, DeliveryStatus::Retrying)
+        };
+        AttemptRecord {
+            attempt: store_fixtures::attempt(d, 1, outcome, code),
+            status,
+            next_attempt_at: (!delivered).then(store_fixtures::now),
+            last_error: (!delivered).then(|| "HTTP 503".to_owned()),
+        }
+    };
+
+    let (e, routed) = routed_event(3).await?;
+    let mut begun = Vec::new();
+    for d in &routed {
+        let current = store.claimed_delivery(t.org, e.id, d.id).await?;
+        let current = current.expect("its claim");
+        begun.push(
+            store
+                .begin_attempt_of(&current, store_fixtures::now())
+                .await?
+                .expect("attemptable"),
+        );
+    }
+    let records: Vec<_> = begun.iter().map(|b| record(b, true)).collect();
+    let before = store.meter().total().write_units;
+    let done = join_all(
+        begun
+            .iter()
+            .zip(&records)
+            .map(|(b, r)| store.finish_attempt(b, r)),
+    )
+    .await;
+    assert_eq!(
+        store.meter().total().write_units - before,
+        1.0,
+        "one write for three"
+    );
+    let done = done.into_iter().collect::<Result<Vec<_>, _>>()?;
+    assert!(done.iter().all(|d| d.status == DeliveryStatus::Completed));
+    assert_eq!(store.deliveries_for_event(t.org, e.id).await?, done);
+    for (d, r) in done.iter().zip(&records) {
+        assert_eq!(store.delivery(t.org, e.id, d.id).await?.as_ref(), Some(d));
+        assert_eq!(
+            store.attempts(t.org, e.id, d.id).await?,
+            vec![r.attempt.clone()]
+        );
+    }
+
+    // Replayed: its item is written from the outcome, then restarted.
+    let replayed = store
+        .replay_delivery(
+            t.org,
+            e.id,
+            done[0].id,
+            store_fixtures::now(),
+            store_fixtures::now() - time::Duration::seconds(5),
+        )
+        .await?
+        .expect("a completed delivery replays");
+    assert_eq!(replayed.status, DeliveryStatus::Pending);
+    assert_eq!((replayed.attempt_count, replayed.schedule_base), (1, 1));
+    assert_eq!(
+        store.delivery(t.org, e.id, done[0].id).await?,
+        Some(replayed)
+    );
+    assert_eq!(store.attempts(t.org, e.id, done[0].id).await?.len(), 1);
+    assert_eq!(
+        store
+            .cancel_delivery(t.org, e.id, done[1].id, store_fixtures::now())
+            .await?,
+        None,
+        "completed"
+    );
+
+    // One of two fails: the other is written as soon as that one is recorded.
+    let (e, routed) = routed_event(2).await?;
+    let mut begun = Vec::new();
+    for d in &routed {
+        begun.push(
+            store
+                .begin_attempt_of(d, store_fixtures::now())
+                .await?
+                .expect("attemptable"),
+        );
+    }
+    let (ok, failed) = (record(&begun[0], true), record(&begun[1], false));
+    let before = store.meter().total().write_units;
+    let (delivered, retrying) = tokio::join!(
+        store.finish_attempt(&begun[0], &ok),
+        store.finish_attempt(&begun[1], &failed)
+    );
+    assert_eq!(delivered?.status, DeliveryStatus::Completed);
+    assert_eq!(retrying?.status, DeliveryStatus::Retrying);
+    assert!(
+        store.meter().total().write_units - before >= 2.0,
+        "its outcome, and the failure's item"
+    );
+    let statuses: Vec<_> = store
+        .deliveries_for_event(t.org, e.id)
+        .await?
+        .iter()
+        .map(|d| d.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [DeliveryStatus::Completed, DeliveryStatus::Retrying]
+    );
     Ok(())
 }
 
@@ -286,7 +438,10 @@ async fn a_delivery_item_holding_only_its_keys_reads_as_its_claim() -> Result<()
         store.deliveries_for_event(t.org, e.id).await?,
         vec![routed.clone()]
     );
-    assert_eq!(store.attempts(t.org, routed.id).await?, vec![]);
+    assert_eq!(
+        store.attempts(t.org, routed.event, routed.id).await?,
+        vec![]
+    );
     Ok(())
 }
 

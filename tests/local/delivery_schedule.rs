@@ -311,7 +311,12 @@ async fn attempt_times_follow_the_schedule_until_failed() {
     let d = rig.delivery().await;
     assert_eq!(d.status, DeliveryStatus::Failed);
     assert_eq!(d.attempt_count, 9);
-    let attempts = rig.deps.store.attempts(rig.org, d.id).await.unwrap();
+    let attempts = rig
+        .deps
+        .store
+        .attempts(rig.org, d.event, d.id)
+        .await
+        .unwrap();
     assert!(attempts.iter().all(|a| a.status_code == Some(503)));
     assert_eq!(
         rig.queue
@@ -381,7 +386,7 @@ async fn retry_after_is_honoured() {
     let attempts = rig
         .deps
         .store
-        .attempts(rig.org, rig.delivery.id)
+        .attempts(rig.org, rig.delivery.event, rig.delivery.id)
         .await
         .unwrap();
     assert_eq!(attempts[0].outcome.as_str(), "rate_limited");
@@ -526,7 +531,7 @@ async fn a_retry_that_starts_before_its_attempt_is_recorded_completes_the_delive
     let numbers: Vec<u32> = rig
         .deps
         .store
-        .attempts(rig.org, d.id)
+        .attempts(rig.org, d.event, d.id)
         .await
         .unwrap()
         .iter()
@@ -687,7 +692,12 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
         let now = rig.current(d).await;
         if now.attempt_count == 1 {
             assert_eq!(now.status, DeliveryStatus::Retrying);
-            let attempts = rig.deps.store.attempts(rig.org, d.id).await.unwrap();
+            let attempts = rig
+                .deps
+                .store
+                .attempts(rig.org, d.event, d.id)
+                .await
+                .unwrap();
             assert_eq!(attempts[0].outcome.as_str(), "timeout");
             assert!(attempts[0].duration_ms < 5000, "{:?}", attempts[0]);
         } else {
@@ -771,7 +781,12 @@ async fn an_attempt_shows_processing_only_once_it_has_run_a_while() {
     assert_eq!(rig.step().await, 1);
     let done = rig.delivery().await;
     assert_eq!(done.status, DeliveryStatus::Completed);
-    let attempts = rig.deps.store.attempts(rig.org, done.id).await.unwrap();
+    let attempts = rig
+        .deps
+        .store
+        .attempts(rig.org, done.event, done.id)
+        .await
+        .unwrap();
     assert_eq!(done.started_at, Some(attempts[0].started_at));
 
     rig.receiver.hang();

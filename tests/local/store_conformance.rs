@@ -138,7 +138,10 @@ async fn data_survives_reopening_the_file() -> Result<()> {
         store.deliveries_for_event(t.org, event.id).await?,
         vec![delivery.clone()]
     );
-    assert_eq!(store.attempts(t.org, delivery.id).await?, vec![attempt]);
+    assert_eq!(
+        store.attempts(t.org, delivery.event, delivery.id).await?,
+        vec![attempt]
+    );
     assert_eq!(store.machine_key(&key.access_key).await?, Some(key));
     Ok(())
 }
@@ -211,9 +214,20 @@ async fn purging_history_removes_old_events_with_their_deliveries() -> Result<()
             .await?,
         None
     );
-    assert!(store.attempts(t.org, deliveries[0].id).await?.is_empty());
+    assert!(
+        store
+            .attempts(t.org, deliveries[0].event, deliveries[0].id)
+            .await?
+            .is_empty()
+    );
     assert_eq!(store.event(t.org, recent.id).await?, Some(recent));
-    assert_eq!(store.attempts(t.org, deliveries[1].id).await?.len(), 1);
+    assert_eq!(
+        store
+            .attempts(t.org, deliveries[1].event, deliveries[1].id)
+            .await?
+            .len(),
+        1
+    );
     Ok(())
 }
 

@@ -120,7 +120,10 @@ async fn attempt(
     };
     let current = if is_redrive_of_failure(&message, &current) {
         // Sent to the DLQ when this delivery failed, and redriven since: start afresh.
-        let Some(restarted) = store.restart_delivery(org, current.id, now).await? else {
+        let Some(restarted) = store
+            .restart_delivery(org, current.event, current.id, now)
+            .await?
+        else {
             return Ok(Handled::Dropped);
         };
         tracing::info!("redriven from the DLQ: fresh retry schedule");

@@ -64,7 +64,7 @@ pub async fn replay_from(
     // answers like an imminent attempt, however fast that attempt was made.
     let Some(restarted) = deps
         .deliveries()
-        .replay_delivery(org, id, now, now - IMMINENT)
+        .replay_delivery(org, event, id, now, now - IMMINENT)
         .await?
     else {
         // Moved to pending/processing, or replayed, between the read and the write.

@@ -180,7 +180,7 @@ pub async fn event_status_follows_every_delivery_write(store: &dyn Store) -> Res
         .finish_attempt(of(a), &end(a, 2, DeliveryStatus::Completed))
         .await?;
     assert_eq!(expect("all final, one failed").await?, EventStatus::Failed);
-    store.restart_delivery(t.org, c, now()).await?;
+    store.restart_delivery(t.org, e.id, c, now()).await?;
     assert_eq!(
         expect("the failure restarted").await?,
         EventStatus::Processing

@@ -89,7 +89,7 @@ pub async fn another_orgs_ids_read_as_absent(store: &dyn Store) -> Result<()> {
     assert_eq!(store.event(other, ev.id).await?, None);
     assert_eq!(store.delivery(other, d.event, d.id).await?, None);
     assert!(store.deliveries_for_event(other, ev.id).await?.is_empty());
-    assert!(store.attempts(other, d.id).await?.is_empty());
+    assert!(store.attempts(other, d.event, d.id).await?.is_empty());
     assert!(
         store
             .publishable_keys(other, t.workspace.id)
@@ -176,7 +176,7 @@ pub async fn another_orgs_ids_read_as_absent(store: &dyn Store) -> Result<()> {
         "finish_attempt through another org: {refused:?}"
     );
     assert_eq!(store.delivery(t.org, d.event, d.id).await?, before);
-    assert_eq!(store.attempts(t.org, d.id).await?, vec![a]);
+    assert_eq!(store.attempts(t.org, d.event, d.id).await?, vec![a]);
     Ok(())
 }
 

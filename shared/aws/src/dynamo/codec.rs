@@ -4,10 +4,10 @@
 //! exactly.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use switchyard_core::StoreError;
 use switchyard_core::domain::*;
 use switchyard_core::keyring::Sealed;
 use switchyard_core::outcome::Outcome;
+use switchyard_core::{DeliveryId, OrgId, StoreError};
 
 use super::item::{Item, Reader, json_s, ms, n, put_opt, s};
 use super::keys::*;
@@ -480,6 +480,10 @@ pub(crate) fn delivery(item: &Item) -> Result<Delivery, StoreError> {
 
 /// An attempt as an element of its delivery's `att` list.
 pub(crate) fn attempt_value(a: &Attempt, keep_body: bool) -> AttributeValue {
+    AttributeValue::M(attempt_map(a, keep_body))
+}
+
+fn attempt_map(a: &Attempt, keep_body: bool) -> Item {
     let mut m = Item::new();
     m.insert("id".into(), s(a.id.to_string()));
     m.insert("n".into(), n(a.number));
@@ -492,7 +496,30 @@ pub(crate) fn attempt_value(a: &Attempt, keep_body: bool) -> AttributeValue {
     put_opt(&mut m, "err", a.error.as_deref().map(s));
     m.insert("ms".into(), n(a.duration_ms));
     m.insert("at".into(), ms(a.started_at));
+    m
+}
+
+/// An attempt as an attribute of its event's outcomes item: the attempt naming its delivery.
+pub(crate) fn outcome_value(a: &Attempt) -> AttributeValue {
+    let mut m = attempt_map(a, true);
+    m.insert("d".into(), s(a.delivery.to_string()));
     AttributeValue::M(m)
+}
+
+/// The attempts an event's outcomes item holds, of every delivery.
+pub(crate) fn outcomes(item: &Item, org: OrgId) -> Result<Vec<Attempt>, StoreError> {
+    let mut out = Vec::new();
+    for (name, v) in item {
+        if !name.starts_with(OUTCOME_ATTR_PREFIX) {
+            continue;
+        }
+        let AttributeValue::M(m) = v else {
+            return Err(bad("outcome", "attempt"));
+        };
+        let delivery = Reader::new(m, "outcome").parse("d")?;
+        out.push(attempt_from(m, org, delivery)?);
+    }
+    Ok(out)
 }
 
 pub(crate) fn attempts(delivery_item: &Item) -> Result<Vec<Attempt>, StoreError> {
@@ -502,21 +529,25 @@ pub(crate) fn attempts(delivery_item: &Item) -> Result<Vec<Attempt>, StoreError>
         let AttributeValue::M(m) = v else {
             return Err(bad("delivery", "attempt"));
         };
-        let r = Reader::new(m, "attempt");
-        out.push(Attempt {
-            id: r.parse("id")?,
-            org: d.org,
-            delivery: d.id,
-            number: r.num("n")?,
-            outcome: parse_enum::<Outcome>("attempt", "outcome", r.s("out")?)?,
-            status_code: r.opt_n("code")?,
-            request: r.string("req")?,
-            response_body: r.opt_string("body")?,
-            error: r.opt_string("err")?,
-            duration_ms: r.num("ms")?,
-            started_at: r.time("at")?,
-        });
+        out.push(attempt_from(m, d.org, d.id)?);
     }
     out.sort_by_key(|a| (a.number, a.id));
     Ok(out)
+}
+
+fn attempt_from(m: &Item, org: OrgId, delivery: DeliveryId) -> Result<Attempt, StoreError> {
+    let r = Reader::new(m, "attempt");
+    Ok(Attempt {
+        id: r.parse("id")?,
+        org,
+        delivery,
+        number: r.num("n")?,
+        outcome: parse_enum::<Outcome>("attempt", "outcome", r.s("out")?)?,
+        status_code: r.opt_n("code")?,
+        request: r.string("req")?,
+        response_body: r.opt_string("body")?,
+        error: r.opt_string("err")?,
+        duration_ms: r.num("ms")?,
+        started_at: r.time("at")?,
+    })
 }

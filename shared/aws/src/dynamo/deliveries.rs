@@ -27,7 +27,7 @@ use super::expr::Expr;
 use super::item::{Item, ms, n, s};
 use super::keys::*;
 use super::rule_claims::{self, Claim, EventHead};
-use super::{DynamoStore, Table, absent};
+use super::{DynamoStore, Table, absent, outcomes};
 
 /// The most events one count of a workspace's deliveries reads (each delivery is then one
 /// batched read).
@@ -134,25 +134,20 @@ impl Deliveries for DynamoStore {
         Ok(all)
     }
 
-    /// The delivery's item, else — not attempted yet — its claim on the event item.
+    /// The delivery's item, else — not attempted yet — its claim on the event item; settled
+    /// by its successful first attempt when the event's outcomes hold one.
     async fn delivery(
         &self,
         org: OrgId,
         event: EventId,
         id: DeliveryId,
     ) -> Result<Option<Delivery>, StoreError> {
-        let item = self
-            .get(Table::History, delivery_pk(org, id), DELIVERY_SK)
-            .await?;
-        match item
-            .as_ref()
-            .map(codec::written_delivery)
-            .transpose()?
-            .flatten()
-        {
-            Some(d) => Ok(Some(d).filter(|d| d.event == event)),
-            None => self.unwritten_delivery(org, event, id).await,
-        }
+        let (own, done) = self.delivery_items(org, event, id).await?;
+        let current = match own.as_ref().map(codec::delivery).transpose()? {
+            Some(d) => Some(d).filter(|d| d.event == event),
+            None => self.unwritten_delivery(org, event, id).await?,
+        };
+        Ok(current.map(|d| outcomes::settle(d, &done)))
     }
 
     /// The claim on the event item (the instance's read of the event, else a Query), without
@@ -202,7 +197,22 @@ impl Deliveries for DynamoStore {
             .and_then(|d| d.attempt_starting(now)))
     }
 
-    /// One conditional update records the attempt and moves the delivery — writing it, at its
+    /// Nothing stored, as for every adapter that saves the write; a first attempt is counted
+    /// as running, so its event's successful first attempts can wait for it (`outcome_groups.rs`).
+    async fn begin_attempt_of(
+        &self,
+        current: &Delivery,
+        now: OffsetDateTime,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let starting = current.attempt_starting(now);
+        if starting.is_some() && current.attempt_count == 0 {
+            self.outcome_started((current.org, current.event));
+        }
+        Ok(starting)
+    }
+
+    /// A successful first attempt is written to its event's outcomes (`outcomes.rs`), with the
+    /// event's others that end meanwhile. Any other: one conditional update records the attempt and moves the delivery — writing it, at its
     /// first attempt, from what the attempt began with. A delivery canceled while the attempt
     /// ran fails that update's condition and takes the second, which records the attempt and
     /// keeps `canceled` (and schedules nothing). A duplicate of an attempt already counted (SQS
@@ -216,6 +226,31 @@ impl Deliveries for DynamoStore {
         record.ensure_of(attempted)?;
         let org = attempted.org;
         let a = &record.attempt;
+        let group = (org, attempted.event);
+        if outcomes::is_outcome(attempted, a, record.status) {
+            let ttl = self.expiry(attempted.created_at);
+            self.record_outcome(group, a, ttl).await?;
+            let from_claim = Delivery {
+                started_at: None,
+                ..attempted.clone()
+            };
+            return Ok(outcomes::settle(from_claim, std::slice::from_ref(a)));
+        }
+        if attempted.attempt_count == 0 {
+            self.outcome_not_made(group);
+            // A copy of this attempt may have succeeded already (SQS handed the message over
+            // twice): its delivery's item is written from it, so this one counts as the
+            // duplicate it is and moves nothing.
+            if a.number == 1 {
+                let (own, done) = self
+                    .delivery_items(org, attempted.event, a.delivery)
+                    .await?;
+                if own.is_none() && !done.is_empty() {
+                    self.put_settled(org, attempted.event, a.delivery, &done)
+                        .await?;
+                }
+            }
+        }
         let ended = a.started_at
             + time::Duration::milliseconds(i64::try_from(a.duration_ms).unwrap_or(i64::MAX));
         let attempt = AttributeValue::L(vec![codec::attempt_value(
@@ -351,18 +386,31 @@ impl Deliveries for DynamoStore {
         }
     }
 
-    async fn attempts(&self, org: OrgId, id: DeliveryId) -> Result<Vec<Attempt>, StoreError> {
-        match self
-            .get(Table::History, delivery_pk(org, id), DELIVERY_SK)
-            .await?
-        {
-            Some(item) if !codec::holds_only_keys(&item) => codec::attempts(&item),
-            _ => Ok(Vec::new()),
+    /// The delivery item's attempts and its event's outcomes of it.
+    async fn attempts(
+        &self,
+        org: OrgId,
+        event: EventId,
+        id: DeliveryId,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        let (own, done) = self.delivery_items(org, event, id).await?;
+        let mut all = own
+            .as_ref()
+            .map(codec::attempts)
+            .transpose()?
+            .unwrap_or_default();
+        for a in done {
+            if !all.iter().any(|b| b.id == a.id) {
+                all.push(a);
+            }
         }
+        all.sort_by_key(|a| (a.number, a.id));
+        Ok(all)
     }
 
-    /// A delivery not written yet (never attempted) is written canceled, unless its first
-    /// attempt wrote it meanwhile: then the update is tried again.
+    /// A delivery not written yet (never attempted, or completed by its first attempt alone)
+    /// is written canceled unless it completed, or its first attempt wrote it meanwhile: then
+    /// the update is tried again.
     async fn cancel_delivery(
         &self,
         org: OrgId,
@@ -372,6 +420,10 @@ impl Deliveries for DynamoStore {
     ) -> Result<Option<Delivery>, StoreError> {
         if let Some(canceled) = self.cancel_written(org, id, now).await? {
             return Ok(Some(canceled));
+        }
+        let (_, done) = self.delivery_items(org, event, id).await?;
+        if !done.is_empty() {
+            return Ok(None);
         }
         let Some(pending) = self.unwritten_delivery(org, event, id).await? else {
             return Ok(None);
@@ -392,20 +444,23 @@ impl Deliveries for DynamoStore {
     async fn restart_delivery(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        self.restart_delivery_item(org, id, now, None).await
+        self.restart_delivery_item(org, event, id, now, None).await
     }
 
     async fn replay_delivery(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
         since: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
-        self.restart_delivery_item(org, id, now, Some(since)).await
+        self.restart_delivery_item(org, event, id, now, Some(since))
+            .await
     }
 
     /// No index holds a workspace's deliveries by time, so this reads the events of the
@@ -561,32 +616,43 @@ impl Deliveries for DynamoStore {
 
 impl DynamoStore {
     /// The deliveries events' claims stand for: each one's item once written, else the claim
-    /// itself (`pending`), all items in one batched read. An earlier version's claim whose
-    /// item is missing stands for nothing.
+    /// itself (`pending`), settled by the events' outcomes — all items in one batched read. An
+    /// earlier version's claim whose item is missing stands for nothing.
     async fn claimed_deliveries(
         &self,
         org: OrgId,
         events: &[(&EventHead, &BTreeMap<RuleId, Claim>)],
     ) -> Result<Vec<Delivery>, StoreError> {
-        let keys: Vec<_> = events
+        let mut keys: Vec<_> = events
             .iter()
             .flat_map(|(_, claims)| claims.values())
             .map(|c| (delivery_pk(org, c.id), DELIVERY_SK.to_owned()))
             .collect();
-        let mut written = self
-            .batch_get(Table::History, keys)
-            .await?
-            .iter()
-            .filter_map(|item| codec::written_delivery(item).transpose())
-            .map(|d| d.map(|d| (d.id, d)))
-            .collect::<Result<HashMap<_, _>, _>>()?;
+        keys.extend(
+            events
+                .iter()
+                .filter(|(_, claims)| !claims.is_empty())
+                .map(|(head, _)| (outcomes_pk(org, head.id()), OUTCOMES_SK.to_owned())),
+        );
+        let mut written = HashMap::new();
+        let mut done = HashMap::new();
+        for item in self.batch_get(Table::History, keys).await? {
+            if super::events::is_sk(&item, OUTCOMES_SK) {
+                done.extend(outcomes::by_delivery(&item, org)?);
+            } else if let Some(d) = codec::written_delivery(&item)? {
+                written.insert(d.id, d);
+            }
+        }
         let mut all = Vec::new();
         for (head, claims) in events {
             for (rule, claim) in claims.iter() {
+                let current = written
+                    .remove(&claim.id)
+                    .or_else(|| head.pending_delivery(*rule, claim));
                 all.extend(
-                    written
-                        .remove(&claim.id)
-                        .or_else(|| head.pending_delivery(*rule, claim)),
+                    current.map(|d| {
+                        outcomes::settle(d, done.get(&claim.id).map_or(&[], Vec::as_slice))
+                    }),
                 );
             }
         }
@@ -695,10 +761,12 @@ impl DynamoStore {
         Ok(item)
     }
 
-    /// A fresh schedule counts from the attempts made so far.
+    /// A fresh schedule counts from the attempts made so far. A delivery its first attempt
+    /// completed, held by its event's outcomes alone, is written from them first.
     pub(super) async fn restart_delivery_item(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
         replay_since: Option<OffsetDateTime>,
@@ -728,6 +796,49 @@ impl DynamoStore {
             .value(":failed", status(DeliveryStatus::Failed))
             .value(":canceled", status(DeliveryStatus::Canceled))
             .value(":retrying", status(DeliveryStatus::Retrying));
+        if let Some(restarted) = self
+            .update_delivery(org, id, set.clone(), when.clone())
+            .await?
+        {
+            return Ok(Some(restarted));
+        }
+        if !self.write_settled(org, event, id).await? {
+            return Ok(None);
+        }
         self.update_delivery(org, id, set, when).await
+    }
+
+    /// Writes the item of a delivery that its event's outcomes alone hold (completed at its
+    /// first attempt); `false` when there is no such delivery.
+    async fn write_settled(
+        &self,
+        org: OrgId,
+        event: EventId,
+        id: DeliveryId,
+    ) -> Result<bool, StoreError> {
+        let (own, done) = self.delivery_items(org, event, id).await?;
+        if own.is_some() || done.is_empty() {
+            return Ok(false);
+        }
+        self.put_settled(org, event, id, &done).await
+    }
+
+    /// Writes a delivery's item as its claim and successful first attempt `done` make it,
+    /// unless an item holds it already (written meanwhile: then it serves all the same);
+    /// `false` when there is no claim.
+    async fn put_settled(
+        &self,
+        org: OrgId,
+        event: EventId,
+        id: DeliveryId,
+        done: &[Attempt],
+    ) -> Result<bool, StoreError> {
+        let Some(pending) = self.unwritten_delivery(org, event, id).await? else {
+            return Ok(false);
+        };
+        let settled = outcomes::settle(pending, done);
+        let item = codec::delivery_item(&settled, self.expiry(settled.created_at));
+        self.put(Table::History, item, Some(absent())).await?;
+        Ok(true)
     }
 }

@@ -36,7 +36,7 @@ pub(super) fn routed_key(org: OrgId, event: EventId) -> String {
     format!("{org}|{event}")
 }
 
-fn is_sk(item: &Item, sk: &str) -> bool {
+pub(super) fn is_sk(item: &Item, sk: &str) -> bool {
     matches!(item.get(SK), Some(aws_sdk_dynamodb::types::AttributeValue::S(v)) if v == sk)
 }
 

@@ -30,6 +30,7 @@
 //! | event (+ `r_<rule>` = the rule's claim, its delivery until attempted; `rt` = routed) | `EV#<org>#<shard>` | `<event id>` |
 //! | event payload, when too large to keep inline | `EV#<org>#<shard>` | `<event id>#P` |
 //! | delivery, from its first attempt, carrying its attempts in `att` (+ `fsk` = its id while failed) | `DL#<org>#<delivery id>` | `D` |
+//! | an event's deliveries' successful first attempts (`a_<attempt id>`), when no item of their own holds them | `DL#<org>#<event id>` | `O` |
 //! | `Idempotency-Key` claim (expires by TTL) | `IK#<org>#<ws>#<key>` | `K` |
 //!
 //! No partition is written by every event of an organization: events spread over
@@ -166,6 +167,17 @@ pub(crate) fn payload_sk(id: EventId) -> String {
 pub(crate) fn delivery_pk(org: OrgId, id: DeliveryId) -> String {
     format!("DL#{org}#{id}")
 }
+
+/// The item holding an event's deliveries' successful first attempts (`outcomes.rs`): keyed by
+/// the event, so it shares no partition with another event's.
+pub(crate) fn outcomes_pk(org: OrgId, event: EventId) -> String {
+    format!("DL#{org}#{event}")
+}
+
+pub(crate) const OUTCOMES_SK: &str = "O";
+
+/// An outcome's attribute on that item: `a_<attempt id>`.
+pub(crate) const OUTCOME_ATTR_PREFIX: &str = "a_";
 
 pub(crate) const IDEMPOTENCY_SK: &str = "K";
 

@@ -19,6 +19,8 @@ mod mappings;
 mod meter;
 mod metering;
 mod migrate;
+mod outcome_groups;
+mod outcomes;
 mod plan_limits;
 mod rule_claims;
 mod rules;
@@ -84,6 +86,8 @@ pub(crate) struct HotPath {
     rules: cache::Cache<Option<switchyard_core::domain::Rule>>,
     connections: cache::Cache<Option<switchyard_core::domain::Connection>>,
     events: cache::Cache<Option<events::StoredEvent>>,
+    /// Successful first attempts of one event written together (`outcome_groups.rs`).
+    outcomes: outcome_groups::OutcomeGroups,
 }
 
 impl HotPath {
@@ -95,6 +99,7 @@ impl HotPath {
             connections: cache::Cache::new(cache::STALENESS, 1024),
             // Few and short-lived: a batch holds at most ten records.
             events: cache::Cache::new(Duration::from_secs(60), 64),
+            outcomes: outcome_groups::OutcomeGroups::default(),
         }
     }
 }
@@ -338,6 +343,10 @@ impl DynamoStore {
                     backoff(round).await?;
                 }
             }
+        }
+        // A key that finds no item is billed a read all the same.
+        for _ in found.len()..keys.len() {
+            self.meter.read(0, true);
         }
         Ok(found)
     }

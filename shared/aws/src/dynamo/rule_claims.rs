@@ -99,6 +99,10 @@ impl EventHead {
         })
     }
 
+    pub(super) fn id(&self) -> EventId {
+        self.id
+    }
+
     /// The delivery a claim stands for while no item holds it: `pending`, never attempted.
     /// `None` for an earlier version's claim, which does not carry it.
     pub(super) fn pending_delivery(&self, rule: RuleId, claim: &Claim) -> Option<Delivery> {

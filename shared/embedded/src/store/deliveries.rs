@@ -255,7 +255,13 @@ impl Deliveries for SqliteStore {
         updated.ok_or_else(|| StoreError::Backend("delivery not found".into()))
     }
 
-    async fn attempts(&self, org: OrgId, delivery: DeliveryId) -> Result<Vec<Attempt>, StoreError> {
+    /// An attempt row names its delivery, which alone finds them.
+    async fn attempts(
+        &self,
+        org: OrgId,
+        _event: EventId,
+        delivery: DeliveryId,
+    ) -> Result<Vec<Attempt>, StoreError> {
         self.db
             .call(move |c| {
                 c.prepare_cached(
@@ -302,6 +308,7 @@ impl Deliveries for SqliteStore {
     async fn restart_delivery(
         &self,
         org: OrgId,
+        _event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError> {
@@ -329,6 +336,7 @@ impl Deliveries for SqliteStore {
     async fn replay_delivery(
         &self,
         org: OrgId,
+        _event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
         since: OffsetDateTime,

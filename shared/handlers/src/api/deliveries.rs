@@ -125,7 +125,7 @@ pub async fn attempts(
     let (_, delivery) = load(&deps, &caller, event, rule).await?;
     let records: Vec<AttemptView> = deps
         .deliveries()
-        .attempts(caller.org(), delivery.id)
+        .attempts(caller.org(), delivery.event, delivery.id)
         .await?
         .into_iter()
         .map(|a| AttemptView::for_caller(a, &caller))
@@ -164,7 +164,7 @@ pub async fn attempt(
 ) -> ApiResult<Json<AttemptView>> {
     let (_, delivery) = load(&deps, &caller, event, rule).await?;
     deps.deliveries()
-        .attempts(caller.org(), delivery.id)
+        .attempts(caller.org(), delivery.event, delivery.id)
         .await?
         .into_iter()
         .find(|a| a.id == id)
@@ -200,7 +200,7 @@ pub async fn response_details(
 ) -> ApiResult<Json<AttemptView>> {
     let (_, delivery) = load(&deps, &caller, event, rule).await?;
     deps.deliveries()
-        .attempts(caller.org(), delivery.id)
+        .attempts(caller.org(), delivery.event, delivery.id)
         .await?
         .into_iter()
         .last()

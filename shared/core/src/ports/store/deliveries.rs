@@ -138,14 +138,24 @@ pub trait Deliveries: Send + Sync + 'static {
     /// number is already counted — a duplicate (its message was delivered twice and both ran),
     /// or one its own retry overtook — is recorded and moves nothing, so the next attempt's
     /// message is never taken for a stale one. An attempt of another delivery or organization
-    /// than `attempted` is an error.
+    /// than `attempted` is an error. Answers the delivery as stored after it — except that an
+    /// adapter recording a successful first attempt apart from its delivery (DynamoDB) answers
+    /// it as the attempt left it, `completed`, not reading back a cancel or a duplicate's
+    /// record made meanwhile (which the stored delivery keeps, as above).
     async fn finish_attempt(
         &self,
         attempted: &Delivery,
         record: &AttemptRecord,
     ) -> Result<Delivery, StoreError>;
 
-    async fn attempts(&self, org: OrgId, delivery: DeliveryId) -> Result<Vec<Attempt>, StoreError>;
+    /// The attempts of `event`'s delivery `delivery`, oldest first. The event is where an
+    /// adapter may keep a delivery's attempts with its event's others (DynamoDB does).
+    async fn attempts(
+        &self,
+        org: OrgId,
+        event: EventId,
+        delivery: DeliveryId,
+    ) -> Result<Vec<Attempt>, StoreError>;
 
     /// Cancels a non-final delivery: no further attempt will be made. `None` when absent or
     /// already final.
@@ -163,6 +173,7 @@ pub trait Deliveries: Send + Sync + 'static {
     async fn restart_delivery(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
     ) -> Result<Option<Delivery>, StoreError>;
@@ -173,6 +184,7 @@ pub trait Deliveries: Send + Sync + 'static {
     async fn replay_delivery(
         &self,
         org: OrgId,
+        event: EventId,
         id: DeliveryId,
         now: OffsetDateTime,
         since: OffsetDateTime,
