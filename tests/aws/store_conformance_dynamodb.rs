@@ -306,7 +306,7 @@ async fn an_events_first_attempts_that_end_together_are_one_write() -> Result<()
     let (e, routed) = routed_event(3).await?;
     let mut begun = Vec::new();
     for d in &routed {
-        let current = store.claimed_delivery(t.org, e.id, d.id).await?;
+        let current = store.claimed_delivery(d).await?;
         let current = current.expect("its claim");
         begun.push(
             store

@@ -558,17 +558,54 @@ async fn canceled_delivery_is_never_attempted() {
     );
 }
 
-/// The routing's own message for a delivery it claimed may trust that claim (on DynamoDB its
-/// first attempt then reads no delivery item); a re-routing of the same event finds the claim
-/// made before, and its message for it never does.
+/// The routing's own message for a delivery it claimed carries that claim and may trust it (on
+/// DynamoDB its first attempt then reads no delivery); a re-routing of the same event finds
+/// the claim made before, and its message for it never does. Both carry the small event, which
+/// the attempts send without reading it.
 #[tokio::test]
 async fn only_the_claiming_routings_message_trusts_the_claim() {
     let rig = &Rig::new(no_jitter()).await;
-    let queued = |fresh: bool| async move {
-        let m = rig.take_delivery_message().await;
-        assert_eq!((m.delivery_id, m.attempt), (rig.delivery.id, 1));
-        assert_eq!(m.fresh_claim, fresh, "{m:?}");
-        assert_eq!(m.trusts_claim(m.not_before), fresh);
+    let event = rig
+        .deps
+        .store
+        .event(rig.org, rig.delivery.event)
+        .await
+        .unwrap()
+        .expect("stored");
+    let queued = |fresh: bool| {
+        let event = event.clone();
+        async move {
+            let m = rig.take_delivery_message().await;
+            assert_eq!((m.delivery_id, m.attempt), (rig.delivery.id, 1));
+            assert_eq!(m.fresh_claim, fresh, "{m:?}");
+            assert_eq!(m.trusts_claim(m.not_before), fresh);
+            let claimed = m.claimed_delivery();
+            assert_eq!(claimed.is_some(), fresh, "{m:?}");
+            if let Some(d) = claimed {
+                let stored = &rig.delivery;
+                assert_eq!(
+                    (d.id, d.rule, d.connection, d.kind, &d.event_name, d.status),
+                    (
+                        stored.id,
+                        stored.rule,
+                        stored.connection,
+                        stored.kind,
+                        &stored.event_name,
+                        stored.status
+                    )
+                );
+            }
+            let carried = m.carried_event().expect("a small event is carried");
+            assert_eq!(
+                (
+                    carried.id,
+                    &carried.event,
+                    &carried.payload,
+                    &carried.resource_id
+                ),
+                (event.id, &event.event, &event.payload, &event.resource_id)
+            );
+        }
     };
     queued(true).await;
 
@@ -578,6 +615,7 @@ async fn only_the_claiming_routings_message_trusts_the_claim() {
         workspace: rig.delivery.workspace,
         only_rule: None,
         traceparent: None,
+        event: None,
     };
     rig.enqueue(QueueName::Events, &again).await;
     assert_eq!(route_queued(&rig.deps, &rig.queue).await, 1);

@@ -1,13 +1,85 @@
 //! Queue message bodies. Each carries enough to be redriven from a DLQ with no other context,
-//! and stays far below SQS's 256 KiB limit (payloads stay in the store).
+//! and stays far below SQS's 256 KiB limit: an event's payload rides along only while small
+//! ([`CarriedEvent`]), else it stays in the store.
 
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use crate::clock::{epoch_millis, from_epoch_millis};
+use crate::domain::{Delivery, DeliveryStatus, Event};
 use crate::trace::TraceParent;
-use crate::{DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
+use crate::{ConnectionId, DeliveryId, EventId, OrgId, RuleId, WorkspaceId};
+
+/// The largest payload (as JSON text) a message carries: ten such messages fit one SQS
+/// request's 64 KiB billing unit.
+pub const CARRIED_PAYLOAD_MAX: usize = 2048;
+
+/// An event as its messages carry it, so the router and the attempts need not read it from
+/// the store (on DynamoDB, a read unit each). Events never change once stored, so a copy is
+/// as good as a read — of an event that is stored: the router's claim checks that.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CarriedEvent {
+    pub event: String,
+    pub resource: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_id: Option<String>,
+    pub payload: Value,
+    pub created_by: String,
+    pub created_ms: i64,
+}
+
+impl CarriedEvent {
+    /// The copy of `event` a message carries, unless its payload is over
+    /// [`CARRIED_PAYLOAD_MAX`].
+    pub fn of(event: &Event) -> Option<Box<Self>> {
+        let size = serde_json::to_string(&event.payload).map_or(usize::MAX, |p| p.len());
+        (size <= CARRIED_PAYLOAD_MAX).then(|| {
+            Box::new(Self {
+                event: event.event.clone(),
+                resource: event.resource.clone(),
+                resource_id: event.resource_id.clone(),
+                payload: event.payload.clone(),
+                created_by: event.created_by.clone(),
+                created_ms: epoch_millis(event.created_at),
+            })
+        })
+    }
+
+    /// The event, its ids and trace from the message that carries it.
+    pub fn to_event(
+        &self,
+        id: EventId,
+        org: OrgId,
+        workspace: WorkspaceId,
+        trace: Option<TraceParent>,
+    ) -> Event {
+        Event {
+            id,
+            org,
+            workspace,
+            event: self.event.clone(),
+            resource: self.resource.clone(),
+            resource_id: self.resource_id.clone(),
+            payload: self.payload.clone(),
+            created_by: self.created_by.clone(),
+            created_at: from_epoch_millis(self.created_ms),
+            trace_id: trace.map(|t| t.trace_id),
+        }
+    }
+}
+
+/// What a routing's claim holds beyond the message's ids: with them, the pending delivery.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CarriedClaim {
+    pub connection: ConnectionId,
+    /// The integration type, as its name.
+    pub kind: String,
+    pub event_name: String,
+    pub created_ms: i64,
+}
 
 /// On the events queue: an accepted event, to be routed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventMessage {
     pub event_id: EventId,
     pub org: OrgId,
@@ -20,10 +92,21 @@ pub struct EventMessage {
     /// before traces were carried).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<TraceParent>,
+    /// The event itself, while small (absent in messages sent before events were carried).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Box<CarriedEvent>>,
+}
+
+impl EventMessage {
+    /// The event this message carries.
+    pub fn carried_event(&self) -> Option<Event> {
+        let carried = self.event.as_ref()?;
+        Some(carried.to_event(self.event_id, self.org, self.workspace, self.traceparent))
+    }
 }
 
 /// On the delivery queue: one delivery to attempt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DeliveryMessage {
     pub delivery_id: DeliveryId,
     pub event_id: EventId,
@@ -51,6 +134,12 @@ pub struct DeliveryMessage {
     /// delivery from the routing claim instead of reading it again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub fresh_claim: bool,
+    /// With `fresh_claim`: the claim itself, so a young first attempt reads nothing of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claim: Option<CarriedClaim>,
+    /// The event, while small: the attempts send it without reading it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<Box<CarriedEvent>>,
 }
 
 /// How long after routing a delivery's first message may trust the routing claim: the
@@ -70,6 +159,37 @@ impl DeliveryMessage {
             && !self.resume
             && self.turned_away == 0
             && now_ms.saturating_sub(self.not_before) <= FRESH_CLAIM_MS
+    }
+
+    /// The delivery the routing claimed, as this message carries it: pending, never attempted.
+    pub fn claimed_delivery(&self) -> Option<Delivery> {
+        let c = self.claim.as_ref()?;
+        let created_at = from_epoch_millis(c.created_ms);
+        Some(Delivery {
+            id: self.delivery_id,
+            org: self.org,
+            workspace: self.workspace,
+            event: self.event_id,
+            event_name: c.event_name.clone(),
+            rule: self.rule_id,
+            connection: c.connection,
+            kind: c.kind.parse().ok()?,
+            status: DeliveryStatus::Pending,
+            attempt_count: 0,
+            schedule_base: 0,
+            started_at: None,
+            completed_at: None,
+            next_attempt_at: None,
+            last_error: None,
+            created_at,
+            updated_at: created_at,
+        })
+    }
+
+    /// The event this message carries.
+    pub fn carried_event(&self) -> Option<Event> {
+        let carried = self.event.as_ref()?;
+        Some(carried.to_event(self.event_id, self.org, self.workspace, self.traceparent))
     }
 }
 
@@ -94,6 +214,8 @@ mod tests {
             traceparent: None,
             turned_away: 0,
             fresh_claim: true,
+            claim: None,
+            event: None,
         }
     }
 
@@ -136,5 +258,72 @@ mod tests {
         assert!(!body.contains("fresh_claim"), "{body}");
         let older: DeliveryMessage = serde_json::from_str(&body).unwrap();
         assert!(!older.fresh_claim);
+    }
+
+    fn event(payload: Value) -> Event {
+        Event {
+            id: EventId::new(),
+            org: OrgId::new(),
+            workspace: WorkspaceId::new(),
+            event: "order.paid".into(),
+            resource: "order".into(),
+            resource_id: Some("ord_1".into()),
+            payload,
+            created_by: "publishable_key:web".into(),
+            created_at: from_epoch_millis(1_765_000_000_123),
+            trace_id: None,
+        }
+    }
+
+    #[test]
+    fn a_small_event_rides_along_whole_and_a_large_one_stays_in_the_store() {
+        let e = event(serde_json::json!({"amount": 4200, "currency": "EUR"}));
+        let message = EventMessage {
+            event_id: e.id,
+            org: e.org,
+            workspace: e.workspace,
+            only_rule: None,
+            traceparent: None,
+            event: CarriedEvent::of(&e),
+        };
+        let body = serde_json::to_string(&message).unwrap();
+        let read: EventMessage = serde_json::from_str(&body).unwrap();
+        assert_eq!(read.carried_event(), Some(e));
+
+        let large = event(Value::String("x".repeat(CARRIED_PAYLOAD_MAX)));
+        assert_eq!(CarriedEvent::of(&large), None);
+        let older: EventMessage = serde_json::from_str(
+            &serde_json::to_string(&EventMessage {
+                event: None,
+                ..message
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(older.carried_event(), None);
+    }
+
+    #[test]
+    fn a_carried_claim_is_the_pending_delivery() {
+        let m = first(1_765_000_000_000);
+        assert_eq!(m.claimed_delivery(), None);
+        let connection = ConnectionId::new();
+        let m = DeliveryMessage {
+            claim: Some(CarriedClaim {
+                connection,
+                kind: "hubspot".into(),
+                event_name: "order.paid".into(),
+                created_ms: 1_765_000_000_000,
+            }),
+            ..m
+        };
+        let d = m.claimed_delivery().expect("carried");
+        assert_eq!(
+            (d.id, d.event, d.rule),
+            (m.delivery_id, m.event_id, m.rule_id)
+        );
+        assert_eq!((d.status, d.attempt_count), (DeliveryStatus::Pending, 0));
+        assert_eq!(d.kind, crate::domain::IntegrationType::Hubspot);
+        assert_eq!(d.created_at, from_epoch_millis(1_765_000_000_000));
     }
 }

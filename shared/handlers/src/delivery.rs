@@ -97,14 +97,13 @@ async fn attempt(
         return Ok(Handled::Deferred);
     }
 
-    // The routing's own message, moments old: its claim is the delivery (on DynamoDB, one
-    // read fewer per delivery); else, or when the claim is not found, the delivery as stored.
-    let claimed = if message.trusts_claim(epoch_millis(now)) {
-        store
-            .claimed_delivery(org, message.event_id, message.delivery_id)
-            .await?
-    } else {
-        None
+    // The routing's own message, moments old: the claim it carries is the delivery where the
+    // store takes it so (DynamoDB: no read); else the delivery as stored.
+    let claimed = match message.claimed_delivery() {
+        Some(routed) if message.trusts_claim(epoch_millis(now)) => {
+            store.claimed_delivery(&routed).await?
+        }
+        _ => None,
     };
     let current = match claimed {
         Some(d) => Some(d),
@@ -161,6 +160,7 @@ async fn attempt(
                 not_before: epoch_millis(until),
                 turned_away: message.turned_away.saturating_add(1),
                 fresh_claim: false,
+                claim: None,
                 ..message
             };
             let wait = (until - deps.now()).try_into().unwrap_or(Duration::ZERO);
@@ -176,13 +176,7 @@ async fn attempt(
 
     let started = deps.clock.now();
     let attempt = Box::pin(load_and_deliver(
-        deps,
-        &delivery,
-        message.attempt,
-        now,
-        &permit,
-        deadline,
-        trace,
+        deps, &delivery, &message, now, &permit, deadline, trace,
     ));
     let result = shown_under_way_when_slow(deps, &delivery, message.attempt, attempt).await?;
 
@@ -237,6 +231,7 @@ async fn attempt(
         resume: status == DeliveryStatus::Failed,
         turned_away: 0,
         fresh_claim: false,
+        claim: None,
         ..message
     };
     match next_step {
@@ -292,14 +287,19 @@ fn is_redrive_of_failure(message: &DeliveryMessage, current: &Delivery) -> bool 
 async fn load_and_deliver(
     deps: &Deps,
     delivery: &Delivery,
-    attempt: u32,
+    message: &DeliveryMessage,
     now: time::OffsetDateTime,
     permit: &Permit<'_>,
     deadline: Option<Instant>,
     trace: TraceParent,
 ) -> Result<DeliveryResult, StoreError> {
     let org = delivery.org;
-    let event = deps.events().event(org, delivery.event).await?;
+    let attempt = message.attempt;
+    // Carried by the message while small (events never change once stored), else read.
+    let event = match message.carried_event() {
+        Some(event) => Some(event),
+        None => deps.events().event(org, delivery.event).await?,
+    };
     let rule = deps.rules().rule(org, delivery.rule).await?;
     let connection = deps
         .connections()

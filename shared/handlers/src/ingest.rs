@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 use switchyard_core::domain::{CatalogEntry, CatalogKind, Event};
-use switchyard_core::message::EventMessage;
+use switchyard_core::message::{CarriedEvent, EventMessage};
 use switchyard_core::ports::{Accepted, Claim, Intake, OutgoingMessage, QueueName};
 use switchyard_core::trace::TraceId;
 use switchyard_core::validation::{self, MAX_EVENT_BYTES};
@@ -439,6 +439,7 @@ fn route_message(
         workspace: event.workspace,
         only_rule,
         traceparent: event.trace_id.map(|t| trace.parent_of(event.id, t)),
+        event: CarriedEvent::of(event),
     };
     OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
 }

@@ -83,6 +83,8 @@ pub async fn replay_from(
         traceparent: None,
         turned_away: 0,
         fresh_claim: false,
+        claim: None,
+        event: None,
     };
     let body = serde_json::to_string(&message).expect("message serialises");
     deps.queue

@@ -8,7 +8,7 @@ use futures::future::join_all;
 use switchyard_core::clock::epoch_millis;
 use switchyard_core::domain::{Delivery, DeliveryStatus};
 use switchyard_core::matching::matching_rules;
-use switchyard_core::message::{DeliveryMessage, EventMessage};
+use switchyard_core::message::{CarriedClaim, CarriedEvent, DeliveryMessage, EventMessage};
 use switchyard_core::ports::{OutgoingMessage, QueueName};
 use switchyard_core::trace::TraceParent;
 use switchyard_core::{DeliveryId, StoreError};
@@ -140,7 +140,13 @@ async fn expand(
     message: EventMessage,
     trace: TraceParent,
 ) -> Result<Planned, RouteError> {
-    let mut event = deps.events().event(message.org, message.event_id).await?;
+    // Carried by the message while small: the claim below checks that it is stored.
+    let carried = message.carried_event();
+    let was_carried = carried.is_some();
+    let mut event = match carried {
+        Some(event) => Some(event),
+        None => deps.events().event(message.org, message.event_id).await?,
+    };
     let (pause, young_ms) = OVERTAKEN;
     if event.is_none() && age_ms(deps, &message) < young_ms {
         tokio::time::sleep(pause).await;
@@ -191,15 +197,28 @@ async fn expand(
             updated_at: now,
         })
         .collect();
-    let deliveries = deps
+    let deliveries = match deps
         .deliveries()
         .insert_deliveries(event.org, event.id, &new)
-        .await?;
+        .await
+    {
+        Ok(deliveries) => deliveries,
+        // The claim found no stored event: the message overtook it (or it never came).
+        Err(e) if was_carried => {
+            if deps.events().event(event.org, event.id).await?.is_none() {
+                return not_yet_stored(deps, &message).await;
+            }
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let carried = CarriedEvent::of(&event);
 
     let messages: Vec<OutgoingMessage> = deliveries
         .iter()
         .filter(|d| d.status == DeliveryStatus::Pending && d.attempt_count == 0)
         .map(|d| {
+            let fresh_claim = new.iter().any(|n| n.id == d.id);
             let message = DeliveryMessage {
                 delivery_id: d.id,
                 event_id: d.event,
@@ -212,7 +231,14 @@ async fn expand(
                 traceparent: Some(trace),
                 turned_away: 0,
                 // Claimed by this routing (its proposed id won), not found from an earlier one.
-                fresh_claim: new.iter().any(|n| n.id == d.id),
+                fresh_claim,
+                claim: fresh_claim.then(|| CarriedClaim {
+                    connection: d.connection,
+                    kind: d.kind.as_str().to_owned(),
+                    event_name: d.event_name.clone(),
+                    created_ms: epoch_millis(d.created_at),
+                }),
+                event: carried.clone(),
             };
             OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
         })

@@ -150,16 +150,10 @@ impl Deliveries for DynamoStore {
         Ok(current.map(|d| outcomes::settle(d, &done)))
     }
 
-    /// The claim on the event item (the instance's read of the event, else a Query), without
-    /// the GetItem of the delivery's own item: a freshly claimed delivery has none, unless a
-    /// cancel wrote it, which the first attempt's update then keeps.
-    async fn claimed_delivery(
-        &self,
-        org: OrgId,
-        event: EventId,
-        id: DeliveryId,
-    ) -> Result<Option<Delivery>, StoreError> {
-        self.unwritten_delivery(org, event, id).await
+    /// The routing's copy, read from nothing: a freshly claimed delivery has no item, unless a
+    /// cancel wrote it, which the stored delivery then keeps (`outcomes::settle`).
+    async fn claimed_delivery(&self, routed: &Delivery) -> Result<Option<Delivery>, StoreError> {
+        Ok(Some(routed.clone()))
     }
 
     async fn deliveries_for_event(

@@ -73,18 +73,15 @@ pub trait Deliveries: Send + Sync + 'static {
         id: DeliveryId,
     ) -> Result<Option<Delivery>, StoreError>;
 
-    /// A delivery its routing claimed moments ago, for the first attempt of the routing's own
-    /// message ([`crate::message::DeliveryMessage::trusts_claim`]): an adapter that keeps a
-    /// delivery's claim apart from its written record may answer from the claim alone, without
-    /// reading the record (only a cancel can have written it since). `None` — the default,
-    /// for an adapter whose one read is the record — sends the caller to
+    /// A delivery its routing claimed moments ago, as the routing's own message carries it
+    /// (`routed`), for that message's first attempt
+    /// ([`crate::message::DeliveryMessage::trusts_claim`]): an adapter where every read is
+    /// billed may take it as the delivery, reading nothing — only a cancel can have changed it
+    /// since, and a cancel during an attempt does not stop that attempt either. `None` — the
+    /// default, for an adapter whose reads are cheap — sends the caller to
     /// [`Deliveries::delivery`].
-    async fn claimed_delivery(
-        &self,
-        _org: OrgId,
-        _event: EventId,
-        _id: DeliveryId,
-    ) -> Result<Option<Delivery>, StoreError> {
+    async fn claimed_delivery(&self, routed: &Delivery) -> Result<Option<Delivery>, StoreError> {
+        let _ = routed;
         Ok(None)
     }
 
