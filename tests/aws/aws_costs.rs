@@ -402,11 +402,15 @@ async fn fan_out_1_3_and_10_single_and_bulk_on_a_busy_and_a_quiet_system() {
         m.report(label);
         // The design's write budget: an event item, a routing claim (carrying the routed mark
         // and the pending deliveries: one unit up to five rules' claims of ~135 bytes, two
-        // past that), and per delivery the first attempt's record, which writes its item.
+        // past that), and the event's successful first attempts, written together (~230 bytes
+        // each, so a unit per four) — twice for an event whose deliveries a batch boundary
+        // splits (at fan-out 3, two events in ten).
         let wru = m.units.write_units / m.events as f64;
         let claim = 1 + fan_out / 6;
+        let outcomes = fan_out.div_ceil(4) as f64;
+        let split = if fan_out == 3 { 0.2 } else { 0.0 };
         assert!(
-            wru <= (1 + claim + fan_out) as f64 + 0.01,
+            wru <= (1 + claim) as f64 + outcomes + split + 0.01,
             "{label}: {wru} WRU per event"
         );
         assert_eq!(
@@ -414,15 +418,20 @@ async fn fan_out_1_3_and_10_single_and_bulk_on_a_busy_and_a_quiet_system() {
             0.0,
             "{label}: no Scan"
         );
-        // A first attempt whose routing's message is young takes its delivery from the claim
-        // its event read carries: no GetItem of the delivery. One event at a time, every
-        // message is (busy rounds on moto run late enough for some to be read as stored).
-        if per_round == 1 {
-            assert_eq!(
-                m.per_event("DynamoDB_20120810.GetItem"),
-                0.0,
-                "{label}: a first attempt read its delivery"
-            );
+        // The messages carry the event and the routing's claim: the router reads no event (a
+        // Query), and a first attempt whose routing's message is young reads neither its
+        // event nor its delivery (a BatchGetItem). One event at a time and on a busy system up
+        // to fan-out 3, every message is (fan-out 10's busy rounds on moto run late enough for
+        // some to be read as stored). What reads remain are the 5 s caches' GetItems of
+        // rules, connections and keys.
+        if fan_out <= 3 {
+            for read in ["Query", "BatchGetItem"] {
+                assert_eq!(
+                    m.per_event(&format!("DynamoDB_20120810.{read}")),
+                    0.0,
+                    "{label}: {read} on the hot path"
+                );
+            }
         }
         // On a busy system the router enqueues a whole batch's deliveries ten to a request:
         // per event, its send at ingest (a tenth of one in bulk) and a tenth of a send per
@@ -445,12 +454,13 @@ async fn fan_out_1_3_and_10_single_and_bulk_on_a_busy_and_a_quiet_system() {
             "cost[{label}] ${:.2} per million events (${counted:.2} counted, ${duration:.2} duration)",
             counted + duration
         );
-        // What the design delivers today (docs/aws.md), counted; and the measured duration,
-        // $0.34–1.12 here as moto's pace varies, which only a handler that started to wait
-        // or spin takes past $3: a regression fails here.
+        // What the design delivers today (docs/aws.md), counted — with room left under the
+        // targets ($5.00 single, $3.00 bulk) for the measured duration; and that duration,
+        // which moto's pace varies and only a handler that started to wait or spin takes past
+        // $1.50: a regression fails here.
         let ceiling = match (fan_out, ingest) {
-            (3, Ingest::Single) => Some(6.20),
-            (3, Ingest::Bulk) => Some(4.60),
+            (3, Ingest::Single) => Some(4.40),
+            (3, Ingest::Bulk) => Some(2.70),
             _ => None,
         };
         if let Some(ceiling) = ceiling {
@@ -459,7 +469,7 @@ async fn fan_out_1_3_and_10_single_and_bulk_on_a_busy_and_a_quiet_system() {
                 "{label}: ${counted:.2}/M counted, over ${ceiling:.2}"
             );
             assert!(
-                duration <= 3.00,
+                duration <= 1.50,
                 "{label}: ${duration:.2}/M of Lambda duration"
             );
         }
