@@ -5,9 +5,11 @@
 //!
 //! One delivery per (event, rule) is kept by the event item: its `r_<rule>` claim names the
 //! rule's delivery, set with `if_not_exists`, so however often an event is routed the first
-//! delivery id for a rule wins. The item is written by the delivery's first attempt (or a
-//! cancel before it): until then the claim is the delivery (`rule_claims.rs`), which saves a
-//! write per delivery and is why a delivery is looked up with its event.
+//! delivery id for a rule wins. The item is written only when a delivery needs more than its
+//! claim and a successful first attempt — a failed attempt, a cancel, a restart: until then
+//! the claim is the delivery (`rule_claims.rs`), settled by its event's outcomes
+//! (`outcomes.rs`), which saves a write per delivery and is why a delivery is looked up with
+//! its event.
 
 use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
@@ -85,8 +87,9 @@ impl Deliveries for DynamoStore {
         };
         let head = EventHead::from_item(org, &event_item)?;
 
-        // 2. A delivery this call claimed is written at its first attempt — now only when it
-        //    is not a fresh pending one (history imported, a fixture), fresh ids in one batch.
+        // 2. A delivery this call claimed is its claim until an attempt or a cancel writes it —
+        //    written now only when it is not a fresh pending one (history imported, a
+        //    fixture), fresh ids in one batch.
         let mut all = Vec::new();
         let mut written = Vec::new();
         let mut others = BTreeMap::new();

@@ -72,14 +72,15 @@ pub struct DynamoStore {
     routed: Arc<Memo>,
     /// Catalog keys known to exist.
     catalog: Arc<Memo>,
-    /// Configuration kept by a hot-path Lambda instance for at most 5 s (`cache.rs`); `None`
-    /// where reads must see every write at once (the API, `serve`).
+    /// Configuration kept by a hot-path Lambda instance for at most 5 s (`cache.rs`), and its
+    /// outcome groups (`outcome_groups.rs`); `None` where reads must see every write at once
+    /// (the API, `serve`), whose successful first attempts are written one by one.
     hot: Option<Arc<HotPath>>,
 }
 
-/// The caches of a hot-path instance: configuration for [`cache::STALENESS`], and events —
-/// which never change once stored — for a minute, so one batch's deliveries of an event read
-/// it once.
+/// What a hot-path instance keeps: configuration for [`cache::STALENESS`]; events — which
+/// never change once stored — for a minute, so one batch's deliveries of an event read it
+/// once; and the successful first attempts of an event waiting to be written together.
 pub(crate) struct HotPath {
     publishable_keys: cache::Cache<Option<switchyard_core::domain::PublishableKey>>,
     active_rules: cache::Cache<Vec<switchyard_core::domain::Rule>>,
