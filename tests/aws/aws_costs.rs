@@ -422,15 +422,13 @@ async fn fan_out_1_3_and_10_single_and_bulk_on_a_busy_and_a_quiet_system() {
         // Query), and a first attempt whose routing's message is young reads neither its
         // event nor its delivery (a BatchGetItem). One event at a time and on a busy system up
         // to fan-out 3, every message is (fan-out 10's busy rounds on moto run late enough for
-        // some to be read as stored). What reads remain are the 5 s caches' GetItems of
-        // rules, connections and keys.
+        // some to be read as stored). What reads remain are the 5 s caches' refreshes — of
+        // rules (a Query), connections and keys — a few per run, where reading events or
+        // deliveries would be one or more per event.
         if fan_out <= 3 {
             for read in ["Query", "BatchGetItem"] {
-                assert_eq!(
-                    m.per_event(&format!("DynamoDB_20120810.{read}")),
-                    0.0,
-                    "{label}: {read} on the hot path"
-                );
+                let per_event = m.per_event(&format!("DynamoDB_20120810.{read}"));
+                assert!(per_event <= 0.1, "{label}: {per_event} {read} per event");
             }
         }
         // On a busy system the router enqueues a whole batch's deliveries ten to a request:

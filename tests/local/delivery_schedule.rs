@@ -8,7 +8,9 @@ use std::time::Duration;
 use serde_json::json;
 use switchyard_core::circuit::BreakerPolicy;
 use switchyard_core::clock::{ManualClock, truncated_to_millis};
-use switchyard_core::domain::{Connection, Delivery, DeliveryStatus, IntegrationType, Rule};
+use switchyard_core::domain::{
+    Attempt, Connection, Delivery, DeliveryStatus, IntegrationType, Rule,
+};
 use switchyard_core::fair_share::Shares;
 use switchyard_core::keyring::MasterKeyRing;
 use switchyard_core::message::{DeliveryMessage, EventMessage};
@@ -251,6 +253,15 @@ impl Rig {
         self.current(&self.delivery).await
     }
 
+    /// `delivery`'s attempts as stored now.
+    async fn attempts(&self, delivery: &Delivery) -> Vec<Attempt> {
+        self.deps
+            .store
+            .attempts(self.org, delivery.event, delivery.id)
+            .await
+            .unwrap()
+    }
+
     /// `delivery` as stored now.
     async fn current(&self, delivery: &Delivery) -> Delivery {
         self.deps
@@ -311,12 +322,7 @@ async fn attempt_times_follow_the_schedule_until_failed() {
     let d = rig.delivery().await;
     assert_eq!(d.status, DeliveryStatus::Failed);
     assert_eq!(d.attempt_count, 9);
-    let attempts = rig
-        .deps
-        .store
-        .attempts(rig.org, d.event, d.id)
-        .await
-        .unwrap();
+    let attempts = rig.attempts(&d).await;
     assert!(attempts.iter().all(|a| a.status_code == Some(503)));
     assert_eq!(
         rig.queue
@@ -383,12 +389,7 @@ async fn retry_after_is_honoured() {
     // The schedule says "immediately"; the destination asked for two minutes.
     let waited = rig.run_until_next_attempt(Duration::from_secs(600)).await;
     assert_eq!(waited, Duration::from_secs(120));
-    let attempts = rig
-        .deps
-        .store
-        .attempts(rig.org, rig.delivery.event, rig.delivery.id)
-        .await
-        .unwrap();
+    let attempts = rig.attempts(&rig.delivery).await;
     assert_eq!(attempts[0].outcome.as_str(), "rate_limited");
 }
 
@@ -528,15 +529,7 @@ async fn a_retry_that_starts_before_its_attempt_is_recorded_completes_the_delive
     let d = rig.delivery().await;
     assert_eq!(d.status, DeliveryStatus::Completed, "{d:?}");
     assert_eq!(d.attempt_count, 2);
-    let numbers: Vec<u32> = rig
-        .deps
-        .store
-        .attempts(rig.org, d.event, d.id)
-        .await
-        .unwrap()
-        .iter()
-        .map(|a| a.number)
-        .collect();
+    let numbers: Vec<u32> = rig.attempts(&d).await.iter().map(|a| a.number).collect();
     assert_eq!(numbers, vec![1, 2]);
 }
 
@@ -730,12 +723,7 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
         let now = rig.current(d).await;
         if now.attempt_count == 1 {
             assert_eq!(now.status, DeliveryStatus::Retrying);
-            let attempts = rig
-                .deps
-                .store
-                .attempts(rig.org, d.event, d.id)
-                .await
-                .unwrap();
+            let attempts = rig.attempts(&d).await;
             assert_eq!(attempts[0].outcome.as_str(), "timeout");
             assert!(attempts[0].duration_ms < 5000, "{:?}", attempts[0]);
         } else {
@@ -819,12 +807,7 @@ async fn an_attempt_shows_processing_only_once_it_has_run_a_while() {
     assert_eq!(rig.step().await, 1);
     let done = rig.delivery().await;
     assert_eq!(done.status, DeliveryStatus::Completed);
-    let attempts = rig
-        .deps
-        .store
-        .attempts(rig.org, done.event, done.id)
-        .await
-        .unwrap();
+    let attempts = rig.attempts(&done).await;
     assert_eq!(done.started_at, Some(attempts[0].started_at));
 
     rig.receiver.hang();

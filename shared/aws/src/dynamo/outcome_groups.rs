@@ -141,8 +141,8 @@ mod tests {
         assert!(groups.due(key).is_empty(), "the group is gone");
     }
 
-    #[test]
-    fn a_failed_sibling_releases_the_group_and_a_lone_outcome_writes_at_once() {
+    /// Two first attempts of one event running, and one of them done: `a` waits.
+    fn one_waiting_one_running() -> (OutcomeGroups, GroupKey) {
         let groups = OutcomeGroups::default();
         let key = (OrgId::new(), EventId::new());
         groups.started(key);
@@ -151,6 +151,12 @@ mod tests {
             groups.join(key, waiting("a").0),
             Joined::StartClock
         ));
+        (groups, key)
+    }
+
+    #[test]
+    fn a_failed_sibling_releases_the_group_and_a_lone_outcome_writes_at_once() {
+        let (groups, key) = one_waiting_one_running();
         assert_eq!(names(&groups.ended(key)), ["a"]);
 
         // Never begun here (a test's direct call): nothing to wait for.
@@ -160,14 +166,7 @@ mod tests {
 
     #[test]
     fn the_clock_takes_what_waits_and_a_later_sibling_writes_alone() {
-        let groups = OutcomeGroups::default();
-        let key = (OrgId::new(), EventId::new());
-        groups.started(key);
-        groups.started(key);
-        assert!(matches!(
-            groups.join(key, waiting("a").0),
-            Joined::StartClock
-        ));
+        let (groups, key) = one_waiting_one_running();
         assert_eq!(names(&groups.due(key)), ["a"]);
         assert!(matches!(groups.join(key, waiting("b").0), Joined::Write(w) if w.len() == 1));
     }
