@@ -723,7 +723,7 @@ async fn a_hanging_destination_defers_further_attempts_until_its_call_is_cut_off
         let now = rig.current(d).await;
         if now.attempt_count == 1 {
             assert_eq!(now.status, DeliveryStatus::Retrying);
-            let attempts = rig.attempts(&d).await;
+            let attempts = rig.attempts(d).await;
             assert_eq!(attempts[0].outcome.as_str(), "timeout");
             assert!(attempts[0].duration_ms < 5000, "{:?}", attempts[0]);
         } else {
