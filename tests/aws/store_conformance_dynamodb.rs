@@ -402,6 +402,75 @@ async fn an_events_first_attempts_that_end_together_are_one_write() -> Result<()
     Ok(())
 }
 
+/// An event's outcomes item is one DynamoDB item, 400 KB at most: a successful first attempt
+/// that would pass that (hundreds of deliveries of one event) is recorded on its delivery's
+/// own item instead, and reads the same.
+#[tokio::test]
+async fn a_first_attempt_past_a_full_outcomes_item_is_recorded_on_its_own() -> Result<()> {
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use switchyard_core::domain::DeliveryStatus;
+    use switchyard_core::outcome::Outcome;
+    use switchyard_core::ports::{AttemptRecord, Deliveries};
+
+    let Some((store, (db, history_table))) = store_and_history().await else {
+        return Ok(());
+    };
+    let t = store_fixtures::tenant(&store).await?;
+    let e = store_fixtures::stored_event(&store, &t, "user.created").await?;
+    let rule = store_fixtures::stored_rule(&store, &t, "user.created").await?;
+    let routed = store_fixtures::delivery(&e, &rule);
+    store
+        .insert_deliveries(t.org, e.id, std::slice::from_ref(&routed))
+        .await?;
+    // The event's outcomes item, a couple of hundred bytes short of the limit (moto's: 405,000
+    // bytes of names and values; DynamoDB's is 400 KB).
+    db.put_item()
+        .table_name(&history_table)
+        .item("pk", AttributeValue::S(format!("DL#{}#{}", t.org, e.id)))
+        .item("sk", AttributeValue::S("O".into()))
+        .item("filler", AttributeValue::S("x".repeat(405_000 - 200)))
+        .send()
+        .await?;
+
+    let begun = store
+        .begin_attempt(t.org, e.id, routed.id, store_fixtures::now())
+        .await?
+        .expect("attemptable");
+    let record = AttemptRecord {
+        attempt: store_fixtures::attempt(&begun, 1, Outcome::Delivered, 200),
+        status: DeliveryStatus::Completed,
+        next_attempt_at: None,
+        last_error: None,
+    };
+    let done = store.finish_attempt(&begun, &record).await?;
+    assert_eq!(done.status, DeliveryStatus::Completed);
+    let own = db
+        .get_item()
+        .table_name(&history_table)
+        .key(
+            "pk",
+            AttributeValue::S(format!("DL#{}#{}", t.org, routed.id)),
+        )
+        .key("sk", AttributeValue::S("D".into()))
+        .consistent_read(true)
+        .send()
+        .await?
+        .item
+        .expect("the delivery's own item");
+    assert_eq!(
+        own.get("st")
+            .and_then(|v| v.as_s().ok())
+            .map(String::as_str),
+        Some("completed")
+    );
+    assert_eq!(store.delivery(t.org, e.id, routed.id).await?, Some(done));
+    assert_eq!(
+        store.attempts(t.org, e.id, routed.id).await?,
+        vec![record.attempt]
+    );
+    Ok(())
+}
+
 /// moto stores an updated item's keys before it applies the update, so a read racing a
 /// delivery's first attempt can find an item holding its keys alone (DynamoDB never shows one):
 /// every read takes the delivery for its claim, still pending, instead of answering 500.

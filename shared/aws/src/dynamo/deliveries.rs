@@ -226,14 +226,15 @@ impl Deliveries for DynamoStore {
         let group = (org, attempted.event);
         if outcomes::is_outcome(attempted, a, record.status) {
             let ttl = self.expiry(attempted.created_at);
-            self.record_outcome(group, a, ttl).await?;
-            let from_claim = Delivery {
-                started_at: None,
-                ..attempted.clone()
-            };
-            return Ok(outcomes::settle(from_claim, std::slice::from_ref(a)));
-        }
-        if attempted.attempt_count == 0 {
+            if self.record_outcome(group, a, ttl).await? {
+                let from_claim = Delivery {
+                    started_at: None,
+                    ..attempted.clone()
+                };
+                return Ok(outcomes::settle(from_claim, std::slice::from_ref(a)));
+            }
+            // The event's outcomes are full: recorded on the delivery's own item, as any other.
+        } else if attempted.attempt_count == 0 {
             self.outcome_not_made(group);
             // A copy of this attempt may have succeeded already (SQS handed the message over
             // twice): its delivery's item is written from it, so this one counts as the

@@ -28,7 +28,8 @@ pub(crate) type GroupKey = (OrgId, EventId);
 pub(crate) struct Waiting {
     pub(crate) attribute: (String, AttributeValue),
     pub(crate) ttl: i64,
-    pub(crate) answer: oneshot::Sender<Result<(), StoreError>>,
+    /// Whether the group was written (`false`: too large for one item, nothing written).
+    pub(crate) answer: oneshot::Sender<Result<bool, StoreError>>,
 }
 
 /// What a joining outcome sets off.
@@ -105,7 +106,7 @@ impl OutcomeGroups {
 mod tests {
     use super::*;
 
-    fn waiting(name: &str) -> (Waiting, oneshot::Receiver<Result<(), StoreError>>) {
+    fn waiting(name: &str) -> (Waiting, oneshot::Receiver<Result<bool, StoreError>>) {
         let (answer, rx) = oneshot::channel();
         let attribute = (name.to_owned(), AttributeValue::Null(true));
         (

@@ -9,21 +9,32 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::error::ProvideErrorMetadata;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus};
 use switchyard_core::{DeliveryId, EventId, OrgId, StoreError};
 use tokio::sync::oneshot;
 
 use super::codec;
-use super::expr::Expr;
-use super::item::{Item, n};
+use super::expr::{Expr, non_empty};
+use super::item::{Item, n, s};
 use super::keys::*;
 use super::outcome_groups::{GroupKey, Joined, LONGEST_WAIT, Waiting};
 use super::{DynamoStore, Table};
+use crate::error::{backend, code};
+
+/// The longest response body an outcome keeps; an attempt answered with more is recorded on
+/// its delivery's own item, so the outcomes item — billed by its whole size on each update —
+/// stays small.
+const OUTCOME_BODY_MAX: usize = 512;
 
 /// Whether an attempt's record goes to its event's outcomes: a first attempt, begun from a
-/// delivery never attempted, that delivered.
+/// delivery never attempted, that delivered, with a short response body.
 pub(super) fn is_outcome(attempted: &Delivery, a: &Attempt, status: DeliveryStatus) -> bool {
-    attempted.attempt_count == 0 && a.number == 1 && status == DeliveryStatus::Completed
+    attempted.attempt_count == 0
+        && a.number == 1
+        && status == DeliveryStatus::Completed
+        && a.response_body.as_ref().map_or(0, String::len) <= OUTCOME_BODY_MAX
 }
 
 /// The delivery as its item (or claim) `d` and its event's successful first attempts `done`
@@ -80,13 +91,15 @@ impl DynamoStore {
     }
 
     /// Records a successful first attempt on its event's outcomes item, with the event's
-    /// others that end meanwhile on this instance; answers once it is written.
+    /// others that end meanwhile on this instance; answers once it is written — `false` when
+    /// the item would pass DynamoDB's 400 KB limit (hundreds of deliveries of one event): then
+    /// the caller records the attempt on its delivery's own item.
     pub(super) async fn record_outcome(
         &self,
         key: GroupKey,
         a: &Attempt,
         ttl: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let attribute = (
             format!("{OUTCOME_ATTR_PREFIX}{}", a.id),
             codec::outcome_value(a),
@@ -136,13 +149,14 @@ impl DynamoStore {
         });
     }
 
-    /// One update adds the attempts to the event's outcomes item (creating it).
+    /// One update adds the attempts to the event's outcomes item (creating it); `false` when
+    /// the item would pass DynamoDB's item size limit, and nothing was written.
     async fn write_outcomes(
         &self,
         (org, event): GroupKey,
-        attributes: Vec<(String, aws_sdk_dynamodb::types::AttributeValue)>,
+        attributes: Vec<(String, AttributeValue)>,
         ttl: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let mut sets = vec!["#ttl = if_not_exists(#ttl, :ttl)".to_owned()];
         let mut update = Expr::default().name("#ttl", TTL).value(":ttl", n(ttl));
         for (i, (name, value)) in attributes.into_iter().enumerate() {
@@ -154,15 +168,30 @@ impl DynamoStore {
         let mut text = Expr::new(format!("SET {}", sets.join(", ")));
         text.names.extend(update.names);
         text.values.extend(update.values);
-        self.update(
-            Table::History,
-            outcomes_pk(org, event),
-            OUTCOMES_SK,
-            text,
-            None,
-        )
-        .await?;
-        Ok(())
+        let result = self
+            .client
+            .update_item()
+            .table_name(self.table(Table::History))
+            .key(PK, s(outcomes_pk(org, event)))
+            .key(SK, s(OUTCOMES_SK))
+            .update_expression(text.text)
+            .set_expression_attribute_names(non_empty(text.names))
+            .set_expression_attribute_values(non_empty(text.values))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await;
+        match result {
+            Ok(out) => {
+                self.meter
+                    .write(super::item_size(&out.attributes.unwrap_or_default()));
+                Ok(true)
+            }
+            Err(e) if is_too_large(&e) => {
+                self.meter.write(0);
+                Ok(false)
+            }
+            Err(e) => Err(backend("UpdateItem", e)),
+        }
     }
 
     /// A delivery's own item (when it holds more than its keys) and its event's successful
@@ -193,6 +222,13 @@ impl DynamoStore {
         }
         Ok((own, done))
     }
+}
+
+/// DynamoDB's answer to an update that would pass the 400 KB item limit.
+fn is_too_large<E: ProvideErrorMetadata>(e: &E) -> bool {
+    code(e) == Some("ValidationException")
+        && e.message()
+            .is_some_and(|m| m.contains("Item size") && m.contains("exceeded"))
 }
 
 #[cfg(test)]
