@@ -209,12 +209,13 @@ impl Deliveries for DynamoStore {
     }
 
     /// A successful first attempt is written to its event's outcomes (`outcomes.rs`), with the
-    /// event's others that end meanwhile. Any other: one conditional update records the attempt and moves the delivery — writing it, at its
-    /// first attempt, from what the attempt began with. A delivery canceled while the attempt
-    /// ran fails that update's condition and takes the second, which records the attempt and
-    /// keeps `canceled` (and schedules nothing). A duplicate of an attempt already counted (SQS
-    /// delivered its message twice and both ran, or the attempt's own retry finished first)
-    /// fails both and takes the third, which only appends it.
+    /// event's others that end meanwhile. Any other: one conditional update records the
+    /// attempt and moves the delivery — writing it, at its first record, from what the attempt
+    /// began with. A delivery canceled while the attempt ran fails that update's condition and
+    /// takes the second, which records the attempt and keeps `canceled` (and schedules
+    /// nothing). A duplicate of an attempt already counted (SQS delivered its message twice and
+    /// both ran, or the attempt's own retry finished first) fails both and takes the third,
+    /// which only appends it.
     async fn finish_attempt(
         &self,
         attempted: &Delivery,
