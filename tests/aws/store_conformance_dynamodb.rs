@@ -33,6 +33,28 @@ async fn store_and_history() -> Option<(DynamoStore, (aws_sdk_dynamodb::Client, 
     Some((store, (clients.dynamodb, r.history_table)))
 }
 
+/// An event of `t` routed to `rules` new rules: its deliveries, claimed and not yet written,
+/// by id.
+async fn routed_event(
+    store: &DynamoStore,
+    t: &store_fixtures::Tenant,
+    rules: usize,
+) -> Result<(
+    switchyard_core::domain::Event,
+    Vec<switchyard_core::domain::Delivery>,
+)> {
+    use switchyard_core::ports::Deliveries;
+    let e = store_fixtures::stored_event(store, t, "user.created").await?;
+    let mut routed = Vec::new();
+    for _ in 0..rules {
+        let rule = store_fixtures::stored_rule(store, t, "user.created").await?;
+        routed.push(store_fixtures::delivery(&e, &rule));
+    }
+    routed.sort_by_key(|d| d.id);
+    store.insert_deliveries(t.org, e.id, &routed).await?;
+    Ok((e, routed))
+}
+
 macro_rules! dynamodb_cases {
     ($($case:ident),* $(,)?) => {
         $(
@@ -275,20 +297,6 @@ async fn an_events_first_attempts_that_end_together_are_one_write() -> Result<()
     };
     let store = store.with_hot_path_cache();
     let t = store_fixtures::tenant(&store).await?;
-    let routed_event = |rules: usize| {
-        let (store, t) = (&store, &t);
-        async move {
-            let e = store_fixtures::stored_event(store, t, "user.created").await?;
-            let mut routed = Vec::new();
-            for _ in 0..rules {
-                let rule = store_fixtures::stored_rule(store, t, "user.created").await?;
-                routed.push(store_fixtures::delivery(&e, &rule));
-            }
-            routed.sort_by_key(|d| d.id);
-            store.insert_deliveries(t.org, e.id, &routed).await?;
-            anyhow::Ok((e, routed))
-        }
-    };
     let record = |d: &switchyard_core::domain::Delivery, delivered: bool| {
         let (outcome, code, status) = if delivered {
             (Outcome::Delivered, 200, DeliveryStatus::Completed)
@@ -303,7 +311,7 @@ async fn an_events_first_attempts_that_end_together_are_one_write() -> Result<()
         }
     };
 
-    let (e, routed) = routed_event(3).await?;
+    let (e, routed) = routed_event(&store, &t, 3).await?;
     let mut begun = Vec::new();
     for d in &routed {
         let current = store.claimed_delivery(d).await?;
@@ -367,7 +375,7 @@ async fn an_events_first_attempts_that_end_together_are_one_write() -> Result<()
     );
 
     // One of two fails: the other is written as soon as that one is recorded.
-    let (e, routed) = routed_event(2).await?;
+    let (e, routed) = routed_event(&store, &t, 2).await?;
     let mut begun = Vec::new();
     for d in &routed {
         begun.push(
@@ -416,12 +424,8 @@ async fn a_first_attempt_past_a_full_outcomes_item_is_recorded_on_its_own() -> R
         return Ok(());
     };
     let t = store_fixtures::tenant(&store).await?;
-    let e = store_fixtures::stored_event(&store, &t, "user.created").await?;
-    let rule = store_fixtures::stored_rule(&store, &t, "user.created").await?;
-    let routed = store_fixtures::delivery(&e, &rule);
-    store
-        .insert_deliveries(t.org, e.id, std::slice::from_ref(&routed))
-        .await?;
+    let (e, routed) = routed_event(&store, &t, 1).await?;
+    let routed = &routed[0];
     // The event's outcomes item, a couple of hundred bytes short of the limit (moto's: 405,000
     // bytes of names and values; DynamoDB's is 400 KB).
     db.put_item()
@@ -483,12 +487,8 @@ async fn a_delivery_item_holding_only_its_keys_reads_as_its_claim() -> Result<()
         return Ok(());
     };
     let t = store_fixtures::tenant(&store).await?;
-    let e = store_fixtures::stored_event(&store, &t, "user.created").await?;
-    let rule = store_fixtures::stored_rule(&store, &t, "user.created").await?;
-    let routed = store_fixtures::delivery(&e, &rule);
-    store
-        .insert_deliveries(t.org, e.id, std::slice::from_ref(&routed))
-        .await?;
+    let (e, routed) = routed_event(&store, &t, 1).await?;
+    let routed = &routed[0];
     db.put_item()
         .table_name(history_table)
         .item(

@@ -50,6 +50,12 @@ pub use schema::table_definitions;
 use expr::{Expr, non_empty};
 use switchyard_core::memo::Memo;
 
+/// An UpdateItem the service did not carry out.
+type UpdateFailure = aws_sdk_dynamodb::error::SdkError<
+    aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+    aws_sdk_dynamodb::config::http::HttpResponse,
+>;
+
 /// How many keys each memo remembers (a few hundred KiB at most).
 const MEMO_CAPACITY: usize = 4096;
 
@@ -198,6 +204,24 @@ impl DynamoStore {
         update: Expr,
         condition: Option<Expr>,
     ) -> Result<Option<Item>, StoreError> {
+        let failed_condition =
+            |e: &UpdateFailure| code(e) == Some("ConditionalCheckFailedException");
+        self.update_unless(t, pk, sk, update, condition, failed_condition)
+            .await
+    }
+
+    /// An UpdateItem returning the new item; `None` when the service refused it as `refused`
+    /// says — a failed condition, an item that would pass the size limit — which is billed a
+    /// write all the same.
+    async fn update_unless(
+        &self,
+        t: Table,
+        pk: String,
+        sk: &str,
+        update: Expr,
+        condition: Option<Expr>,
+        refused: impl Fn(&UpdateFailure) -> bool,
+    ) -> Result<Option<Item>, StoreError> {
         let (names, values) = update.merged_with(condition.as_ref());
         let result = self
             .client
@@ -218,7 +242,7 @@ impl DynamoStore {
                 self.meter.write(item_size(&item));
                 Ok(Some(item))
             }
-            Err(e) if code(&e) == Some("ConditionalCheckFailedException") => {
+            Err(e) if refused(&e) => {
                 self.meter.write(0);
                 Ok(None)
             }

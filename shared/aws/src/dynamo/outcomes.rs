@@ -10,18 +10,18 @@
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 use switchyard_core::domain::{Attempt, Delivery, DeliveryStatus};
 use switchyard_core::{DeliveryId, EventId, OrgId, StoreError};
 use tokio::sync::oneshot;
 
 use super::codec;
-use super::expr::{Expr, non_empty};
-use super::item::{Item, n, s};
+use super::expr::Expr;
+use super::item::{Item, n};
 use super::keys::*;
 use super::outcome_groups::{GroupKey, Joined, LONGEST_WAIT, Waiting};
 use super::{DynamoStore, Table};
-use crate::error::{backend, code};
+use crate::error::code;
 
 /// The longest response body an outcome keeps; an attempt answered with more is recorded on
 /// its delivery's own item, so the outcomes item — billed by its whole size on each update —
@@ -168,30 +168,17 @@ impl DynamoStore {
         let mut text = Expr::new(format!("SET {}", sets.join(", ")));
         text.names.extend(update.names);
         text.values.extend(update.values);
-        let result = self
-            .client
-            .update_item()
-            .table_name(self.table(Table::History))
-            .key(PK, s(outcomes_pk(org, event)))
-            .key(SK, s(OUTCOMES_SK))
-            .update_expression(text.text)
-            .set_expression_attribute_names(non_empty(text.names))
-            .set_expression_attribute_values(non_empty(text.values))
-            .return_values(ReturnValue::AllNew)
-            .send()
-            .await;
-        match result {
-            Ok(out) => {
-                self.meter
-                    .write(super::item_size(&out.attributes.unwrap_or_default()));
-                Ok(true)
-            }
-            Err(e) if is_too_large(&e) => {
-                self.meter.write(0);
-                Ok(false)
-            }
-            Err(e) => Err(backend("UpdateItem", e)),
-        }
+        let written = self
+            .update_unless(
+                Table::History,
+                outcomes_pk(org, event),
+                OUTCOMES_SK,
+                text,
+                None,
+                is_too_large,
+            )
+            .await?;
+        Ok(written.is_some())
     }
 
     /// A delivery's own item (when it holds more than its keys) and its event's successful
