@@ -212,7 +212,8 @@ async fn expand(
         }
         Err(e) => return Err(e.into()),
     };
-    let carried = CarriedEvent::of(&event);
+    // The copy this message brought, else one made now (nothing when the event is large).
+    let carried = message.event.clone().or_else(|| CarriedEvent::of(&event));
 
     let messages: Vec<OutgoingMessage> = deliveries
         .iter()
