@@ -1,5 +1,6 @@
-//! The delivery path's per-process cache of rules and connections: every attempt reads its
-//! rule and its connection, which change rarely. An entry serves only while no write through
+//! The delivery path's per-process cache of rules and connections: every routing reads its
+//! event type's active rules, and every attempt its rule and its connection, which change
+//! rarely. An entry serves only while no write through
 //! this process's [`Db::call`](crate::Db::call) has committed since it was read (every write to
 //! rules and connections goes there, so a change made through this process is seen at once),
 //! and for at most [`TTL`] — the bound on how long a change made by another process sharing
@@ -11,7 +12,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use switchyard_core::domain::{Connection, Rule};
-use switchyard_core::{ConnectionId, OrgId, RuleId};
+use switchyard_core::{ConnectionId, OrgId, RuleId, WorkspaceId};
 
 /// The longest a cached entry is used: how stale another process's change can be.
 pub(super) const TTL: Duration = Duration::from_secs(1);
@@ -21,6 +22,8 @@ const MAX_ENTRIES: usize = 10_000;
 #[derive(Default)]
 pub(super) struct Caches {
     pub rules: Cache<(OrgId, RuleId), Rule>,
+    /// A workspace's active rules for an event type, as routing reads them.
+    pub active_rules: Cache<(OrgId, WorkspaceId, String), Vec<Rule>>,
     pub connections: Cache<(OrgId, ConnectionId), Connection>,
 }
 

@@ -93,8 +93,14 @@ impl Rules for SqliteStore {
         workspace: WorkspaceId,
         event: &str,
     ) -> Result<Vec<Rule>, StoreError> {
-        let event = event.to_owned();
-        self.db
+        let generation = self.db.generation();
+        let key = (org, workspace, event.to_owned());
+        if let Some(rules) = self.cache.active_rules.get(&key, generation) {
+            return Ok(rules);
+        }
+        let event = key.2.clone();
+        let rules: Vec<Rule> = self
+            .db
             .read(move |c| {
                 // Oldest first, so deliveries are created in the order the rules were.
                 c.prepare_cached(
@@ -105,7 +111,9 @@ impl Rules for SqliteStore {
                 .query_map([org.to_string(), workspace.to_string(), event], rows::rule)?
                 .collect()
             })
-            .await
+            .await?;
+        self.cache.active_rules.put(key, rules.clone(), generation);
+        Ok(rules)
     }
 }
 
