@@ -231,17 +231,19 @@ async fn purging_history_removes_old_events_with_their_deliveries() -> Result<()
     Ok(())
 }
 
-/// SQLite-specific: ingest's intake writes the claim, the events and their queue messages in
-/// one transaction — a failure before the commit (here a panic, as a full disk would fail the
-/// write) leaves nothing: no event, no message, the key free.
+/// SQLite-specific: ingest's intake writes the claim, the events and their routing in one
+/// transaction — an events-queue message, or (routed at intake) the deliveries and their
+/// delivery messages. A failure before the commit (here a panic, as a full disk would fail
+/// the write) leaves nothing: no event, no message, no delivery, the key free.
 #[tokio::test]
-async fn intake_commits_claim_events_and_messages_together() -> Result<()> {
+async fn intake_commits_claim_events_and_routing_together() -> Result<()> {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
     use switchyard_core::SystemClock;
     use switchyard_core::ports::{
-        Accepted, Claim, EventIntake, Intake, OutgoingMessage, QueueConsumer, QueueName,
+        Accepted, Claim, EventIntake, Events, Intake, OutgoingMessage, QueueConsumer, QueueName,
+        Routing,
     };
     use switchyard_embedded::{QueueSettings, SqliteIntake, SqliteQueue};
 
@@ -256,14 +258,20 @@ async fn intake_commits_claim_events_and_messages_together() -> Result<()> {
             "injected failure before commit"
         );
     }));
+    assert!(intake.routes_at_intake());
     let t = tenant(&store).await?;
-    let events = [event(&t.workspace, "a.b"), event(&t.workspace, "a.b")];
+    let rule = stored_rule(&store, &t, "a.b").await?;
+    let [queued, expanded] = [event(&t.workspace, "a.b"), event(&t.workspace, "a.b")];
+    let routed = delivery(&expanded, &rule);
     let request = || Intake {
-        events: events.to_vec(),
-        messages: events
-            .iter()
-            .map(|e| OutgoingMessage::now(e.id.to_string()))
-            .collect(),
+        events: vec![queued.clone(), expanded.clone()],
+        routing: vec![
+            Routing::Queued(OutgoingMessage::now(queued.id.to_string())),
+            Routing::Expanded {
+                deliveries: vec![routed.clone()],
+                messages: vec![OutgoingMessage::now(routed.id.to_string())],
+            },
+        ],
         catalog: Vec::new(),
         ..Intake::default()
     };
@@ -271,17 +279,31 @@ async fn intake_commits_claim_events_and_messages_together() -> Result<()> {
         org: t.org,
         workspace: t.workspace.id,
         key: "k".into(),
-        first: events[0].id,
+        first: queued.id,
         now: now(),
         expires_at: now() + time::Duration::hours(1),
     };
     let wait = Duration::from_millis(10);
+    let bodies = |queue: &SqliteQueue, name| {
+        let queue = queue.clone();
+        async move {
+            let received = queue.receive(name, 10, wait).await?;
+            anyhow::Ok(received.into_iter().map(|m| m.body).collect::<Vec<_>>())
+        }
+    };
 
     assert!(intake.accept(Some(&claim), request()).await.is_err());
-    for e in &events {
+    for e in [&queued, &expanded] {
         assert!(store.event(t.org, e.id).await?.is_none(), "rolled back");
     }
-    assert!(queue.receive(QueueName::Events, 10, wait).await?.is_empty());
+    assert!(bodies(&queue, QueueName::Events).await?.is_empty());
+    assert!(bodies(&queue, QueueName::Deliveries).await?.is_empty());
+    assert!(
+        store
+            .deliveries_for_event(t.org, expanded.id)
+            .await?
+            .is_empty()
+    );
     assert!(
         store
             .idempotency_claim(t.org, t.workspace.id, "k", now())
@@ -294,11 +316,21 @@ async fn intake_commits_claim_events_and_messages_together() -> Result<()> {
         intake.accept(Some(&claim), request()).await?,
         Accepted::Stored
     );
-    for e in &events {
-        assert!(store.event(t.org, e.id).await?.is_some());
-    }
-    let queued = queue.receive(QueueName::Events, 10, wait).await?;
-    assert_eq!(queued.len(), 2, "one message per event");
+    assert_eq!(
+        bodies(&queue, QueueName::Events).await?,
+        vec![queued.id.to_string()],
+        "the queued event's message alone"
+    );
+    assert_eq!(
+        bodies(&queue, QueueName::Deliveries).await?,
+        vec![routed.id.to_string()]
+    );
+    assert!(!store.is_routed(t.org, queued.id).await?);
+    assert!(store.is_routed(t.org, expanded.id).await?);
+    assert_eq!(
+        store.deliveries_for_event(t.org, expanded.id).await?,
+        vec![routed.clone()]
+    );
 
     // The key now answers the first request; nothing is written again.
     let twin = Claim {
@@ -307,10 +339,15 @@ async fn intake_commits_claim_events_and_messages_together() -> Result<()> {
     };
     assert_eq!(
         intake.accept(Some(&twin), request()).await?,
-        Accepted::KeyHeld(events[0].id)
+        Accepted::KeyHeld(queued.id)
     );
-    // Completing a request whose events are stored adds no second message.
+    // Completing a request whose events are stored routes none of them again.
     assert_eq!(intake.accept(None, request()).await?, Accepted::Stored);
-    assert!(queue.receive(QueueName::Events, 10, wait).await?.is_empty());
+    assert!(bodies(&queue, QueueName::Events).await?.is_empty());
+    assert!(bodies(&queue, QueueName::Deliveries).await?.is_empty());
+    assert_eq!(
+        store.deliveries_for_event(t.org, expanded.id).await?,
+        vec![routed]
+    );
     Ok(())
 }

@@ -1,6 +1,8 @@
-//! Ingest's write path on the embedded default: the claim, the events and their queue
-//! messages in one SQLite transaction (`store::accept`), so a `kill -9` or a full disk at any
-//! point leaves all of a request or none of it.
+//! Ingest's write path on the embedded default: the claim, the events and their routing in
+//! one SQLite transaction (`store::accept`), so a `kill -9` or a full disk at any point leaves
+//! all of a request or none of it. Events come routed: their deliveries and delivery messages
+//! are written with them, which spares each event the events queue's send, receive and
+//! delete, and a router's transaction of its own.
 
 use std::sync::Arc;
 
@@ -8,7 +10,7 @@ use async_trait::async_trait;
 use switchyard_core::StoreError;
 use switchyard_core::domain::CatalogEntry;
 use switchyard_core::memo::Memo;
-use switchyard_core::ports::{Accepted, Claim, EventIntake, Intake, QueueName};
+use switchyard_core::ports::{Accepted, Claim, EventIntake, Intake, QueueName, Routing};
 
 use crate::SqliteQueue;
 
@@ -60,6 +62,11 @@ impl EventIntake for SqliteIntake {
         let added: Vec<String> = intake.catalog.iter().map(memo_key).collect();
         let claim = claim.cloned();
         let now = self.queue.now_ms();
+        let routing = &intake.routing;
+        let to_route = routing.iter().any(|r| matches!(r, Routing::Queued(_)));
+        let to_deliver = routing
+            .iter()
+            .any(|r| matches!(r, Routing::Expanded { messages, .. } if !messages.is_empty()));
         let hook = self.before_commit.clone();
         let accepted = self
             .queue
@@ -73,11 +80,20 @@ impl EventIntake for SqliteIntake {
             })
             .await?;
         if accepted == Accepted::Stored {
-            self.queue.wake(QueueName::Events);
+            if to_route {
+                self.queue.wake(QueueName::Events);
+            }
+            if to_deliver {
+                self.queue.wake(QueueName::Deliveries);
+            }
             for key in added {
                 self.catalog.insert(key);
             }
         }
         Ok(accepted)
+    }
+
+    fn routes_at_intake(&self) -> bool {
+        true
     }
 }

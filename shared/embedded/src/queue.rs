@@ -355,6 +355,20 @@ fn receive_tx(
     })
 }
 
+/// Sends `messages` at `now_ms`, each visible after its delay.
+pub(crate) fn insert_all(
+    conn: &Connection,
+    queue: QueueName,
+    messages: &[OutgoingMessage],
+    now_ms: i64,
+) -> rusqlite::Result<()> {
+    for m in messages {
+        let visible_at = now_ms.saturating_add(millis(m.delay.min(MAX_DELAY)));
+        insert(conn, queue, &m.body, now_ms, visible_at)?;
+    }
+    Ok(())
+}
+
 pub(crate) fn insert(
     conn: &Connection,
     queue: QueueName,
@@ -401,13 +415,7 @@ impl Queue for SqliteQueue {
         }
         let now = self.now_ms();
         self.db
-            .write(move |conn| {
-                for m in &messages {
-                    let visible_at = now.saturating_add(millis(m.delay.min(MAX_DELAY)));
-                    insert(conn, queue, &m.body, now, visible_at)?;
-                }
-                Ok(())
-            })
+            .write(move |conn| insert_all(conn, queue, &messages, now))
             .await?;
         self.wake(queue);
         Ok(())

@@ -1,16 +1,19 @@
-//! Ingest: validate events, then store them and put them on the events queue through the
-//! intake port, all of a request or none of it. Once this returns `Ok`, the events are durable
-//! and will be routed (the API answers 201 only then).
+//! Ingest: validate events, then store them with their routing through the intake port, all
+//! of a request or none of it — their events-queue messages, or (an intake that routes at
+//! intake: the embedded default) their deliveries, expanded here by the router's functions.
+//! Once this returns `Ok`, the events are durable and will be routed (the API answers 201
+//! only then).
 
 use serde_json::{Map, Value};
 use switchyard_core::domain::{CatalogEntry, CatalogKind, Event};
 use switchyard_core::message::{CarriedEvent, EventMessage};
-use switchyard_core::ports::{Accepted, Claim, Intake, OutgoingMessage, QueueName};
+use switchyard_core::ports::{Accepted, Claim, Intake, OutgoingMessage, QueueName, Routing};
 use switchyard_core::trace::TraceId;
 use switchyard_core::validation::{self, MAX_EVENT_BYTES};
 use switchyard_core::{EventId, OrgId, RuleId, StoreError, ValidationErrors, WorkspaceId};
 
 use crate::Deps;
+use crate::intake_routing::Routings;
 use crate::trace::RequestTrace;
 
 /// Who is sending the event, as established by authentication.
@@ -283,14 +286,8 @@ async fn accept_routed(
         });
     }
     let stored: Vec<&Event> = results.iter().filter_map(|r| r.as_ref().ok()).collect();
-    match deps
-        .intake
-        .accept(
-            claim.as_ref(),
-            intake(deps, &stored, only_rule, true, trace),
-        )
-        .await?
-    {
+    let (intake, routings) = intake(deps, &stored, only_rule, true, trace).await?;
+    match deps.intake.accept(claim.as_ref(), intake).await? {
         Accepted::Stored => {
             crate::failpoint::hit("ingest.stored");
             crate::metrics::events_ingested(stored.len());
@@ -304,6 +301,7 @@ async fn accept_routed(
                     _ => accepted(),
                 }
             }
+            routings.log();
             Ok(Answer {
                 results,
                 replayed: false,
@@ -351,9 +349,9 @@ async fn replay(
             "completing a request cut short, under its Idempotency-Key"
         );
         let missing: Vec<&Event> = missing.iter().collect();
-        deps.intake
-            .accept(None, intake(deps, &missing, only_rule, false, trace))
-            .await?;
+        let (intake, routings) = intake(deps, &missing, only_rule, false, trace).await?;
+        deps.intake.accept(None, intake).await?;
+        routings.log();
     }
     reroute_stale(deps, &results, only_rule, trace).await?;
     Ok(Answer {
@@ -395,15 +393,17 @@ fn check_key(key: &str) -> Result<(), IngestError> {
     Ok(())
 }
 
-/// What the intake writes for `events`: them, one routing message each, their catalog keys;
-/// `fresh` when no earlier try can have stored any of them (the cheap, unconditional write).
-fn intake(
+/// What the intake writes for `events`: them, their routing, their catalog keys; `fresh`
+/// when no earlier try can have stored any of them (the cheap, unconditional write). An
+/// intake that routes as it stores gets each event's rules expanded here, and the routings
+/// to log once it has ([`Routings::log`]).
+async fn intake(
     deps: &Deps,
     events: &[&Event],
     only_rule: Option<RuleId>,
     fresh: bool,
     trace: &RequestTrace,
-) -> Intake {
+) -> Result<(Intake, Routings), StoreError> {
     // One time for the request: its events' keys are seen together, so two events of one
     // type give equal entries, kept once.
     let seen_at = deps.now();
@@ -415,15 +415,22 @@ fn intake(
             }
         }
     }
-    Intake {
-        events: events.iter().map(|e| (*e).clone()).collect(),
-        messages: events
+    let mut routings = Routings::default();
+    let routing = if deps.intake.routes_at_intake() {
+        routings.expand(deps, events, only_rule, trace).await?
+    } else {
+        events
             .iter()
-            .map(|e| route_message(e, only_rule, trace))
-            .collect(),
+            .map(|e| Routing::Queued(route_message(e, only_rule, trace)))
+            .collect()
+    };
+    let intake = Intake {
+        events: events.iter().map(|e| (*e).clone()).collect(),
+        routing,
         catalog,
         fresh,
-    }
+    };
+    Ok((intake, routings))
 }
 
 /// The events-queue message that has the router route `event` (through `only_rule` alone,

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use switchyard_core::StoreError;
-use switchyard_core::ports::{Accepted, Claim, EventIntake, Intake, Queue, QueueName, Store};
+use switchyard_core::ports::{
+    Accepted, Claim, EventIntake, Intake, Queue, QueueName, Routing, Store,
+};
 
 pub struct QueueFirstIntake {
     store: Arc<dyn Store>,
@@ -25,7 +27,19 @@ impl QueueFirstIntake {
 
     /// Sends, then stores. On failure, says whether any event was stored by then.
     async fn write(&self, intake: Intake) -> Result<(), (StoreError, bool)> {
-        for chunk in intake.messages.chunks(10) {
+        let mut messages = Vec::with_capacity(intake.routing.len());
+        for routing in intake.routing {
+            match routing {
+                Routing::Queued(m) => messages.push(m),
+                Routing::Expanded { .. } => {
+                    return Err((
+                        StoreError::Backend("this intake routes through the events queue".into()),
+                        false,
+                    ));
+                }
+            }
+        }
+        for chunk in messages.chunks(10) {
             self.queue
                 .send_batch(QueueName::Events, chunk.to_vec())
                 .await

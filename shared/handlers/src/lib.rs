@@ -21,6 +21,7 @@ pub mod event_source;
 pub mod failpoint;
 pub mod ingest;
 pub mod intake;
+mod intake_routing;
 pub mod lambda;
 pub mod limits;
 pub mod mcp_token;

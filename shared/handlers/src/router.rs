@@ -6,12 +6,13 @@
 
 use futures::future::join_all;
 use switchyard_core::clock::epoch_millis;
-use switchyard_core::domain::{Delivery, DeliveryStatus};
+use switchyard_core::domain::{Delivery, DeliveryStatus, Event, Rule};
 use switchyard_core::matching::matching_rules;
 use switchyard_core::message::{CarriedClaim, CarriedEvent, DeliveryMessage, EventMessage};
 use switchyard_core::ports::{OutgoingMessage, QueueName};
-use switchyard_core::trace::TraceParent;
-use switchyard_core::{DeliveryId, StoreError};
+use switchyard_core::trace::{SpanId, TraceParent};
+use switchyard_core::{DeliveryId, EventId, OrgId, RuleId, StoreError, WorkspaceId};
+use time::OffsetDateTime;
 use tracing::Instrument;
 
 use crate::Deps;
@@ -102,7 +103,13 @@ struct Planned {
 /// Everything routing one event does but send its deliveries.
 async fn plan(deps: &Deps, message: EventMessage) -> Result<Planned, RouteError> {
     let (trace, parent) = crate::trace::child_of(message.traceparent);
-    let span = tracing::info_span!("route", trace_id = %trace.trace_id, span_id = %trace.span_id, parent_id = parent.map(tracing::field::display), org = %message.org, workspace = %message.workspace, event_id = %message.event_id);
+    let span = route_span(
+        &trace,
+        parent,
+        message.org,
+        message.workspace,
+        message.event_id,
+    );
     expand(deps, message, trace).instrument(span).await
 }
 
@@ -155,48 +162,9 @@ async fn expand(
     let Some(event) = event else {
         return not_yet_stored(deps, &message).await;
     };
-    let rules = match message.only_rule {
-        // A rule's test event: that rule alone, if it still exists in the event's workspace.
-        Some(rule) => deps
-            .rules()
-            .rule(event.org, rule)
-            .await?
-            .filter(|r| r.workspace == event.workspace)
-            .into_iter()
-            .collect(),
-        None => {
-            deps.rules()
-                .active_rules(event.org, event.workspace, &event.event)
-                .await?
-        }
-    };
-    let selected = match message.only_rule {
-        Some(_) => rules.iter().collect(),
-        None => matching_rules(&rules, &event),
-    };
+    let rules = rules_for(deps, &event, message.only_rule).await?;
     let now = deps.now();
-    let new: Vec<Delivery> = selected
-        .into_iter()
-        .map(|rule| Delivery {
-            id: DeliveryId::new(),
-            org: event.org,
-            workspace: event.workspace,
-            event: event.id,
-            event_name: event.event.clone(),
-            rule: rule.id,
-            connection: rule.connection,
-            kind: rule.kind,
-            status: DeliveryStatus::Pending,
-            attempt_count: 0,
-            schedule_base: 0,
-            started_at: None,
-            completed_at: None,
-            next_attempt_at: None,
-            last_error: None,
-            created_at: now,
-            updated_at: now,
-        })
-        .collect();
+    let new = deliveries_for(&event, &rules, message.only_rule, now);
     let deliveries = match deps
         .deliveries()
         .insert_deliveries(event.org, event.id, &new)
@@ -219,40 +187,122 @@ async fn expand(
         .iter()
         .filter(|d| d.status == DeliveryStatus::Pending && d.attempt_count == 0)
         .map(|d| {
+            // Claimed by this routing (its proposed id won), not found from an earlier one.
             let fresh_claim = new.iter().any(|n| n.id == d.id);
-            let message = DeliveryMessage {
-                delivery_id: d.id,
-                event_id: d.event,
-                rule_id: d.rule,
-                org: d.org,
-                workspace: d.workspace,
-                attempt: 1,
-                not_before: epoch_millis(now),
-                resume: false,
-                traceparent: Some(trace),
-                turned_away: 0,
-                // Claimed by this routing (its proposed id won), not found from an earlier one.
-                fresh_claim,
-                claim: fresh_claim.then(|| CarriedClaim {
-                    connection: d.connection,
-                    kind: d.kind.as_str().to_owned(),
-                    event_name: d.event_name.clone(),
-                    created_ms: epoch_millis(d.created_at),
-                }),
-                event: carried.clone(),
-            };
-            OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
+            first_attempt(d, fresh_claim, carried.clone(), trace, now)
         })
         .collect();
-    tracing::info!(
-        rules = rules.len(),
-        deliveries = messages.len(),
-        "event routed"
-    );
+    log_routed(rules.len(), messages.len());
     Ok(Planned {
         routed: Routed::Enqueued(messages.len()),
         deliveries: messages,
     })
+}
+
+/// The rules routing `event` looks at: the active rules for its type in its workspace, or
+/// `only_rule` (a rule's test event) if it still exists there.
+pub async fn rules_for(
+    deps: &Deps,
+    event: &Event,
+    only_rule: Option<RuleId>,
+) -> Result<Vec<Rule>, StoreError> {
+    match only_rule {
+        Some(rule) => Ok(deps
+            .rules()
+            .rule(event.org, rule)
+            .await?
+            .filter(|r| r.workspace == event.workspace)
+            .into_iter()
+            .collect()),
+        None => {
+            deps.rules()
+                .active_rules(event.org, event.workspace, &event.event)
+                .await
+        }
+    }
+}
+
+/// One new pending delivery per rule of `rules` that `event` matches (`only_rule`: each).
+pub fn deliveries_for(
+    event: &Event,
+    rules: &[Rule],
+    only_rule: Option<RuleId>,
+    now: OffsetDateTime,
+) -> Vec<Delivery> {
+    let selected = match only_rule {
+        Some(_) => rules.iter().collect(),
+        None => matching_rules(rules, event),
+    };
+    selected
+        .into_iter()
+        .map(|rule| Delivery {
+            id: DeliveryId::new(),
+            org: event.org,
+            workspace: event.workspace,
+            event: event.id,
+            event_name: event.event.clone(),
+            rule: rule.id,
+            connection: rule.connection,
+            kind: rule.kind,
+            status: DeliveryStatus::Pending,
+            attempt_count: 0,
+            schedule_base: 0,
+            started_at: None,
+            completed_at: None,
+            next_attempt_at: None,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect()
+}
+
+/// The delivery-queue message of `d`'s first attempt, in the routing's trace: with the
+/// routing's claim when this routing made the delivery (`fresh_claim`), and the event's copy.
+pub fn first_attempt(
+    d: &Delivery,
+    fresh_claim: bool,
+    event: Option<Box<CarriedEvent>>,
+    trace: TraceParent,
+    now: OffsetDateTime,
+) -> OutgoingMessage {
+    let message = DeliveryMessage {
+        delivery_id: d.id,
+        event_id: d.event,
+        rule_id: d.rule,
+        org: d.org,
+        workspace: d.workspace,
+        attempt: 1,
+        not_before: epoch_millis(now),
+        resume: false,
+        traceparent: Some(trace),
+        turned_away: 0,
+        fresh_claim,
+        claim: fresh_claim.then(|| CarriedClaim {
+            connection: d.connection,
+            kind: d.kind.as_str().to_owned(),
+            event_name: d.event_name.clone(),
+            created_ms: epoch_millis(d.created_at),
+        }),
+        event,
+    };
+    OutgoingMessage::now(serde_json::to_string(&message).expect("message serialises"))
+}
+
+/// The line each routed event logs, in its route span.
+pub fn log_routed(rules: usize, deliveries: usize) {
+    tracing::info!(rules, deliveries, "event routed");
+}
+
+/// The span routing an event runs in: `trace` is the routing's own, `parent` the span before.
+pub fn route_span(
+    trace: &TraceParent,
+    parent: Option<SpanId>,
+    org: OrgId,
+    workspace: WorkspaceId,
+    event_id: EventId,
+) -> tracing::Span {
+    tracing::info_span!("route", trace_id = %trace.trace_id, span_id = %trace.span_id, parent_id = parent.map(tracing::field::display), org = %org, workspace = %workspace, event_id = %event_id)
 }
 
 impl Planned {

@@ -6,7 +6,7 @@ mod integration;
 mod queue;
 mod store;
 
-pub use intake::{Accepted, Claim, EventIntake, Intake};
+pub use intake::{Accepted, Claim, EventIntake, Intake, Routing};
 pub use integration::{DeliveryRequest, DeliveryResult, Integration, ReadFields};
 pub use queue::{
     MAX_DELAY, OutgoingMessage, Queue, QueueConsumer, QueueDepth, QueueName, ReceivedMessage,

@@ -29,59 +29,7 @@ impl Deliveries for SqliteStore {
         }
         let deliveries = deliveries.to_vec();
         self.db
-            .write(move |tx| {
-                let mut inserted = 0;
-                {
-                    // OR IGNORE: UNIQUE (event, rule) makes re-routing an event a no-op.
-                    let mut insert = tx.prepare_cached(
-                        "INSERT OR IGNORE INTO deliveries
-                             (id, org, workspace, event, event_name, rule, connection, kind,
-                              status, attempt_count, schedule_base, started_at, completed_at,
-                              next_attempt_at, last_error, created_at, updated_at)
-                         VALUES (:id, :org, :workspace, :event, :event_name, :rule, :connection,
-                                 :kind, :status, :attempt_count, :schedule_base, :started_at, :completed_at,
-                                 :next_attempt_at, :last_error, :created_at, :updated_at)",
-                    )?;
-                    for d in &deliveries {
-                        inserted += insert.execute(named_params! {
-                            ":id": d.id.to_string(),
-                            ":org": d.org.to_string(),
-                            ":workspace": d.workspace.to_string(),
-                            ":event": d.event.to_string(),
-                            ":event_name": d.event_name,
-                            ":rule": d.rule.to_string(),
-                            ":connection": d.connection.to_string(),
-                            ":kind": d.kind.as_str(),
-                            ":status": d.status.as_str(),
-                            ":attempt_count": d.attempt_count,
-                            ":schedule_base": d.schedule_base,
-                            ":started_at": ms_opt(d.started_at),
-                            ":completed_at": ms_opt(d.completed_at),
-                            ":next_attempt_at": ms_opt(d.next_attempt_at),
-                            ":last_error": d.last_error,
-                            ":created_at": ms(d.created_at),
-                            ":updated_at": ms(d.updated_at),
-                        })?;
-                    }
-                }
-                // Routed in the same transaction: the router needs no second one.
-                tx.prepare_cached(
-                    "UPDATE events SET routed = 1 WHERE org = ?1 AND id = ?2 AND routed = 0",
-                )?
-                .execute([org.to_string(), event.to_string()])?;
-                // The common case, an event routed once: what was written is all there is,
-                // and counting (from the (event, rule) index alone) is cheaper than reading it
-                // back.
-                let stored: usize = tx
-                    .prepare_cached("SELECT COUNT(*) FROM deliveries WHERE event = ?1")?
-                    .query_row([event.to_string()], |r| r.get(0))?;
-                if inserted == deliveries.len() && stored == inserted {
-                    let mut written = deliveries;
-                    written.sort_by_key(|d| d.id);
-                    return Ok(written);
-                }
-                deliveries_of_event(tx, org, event)
-            })
+            .write(move |tx| insert_routed(tx, org, event, &deliveries))
             .await
     }
 
@@ -478,4 +426,69 @@ pub(super) fn deliveries_of_event(
     c.prepare_cached("SELECT * FROM deliveries WHERE org = ?1 AND event = ?2 ORDER BY id")?
         .query_map([org.to_string(), event.to_string()], rows::delivery)?
         .collect()
+}
+
+/// Writes an event's deliveries and marks it routed, in the caller's transaction (the
+/// router's): its deliveries as stored after.
+pub(crate) fn insert_routed(
+    tx: &rusqlite::Connection,
+    org: OrgId,
+    event: EventId,
+    deliveries: &[Delivery],
+) -> rusqlite::Result<Vec<Delivery>> {
+    let inserted = insert_delivery_rows(tx, deliveries)?;
+    // Routed in the same transaction: the router needs no second one.
+    tx.prepare_cached("UPDATE events SET routed = 1 WHERE org = ?1 AND id = ?2 AND routed = 0")?
+        .execute([org.to_string(), event.to_string()])?;
+    // The common case, an event routed once: what was written is all there is, and counting
+    // (from the (event, rule) index alone) is cheaper than reading it back.
+    let stored: usize = tx
+        .prepare_cached("SELECT COUNT(*) FROM deliveries WHERE event = ?1")?
+        .query_row([event.to_string()], |r| r.get(0))?;
+    if inserted == deliveries.len() && stored == inserted {
+        let mut written = deliveries.to_vec();
+        written.sort_by_key(|d| d.id);
+        return Ok(written);
+    }
+    deliveries_of_event(tx, org, event)
+}
+
+/// Writes deliveries, but none of an (event, rule) already stored; returns how many it wrote.
+pub(crate) fn insert_delivery_rows(
+    tx: &rusqlite::Connection,
+    deliveries: &[Delivery],
+) -> rusqlite::Result<usize> {
+    // OR IGNORE: UNIQUE (event, rule) makes re-routing an event a no-op.
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO deliveries
+             (id, org, workspace, event, event_name, rule, connection, kind,
+              status, attempt_count, schedule_base, started_at, completed_at,
+              next_attempt_at, last_error, created_at, updated_at)
+         VALUES (:id, :org, :workspace, :event, :event_name, :rule, :connection,
+                 :kind, :status, :attempt_count, :schedule_base, :started_at, :completed_at,
+                 :next_attempt_at, :last_error, :created_at, :updated_at)",
+    )?;
+    let mut inserted = 0;
+    for d in deliveries {
+        inserted += insert.execute(named_params! {
+            ":id": d.id.to_string(),
+            ":org": d.org.to_string(),
+            ":workspace": d.workspace.to_string(),
+            ":event": d.event.to_string(),
+            ":event_name": d.event_name,
+            ":rule": d.rule.to_string(),
+            ":connection": d.connection.to_string(),
+            ":kind": d.kind.as_str(),
+            ":status": d.status.as_str(),
+            ":attempt_count": d.attempt_count,
+            ":schedule_base": d.schedule_base,
+            ":started_at": ms_opt(d.started_at),
+            ":completed_at": ms_opt(d.completed_at),
+            ":next_attempt_at": ms_opt(d.next_attempt_at),
+            ":last_error": d.last_error,
+            ":created_at": ms(d.created_at),
+            ":updated_at": ms(d.updated_at),
+        })?;
+    }
+    Ok(inserted)
 }

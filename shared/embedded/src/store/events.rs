@@ -66,14 +66,34 @@ impl Events for SqliteStore {
     }
 }
 
-/// Inserts an event row; `false` (and nothing written) when its id is already stored.
+/// Inserts an event row not yet routed; `false` (and nothing written) when its id is already
+/// stored.
 pub(super) fn insert_event_row(c: &rusqlite::Connection, ev: &Event) -> rusqlite::Result<bool> {
+    insert_row(c, ev, false, EventStatus::Pending)
+}
+
+/// Inserts an event row routed already — its deliveries written just before, in the same
+/// transaction — with the status they give it; `false` as [`insert_event_row`].
+pub(super) fn insert_routed_event_row(
+    c: &rusqlite::Connection,
+    ev: &Event,
+    status: EventStatus,
+) -> rusqlite::Result<bool> {
+    insert_row(c, ev, true, status)
+}
+
+fn insert_row(
+    c: &rusqlite::Connection,
+    ev: &Event,
+    routed: bool,
+    status: EventStatus,
+) -> rusqlite::Result<bool> {
     let inserted = c
         .prepare_cached(
             "INSERT INTO events (id, org, workspace, event, resource, resource_id,
-                                 payload, created_by, created_at, trace_id)
+                                 payload, created_by, created_at, trace_id, routed, status)
              VALUES (:id, :org, :workspace, :event, :resource, :resource_id,
-                     :payload, :created_by, :created_at, :trace_id)
+                     :payload, :created_by, :created_at, :trace_id, :routed, :status)
              ON CONFLICT (id) DO NOTHING",
         )?
         .execute(named_params! {
@@ -87,6 +107,14 @@ pub(super) fn insert_event_row(c: &rusqlite::Connection, ev: &Event) -> rusqlite
             ":created_by": ev.created_by,
             ":created_at": ms(ev.created_at),
             ":trace_id": ev.trace_id.map(|t| t.to_string()),
+            ":routed": routed,
+            ":status": status.as_str(),
         })?;
     Ok(inserted == 1)
+}
+
+/// Whether an event of this id is stored.
+pub(super) fn event_stored(c: &rusqlite::Connection, id: EventId) -> rusqlite::Result<bool> {
+    c.prepare_cached("SELECT EXISTS (SELECT 1 FROM events WHERE id = ?1)")?
+        .query_row([id.to_string()], |r| r.get(0))
 }
