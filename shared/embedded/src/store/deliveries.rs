@@ -136,47 +136,40 @@ impl Deliveries for SqliteStore {
                     + Duration::milliseconds(i64::try_from(a.duration_ms).unwrap_or(i64::MAX));
                 // SET expressions see the row as it was, so `status = 'canceled'` below is the
                 // status before this attempt: a cancel that raced the attempt wins, and a
-                // canceled delivery gets no next attempt time.
-                let delivery = tx
-                    .prepare_cached(
-                        "UPDATE deliveries
-                         SET status = CASE WHEN status = 'canceled' THEN 'canceled'
-                                           ELSE :status END,
-                             attempt_count = :number,
-                             started_at = COALESCE(started_at, :started_at),
-                             completed_at = CASE
-                                 WHEN status <> 'canceled' AND :status IN ('completed', 'failed')
-                                 THEN :ended_at ELSE completed_at END,
-                             next_attempt_at = CASE WHEN status = 'canceled' THEN NULL
-                                                    ELSE :next_attempt_at END,
-                             last_error = :last_error,
-                             updated_at = :ended_at
-                         WHERE org = :org AND id = :id AND attempt_count < :number
-                         RETURNING *",
-                    )?
-                    .query_row(
-                        named_params! {
-                            ":status": record.status.as_str(),
-                            ":ended_at": ms(ended_at),
-                            ":next_attempt_at": ms_opt(record.next_attempt_at),
-                            ":last_error": record.last_error,
-                            ":org": org.to_string(),
-                            ":id": a.delivery.to_string(),
-                            ":number": a.number,
-                            ":started_at": ms(a.started_at),
-                        },
-                        rows::delivery,
-                    )
-                    .optional()?;
-                // Unmoved: absent, or this attempt's number is already counted — a duplicate
-                // (its message came twice and both ran), or an attempt its own retry overtook
-                // (the retry's message goes out first). It is recorded and moves nothing.
-                let delivery = match delivery {
-                    Some(moved) => moved,
-                    None => match delivery_row(tx, org, a.delivery)? {
-                        Some(unmoved) => unmoved,
-                        None => return Ok(None),
-                    },
+                // canceled delivery gets no next attempt time. Read back by key, not with
+                // `RETURNING`: SQLite runs that as a trigger whose rows go through a temporary
+                // table, which cost more than the read (docs/benchmarks.md).
+                tx.prepare_cached(
+                    "UPDATE deliveries
+                     SET status = CASE WHEN status = 'canceled' THEN 'canceled'
+                                       ELSE :status END,
+                         attempt_count = :number,
+                         started_at = COALESCE(started_at, :started_at),
+                         completed_at = CASE
+                             WHEN status <> 'canceled' AND :status IN ('completed', 'failed')
+                             THEN :ended_at ELSE completed_at END,
+                         next_attempt_at = CASE WHEN status = 'canceled' THEN NULL
+                                                ELSE :next_attempt_at END,
+                         last_error = :last_error,
+                         updated_at = :ended_at
+                     WHERE org = :org AND id = :id AND attempt_count < :number",
+                )?
+                .execute(named_params! {
+                    ":status": record.status.as_str(),
+                    ":ended_at": ms(ended_at),
+                    ":next_attempt_at": ms_opt(record.next_attempt_at),
+                    ":last_error": record.last_error,
+                    ":org": org.to_string(),
+                    ":id": a.delivery.to_string(),
+                    ":number": a.number,
+                    ":started_at": ms(a.started_at),
+                })?;
+                // Unmoved (no row updated) when this attempt's number is already counted — a
+                // duplicate (its message came twice and both ran), or an attempt its own retry
+                // overtook (the retry's message goes out first). It is recorded and moves
+                // nothing.
+                let Some(delivery) = delivery_row(tx, org, a.delivery)? else {
+                    return Ok(None);
                 };
                 tx.prepare_cached(
                     "INSERT INTO attempts (id, org, delivery, number, outcome, status_code,
