@@ -1,17 +1,18 @@
-//! The delivery path's per-process cache of rules and connections: every routing reads its
-//! event type's active rules, and every attempt its rule and its connection, which change
-//! rarely. An entry serves only while no write through
+//! The hot path's per-process cache of keys, rules and connections: every ingest reads its
+//! publishable key, every routing its event type's active rules, and every attempt its rule
+//! and its connection, which change rarely. An entry serves only while no write through
 //! this process's [`Db::call`](crate::Db::call) has committed since it was read (every write to
 //! rules and connections goes there, so a change made through this process is seen at once),
 //! and for at most [`TTL`] — the bound on how long a change made by another process sharing
 //! the file (an operator command) can go unseen.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use switchyard_core::domain::{Connection, Rule};
+use switchyard_core::domain::{Connection, PublishableKey, Rule};
 use switchyard_core::{ConnectionId, OrgId, RuleId, WorkspaceId};
 
 /// The longest a cached entry is used: how stale another process's change can be.
@@ -24,6 +25,8 @@ pub(super) struct Caches {
     pub rules: Cache<(OrgId, RuleId), Rule>,
     /// A workspace's active rules for an event type, as routing reads them.
     pub active_rules: Cache<(OrgId, WorkspaceId, String), Vec<Rule>>,
+    /// Publishable keys by their hash, as ingest finds its caller.
+    pub publishable_keys: Cache<String, PublishableKey>,
     pub connections: Cache<(OrgId, ConnectionId), Connection>,
 }
 
@@ -48,7 +51,11 @@ impl<K, V> Default for Cache<K, V> {
 
 impl<K: Eq + Hash, V: Clone> Cache<K, V> {
     /// The value read at `generation` (the current one), if read within [`TTL`].
-    pub fn get(&self, key: &K, generation: u64) -> Option<V> {
+    pub fn get<Q>(&self, key: &Q, generation: u64) -> Option<V>
+    where
+        K: Borrow<Q>,
+        Q: Eq + Hash + ?Sized,
+    {
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries
             .get(key)

@@ -145,14 +145,28 @@ impl Tenants for SqliteStore {
     }
 
     async fn publishable_key(&self, key_hash: &str) -> Result<Option<PublishableKey>, StoreError> {
-        let key_hash = key_hash.to_owned();
-        self.db
+        let generation = self.db.generation();
+        if let Some(key) = self.cache.publishable_keys.get(key_hash, generation) {
+            return Ok(Some(key));
+        }
+        let hash = key_hash.to_owned();
+        let key = self
+            .db
             .read(move |c| {
                 c.prepare_cached("SELECT * FROM publishable_keys WHERE key_hash = ?1")?
-                    .query_row([key_hash], rows::publishable_key)
+                    .query_row([hash], rows::publishable_key)
                     .optional()
             })
-            .await
+            .await?;
+        // Only keys found: an unknown one (a client's typo, or someone guessing) is read
+        // again each time rather than filling the cache.
+        if let Some(key) = &key {
+            let hash = key_hash.to_owned();
+            self.cache
+                .publishable_keys
+                .put(hash, key.clone(), generation);
+        }
+        Ok(key)
     }
 
     async fn publishable_keys(
