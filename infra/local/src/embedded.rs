@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use switchyard_core::keyring::Remembering;
 use switchyard_core::ports::QueueName;
 use switchyard_core::webhook::UrlPolicy;
 use switchyard_core::{Clock, SystemClock};
@@ -70,7 +71,9 @@ pub fn open(
     }));
     let store = Arc::new(SqliteStore::open(db.clone())?);
     let queue = Arc::new(SqliteQueue::open(db, clock.clone(), queue_settings)?);
-    let keys = Arc::new(open_file_key_ring(&data_dir.join("master.key"))?);
+    let keys = Arc::new(Remembering::new(open_file_key_ring(
+        &data_dir.join("master.key"),
+    )?));
     let client = OutboundClient::new(ClientSettings::default())?;
     let oauth = OAuth::from_vars(
         |name| std::env::var(name).ok(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use switchyard_core::SystemClock;
+use switchyard_core::keyring::Remembering;
 use switchyard_core::outcome::Outcome;
 use switchyard_core::plan::PlanLimits;
 use switchyard_core::ports::{DeliveryRequest, DeliveryResult, Integration};
@@ -130,7 +131,7 @@ async fn build(
         queue: queue.clone(),
         dead_letters: Some(queue.clone()),
         intake: Arc::new(QueueFirstIntake::new(store.clone(), queue.clone())),
-        keys: Arc::new(keys),
+        keys: Arc::new(Remembering::new(keys)),
         clock: Arc::new(SystemClock),
         integrations,
         settings: Settings {

@@ -4,8 +4,9 @@
 //! can rotate (new seals use the newest key, old ciphertexts still open). Where the master key
 //! comes from is the adapter's business: a 0600 file locally, one Secrets Manager secret on AWS.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
+use std::sync::Mutex;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
@@ -111,6 +112,48 @@ impl KeyRing for MasterKeyRing {
     }
 }
 
+/// A key ring that keeps what it opened, by sealed value: every attempt opens its
+/// connection's credentials, and every API call its machine key's secret, which change only by
+/// a new seal (a new value, so a new entry). An open costs an XChaCha20-Poly1305 decryption;
+/// a lookup, a hash of the sealed text. At most [`Remembering::CAPACITY`] entries, forgotten
+/// all at once past that. Opened values stay in memory only, never written anywhere.
+pub struct Remembering<R> {
+    inner: R,
+    opened: Mutex<HashMap<String, Vec<u8>>>,
+}
+
+impl<R> Remembering<R> {
+    pub const CAPACITY: usize = 4_096;
+
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            opened: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<R: KeyRing> KeyRing for Remembering<R> {
+    fn seal(&self, plaintext: &[u8]) -> Sealed {
+        self.inner.seal(plaintext)
+    }
+
+    fn open(&self, sealed: &Sealed) -> Result<Vec<u8>, KeyRingError> {
+        let lock = || self.opened.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(opened) = lock().get(&sealed.0) {
+            return Ok(opened.clone());
+        }
+        // Only what opened: a forged or malformed value is refused again each time.
+        let opened = self.inner.open(sealed)?;
+        let mut kept = lock();
+        if kept.len() >= Self::CAPACITY {
+            kept.clear();
+        }
+        kept.insert(sealed.0.clone(), opened.clone());
+        Ok(opened)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,6 +169,24 @@ mod tests {
         );
         assert_eq!(rotated.open_string(&sealed).unwrap(), "hunter2");
         assert!(rotated.seal_str("x").0.starts_with("v1.k2."));
+    }
+
+    #[test]
+    fn remembering_opens_as_the_ring_does_and_still_refuses_forgeries() {
+        let ring = Remembering::new(MasterKeyRing::new("k1", [("k1".to_string(), [1u8; 32])]));
+        let sealed = ring.seal_str("hunter2");
+        for _ in 0..2 {
+            assert_eq!(ring.open_string(&sealed).unwrap(), "hunter2");
+        }
+        let mut forged = sealed.0.clone();
+        let last = forged.pop().unwrap();
+        forged.push(if last == 'A' { 'B' } else { 'A' });
+        for _ in 0..2 {
+            assert_eq!(
+                ring.open(&Sealed(forged.clone())),
+                Err(KeyRingError::Forged)
+            );
+        }
     }
 
     #[test]
