@@ -105,11 +105,45 @@ fn owner_only(path: &Path) -> Result<(), StoreError> {
 /// run, with room to spare.
 const STATEMENT_CACHE: usize = 256;
 
-/// Answers a grouped write once its group's fate is known: the commit's result.
-type Finish = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
-/// A grouped write: runs on the connection (inside the group's transaction), or, given none,
-/// only prepares to report the group's failure. Says whether it succeeded.
-type Grouped = Box<dyn FnOnce(Option<&Connection>) -> (bool, Finish) + Send>;
+/// A grouped write: run inside the group's transaction — again, should the group's first try
+/// be rolled back — then answered once the group's fate is known.
+trait GroupedWrite: Send {
+    /// Runs the write, keeping its result (a later run replaces it); says whether it succeeded.
+    fn run(&mut self, conn: &Connection) -> bool;
+    /// Answers the caller: the kept result if the group committed, else the group's error.
+    fn finish(self: Box<Self>, group: Result<(), StoreError>);
+}
+
+type Grouped = Box<dyn GroupedWrite>;
+
+/// A [`Db::write`] in its group: the write, its result so far, and where the answer goes.
+struct Write<T, F> {
+    f: F,
+    ran: Option<rusqlite::Result<T>>,
+    answer: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> GroupedWrite for Write<T, F>
+where
+    T: Send,
+    F: FnMut(&Connection) -> rusqlite::Result<T> + Send,
+{
+    fn run(&mut self, conn: &Connection) -> bool {
+        let ran = (self.f)(conn);
+        let ok = ran.is_ok();
+        self.ran = Some(ran);
+        ok
+    }
+
+    fn finish(self: Box<Self>, group: Result<(), StoreError>) {
+        let answer = match (group, self.ran) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Some(ran)) => ran.map_err(backend),
+            (Ok(()), None) => Err(StoreError::Backend("not written".into())),
+        };
+        let _ = self.answer.send(answer);
+    }
+}
 
 enum Job {
     Grouped(Grouped),
@@ -193,28 +227,21 @@ impl Db {
     }
 
     /// A write, group-committed with whatever other writes are queued: `f` runs inside a
-    /// transaction under a savepoint of its own (all of it or none), and the answer comes once
-    /// the transaction has committed. `f` gets a shared connection, so it cannot open a
-    /// transaction of its own (use [`Db::call`] for that).
+    /// transaction (all of it or none), and the answer comes once the transaction has
+    /// committed. `f` gets a shared connection, so it cannot open a transaction of its own (use
+    /// [`Db::call`] for that). It may run twice: should a write of its group fail, the group's
+    /// transaction is rolled back and every write runs again, each under a savepoint of its
+    /// own (`commit_group`), so `f` must do nothing but its statements.
     pub async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+        F: FnMut(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        let (tx, rx) = oneshot::channel();
-        let job: Grouped = Box::new(move |conn| {
-            let Some(conn) = conn else {
-                let finish: Finish = Box::new(move |group| {
-                    let _ = tx.send(group.and(Err(StoreError::Backend("not written".into()))));
-                });
-                return (false, finish);
-            };
-            let ran = f(conn);
-            let ok = ran.is_ok();
-            let finish: Finish = Box::new(move |group| {
-                let _ = tx.send(group.and_then(|()| ran.map_err(backend)));
-            });
-            (ok, finish)
+        let (answer, rx) = oneshot::channel();
+        let job: Grouped = Box::new(Write {
+            f,
+            ran: None,
+            answer,
         });
         self.submit(Job::Grouped(job), rx).await
     }
@@ -393,47 +420,54 @@ fn write_loop(conn: &Mutex<Connection>, jobs: &Receiver<Job>, hook: &OnceLock<Be
     }
 }
 
-/// Runs `group` in one IMMEDIATE transaction, each write under its own savepoint, commits,
-/// then answers each write: its own result if the commit succeeded, the commit's error if not.
-fn commit_group(conn: &Connection, group: Vec<Grouped>, hook: Option<&BeforeGroupCommit>) {
-    let size = group.len();
+/// Runs `group` in one IMMEDIATE transaction and commits, then answers each write: its own
+/// result if the commit succeeded, the commit's error if not. First every write runs bare;
+/// should one fail, that transaction is rolled back and the group runs again with each write
+/// under a savepoint of its own, so a failing write is rolled back alone. Not the savepoints
+/// every time: SQLite copies each page a savepoint's write touches before changing it, which
+/// was most of the cost of a write (docs/benchmarks.md), and writes rarely fail.
+fn commit_group(conn: &Connection, mut group: Vec<Grouped>, hook: Option<&BeforeGroupCommit>) {
     let mut status = run(conn, "BEGIN IMMEDIATE").map_err(backend);
-    let mut finishes = Vec::with_capacity(group.len());
-    for job in group {
-        let began = status.is_ok() && run(conn, "SAVEPOINT write").is_ok();
-        if !began {
-            finishes.push(job(None).1);
-            continue;
-        }
-        let (ok, finish) = job(Some(conn));
-        finishes.push(finish);
-        let closed = if ok {
-            run(conn, "RELEASE write")
-        } else {
-            run(conn, "ROLLBACK TO write").and_then(|()| run(conn, "RELEASE write"))
-        };
-        // An error that ended the whole transaction (SQLite rolls back on some, e.g. a full
-        // disk) takes the writes before it with it: the group fails as one.
-        if let Err(e) = closed {
-            status = Err(backend(e));
-        } else if conn.is_autocommit() {
-            status = Err(StoreError::Backend(
-                "the transaction was rolled back".into(),
-            ));
+    if status.is_ok() && !group.iter_mut().all(|job| job.run(conn)) {
+        let _ = run(conn, "ROLLBACK");
+        status = run(conn, "BEGIN IMMEDIATE").map_err(backend);
+        if status.is_ok() {
+            status = run_each_alone(conn, &mut group);
         }
     }
     if status.is_ok() {
         if let Some(hook) = hook {
-            hook(size);
+            hook(group.len());
         }
         status = run(conn, "COMMIT").map_err(backend);
     }
     if status.is_err() && !conn.is_autocommit() {
         let _ = run(conn, "ROLLBACK");
     }
-    for finish in finishes {
-        finish(status.clone());
+    for job in group {
+        job.finish(status.clone());
     }
+}
+
+/// Runs each write of a group under its own savepoint, in the group's open transaction: a
+/// failing one is rolled back alone. An error that ended the whole transaction (SQLite rolls
+/// back on some, e.g. a full disk) takes the writes before it with it: the group fails as one.
+fn run_each_alone(conn: &Connection, group: &mut [Grouped]) -> Result<(), StoreError> {
+    for job in group {
+        run(conn, "SAVEPOINT write").map_err(backend)?;
+        let closed = if job.run(conn) {
+            run(conn, "RELEASE write")
+        } else {
+            run(conn, "ROLLBACK TO write").and_then(|()| run(conn, "RELEASE write"))
+        };
+        closed.map_err(backend)?;
+        if conn.is_autocommit() {
+            return Err(StoreError::Backend(
+                "the transaction was rolled back".into(),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// One transaction-control statement, prepared once: a group commit runs a few per write.
@@ -460,6 +494,50 @@ mod tests {
 
     fn mode(path: &str) -> u32 {
         std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    /// Submits `write` to the writer (its first poll) and hands it back to be awaited.
+    fn submitted<F: Future>(write: F) -> std::pin::Pin<Box<F>> {
+        let mut write = Box::pin(write);
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(write.as_mut().poll(&mut cx).is_pending());
+        write
+    }
+
+    #[tokio::test]
+    async fn a_failing_write_fails_alone_and_its_group_writes_each_other_once() {
+        let db = Db::in_memory().unwrap();
+        db.call(|c| c.execute_batch("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
+            .await
+            .unwrap();
+        // The writer held by a job of its own, so the three writes queue up as one group.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let hold = submitted(db.call(move |_| {
+            let _ = held.recv();
+            Ok(())
+        }));
+        let insert = |n: i64| move |c: &Connection| c.execute("INSERT INTO t VALUES (?1)", [n]);
+        let first = submitted(db.write(insert(1)));
+        // Writes a row, then fails: the row must not stay.
+        let failing = submitted(db.write(|c: &Connection| {
+            c.execute("INSERT INTO t VALUES (2)", [])?;
+            c.execute("INSERT INTO t VALUES (1)", [])
+        }));
+        let third = submitted(db.write(insert(3)));
+        release.send(()).unwrap();
+        hold.await.unwrap();
+        assert_eq!(first.await.unwrap(), 1);
+        assert!(matches!(failing.await, Err(StoreError::Conflict(_))));
+        assert_eq!(third.await.unwrap(), 1);
+        let rows: Vec<i64> = db
+            .call(|c| {
+                c.prepare("SELECT n FROM t ORDER BY n")?
+                    .query_map([], |r| r.get(0))?
+                    .collect()
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, [1, 3]);
     }
 
     #[test]
