@@ -72,9 +72,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let deps = deps.clone();
         let consumer = consumer.clone();
         let stop = stop_rx.clone();
+        // Boxed as it is made: the event source moves a handler's future into its task, and
+        // each move of an unboxed one copies all of it (kilobytes), a pointer once boxed.
         let route = move |message: EventMessage| {
             let deps = deps.clone();
-            async move { router::route(&deps, message).await }
+            Box::pin(async move { router::route(&deps, message).await })
         };
         workers.spawn(event_source::run(
             consumer,
@@ -97,7 +99,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let deps = deps.clone();
         let deliver = move |message: DeliveryMessage| {
             let deps = deps.clone();
-            async move { delivery::deliver(&deps, message).await }
+            Box::pin(async move { delivery::deliver(&deps, message).await })
         };
         workers.spawn(event_source::run(
             consumer.clone(),
