@@ -241,9 +241,11 @@ async fn intake_commits_claim_events_and_routing_together() -> Result<()> {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::time::Duration;
     use switchyard_core::SystemClock;
+    use switchyard_core::domain::EventStatus;
+    use switchyard_core::page::PageRequest;
     use switchyard_core::ports::{
-        Accepted, Claim, EventIntake, Events, Intake, OutgoingMessage, QueueConsumer, QueueName,
-        Routing,
+        Accepted, Claim, EventFilter, EventIntake, Events, Intake, OutgoingMessage, QueueConsumer,
+        QueueName, Routing,
     };
     use switchyard_embedded::{QueueSettings, SqliteIntake, SqliteQueue};
 
@@ -261,15 +263,23 @@ async fn intake_commits_claim_events_and_routing_together() -> Result<()> {
     assert!(intake.routes_at_intake());
     let t = tenant(&store).await?;
     let rule = stored_rule(&store, &t, "a.b").await?;
-    let [queued, expanded] = [event(&t.workspace, "a.b"), event(&t.workspace, "a.b")];
+    let [queued, expanded, unmatched] = [
+        event(&t.workspace, "a.b"),
+        event(&t.workspace, "a.b"),
+        event(&t.workspace, "c.d"),
+    ];
     let routed = delivery(&expanded, &rule);
     let request = || Intake {
-        events: vec![queued.clone(), expanded.clone()],
+        events: vec![queued.clone(), expanded.clone(), unmatched.clone()],
         routing: vec![
             Routing::Queued(OutgoingMessage::now(queued.id.to_string())),
             Routing::Expanded {
                 deliveries: vec![routed.clone()],
                 messages: vec![OutgoingMessage::now(routed.id.to_string())],
+            },
+            Routing::Expanded {
+                deliveries: Vec::new(),
+                messages: Vec::new(),
             },
         ],
         catalog: Vec::new(),
@@ -293,7 +303,7 @@ async fn intake_commits_claim_events_and_routing_together() -> Result<()> {
     };
 
     assert!(intake.accept(Some(&claim), request()).await.is_err());
-    for e in [&queued, &expanded] {
+    for e in [&queued, &expanded, &unmatched] {
         assert!(store.event(t.org, e.id).await?.is_none(), "rolled back");
     }
     assert!(bodies(&queue, QueueName::Events).await?.is_empty());
@@ -331,6 +341,24 @@ async fn intake_commits_claim_events_and_routing_together() -> Result<()> {
         store.deliveries_for_event(t.org, expanded.id).await?,
         vec![routed.clone()]
     );
+    // Stored routed, with the status its deliveries give it (EventStatus::derive); an event
+    // no rule matched is complete at once.
+    for (status, mut expected) in [
+        (EventStatus::Pending, vec![queued.id, expanded.id]),
+        (EventStatus::Completed, vec![unmatched.id]),
+    ] {
+        let filter = EventFilter {
+            status: Some(status),
+            ..EventFilter::default()
+        };
+        let page = store
+            .list_events(t.org, &filter, PageRequest::default())
+            .await?;
+        let mut listed: Vec<_> = page.records.into_iter().map(|e| e.id).collect();
+        listed.sort();
+        expected.sort();
+        assert_eq!(listed, expected, "{status:?}");
+    }
 
     // The key now answers the first request; nothing is written again.
     let twin = Claim {

@@ -60,11 +60,10 @@ pub enum Accepted {
 /// The embedded adapter commits the claim, the events, their catalog keys and their routing
 /// in one transaction (all or nothing, bulk included): there the events come expanded, their
 /// deliveries and delivery messages written with them, and no router runs in between. Where
-/// no transaction spans
-/// the store and the queue (SQS and DynamoDB), the messages are sent *before* the events are
-/// stored, so a stored event always has its message; a message whose event never arrives is
-/// dropped by the router after a grace period. An idempotent retry completes whatever a
-/// crash cut short under the same ids.
+/// no transaction spans the store and the queue (SQS and DynamoDB), the messages are sent
+/// *before* the events are stored, so a stored event always has its message; a message whose
+/// event never arrives is dropped by the router after a grace period. An idempotent retry
+/// completes whatever a crash cut short under the same ids.
 #[async_trait]
 pub trait EventIntake: Send + Sync {
     /// Claims `claim` (when given), then stores and queues `intake`. On failure nothing is
