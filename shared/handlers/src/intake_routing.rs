@@ -52,7 +52,10 @@ impl Routings {
                 crate::trace::child_of(e.trace_id.map(|t| trace.parent_of(e.id, t)));
             let deliveries = router::deliveries_for(e, rules, only_rule, now);
             // Stored in the transaction that stores the event: each is this routing's claim.
-            let carried = CarriedEvent::of(e);
+            // The copy only for an event with deliveries (sizing it serialises the payload).
+            let carried = (!deliveries.is_empty())
+                .then(|| CarriedEvent::of(e))
+                .flatten();
             let messages = deliveries
                 .iter()
                 .map(|d| router::first_attempt(d, true, carried.clone(), route_trace, now))

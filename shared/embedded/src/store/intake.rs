@@ -39,8 +39,7 @@ pub(crate) fn accept(
         match routing {
             Routing::Queued(message) => {
                 if insert_event_row(tx, event)? {
-                    let message = std::slice::from_ref(message);
-                    queue::insert_all(tx, QueueName::Events, message, now_ms)?;
+                    queue::insert(tx, QueueName::Events, &message.body, now_ms, now_ms)?;
                 }
             }
             Routing::Expanded {
